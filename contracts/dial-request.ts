@@ -1,0 +1,190 @@
+import { z } from 'zod';
+import { RoomlineError } from './errors.js';
+
+/**
+ * The dial request, version 1: what any service puts on the dial queue to have Roomline call a SIP target from a room.
+ * One schema validates it everywhere: in the client before sending, in the CLI, and in the worker on arrival.
+ */
+
+/** A SIP or SIPS URI without display name or angle brackets, e.g. `sip:alice@pbx.example.com:5060;transport=tcp`. */
+const SIP_URI_PATTERN = /^sips?:(?:[A-Za-z0-9\-_.!~*'()&=+$,;?/%]+@)?(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?(?:;[A-Za-z0-9\-_.!~*'()%+=]+)*$/;
+/** Printable text without CR, LF or other control characters: safe to put into a SIP header. */
+const HEADER_SAFE_PATTERN = /^[^\u0000-\u001f\u007f]*$/;
+
+export const sipUriSchema = z
+  .string()
+  .max(256, 'must be at most 256 characters')
+  .regex(SIP_URI_PATTERN, 'must be a sip: or sips: URI such as sip:alice@example.com (no display name, no <>)');
+
+export const callIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1-128 characters of letters, digits, ".", "_", ":" or "-"');
+
+const headerName = z
+  .string()
+  .regex(/^X-[A-Za-z0-9-]{1,64}$/, 'only X- headers may be set (e.g. X-Meeting-Id)');
+const headerValue = z
+  .string()
+  .max(256, 'must be at most 256 characters')
+  .regex(HEADER_SAFE_PATTERN, 'must not contain line breaks or control characters');
+
+export const janusRoomSchema = z.strictObject({
+  provider: z.literal('janus'),
+  /** WebSocket URL of the Janus server hosting the VideoRoom, e.g. `wss://janus.example.com/ws`. */
+  serverUrl: z
+    .string()
+    .url('must be a URL')
+    .refine((url) => /^wss?:\/\//.test(url), 'must be a ws:// or wss:// URL')
+    .refine((url) => !/\/\/[^/]*@/.test(url), 'must not carry credentials in the URL'),
+  /** The VideoRoom's id (numeric, or a string if the server uses string ids). */
+  roomId: z.union([z.number().int().positive(), z.string().min(1).max(128)]),
+  /** The room's pin, if it has one. Never logged. */
+  pin: z.string().max(256).optional(),
+  /** The bot's display name in the room. @default the SIP target's display name or user part */
+  display: z.string().min(1).max(64).regex(HEADER_SAFE_PATTERN, 'must not contain control characters').optional(),
+});
+
+/** Room providers. Each provider's join data is its own object; only `janus` is implemented so far. */
+export const roomSchema = z.discriminatedUnion('provider', [janusRoomSchema], {
+  error: (issue) =>
+    issue.code === 'invalid_union' ? 'provider must be one of: janus' : undefined,
+});
+
+export const VIDEO_DIRECTIONS = ['off', 'sendonly', 'recvonly', 'sendrecv'] as const;
+export type VideoDirection = (typeof VIDEO_DIRECTIONS)[number];
+export const SIP_VIDEO_CODECS = ['H264', 'VP8', 'VP9', 'any'] as const;
+export type SipVideoCodec = (typeof SIP_VIDEO_CODECS)[number];
+export const VIDEO_LAYOUTS = ['active-speaker', 'grid'] as const;
+export type VideoLayout = (typeof VIDEO_LAYOUTS)[number];
+
+const fraction = z.number().min(0).max(1);
+const tileSchema = z
+  .strictObject({
+    /** Left edge as a fraction of the picture width (0..1). */
+    x: fraction,
+    /** Top edge as a fraction of the picture height (0..1). */
+    y: fraction,
+    width: fraction.refine((v) => v > 0, 'must be greater than 0'),
+    height: fraction.refine((v) => v > 0, 'must be greater than 0'),
+    /** Name the tile's feed gets in the room. @default "<bot display> <n>" */
+    name: z.string().min(1).max(64).optional(),
+  })
+  .refine((t) => t.x + t.width <= 1.0001 && t.y + t.height <= 1.0001, 'tile must lie inside the picture');
+
+export const splitSchema = z.union([
+  z.strictObject({
+    rows: z.number().int().min(1).max(4),
+    cols: z.number().int().min(1).max(4),
+    /** Names of the tiles, row by row. */
+    names: z.array(z.string().min(1).max(64)).max(16).optional(),
+  }),
+  z.strictObject({ tiles: z.array(tileSchema).min(1).max(16) }),
+]);
+
+export const mediaSchema = z.strictObject({
+  /** Bridge audio both ways. @default true */
+  audio: z.boolean().default(true),
+  /**
+   * Video on the SIP leg, seen from the bridge: `sendonly` sends the room's video to the SIP peer, `recvonly`
+   * publishes the SIP peer's video into the room, `sendrecv` does both. @default "off"
+   */
+  video: z.enum(VIDEO_DIRECTIONS).default('off'),
+  /** The video codec the SIP leg offers; the room keeps its own codecs. @default "any" */
+  sipVideoCodec: z.enum(SIP_VIDEO_CODECS).default('any'),
+  /** What the SIP peer sees of the room. @default "active-speaker" */
+  layout: z.enum(VIDEO_LAYOUTS).default('active-speaker'),
+  /** Width of the video sent to SIP, in pixels. @default 640 */
+  width: z.number().int().min(160).max(1920).default(640),
+  /** Height of the video sent to SIP, in pixels. @default 480 */
+  height: z.number().int().min(120).max(1080).default(480),
+  /** Frame rate of the video sent to SIP. @default 30 */
+  fps: z.number().int().min(1).max(60).default(30),
+  /** Cut the SIP peer's picture into tiles, each published into the room as its own feed. */
+  splitIncoming: splitSchema.optional(),
+});
+
+export const limitsSchema = z.strictObject({
+  /** Seconds the SIP target may ring before the call fails with SIP_NO_ANSWER. @default 45 */
+  ringTimeoutS: z.number().int().min(1).max(600).default(45),
+  /** Longest call, from answer to hangup, in seconds. @default 14400 (4 hours) */
+  maxDurationS: z.number().int().min(1).max(86_400).default(14_400),
+  /** Seconds the room may stay without any other participant before the bot hangs up. 0 = never. @default 60 */
+  emptyRoomTimeoutS: z.number().int().min(0).max(86_400).default(60),
+});
+
+export const fromSchema = z.strictObject({
+  uri: sipUriSchema,
+  displayName: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[^"\\\u0000-\u001f\u007f]*$/, 'must not contain quotes, backslashes or control characters')
+    .optional(),
+});
+
+export const dialRequestSchema = z
+  .strictObject({
+    version: z.literal(1, { error: 'must be 1 (this is dial request version 1)' }),
+    /** Idempotency key: one call per callId, whatever the number of deliveries. @default a random UUID (client) */
+    callId: callIdSchema.optional(),
+    /** The SIP target. */
+    to: sipUriSchema,
+    /** The caller identity presented to the SIP target. @default the worker's configured identity */
+    from: fromSchema.optional(),
+    /** Name of a SIP trunk configured on the workers (credentials are looked up there, never sent here). */
+    trunk: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 letters, digits, ".", "_" or "-"').optional(),
+    /** Extra SIP headers for the INVITE; only X- headers. */
+    headers: z
+      .record(headerName, headerValue)
+      .refine((h) => Object.keys(h).length <= 16, 'at most 16 headers')
+      .optional(),
+    room: roomSchema,
+    media: mediaSchema.default(() => mediaSchema.parse({})),
+    limits: limitsSchema.default(() => limitsSchema.parse({})),
+    /** Free-form string pairs kept in the call record (e.g. your own meeting or tenant id). */
+    metadata: z
+      .record(z.string().max(64), z.string().max(512))
+      .refine((m) => Object.keys(m).length <= 16, 'at most 16 entries')
+      .optional(),
+  })
+  .refine((r) => r.media.audio || r.media.video !== 'off', {
+    message: 'media: at least one of audio or video must be on',
+    path: ['media'],
+  });
+
+/** A dial request as written by a caller (defaults not yet applied). */
+export type DialRequestInput = z.input<typeof dialRequestSchema>;
+/** A validated dial request with every default applied. */
+export type DialRequest = z.output<typeof dialRequestSchema>;
+export type RoomJoin = z.output<typeof roomSchema>;
+export type MediaOptions = z.output<typeof mediaSchema>;
+export type CallLimits = z.output<typeof limitsSchema>;
+export type SplitLayout = z.output<typeof splitSchema>;
+
+export type DialRequestParseResult =
+  | { readonly ok: true; readonly request: DialRequest }
+  | { readonly ok: false; readonly reason: string; readonly callId: string | undefined };
+
+/** Validates a dial request without throwing. On failure, `reason` lists every problem as `path: message`. */
+export function safeParseDialRequest(input: unknown): DialRequestParseResult {
+  const result = dialRequestSchema.safeParse(input);
+  if (result.success) return { ok: true, request: result.data };
+  const reason = result.error.issues
+    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(request)'}: ${issue.message}`)
+    .join('; ');
+  return { ok: false, reason, callId: salvageCallId(input) };
+}
+
+/** Validates a dial request, throwing a `RoomlineError` with code `INVALID_REQUEST` and a readable reason. */
+export function parseDialRequest(input: unknown): DialRequest {
+  const result = safeParseDialRequest(input);
+  if (!result.ok) throw new RoomlineError('INVALID_REQUEST', `invalid dial request: ${result.reason}`);
+  return result.request;
+}
+
+/** The callId of an invalid request, if it has a usable one, so its failure can be recorded under it. */
+function salvageCallId(input: unknown): string | undefined {
+  if (typeof input !== 'object' || input === null || !('callId' in input)) return undefined;
+  const parsed = callIdSchema.safeParse(input.callId);
+  return parsed.success ? parsed.data : undefined;
+}

@@ -1,0 +1,6 @@
+/** Contracts shared by the worker, the client and the bot page: types and schemas only, no Node or DOM imports. */
+export * from './errors.js';
+export * from './sip-codes.js';
+export * from './dial-request.js';
+export * from './call-record.js';
+export * from './page-rpc.js';

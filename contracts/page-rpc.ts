@@ -1,0 +1,132 @@
+import { z } from 'zod';
+import { ERROR_CODE_NAMES, FAULTS } from './errors.js';
+import { fromSchema, mediaSchema, roomSchema, sipUriSchema } from './dial-request.js';
+import type { QualitySummary } from './call-record.js';
+
+/**
+ * The RPC between the worker (Node) and the bot page (browser). Commands go worker → page through `page.evaluate`;
+ * events come page → worker through a function the worker exposes. Both sides validate what arrives.
+ */
+
+/** Name of the function the worker exposes to the page for events. */
+export const PAGE_EVENT_FUNCTION = '__roomlineEmit';
+/** Name of the page global that receives commands. */
+export const PAGE_COMMAND_GLOBAL = '__roomline';
+/** How often the page sends a heartbeat. */
+export const PAGE_HEARTBEAT_MS = 1_000;
+
+const iceServerSchema = z.strictObject({
+  urls: z.union([z.string(), z.array(z.string())]),
+  username: z.string().optional(),
+  credential: z.string().optional(),
+});
+
+export const pageCommandSchema = z.discriminatedUnion('type', [
+  /** Warm-up: connect to the Janus node for SIP and attach the SIP plugin. */
+  z.strictObject({
+    type: z.literal('init'),
+    janusUrl: z.string(),
+    iceServers: z.array(iceServerSchema).default([]),
+  }),
+  /** Join the room as the bot. */
+  z.strictObject({ type: z.literal('join-room'), room: roomSchema, display: z.string() }),
+  /** Call the SIP target; progress arrives as `sip-progress` / `sip-ended` events. */
+  z.strictObject({
+    type: z.literal('dial'),
+    to: sipUriSchema,
+    from: fromSchema,
+    headers: z.record(z.string(), z.string()).default({}),
+    media: mediaSchema,
+    display: z.string(),
+  }),
+  /** Hang up the SIP leg (BYE when answered, CANCEL while ringing). Resolves when Janus confirms or after a timeout. */
+  z.strictObject({ type: z.literal('hangup') }),
+  z.strictObject({ type: z.literal('get-stats') }),
+  /** Leave the room and close every peer connection; the Janus session stays for nothing else. */
+  z.strictObject({ type: z.literal('leave') }),
+]);
+export type PageCommand = z.input<typeof pageCommandSchema>;
+export type PageCommandType = PageCommand['type'];
+
+export interface ParticipantInfo {
+  readonly id: string;
+  readonly display?: string;
+}
+
+/** What each command resolves to. */
+export interface PageCommandResults {
+  readonly init: { readonly janusServer: string };
+  readonly 'join-room': { readonly selfId: string; readonly participants: readonly ParticipantInfo[] };
+  readonly dial: { readonly accepted: true };
+  readonly hangup: { readonly sent: boolean };
+  readonly 'get-stats': QualitySummary;
+  readonly leave: { readonly left: true };
+}
+
+export const failureInfoSchema = z.strictObject({
+  code: z.enum(ERROR_CODE_NAMES),
+  reason: z.string(),
+  retryable: z.boolean(),
+  fault: z.enum(FAULTS),
+  sipCode: z.number().int().optional(),
+});
+
+export const pageReplySchema = z.discriminatedUnion('ok', [
+  z.strictObject({ ok: z.literal(true), result: z.unknown() }),
+  z.strictObject({ ok: z.literal(false), error: failureInfoSchema }),
+]);
+export type PageReply = z.infer<typeof pageReplySchema>;
+
+export const SIP_PROGRESS_EVENTS = ['calling', 'ringing', 'proceeding', 'progress', 'accepted'] as const;
+
+export const pageEventSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('heartbeat'), at: z.number() }),
+  z.strictObject({
+    type: z.literal('log'),
+    level: z.enum(['debug', 'info', 'warn', 'error']),
+    msg: z.string().max(2_000),
+    data: z.record(z.string(), z.unknown()).optional(),
+  }),
+  z.strictObject({
+    type: z.literal('room-participant'),
+    change: z.enum(['joined', 'left']),
+    participant: z.strictObject({ id: z.string(), display: z.string().optional() }),
+    /** Participants in the room other than the bot, after the change. */
+    count: z.number().int().min(0),
+  }),
+  /** The room's server connection closed or the room was destroyed. */
+  z.strictObject({ type: z.literal('room-lost'), reason: z.string() }),
+  z.strictObject({
+    type: z.literal('sip-progress'),
+    event: z.enum(SIP_PROGRESS_EVENTS),
+    code: z.number().int().optional(),
+    reason: z.string().optional(),
+    sipCallId: z.string().optional(),
+    /** For `accepted`: whether the answer carries video the bridge can use. */
+    video: z.boolean().optional(),
+  }),
+  /** The SIP leg ended: a failure response, a BYE, or the end of our own hangup. */
+  z.strictObject({
+    type: z.literal('sip-ended'),
+    code: z.number().int().optional(),
+    reason: z.string().optional(),
+    /** `remote` when the peer ended it (failure response or BYE), `local` after our own hangup. */
+    by: z.enum(['remote', 'local']),
+  }),
+  /** First media seen in one direction of one leg. */
+  z.strictObject({
+    type: z.literal('media-flowing'),
+    leg: z.enum(['sip', 'room']),
+    kind: z.enum(['audio', 'video']),
+    direction: z.enum(['in', 'out']),
+  }),
+  /** The Janus node used for SIP went away: the call cannot continue. */
+  z.strictObject({ type: z.literal('janus-lost'), reason: z.string() }),
+  /** A peer connection failed (ICE/DTLS). */
+  z.strictObject({ type: z.literal('media-failed'), leg: z.enum(['sip', 'room']), reason: z.string() }),
+  /** An error the page could not attribute to a command. */
+  z.strictObject({ type: z.literal('page-error'), message: z.string().max(2_000) }),
+]);
+export type PageEvent = z.infer<typeof pageEventSchema>;
+export type PageEventType = PageEvent['type'];
+export type PageEventOf<T extends PageEventType> = Extract<PageEvent, { type: T }>;
