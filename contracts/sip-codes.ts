@@ -37,10 +37,26 @@ export function errorCodeForSipFailure(sipCode: number | undefined): ErrorCode {
 
 /** A short human description of common SIP status codes, for reasons in call records and CLI output. */
 export function describeSipCode(sipCode: number): string {
-  return SIP_REASONS[sipCode] ?? (sipCode >= 600 ? 'Global Failure' : sipCode >= 500 ? 'Server Error' : 'Request Failed');
+  return (
+    SIP_REASONS[sipCode] ??
+    (sipCode >= 600
+      ? 'Global Failure'
+      : sipCode >= 500
+        ? 'Server Error'
+        : sipCode >= 400
+          ? 'Request Failed'
+          : sipCode >= 200
+            ? 'Success'
+            : 'Provisional')
+  );
 }
 
 const SIP_REASONS: Readonly<Record<number, string>> = {
+  100: 'Trying',
+  180: 'Ringing',
+  181: 'Call Is Being Forwarded',
+  182: 'Queued',
+  183: 'Session Progress',
   200: 'OK',
   401: 'Unauthorized',
   403: 'Forbidden',

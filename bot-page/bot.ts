@@ -1,0 +1,155 @@
+import type { QualitySummary } from '../contracts/call-record.js';
+import { RoomlineError, assertNever } from '../contracts/errors.js';
+import type { PageCommand, PageCommandResults, PageCommandType } from '../contracts/page-rpc.js';
+import { emit, errorMessage, log } from './host.js';
+import { JanusError, JanusSession } from './janus/janus-client.js';
+import { AudioMixer } from './media/audio-mixer.js';
+import { legQuality, waitForMedia } from './media/stats.js';
+import { createRoomAdapter, type RoomAdapter } from './rooms/room-adapter.js';
+import { SipLeg } from './sip/sip-leg.js';
+
+type ParsedCommand = Extract<PageCommand, { type: PageCommandType }> & { iceServers?: RTCIceServer[] };
+
+/**
+ * The bot: one Janus session for the SIP leg (opened at warm-up), one room adapter, one audio graph. It executes the
+ * worker's commands and reports what happens as events.
+ */
+export class Bot {
+  private sipSession: JanusSession | undefined;
+  private sip: SipLeg | undefined;
+  private room: RoomAdapter | undefined;
+  private mixer: AudioMixer | undefined;
+  private iceServers: RTCIceServer[] = [];
+
+  async execute<T extends PageCommandType>(command: ParsedCommand & { type: T }): Promise<PageCommandResults[T]> {
+    const c = command as ParsedCommand;
+    switch (c.type) {
+      case 'init':
+        return (await this.init(c.janusUrl, (c as { iceServers?: RTCIceServer[] }).iceServers ?? [])) as PageCommandResults[T];
+      case 'join-room':
+        return (await this.joinRoom(c)) as PageCommandResults[T];
+      case 'dial':
+        return (await this.dial(c)) as PageCommandResults[T];
+      case 'hangup':
+        return { sent: (await this.sip?.hangup()) ?? false } as PageCommandResults[T];
+      case 'get-stats':
+        return (await this.stats()) as PageCommandResults[T];
+      case 'leave':
+        await this.leave();
+        return { left: true } as PageCommandResults[T];
+      default:
+        return assertNever(c, 'page command');
+    }
+  }
+
+  private async init(janusUrl: string, iceServers: RTCIceServer[]): Promise<PageCommandResults['init']> {
+    if (this.sipSession !== undefined) throw new RoomlineError('INTERNAL', 'the bot is already initialised');
+    this.iceServers = iceServers;
+    try {
+      this.sipSession = await JanusSession.connect(janusUrl, { timeoutMs: 5_000 });
+    } catch (error) {
+      throw new RoomlineError('JANUS_UNAVAILABLE', `cannot reach Janus at ${janusUrl}: ${errorMessage(error)}`);
+    }
+    this.sipSession.onClosed((reason) => emit({ type: 'janus-lost', reason }));
+    this.sip = await SipLeg.attach(this.sipSession, {
+      progress: (event, detail) => {
+        emit({ type: 'sip-progress', event, ...detail });
+        if (event === 'accepted') this.watchSipMedia();
+      },
+      ended: (detail) => emit({ type: 'sip-ended', ...detail }),
+      track: (track) => {
+        if (track.kind === 'audio') this.mixer?.setSipTrack(track);
+      },
+      mediaFailed: (reason) => emit({ type: 'media-failed', leg: 'sip', reason }),
+    });
+    return { janusServer: this.sipSession.server };
+  }
+
+  private async joinRoom(command: Extract<ParsedCommand, { type: 'join-room' }>): Promise<PageCommandResults['join-room']> {
+    if (this.room !== undefined) throw new RoomlineError('INTERNAL', 'the bot is already in a room');
+    const mixer = new AudioMixer();
+    this.mixer = mixer;
+    await mixer.resume();
+    const room = createRoomAdapter(
+      command.room,
+      {
+        participantJoined: (participant) =>
+          emit({ type: 'room-participant', change: 'joined', participant, count: room.participants().length }),
+        participantLeft: (participant) => {
+          mixer.remove(participant.id);
+          emit({ type: 'room-participant', change: 'left', participant, count: room.participants().length });
+        },
+        track: (participantId, track) => {
+          if (track.kind === 'audio') {
+            mixer.addRoomTrack(participantId, track);
+            void this.firstMedia(room.receivingConnections(), 'room', 'in');
+          }
+        },
+        lost: (reason) => emit({ type: 'room-lost', reason }),
+      },
+      { iceServers: this.iceServers },
+    );
+    this.room = room;
+    const joined = await room.join(command.display);
+    const feed = await room.publish(command.display, { audio: mixer.sipToRoomTrack });
+    void waitForMedia(feed.peerConnection, 'audio', 'out').then((flowing) => {
+      if (flowing) emit({ type: 'media-flowing', leg: 'room', kind: 'audio', direction: 'out' });
+    });
+    return joined;
+  }
+
+  private async dial(command: Extract<ParsedCommand, { type: 'dial' }>): Promise<PageCommandResults['dial']> {
+    const sip = this.sip;
+    if (sip === undefined || this.mixer === undefined) throw new RoomlineError('INTERNAL', 'dial before init and join');
+    try {
+      await sip.dial({
+        to: command.to,
+        fromUri: command.from.uri,
+        ...(command.from.displayName === undefined ? {} : { fromDisplay: command.from.displayName }),
+        headers: command.headers ?? {},
+        iceServers: this.iceServers,
+        audio: command.media.audio === false ? undefined : this.mixer.roomToSipTrack,
+        video: undefined,
+      });
+    } catch (error) {
+      if (error instanceof RoomlineError) throw error;
+      if (error instanceof JanusError) throw new RoomlineError('JANUS_UNAVAILABLE', error.message);
+      throw error;
+    }
+    return { accepted: true };
+  }
+
+  private watchSipMedia(): void {
+    const pc = this.sip?.peerConnection;
+    if (pc === undefined) return;
+    for (const direction of ['in', 'out'] as const) {
+      void waitForMedia(pc, 'audio', direction).then((flowing) => {
+        if (flowing) emit({ type: 'media-flowing', leg: 'sip', kind: 'audio', direction });
+      });
+    }
+  }
+
+  private firstRoomAudio = false;
+  private async firstMedia(pcs: RTCPeerConnection[], leg: 'room', direction: 'in'): Promise<void> {
+    if (this.firstRoomAudio) return;
+    this.firstRoomAudio = true;
+    const flowing = await Promise.race(pcs.map((pc) => waitForMedia(pc, 'audio', direction)));
+    if (flowing) emit({ type: 'media-flowing', leg, kind: 'audio', direction });
+  }
+
+  private async stats(): Promise<QualitySummary> {
+    const sipPc = this.sip?.peerConnection;
+    const [sip, room] = await Promise.all([
+      legQuality(sipPc === undefined ? [] : [sipPc]),
+      this.room?.stats() ?? Promise.resolve({}),
+    ]);
+    return { sampledAt: new Date().toISOString(), sip, room };
+  }
+
+  private async leave(): Promise<void> {
+    await this.sip?.close().catch((error) => log.warn('closing the SIP leg failed', { error: errorMessage(error) }));
+    await this.room?.leave().catch((error) => log.warn('leaving the room failed', { error: errorMessage(error) }));
+    await this.mixer?.close();
+    await this.sipSession?.destroy();
+  }
+}

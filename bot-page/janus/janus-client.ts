@@ -1,0 +1,367 @@
+/**
+ * A small typed client for the Janus WebRTC Server's WebSocket API: sessions, plugin handles, transactions,
+ * keepalives and trickle ICE. The bot page uses it for the SIP plugin and the VideoRoom plugin.
+ *
+ * Why not janus.js: it is a global-scope demo library that owns the PeerConnection (tracks, transceivers, codec
+ * preferences) which the bot must control itself to build its media graph; janode is a Node library. What is needed
+ * here is only the signalling: a few hundred lines, typed, with every Janus wire name kept inside this folder.
+ */
+
+export type JanusJsep = RTCSessionDescriptionInit;
+
+/** A message from Janus, as far as this client reads it. */
+interface JanusMessage {
+  readonly janus: string;
+  readonly transaction?: string;
+  readonly session_id?: number;
+  readonly sender?: number;
+  readonly data?: { readonly id?: number; readonly name?: string; readonly version_string?: string };
+  readonly plugindata?: { readonly plugin: string; readonly data: Record<string, unknown> };
+  readonly jsep?: JanusJsep;
+  readonly error?: { readonly code: number; readonly reason: string };
+  readonly reason?: string;
+  readonly type?: string;
+  readonly receiving?: boolean;
+  readonly uplink?: boolean;
+  readonly lost?: number;
+  readonly name?: string;
+  readonly version_string?: string;
+}
+
+/** An event delivered to a plugin handle's listener. */
+export type HandleEvent =
+  | { readonly kind: 'plugin'; readonly data: Record<string, unknown>; readonly jsep?: JanusJsep }
+  | { readonly kind: 'webrtcup' }
+  | { readonly kind: 'media'; readonly type: string; readonly receiving: boolean }
+  | { readonly kind: 'slowlink'; readonly uplink: boolean; readonly lost: number }
+  | { readonly kind: 'hangup'; readonly reason: string }
+  | { readonly kind: 'detached' };
+
+/** Janus answered with an error, or the transport failed. `code` is Janus's error code when it sent one. */
+export class JanusError extends Error {
+  override readonly name = 'JanusError';
+  constructor(
+    message: string,
+    readonly code?: number,
+    readonly transport = false,
+  ) {
+    super(message);
+  }
+}
+
+interface Pending {
+  readonly resolve: (message: JanusMessage) => void;
+  readonly reject: (error: Error) => void;
+  /** Resolve on `ack` (for fire-and-forget requests) instead of waiting for the plugin's answer. */
+  readonly ackIsEnough: boolean;
+  readonly timer: ReturnType<typeof setTimeout>;
+}
+
+const KEEPALIVE_MS = 25_000;
+
+/** One Janus session over one WebSocket. */
+export class JanusSession {
+  readonly id: number;
+  readonly server: string;
+  private readonly handles = new Map<number, JanusHandle>();
+  private closedListeners: ((reason: string) => void)[] = [];
+  private closed = false;
+
+  private constructor(
+    private readonly transport: JanusTransport,
+    id: number,
+    server: string,
+  ) {
+    this.id = id;
+    this.server = server;
+    transport.onMessage = (message) => this.dispatch(message);
+    transport.onClose = (reason) => this.markClosed(reason);
+    transport.startKeepalive(() => this.transport.request({ janus: 'keepalive', session_id: this.id }, true));
+  }
+
+  /** Opens a WebSocket to `url`, reads the server's info and creates a session. */
+  static async connect(url: string, options: { timeoutMs?: number } = {}): Promise<JanusSession> {
+    const transport = await JanusTransport.open(url, options.timeoutMs ?? 5_000);
+    try {
+      const info = await transport.request({ janus: 'info' });
+      const created = await transport.request({ janus: 'create' });
+      const id = created.data?.id;
+      if (typeof id !== 'number') throw new JanusError('Janus did not return a session id');
+      return new JanusSession(transport, id, `${info.name ?? 'Janus'} ${info.version_string ?? ''}`.trim());
+    } catch (error) {
+      transport.close();
+      throw error;
+    }
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  onClosed(listener: (reason: string) => void): void {
+    this.closedListeners.push(listener);
+  }
+
+  async attach(plugin: string): Promise<JanusHandle> {
+    const reply = await this.transport.request({ janus: 'attach', plugin, session_id: this.id });
+    const handleId = reply.data?.id;
+    if (typeof handleId !== 'number') throw new JanusError(`Janus did not attach ${plugin}`);
+    const handle = new JanusHandle(this.transport, this.id, handleId, plugin, () => this.handles.delete(handleId));
+    this.handles.set(handleId, handle);
+    return handle;
+  }
+
+  /** Destroys the session (detaching every handle) and closes the socket. Idempotent. */
+  async destroy(): Promise<void> {
+    if (this.closed) return;
+    await this.transport.request({ janus: 'destroy', session_id: this.id }).catch(() => undefined);
+    this.transport.close();
+    this.markClosed('destroyed');
+  }
+
+  private dispatch(message: JanusMessage): void {
+    if (message.sender !== undefined) {
+      this.handles.get(message.sender)?.deliver(message);
+    } else if (message.janus === 'timeout') {
+      this.transport.close();
+      this.markClosed('session timed out');
+    }
+  }
+
+  private markClosed(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const handle of this.handles.values()) handle.deliver({ janus: 'detached' });
+    this.handles.clear();
+    for (const listener of this.closedListeners) listener(reason);
+    this.closedListeners = [];
+  }
+}
+
+/** A plugin handle: plugin messages, trickle candidates, events. */
+export class JanusHandle {
+  private listener: ((event: HandleEvent) => void) | undefined;
+  private readonly backlog: HandleEvent[] = [];
+  private detached = false;
+
+  constructor(
+    private readonly transport: JanusTransport,
+    private readonly sessionId: number,
+    readonly id: number,
+    readonly plugin: string,
+    private readonly forget: () => void,
+  ) {}
+
+  /** Sets the one listener for events that do not answer a pending request; events queued before are replayed. */
+  listen(listener: (event: HandleEvent) => void): void {
+    this.listener = listener;
+    for (const event of this.backlog.splice(0)) listener(event);
+  }
+
+  /**
+   * Sends a plugin message and resolves with the plugin's answer (synchronous `success` or the first asynchronous
+   * `event` of the transaction). A plugin-level error (`error_code`) rejects with a JanusError carrying that code.
+   */
+  async request(
+    body: Record<string, unknown>,
+    jsep?: JanusJsep,
+    timeoutMs = 10_000,
+  ): Promise<{ data: Record<string, unknown>; jsep?: JanusJsep }> {
+    const reply = await this.transport.request(
+      {
+        janus: 'message',
+        session_id: this.sessionId,
+        handle_id: this.id,
+        body,
+        ...(jsep === undefined ? {} : { jsep }),
+      },
+      false,
+      timeoutMs,
+    );
+    const data = reply.plugindata?.data ?? {};
+    const errorCode = data['error_code'];
+    if (typeof errorCode === 'number') {
+      throw new JanusError(String(data['error'] ?? `${this.plugin} error ${errorCode}`), errorCode);
+    }
+    return { data, ...(reply.jsep === undefined ? {} : { jsep: reply.jsep }) };
+  }
+
+  /** Sends a plugin message and resolves once Janus acknowledges it; the answer arrives as events. */
+  async send(body: Record<string, unknown>, jsep?: JanusJsep): Promise<void> {
+    await this.transport.request(
+      {
+        janus: 'message',
+        session_id: this.sessionId,
+        handle_id: this.id,
+        body,
+        ...(jsep === undefined ? {} : { jsep }),
+      },
+      true,
+    );
+  }
+
+  /** Trickles one ICE candidate, or `null` when gathering completed. Failures only mean the handle is gone. */
+  trickle(candidate: RTCIceCandidate | null): void {
+    const payload =
+      candidate === null
+        ? { completed: true }
+        : { candidate: candidate.candidate, sdpMid: candidate.sdpMid, sdpMLineIndex: candidate.sdpMLineIndex };
+    void this.transport
+      .request({ janus: 'trickle', session_id: this.sessionId, handle_id: this.id, candidate: payload }, true)
+      .catch(() => undefined);
+  }
+
+  /** Tears down the handle's PeerConnection on the Janus side (the handle stays attached). */
+  async hangupMedia(): Promise<void> {
+    if (this.detached) return;
+    await this.transport
+      .request({ janus: 'hangup', session_id: this.sessionId, handle_id: this.id }, true)
+      .catch(() => undefined);
+  }
+
+  async detach(): Promise<void> {
+    if (this.detached) return;
+    this.detached = true;
+    this.forget();
+    await this.transport
+      .request({ janus: 'detach', session_id: this.sessionId, handle_id: this.id })
+      .catch(() => undefined);
+  }
+
+  /** Routes a message addressed to this handle. */
+  deliver(message: JanusMessage): void {
+    const event = toHandleEvent(message);
+    if (event === undefined) return;
+    if (event.kind === 'detached') this.detached = true;
+    if (this.listener === undefined) this.backlog.push(event);
+    else this.listener(event);
+  }
+}
+
+function toHandleEvent(message: JanusMessage): HandleEvent | undefined {
+  switch (message.janus) {
+    case 'event':
+      return {
+        kind: 'plugin',
+        data: message.plugindata?.data ?? {},
+        ...(message.jsep === undefined ? {} : { jsep: message.jsep }),
+      };
+    case 'webrtcup':
+      return { kind: 'webrtcup' };
+    case 'media':
+      return { kind: 'media', type: message.type ?? '', receiving: message.receiving === true };
+    case 'slowlink':
+      return { kind: 'slowlink', uplink: message.uplink === true, lost: message.lost ?? 0 };
+    case 'hangup':
+      return { kind: 'hangup', reason: message.reason ?? '' };
+    case 'detached':
+      return { kind: 'detached' };
+    default:
+      return undefined;
+  }
+}
+
+/** The WebSocket and its transactions. */
+class JanusTransport {
+  onMessage: (message: JanusMessage) => void = () => undefined;
+  onClose: (reason: string) => void = () => undefined;
+  private readonly pending = new Map<string, Pending>();
+  private keepalive: ReturnType<typeof setInterval> | undefined;
+  private counter = 0;
+
+  private constructor(private readonly ws: WebSocket) {
+    ws.onmessage = (event) => this.receive(String(event.data));
+    ws.onclose = (event) => this.closed(`WebSocket closed (${event.code}${event.reason ? ` ${event.reason}` : ''})`);
+    ws.onerror = () => this.closed('WebSocket error');
+  }
+
+  static open(url: string, timeoutMs: number): Promise<JanusTransport> {
+    return new Promise((resolve, reject) => {
+      let ws: WebSocket;
+      try {
+        ws = new WebSocket(url, 'janus-protocol');
+      } catch (error) {
+        reject(new JanusError(`cannot open ${url}: ${String(error)}`, undefined, true));
+        return;
+      }
+      const timer = setTimeout(() => {
+        ws.close();
+        reject(new JanusError(`no answer from ${url} within ${timeoutMs} ms`, undefined, true));
+      }, timeoutMs);
+      ws.onopen = () => {
+        clearTimeout(timer);
+        resolve(new JanusTransport(ws));
+      };
+      ws.onerror = () => {
+        clearTimeout(timer);
+        reject(new JanusError(`cannot connect to ${url}`, undefined, true));
+      };
+    });
+  }
+
+  startKeepalive(send: () => Promise<unknown>): void {
+    this.keepalive = setInterval(() => void send().catch(() => undefined), KEEPALIVE_MS);
+  }
+
+  request(message: Record<string, unknown>, ackIsEnough = false, timeoutMs = 10_000): Promise<JanusMessage> {
+    if (this.ws.readyState !== WebSocket.OPEN) {
+      return Promise.reject(new JanusError('the Janus connection is closed', undefined, true));
+    }
+    const transaction = `t${++this.counter}${Math.random().toString(36).slice(2, 8)}`;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(transaction);
+        reject(new JanusError(`Janus did not answer "${String(message['janus'])}" within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(transaction, { resolve, reject, ackIsEnough, timer });
+      this.ws.send(JSON.stringify({ ...message, transaction }));
+    });
+  }
+
+  close(): void {
+    if (this.keepalive !== undefined) clearInterval(this.keepalive);
+    this.ws.onclose = null;
+    this.ws.close();
+    this.closed('closed by client');
+  }
+
+  private receive(text: string): void {
+    let message: JanusMessage;
+    try {
+      message = JSON.parse(text) as JanusMessage;
+    } catch {
+      return;
+    }
+    const pending = message.transaction === undefined ? undefined : this.pending.get(message.transaction);
+    if (pending !== undefined) {
+      if (message.janus === 'ack' && !pending.ackIsEnough) return; // the answer follows as an event
+      if (message.janus === 'ack' || message.janus === 'success' || message.janus === 'server_info' || message.janus === 'event') {
+        clearTimeout(pending.timer);
+        this.pending.delete(message.transaction!);
+        if (message.janus === 'event' && pending.ackIsEnough) {
+          // an asynchronous answer to a request we only needed acknowledged: it is an ordinary event too
+          this.onMessage(message);
+        }
+        pending.resolve(message);
+        return;
+      }
+      if (message.janus === 'error') {
+        clearTimeout(pending.timer);
+        this.pending.delete(message.transaction!);
+        pending.reject(new JanusError(message.error?.reason ?? 'Janus error', message.error?.code));
+        return;
+      }
+    }
+    this.onMessage(message);
+  }
+
+  private closed(reason: string): void {
+    if (this.keepalive !== undefined) clearInterval(this.keepalive);
+    for (const [, pending] of this.pending) {
+      clearTimeout(pending.timer);
+      pending.reject(new JanusError(reason, undefined, true));
+    }
+    this.pending.clear();
+    this.onClose(reason);
+  }
+}

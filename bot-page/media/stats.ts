@@ -1,0 +1,155 @@
+import type { AudioStreamStats, LegQuality, VideoStreamStats } from '../../contracts/call-record.js';
+
+/**
+ * Quality figures from WebRTC getStats, summed over the peer connections of one leg. Figures follow the WebRTC
+ * statistics spec: inbound-rtp (packets, loss, jitter, concealment, jitter buffer), outbound-rtp (packets sent),
+ * remote-inbound-rtp (loss and round trip seen by the far end).
+ */
+type Stat = Record<string, unknown> & { type: string; id: string };
+
+const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+const round = (v: number, digits = 4): number => Math.round(v * 10 ** digits) / 10 ** digits;
+
+export async function legQuality(connections: readonly RTCPeerConnection[]): Promise<LegQuality> {
+  const reports = await Promise.all(
+    connections.filter((pc) => pc.connectionState !== 'closed').map((pc) => pc.getStats().catch(() => undefined)),
+  );
+  const stats: Stat[][] = reports.filter((r) => r !== undefined).map((r) => [...(r as RTCStatsReport).values()] as Stat[]);
+  const audioIn = inboundAudio(stats);
+  const audioOut = outboundAudio(stats);
+  const videoIn = video(stats, 'inbound-rtp');
+  const videoOut = video(stats, 'outbound-rtp');
+  return {
+    ...(audioIn === undefined ? {} : { audioIn }),
+    ...(audioOut === undefined ? {} : { audioOut }),
+    ...(videoIn === undefined ? {} : { videoIn }),
+    ...(videoOut === undefined ? {} : { videoOut }),
+  };
+}
+
+function codecOf(report: readonly Stat[], stat: Stat): string | undefined {
+  const codec = report.find((s) => s.id === stat['codecId']);
+  const mime = codec?.['mimeType'];
+  return typeof mime === 'string' ? mime.split('/')[1] : undefined;
+}
+
+function inboundAudio(reports: readonly Stat[][]): AudioStreamStats | undefined {
+  let packets = 0;
+  let lost = 0;
+  let jitterSum = 0;
+  let concealed = 0;
+  let samples = 0;
+  let bufferDelay = 0;
+  let emitted = 0;
+  let streams = 0;
+  let codec: string | undefined;
+  for (const report of reports) {
+    for (const s of report) {
+      if (s.type !== 'inbound-rtp' || s['kind'] !== 'audio') continue;
+      streams++;
+      packets += num(s['packetsReceived']);
+      lost += Math.max(0, num(s['packetsLost']));
+      jitterSum += num(s['jitter']);
+      concealed += num(s['concealedSamples']);
+      samples += num(s['totalSamplesReceived']);
+      bufferDelay += num(s['jitterBufferDelay']);
+      emitted += num(s['jitterBufferEmittedCount']);
+      codec ??= codecOf(report, s);
+    }
+  }
+  if (streams === 0) return undefined;
+  return {
+    ...(codec === undefined ? {} : { codec }),
+    packets,
+    packetsLost: lost,
+    lossRate: packets + lost > 0 ? round(lost / (packets + lost)) : 0,
+    jitterMs: round((jitterSum / streams) * 1000, 1),
+    concealmentRate: samples > 0 ? round(concealed / samples) : 0,
+    jitterBufferMs: emitted > 0 ? round((bufferDelay / emitted) * 1000, 1) : 0,
+  };
+}
+
+function outboundAudio(reports: readonly Stat[][]): AudioStreamStats | undefined {
+  let packets = 0;
+  let lost = 0;
+  let rttSum = 0;
+  let rttCount = 0;
+  let streams = 0;
+  let codec: string | undefined;
+  for (const report of reports) {
+    for (const s of report) {
+      if (s.type === 'outbound-rtp' && s['kind'] === 'audio') {
+        streams++;
+        packets += num(s['packetsSent']);
+        codec ??= codecOf(report, s);
+      } else if (s.type === 'remote-inbound-rtp' && s['kind'] === 'audio') {
+        lost += Math.max(0, num(s['packetsLost']));
+        if (typeof s['roundTripTime'] === 'number') {
+          rttSum += s['roundTripTime'];
+          rttCount++;
+        }
+      }
+    }
+  }
+  if (streams === 0) return undefined;
+  return {
+    ...(codec === undefined ? {} : { codec }),
+    packets,
+    packetsLost: lost,
+    lossRate: packets > 0 ? round(lost / packets) : 0,
+    ...(rttCount > 0 ? { roundTripMs: round((rttSum / rttCount) * 1000, 1) } : {}),
+  };
+}
+
+function video(reports: readonly Stat[][], type: 'inbound-rtp' | 'outbound-rtp'): VideoStreamStats | undefined {
+  let best: { stat: Stat; report: readonly Stat[] } | undefined;
+  let frames = 0;
+  let freezes = 0;
+  let lost = 0;
+  for (const report of reports) {
+    for (const s of report) {
+      if (s.type !== type || s['kind'] !== 'video') continue;
+      const count = num(type === 'inbound-rtp' ? s['framesDecoded'] : s['framesEncoded']);
+      frames += count;
+      freezes += num(s['freezeCount']);
+      lost += Math.max(0, num(s['packetsLost']));
+      if (best === undefined || count > num(best.stat[type === 'inbound-rtp' ? 'framesDecoded' : 'framesEncoded'])) {
+        best = { stat: s, report };
+      }
+    }
+  }
+  if (best === undefined) return undefined;
+  const s = best.stat;
+  const codec = codecOf(best.report, s);
+  return {
+    ...(codec === undefined ? {} : { codec }),
+    ...(typeof s['frameWidth'] === 'number' ? { width: s['frameWidth'] } : {}),
+    ...(typeof s['frameHeight'] === 'number' ? { height: s['frameHeight'] } : {}),
+    ...(typeof s['framesPerSecond'] === 'number' ? { fps: s['framesPerSecond'] } : {}),
+    frames,
+    ...(type === 'inbound-rtp' ? { freezes, packetsLost: lost } : {}),
+  };
+}
+
+/**
+ * Resolves once the connection has received (or sent) media of `kind`: the moment a leg's audio starts to flow.
+ * Polls getStats every 50 ms; gives up when the connection closes.
+ */
+export async function waitForMedia(
+  pc: RTCPeerConnection,
+  kind: 'audio' | 'video',
+  direction: 'in' | 'out',
+): Promise<boolean> {
+  const type = direction === 'in' ? 'inbound-rtp' : 'outbound-rtp';
+  const field = direction === 'in' ? 'packetsReceived' : 'packetsSent';
+  for (;;) {
+    if (pc.connectionState === 'closed' || pc.signalingState === 'closed') return false;
+    const report = await pc.getStats().catch(() => undefined);
+    if (report !== undefined) {
+      for (const s of report.values() as IterableIterator<Stat>) {
+        if (s.type === type && s['kind'] === kind && num(s[field]) > 0) return true;
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

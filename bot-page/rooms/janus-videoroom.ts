@@ -1,0 +1,270 @@
+import type { LegQuality } from '../../contracts/call-record.js';
+import type { RoomJoin } from '../../contracts/dial-request.js';
+import { RoomlineError } from '../../contracts/errors.js';
+import { errorMessage, log } from '../host.js';
+import { JanusError, JanusSession, type HandleEvent, type JanusHandle } from '../janus/janus-client.js';
+import { legQuality } from '../media/stats.js';
+import type {
+  PublishedTracks,
+  RoomAdapter,
+  RoomAdapterEvents,
+  RoomAdapterOptions,
+  RoomFeed,
+  RoomParticipant,
+} from './room-adapter.js';
+
+type JanusRoom = Extract<RoomJoin, { provider: 'janus' }>;
+const PLUGIN = 'janus.plugin.videoroom';
+
+/** VideoRoom error codes that mean the request itself cannot succeed (no such room, bad pin, room full...). */
+const JOIN_REFUSALS = new Set([426, 427, 428, 429, 432, 433, 434, 436, 437]);
+
+interface Subscription {
+  readonly feedId: string;
+  readonly handle: JanusHandle;
+  readonly pc: RTCPeerConnection;
+}
+
+/**
+ * Janus VideoRoom (multistream, Janus >= 1.0). The bot joins as a publisher (that handle also carries the room's
+ * events), publishes its feeds, and subscribes to every other publisher with one subscriber handle per feed.
+ */
+export class JanusVideoRoom implements RoomAdapter {
+  readonly provider = 'janus' as const;
+  private session: JanusSession | undefined;
+  private mainHandle: JanusHandle | undefined;
+  private mainFeed: { id: string; pc: RTCPeerConnection | undefined } | undefined;
+  private privateId: number | undefined;
+  private readonly ownFeeds = new Set<string>();
+  private readonly extraFeeds: { handle: JanusHandle; pc: RTCPeerConnection }[] = [];
+  private readonly others = new Map<string, RoomParticipant>();
+  private readonly publishers = new Set<string>();
+  private readonly subscriptions = new Map<string, Subscription>();
+  private leaving = false;
+
+  constructor(
+    private readonly room: JanusRoom,
+    private readonly events: RoomAdapterEvents,
+    private readonly options: RoomAdapterOptions,
+  ) {}
+
+  async join(display: string): Promise<{ selfId: string; participants: RoomParticipant[] }> {
+    try {
+      this.session = await JanusSession.connect(this.room.serverUrl, { timeoutMs: 5_000 });
+    } catch (error) {
+      throw new RoomlineError('ROOM_UNREACHABLE', `cannot reach the room's Janus server: ${errorMessage(error)}`);
+    }
+    this.session.onClosed((reason) => {
+      if (!this.leaving) this.events.lost(`room server connection lost: ${reason}`);
+    });
+    const handle = await this.session.attach(PLUGIN);
+    this.mainHandle = handle;
+    let joined: Record<string, unknown>;
+    try {
+      ({ data: joined } = await handle.request(this.joinBody('publisher', display)));
+    } catch (error) {
+      throw this.joinFailure(error);
+    }
+    const selfId = String(joined['id']);
+    this.privateId = typeof joined['private_id'] === 'number' ? joined['private_id'] : undefined;
+    this.mainFeed = { id: selfId, pc: undefined };
+    this.ownFeeds.add(selfId);
+    handle.listen((event) => this.onRoomEvent(event));
+    for (const attendee of asList(joined['attendees'])) this.addParticipant(attendee);
+    for (const publisher of asList(joined['publishers'])) this.addPublisher(publisher);
+    return { selfId, participants: this.participants() };
+  }
+
+  async publish(display: string, tracks: PublishedTracks): Promise<RoomFeed> {
+    const session = this.session;
+    if (session === undefined || this.mainHandle === undefined || this.mainFeed === undefined) {
+      throw new RoomlineError('INTERNAL', 'publish before join');
+    }
+    let handle = this.mainHandle;
+    let feedId = this.mainFeed.id;
+    if (this.mainFeed.pc !== undefined) {
+      // the bot already publishes: a further feed is its own publisher in the room
+      handle = await session.attach(PLUGIN);
+      const { data } = await handle.request(this.joinBody('publisher', display)).catch((error: unknown) => {
+        throw this.joinFailure(error);
+      });
+      feedId = String(data['id']);
+      this.ownFeeds.add(feedId);
+      handle.listen(() => undefined);
+    }
+    const pc = new RTCPeerConnection({ iceServers: this.options.iceServers, bundlePolicy: 'max-bundle' });
+    pc.onicecandidate = (event) => handle.trickle(event.candidate);
+    if (tracks.audio !== undefined) pc.addTransceiver(tracks.audio, { direction: 'sendonly' });
+    if (tracks.video !== undefined) pc.addTransceiver(tracks.video, { direction: 'sendonly' });
+    const offer = await pc.createOffer();
+    await pc.setLocalDescription(offer);
+    const { jsep } = await handle.request(
+      { request: 'publish', display },
+      { type: 'offer', sdp: pc.localDescription?.sdp ?? '' },
+    );
+    if (jsep === undefined) throw new RoomlineError('ROOM_JOIN_FAILED', 'the VideoRoom did not answer the publish offer');
+    await pc.setRemoteDescription(jsep);
+    if (handle === this.mainHandle) this.mainFeed.pc = pc;
+    else this.extraFeeds.push({ handle, pc });
+    const isMain = handle === this.mainHandle;
+    return {
+      id: feedId,
+      peerConnection: pc,
+      close: async () => {
+        pc.close();
+        if (!isMain) {
+          await handle.request({ request: 'leave' }).catch(() => undefined);
+          await handle.detach();
+        }
+      },
+    };
+  }
+
+  participants(): RoomParticipant[] {
+    return [...this.others.values()];
+  }
+
+  receivingConnections(): RTCPeerConnection[] {
+    return [...this.subscriptions.values()].map((s) => s.pc);
+  }
+
+  async leave(): Promise<void> {
+    if (this.leaving) return;
+    this.leaving = true;
+    for (const subscription of this.subscriptions.values()) subscription.pc.close();
+    this.subscriptions.clear();
+    for (const feed of this.extraFeeds) feed.pc.close();
+    this.mainFeed?.pc?.close();
+    await this.mainHandle?.request({ request: 'leave' }, undefined, 2_000).catch(() => undefined);
+    await this.session?.destroy();
+  }
+
+  async stats(): Promise<LegQuality> {
+    const sending = [this.mainFeed?.pc, ...this.extraFeeds.map((f) => f.pc)].filter(
+      (pc): pc is RTCPeerConnection => pc !== undefined,
+    );
+    const [incoming, outgoing] = await Promise.all([legQuality(this.receivingConnections()), legQuality(sending)]);
+    return {
+      ...(incoming.audioIn === undefined ? {} : { audioIn: incoming.audioIn }),
+      ...(incoming.videoIn === undefined ? {} : { videoIn: incoming.videoIn }),
+      ...(outgoing.audioOut === undefined ? {} : { audioOut: outgoing.audioOut }),
+      ...(outgoing.videoOut === undefined ? {} : { videoOut: outgoing.videoOut }),
+    };
+  }
+
+  private joinBody(ptype: 'publisher' | 'subscriber', display?: string): Record<string, unknown> {
+    return {
+      request: 'join',
+      ptype,
+      room: this.room.roomId,
+      ...(this.room.pin === undefined ? {} : { pin: this.room.pin }),
+      ...(display === undefined ? {} : { display }),
+    };
+  }
+
+  private joinFailure(error: unknown): RoomlineError {
+    if (error instanceof JanusError && error.code !== undefined && JOIN_REFUSALS.has(error.code)) {
+      return new RoomlineError('ROOM_JOIN_FAILED', `the room refused the bot: ${error.message} (${error.code})`);
+    }
+    if (error instanceof JanusError && error.transport) {
+      return new RoomlineError('ROOM_UNREACHABLE', `the room's server went away while joining: ${error.message}`);
+    }
+    return new RoomlineError('ROOM_JOIN_FAILED', `joining the room failed: ${errorMessage(error)}`);
+  }
+
+  private onRoomEvent(event: HandleEvent): void {
+    if (event.kind === 'detached') {
+      if (!this.leaving) this.events.lost('the room handle was detached');
+      return;
+    }
+    if (event.kind !== 'plugin') return;
+    const data = event.data;
+    if (data['videoroom'] === 'destroyed') {
+      this.events.lost('the room was destroyed');
+      return;
+    }
+    if (data['joining'] !== undefined) this.addParticipant(data['joining']);
+    for (const publisher of asList(data['publishers'])) this.addPublisher(publisher);
+    for (const key of ['unpublished', 'leaving', 'kicked']) {
+      const id = data[key];
+      if (id === undefined || id === 'ok') continue;
+      this.dropSubscription(String(id));
+      if (key !== 'unpublished') this.removeParticipant(String(id));
+    }
+  }
+
+  private addParticipant(value: unknown): void {
+    if (typeof value !== 'object' || value === null) return;
+    const record = value as Record<string, unknown>;
+    const id = String(record['id']);
+    if (this.ownFeeds.has(id) || this.others.has(id)) return;
+    const participant: RoomParticipant = {
+      id,
+      ...(typeof record['display'] === 'string' ? { display: record['display'] } : {}),
+    };
+    this.others.set(id, participant);
+    this.events.participantJoined(participant);
+  }
+
+  private removeParticipant(id: string): void {
+    const participant = this.others.get(id);
+    if (participant === undefined) return;
+    this.others.delete(id);
+    this.publishers.delete(id);
+    this.events.participantLeft(participant);
+  }
+
+  private addPublisher(value: unknown): void {
+    if (typeof value !== 'object' || value === null) return;
+    const id = String((value as Record<string, unknown>)['id']);
+    if (this.ownFeeds.has(id) || this.publishers.has(id)) return;
+    this.addParticipant(value);
+    this.publishers.add(id);
+    void this.subscribe(id).catch((error) =>
+      log.warn('subscribing to a room feed failed', { feed: id, error: errorMessage(error) }),
+    );
+  }
+
+  private async subscribe(feedId: string): Promise<void> {
+    const session = this.session;
+    if (session === undefined || this.leaving) return;
+    const handle = await session.attach(PLUGIN);
+    const pc = new RTCPeerConnection({ iceServers: this.options.iceServers, bundlePolicy: 'max-bundle' });
+    this.subscriptions.set(feedId, { feedId, handle, pc });
+    pc.onicecandidate = (event) => handle.trickle(event.candidate);
+    pc.ontrack = (event) => this.events.track(feedId, event.track);
+    handle.listen((event) => {
+      if (event.kind === 'plugin' && event.jsep?.type === 'offer') {
+        // Janus renegotiates when the feed changes (e.g. adds video)
+        void this.answer(handle, pc, event.jsep).catch(() => undefined);
+      }
+    });
+    const { jsep } = await handle.request({
+      ...this.joinBody('subscriber'),
+      streams: [{ feed: Number.isNaN(Number(feedId)) ? feedId : Number(feedId) }],
+      ...(this.privateId === undefined ? {} : { private_id: this.privateId }),
+    });
+    if (jsep === undefined) throw new Error('no offer for the subscription');
+    await this.answer(handle, pc, jsep);
+  }
+
+  private async answer(handle: JanusHandle, pc: RTCPeerConnection, offer: RTCSessionDescriptionInit): Promise<void> {
+    await pc.setRemoteDescription(offer);
+    const answer = await pc.createAnswer();
+    await pc.setLocalDescription(answer);
+    await handle.request({ request: 'start' }, { type: 'answer', sdp: pc.localDescription?.sdp ?? '' });
+  }
+
+  private dropSubscription(feedId: string): void {
+    const subscription = this.subscriptions.get(feedId);
+    this.publishers.delete(feedId);
+    if (subscription === undefined) return;
+    this.subscriptions.delete(feedId);
+    subscription.pc.close();
+    void subscription.handle.detach();
+  }
+}
+
+function asList(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}

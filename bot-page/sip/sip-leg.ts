@@ -1,0 +1,213 @@
+import { RoomlineError } from '../../contracts/errors.js';
+import type { SIP_PROGRESS_EVENTS } from '../../contracts/page-rpc.js';
+import { type JanusHandle, type JanusJsep, type JanusSession } from '../janus/janus-client.js';
+import { errorMessage, log } from '../host.js';
+
+export type SipProgressEvent = (typeof SIP_PROGRESS_EVENTS)[number];
+
+export interface SipLegEvents {
+  progress(event: SipProgressEvent, detail: { code?: number; reason?: string; sipCallId?: string }): void;
+  /** The SIP leg ended: `by` is `remote` for failure responses and BYEs, `local` after our own hangup. */
+  ended(detail: { code?: number; reason?: string; by: 'remote' | 'local' }): void;
+  /** A remote track from the SIP peer. */
+  track(track: MediaStreamTrack): void;
+  /** ICE/DTLS failed on the SIP leg. */
+  mediaFailed(reason: string): void;
+}
+
+export interface DialOptions {
+  readonly to: string;
+  readonly fromUri: string;
+  readonly fromDisplay?: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly iceServers: RTCIceServer[];
+  /** Tracks to send to the SIP peer; `video` undefined means no video m-line at all. */
+  readonly audio: MediaStreamTrack | undefined;
+  readonly video: { readonly track: MediaStreamTrack | undefined; readonly direction: RTCRtpTransceiverDirection; readonly codecs: readonly string[] } | undefined;
+}
+
+/** The SIP leg: one outgoing call through the Janus SIP plugin, as a guest (no REGISTER is sent). */
+export class SipLeg {
+  private pc: RTCPeerConnection | undefined;
+  private phase: 'idle' | 'calling' | 'answered' | 'ended' = 'idle';
+  private hangupSent = false;
+  private endedWaiters: (() => void)[] = [];
+  private videoTransceiver: RTCRtpTransceiver | undefined;
+
+  private constructor(
+    private readonly handle: JanusHandle,
+    private readonly events: SipLegEvents,
+  ) {
+    handle.listen((event) => {
+      switch (event.kind) {
+        case 'plugin':
+          void this.onPluginEvent(event.data, event.jsep).catch((error) =>
+            log.error('SIP event handling failed', { error: errorMessage(error) }),
+          );
+          break;
+        case 'hangup':
+          log.debug('SIP leg PeerConnection closed by Janus', { reason: event.reason });
+          break;
+        case 'detached':
+          this.finish({ reason: 'Janus handle detached', by: 'remote' });
+          break;
+        case 'webrtcup':
+        case 'media':
+        case 'slowlink':
+          break;
+      }
+    });
+  }
+
+  static async attach(session: JanusSession, events: SipLegEvents): Promise<SipLeg> {
+    const handle = await session.attach('janus.plugin.sip');
+    return new SipLeg(handle, events);
+  }
+
+  get peerConnection(): RTCPeerConnection | undefined {
+    return this.pc;
+  }
+
+  get videoSender(): RTCRtpSender | undefined {
+    return this.videoTransceiver?.sender;
+  }
+
+  /** Places the call. Resolves when Janus has taken the INVITE; progress arrives as events. */
+  async dial(options: DialOptions): Promise<void> {
+    if (this.phase !== 'idle') throw new Error('this SIP leg has already dialed');
+    this.phase = 'calling';
+    try {
+      await this.handle.request({
+        request: 'register',
+        type: 'guest',
+        username: options.fromUri,
+        ...(options.fromDisplay === undefined ? {} : { display_name: options.fromDisplay }),
+      });
+    } catch (error) {
+      throw new RoomlineError('INVALID_REQUEST', `the SIP plugin refused the caller identity: ${errorMessage(error)}`);
+    }
+    const pc = new RTCPeerConnection({ iceServers: options.iceServers, bundlePolicy: 'max-bundle' });
+    this.pc = pc;
+    pc.onicecandidate = (event) => this.handle.trickle(event.candidate);
+    pc.ontrack = (event) => this.events.track(event.track);
+    pc.onconnectionstatechange = () => {
+      if (pc.connectionState === 'failed') this.events.mediaFailed(`SIP leg connection ${pc.connectionState}`);
+    };
+    pc.addTransceiver(options.audio ?? 'audio', { direction: options.audio === undefined ? 'recvonly' : 'sendrecv' });
+    if (options.video !== undefined) {
+      this.videoTransceiver = pc.addTransceiver(options.video.track ?? 'video', { direction: options.video.direction });
+      preferCodecs(this.videoTransceiver, options.video.codecs);
+    }
+    const offer = await pc.createOffer();
+    await pc.setLocalDescription(offer);
+    try {
+      await this.handle.send(
+        { request: 'call', uri: options.to, headers: { ...options.headers }, autoaccept_reinvites: false },
+        { type: 'offer', sdp: pc.localDescription?.sdp ?? offer.sdp ?? '' },
+      );
+    } catch (error) {
+      throw new RoomlineError('JANUS_UNAVAILABLE', `Janus did not take the call: ${errorMessage(error)}`);
+    }
+  }
+
+  /**
+   * Ends the call: BYE once answered, CANCEL while ringing. Resolves when Janus reports the end, or after
+   * `timeoutMs` (Janus does not answer a hangup sent in the wrong state).
+   */
+  async hangup(timeoutMs = 3_000): Promise<boolean> {
+    if (this.phase === 'idle' || this.phase === 'ended') return false;
+    this.hangupSent = true;
+    const ended = new Promise<void>((resolve) => this.endedWaiters.push(resolve));
+    await this.handle.send({ request: 'hangup' }).catch(() => undefined);
+    await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, timeoutMs))]);
+    // finish() is idempotent: a no-op when Janus confirmed the hangup in time
+    this.finish({ reason: 'hangup not confirmed by Janus', by: 'local' });
+    return true;
+  }
+
+  async close(): Promise<void> {
+    if (this.phase === 'calling' || this.phase === 'answered') await this.hangup();
+    this.pc?.close();
+    await this.handle.detach();
+  }
+
+  private async onPluginEvent(data: Record<string, unknown>, jsep: JanusJsep | undefined): Promise<void> {
+    if (typeof data['error_code'] === 'number') {
+      log.warn('SIP plugin error', { code: data['error_code'], error: data['error'] });
+      if (this.phase === 'calling') this.finish({ reason: String(data['error'] ?? 'SIP plugin error'), by: 'remote' });
+      return;
+    }
+    const result = (data['result'] ?? {}) as Record<string, unknown>;
+    const event = String(result['event'] ?? '');
+    const code = typeof result['code'] === 'number' ? result['code'] : undefined;
+    const reason = typeof result['reason'] === 'string' ? result['reason'] : undefined;
+    const sipCallId = typeof data['call_id'] === 'string' ? data['call_id'] : undefined;
+    switch (event) {
+      case 'calling':
+      case 'ringing':
+      case 'proceeding':
+        this.events.progress(event, { ...(code === undefined ? {} : { code }), ...(reason ? { reason } : {}), ...(sipCallId ? { sipCallId } : {}) });
+        break;
+      case 'progress':
+        if (jsep !== undefined) await this.applyAnswer(jsep);
+        this.events.progress('progress', { code: 183 });
+        break;
+      case 'accepted':
+        if (jsep !== undefined) await this.applyAnswer(jsep);
+        this.phase = 'answered';
+        this.events.progress('accepted', { code: 200 });
+        break;
+      case 'updatingcall':
+        await this.answerReinvite(jsep);
+        break;
+      case 'hangup':
+        this.finish({
+          ...(code === undefined ? {} : { code }),
+          ...(reason ? { reason } : {}),
+          by: this.hangupSent ? 'local' : 'remote',
+        });
+        break;
+      default:
+        log.debug('SIP event', { event });
+    }
+  }
+
+  private async applyAnswer(jsep: JanusJsep): Promise<void> {
+    const pc = this.pc;
+    if (pc === undefined || pc.signalingState !== 'have-local-offer') return; // already applied (early media)
+    await pc.setRemoteDescription(jsep);
+  }
+
+  /** A re-INVITE from the peer (hold, codec change): answer it with our current media. */
+  private async answerReinvite(jsep: JanusJsep | undefined): Promise<void> {
+    const pc = this.pc;
+    if (pc === undefined || jsep === undefined || jsep.type !== 'offer') return;
+    await pc.setRemoteDescription(jsep);
+    const answer = await pc.createAnswer();
+    await pc.setLocalDescription(answer);
+    await this.handle.send({ request: 'update' }, { type: 'answer', sdp: answer.sdp ?? '' }).catch((error) =>
+      log.warn('answering a re-INVITE failed', { error: errorMessage(error) }),
+    );
+  }
+
+  private finish(detail: { code?: number; reason?: string; by: 'remote' | 'local' }): void {
+    if (this.phase === 'ended') return;
+    this.phase = 'ended';
+    // the PeerConnection stays open until close(): its statistics are the call's quality summary
+    this.events.ended(detail);
+    for (const waiter of this.endedWaiters.splice(0)) waiter();
+  }
+}
+
+/** Orders the transceiver's codecs so the wanted ones (by MIME subtype, e.g. "H264") come first, or only them. */
+function preferCodecs(transceiver: RTCRtpTransceiver, wanted: readonly string[]): void {
+  if (wanted.length === 0) return;
+  const capabilities = RTCRtpReceiver.getCapabilities('video')?.codecs ?? [];
+  const subtype = (c: RTCRtpCodec) => c.mimeType.split('/')[1]?.toUpperCase() ?? '';
+  const preferred = capabilities.filter((c) => wanted.includes(subtype(c)));
+  // keep the repair formats (rtx, red, ulpfec) so retransmissions still work
+  const repair = capabilities.filter((c) => ['RTX', 'RED', 'ULPFEC'].includes(subtype(c)));
+  if (preferred.length === 0) throw new RoomlineError('MEDIA_FAILED', `this browser cannot send ${wanted.join('/')}`);
+  transceiver.setCodecPreferences([...preferred, ...repair]);
+}
+

@@ -1,0 +1,368 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isFinalState, type CallRecord, type CallState, type EndedBy, type QualitySummary } from '../contracts/call-record.js';
+import type { DialRequest } from '../contracts/dial-request.js';
+import { RoomlineError, assertNever, type FailureInfo } from '../contracts/errors.js';
+import { describeSipCode, errorCodeForSipFailure } from '../contracts/sip-codes.js';
+import type { PageEventOf } from '../contracts/page-rpc.js';
+import { renewLease, transition, type TransitionInput } from './call-state.js';
+import type { CallStore } from './call-store.js';
+import type { Logger } from './logger.js';
+import type { PageBridge } from './page-bridge.js';
+
+/** Why the bridge decided to end a call (the first reason wins). */
+export type EndIntent =
+  | { readonly kind: 'hangup-requested' }
+  | { readonly kind: 'ring-timeout' }
+  | { readonly kind: 'max-duration' }
+  | { readonly kind: 'room-empty' }
+  | { readonly kind: 'room-lost'; readonly reason: string }
+  | { readonly kind: 'shutdown' }
+  | { readonly kind: 'failure'; readonly error: RoomlineError };
+
+/** How a call session ended, for the worker: a final record, or a failure to hand back to the queue. */
+export type SessionOutcome =
+  | { readonly kind: 'final'; readonly record: CallRecord }
+  | { readonly kind: 'retry'; readonly failure: FailureInfo; readonly record: CallRecord };
+
+export interface CallObserver {
+  /** Called after each state change was written. */
+  stateChanged(record: CallRecord, previous: CallState): void;
+}
+
+export interface CallSessionOptions {
+  readonly request: DialRequest & { callId: string };
+  readonly record: CallRecord;
+  readonly store: CallStore;
+  readonly bridge: PageBridge;
+  readonly logger: Logger;
+  readonly workerId: string;
+  readonly janusNode: string;
+  readonly defaultFrom: string;
+  readonly leaseMs: number;
+  /** How often the record is read for a hangup request. @default 1000 */
+  readonly watchIntervalMs?: number;
+  readonly observer?: CallObserver;
+}
+
+/**
+ * One call: drives the states (claimed → joining → dialing → ringing → connected → ended | failed) from the page's
+ * events and its own timers, writes each change to the call record, watches the record for a hangup request, and
+ * ends the call exactly once, for the first reason that comes.
+ */
+export class CallSession {
+  private record: CallRecord;
+  private writes: Promise<unknown> = Promise.resolve();
+  private intent: EndIntent | undefined;
+  private dialed = false;
+  private connected = false;
+  private sipEnded: PageEventOf<'sip-ended'> | undefined;
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly unsubscribers: (() => void)[] = [];
+  private resolveEnd: () => void = () => undefined;
+  private readonly ended = new Promise<void>((resolve) => (this.resolveEnd = resolve));
+  private watching = true;
+
+  constructor(private readonly options: CallSessionOptions) {
+    this.record = options.record;
+  }
+
+  get callId(): string {
+    return this.options.request.callId;
+  }
+
+  /** Ends the call because the worker is stopping (SIGTERM). */
+  shutdown(): void {
+    this.end({ kind: 'shutdown' });
+  }
+
+  async run(): Promise<SessionOutcome> {
+    const { request, bridge, logger } = this.options;
+    this.listen();
+    const watcher = this.watchRecord();
+    try {
+      await this.step({ to: 'JOINING', janusNode: this.options.janusNode, detail: `room ${request.room.provider}` });
+      const joined = await bridge.send({ type: 'join-room', room: request.room, display: this.display() });
+      logger.info({ participants: joined.participants.length }, 'joined the room');
+      if (joined.participants.length === 0) this.startEmptyRoomTimer();
+      if (this.intent !== undefined) return await this.finish();
+
+      await this.step({ to: 'DIALING', detail: `INVITE ${request.to}` });
+      this.dialed = true;
+      this.startTimer('ring', request.limits.ringTimeoutS * 1000, () => this.end({ kind: 'ring-timeout' }));
+      await bridge.send({
+        type: 'dial',
+        to: request.to,
+        from: request.from ?? { uri: this.options.defaultFrom },
+        headers: request.headers ?? {},
+        media: request.media,
+        display: this.display(),
+      });
+      await this.ended;
+      return await this.finish();
+    } catch (error) {
+      const failure = RoomlineError.from(error);
+      logger.warn({ code: failure.code, error: failure.message }, 'call setup failed');
+      this.end({ kind: 'failure', error: failure });
+      return await this.finish();
+    } finally {
+      this.watching = false;
+      await watcher;
+      for (const unsubscribe of this.unsubscribers) unsubscribe();
+      for (const timer of this.timers.values()) clearTimeout(timer);
+    }
+  }
+
+  private display(): string {
+    const { request } = this.options;
+    if (request.room.display !== undefined) return request.room.display;
+    const user = /^sips?:([^@;]+)@/.exec(request.to)?.[1];
+    return `Phone ${user ?? request.to.replace(/^sips?:/, '')}`;
+  }
+
+  private listen(): void {
+    const { bridge, logger } = this.options;
+    this.unsubscribers.push(
+      bridge.on('sip-progress', (event) => this.onSipProgress(event)),
+      bridge.on('sip-ended', (event) => {
+        logger.info({ code: event.code, reason: event.reason, by: event.by }, 'SIP leg ended');
+        this.sipEnded = event;
+        this.resolveEnd();
+      }),
+      bridge.on('room-participant', (event) => {
+        logger.info({ change: event.change, count: event.count }, 'room participant');
+        if (event.count === 0) this.startEmptyRoomTimer();
+        else this.stopTimer('empty-room');
+      }),
+      bridge.on('room-lost', (event) => this.end({ kind: 'room-lost', reason: event.reason })),
+      bridge.on('janus-lost', (event) =>
+        this.end({ kind: 'failure', error: new RoomlineError('JANUS_UNAVAILABLE', `Janus session lost: ${event.reason}`) }),
+      ),
+      bridge.on('media-failed', (event) =>
+        this.end({ kind: 'failure', error: new RoomlineError('MEDIA_FAILED', `${event.leg} leg: ${event.reason}`) }),
+      ),
+      bridge.on('media-flowing', (event) => logger.info({ leg: event.leg, kind: event.kind, direction: event.direction }, 'media flowing')),
+    );
+    bridge.onUnresponsive((reason) => this.end({ kind: 'failure', error: new RoomlineError('BROWSER_FAILED', reason) }));
+  }
+
+  private onSipProgress(event: PageEventOf<'sip-progress'>): void {
+    const now = new Date();
+    const sip = {
+      ...(event.code === undefined ? {} : { lastCode: event.code, lastReason: event.reason ?? describeSipCode(event.code) }),
+      ...(event.sipCallId === undefined ? {} : { sipCallId: event.sipCallId }),
+    };
+    switch (event.event) {
+      case 'calling':
+        void this.patch({ sip, timings: { inviteAt: now.toISOString() } });
+        break;
+      case 'ringing':
+      case 'proceeding':
+      case 'progress': {
+        const code = event.code ?? (event.event === 'progress' ? 183 : 180);
+        if (this.record.state === 'DIALING' && code >= 180) {
+          void this.step({ to: 'RINGING', sipCode: code, detail: `${code} ${describeSipCode(code)}`, sip });
+        } else {
+          void this.patch({ sip });
+        }
+        break;
+      }
+      case 'accepted':
+        this.connected = true;
+        this.stopTimer('ring');
+        this.startTimer('max-duration', this.options.request.limits.maxDurationS * 1000, () =>
+          this.end({ kind: 'max-duration' }),
+        );
+        void this.step({ to: 'CONNECTED', sipCode: 200, detail: '200 OK', sip, timings: { answeredAt: now.toISOString() } });
+        break;
+      default:
+        assertNever(event.event, 'SIP progress event');
+    }
+  }
+
+  /** Records the first reason to end the call and hangs up the SIP leg if it was dialed. */
+  private end(intent: EndIntent): void {
+    if (this.intent !== undefined) return;
+    this.intent = intent;
+    this.options.logger.info({ reason: intent.kind }, 'ending the call');
+    if (!this.dialed || this.sipEnded !== undefined) {
+      this.resolveEnd();
+      return;
+    }
+    void this.options.bridge
+      .send({ type: 'hangup' }, 8_000)
+      .catch((error: unknown) => this.options.logger.warn({ error: String(error) }, 'hangup through the page failed'))
+      .finally(() => this.resolveEnd());
+  }
+
+  /** Writes the final state (or hands the call back for a retry) once the SIP leg is down. */
+  private async finish(): Promise<SessionOutcome> {
+    await this.writes.catch(() => undefined);
+    const quality = this.dialed ? await this.quality() : undefined;
+    const ending = this.resolveEnding();
+    if (ending.kind === 'retry') return { kind: 'retry', failure: ending.failure, record: this.record };
+    await this.step({ ...ending.input, ...(quality === undefined ? {} : { quality }) });
+    await this.writes.catch(() => undefined);
+    return { kind: 'final', record: this.record };
+  }
+
+  private resolveEnding():
+    | { kind: 'retry'; failure: FailureInfo }
+    | { kind: 'final'; input: Omit<TransitionInput, 'workerId' | 'now'> } {
+    const intent = this.intent;
+    const sip = this.sipEnded;
+    const connected = this.connected;
+    const ended = (endedBy: EndedBy, detail: string, sipCode?: number) => ({
+      kind: 'final' as const,
+      input: { to: 'ENDED' as const, endedBy, detail, ...(sipCode === undefined ? {} : { sipCode }) },
+    });
+    const failed = (error: RoomlineError) => ({
+      kind: 'final' as const,
+      input: {
+        to: 'FAILED' as const,
+        failure: error.toJSON(),
+        detail: `${error.code}: ${error.message}`,
+        ...(error.sipCode === undefined ? {} : { sipCode: error.sipCode }),
+      },
+    });
+    if (intent === undefined) {
+      // the SIP leg ended by itself: a failure response before answer, a BYE after
+      if (connected) return ended('remote', `remote hangup${sip?.reason ? ` (${sip.reason})` : ''}`, sip?.code);
+      const code = sip?.code;
+      const errorCode = errorCodeForSipFailure(code);
+      const reason = code === undefined ? sip?.reason ?? 'no SIP response' : `${code} ${sip?.reason ?? describeSipCode(code)}`;
+      return failed(new RoomlineError(errorCode, reason, code === undefined ? {} : { sipCode: code }));
+    }
+    switch (intent.kind) {
+      case 'hangup-requested':
+        return ended('caller', connected ? 'hangup requested' : 'cancelled before answer');
+      case 'ring-timeout':
+        return failed(
+          new RoomlineError('SIP_NO_ANSWER', `no answer within ${this.options.request.limits.ringTimeoutS} s`, {
+            ...(sip?.code === undefined ? {} : { sipCode: sip.code }),
+          }),
+        );
+      case 'max-duration':
+        return ended('limit', `maximum duration of ${this.options.request.limits.maxDurationS} s reached`);
+      case 'room-empty':
+        return ended('room', `room empty for ${this.options.request.limits.emptyRoomTimeoutS} s`);
+      case 'room-lost':
+        return connected
+          ? ended('room', intent.reason)
+          : failed(new RoomlineError('ROOM_UNREACHABLE', intent.reason, { retryable: false }));
+      case 'shutdown':
+        return connected
+          ? ended('system', 'worker shutting down')
+          : failed(new RoomlineError('WORKER_SHUTDOWN', 'worker shut down before the call connected'));
+      case 'failure':
+        if (intent.error.retryable && !this.dialed) return { kind: 'retry', failure: intent.error.toJSON() };
+        return failed(this.dialed ? new RoomlineError(intent.error.code, intent.error.message, {
+          retryable: false,
+          ...(intent.error.sipCode === undefined ? {} : { sipCode: intent.error.sipCode }),
+        }) : intent.error);
+      default:
+        return assertNever(intent, 'end intent');
+    }
+  }
+
+  private async quality(): Promise<QualitySummary | undefined> {
+    try {
+      return await this.options.bridge.send({ type: 'get-stats' }, 3_000);
+    } catch (error) {
+      this.options.logger.warn({ error: String(error) }, 'no quality statistics at the end of the call');
+      return undefined;
+    }
+  }
+
+  /** A state change, serialised after earlier writes. */
+  private step(input: Omit<TransitionInput, 'workerId' | 'now'>): Promise<void> {
+    return this.enqueueWrite(async () => {
+      if (isFinalState(this.record.state)) return;
+      const previous = this.record.state;
+      this.record = await this.options.store.update(
+        this.callId,
+        (current) => transition(current ?? this.record, { ...input, workerId: this.options.workerId, now: new Date() }),
+        { known: this.record },
+      );
+      this.options.logger.info({ state: this.record.state, from: previous, detail: input.detail }, 'call state');
+      this.options.observer?.stateChanged(this.record, previous);
+    });
+  }
+
+  /** A change of SIP details or timings without a state change. */
+  private patch(change: { sip?: TransitionInput['sip']; timings?: TransitionInput['timings'] }): Promise<void> {
+    return this.enqueueWrite(async () => {
+      if (isFinalState(this.record.state)) return;
+      this.record = await this.options.store.update(
+        this.callId,
+        (current) => {
+          const base = current ?? this.record;
+          return {
+            ...base,
+            revision: base.revision + 1,
+            updatedAt: new Date().toISOString(),
+            ...(change.sip === undefined ? {} : { sip: { ...base.sip, ...change.sip } }),
+            ...(change.timings === undefined ? {} : { timings: { ...base.timings, ...change.timings } }),
+          };
+        },
+        { known: this.record },
+      );
+    });
+  }
+
+  private enqueueWrite(write: () => Promise<void>): Promise<void> {
+    const next = this.writes.then(write);
+    this.writes = next.catch((error: unknown) =>
+      this.options.logger.error({ error: String(error) }, 'writing the call record failed'),
+    );
+    return next;
+  }
+
+  /** Reads the record every second for a hangup request, and renews the lease every third of its length. */
+  private async watchRecord(): Promise<void> {
+    const interval = this.options.watchIntervalMs ?? 1_000;
+    let lastRenewal = Date.now();
+    while (this.watching) {
+      await sleep(interval);
+      if (!this.watching) break;
+      try {
+        if (Date.now() - lastRenewal >= this.options.leaseMs / 3) {
+          await this.enqueueWrite(async () => {
+            this.record = await this.options.store.update(
+              this.callId,
+              (current) => renewLease(current ?? this.record, this.options.workerId, this.options.leaseMs, new Date()),
+              { known: this.record },
+            );
+          });
+          lastRenewal = Date.now();
+        }
+        const stored = await this.options.store.get(this.callId);
+        if (stored?.hangupRequestedAt !== undefined) this.end({ kind: 'hangup-requested' });
+      } catch (error) {
+        this.options.logger.warn({ error: String(error) }, 'watching the call record failed');
+      }
+    }
+  }
+
+  private startEmptyRoomTimer(): void {
+    const seconds = this.options.request.limits.emptyRoomTimeoutS;
+    if (seconds === 0 || this.timers.has('empty-room')) return;
+    this.startTimer('empty-room', seconds * 1000, () => this.end({ kind: 'room-empty' }));
+  }
+
+  private startTimer(name: string, ms: number, fire: () => void): void {
+    this.stopTimer(name);
+    this.timers.set(
+      name,
+      setTimeout(() => {
+        this.timers.delete(name);
+        fire();
+      }, ms),
+    );
+  }
+
+  private stopTimer(name: string): void {
+    const timer = this.timers.get(name);
+    if (timer !== undefined) clearTimeout(timer);
+    this.timers.delete(name);
+  }
+}

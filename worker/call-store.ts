@@ -1,0 +1,122 @@
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { isFinalState, type CallRecord } from '../contracts/call-record.js';
+import { RoomlineError } from '../contracts/errors.js';
+import { ACTIVE_KEY_VALUE, CALLS_TABLE } from './calls-table.js';
+
+/**
+ * The calls table, and only DynamoDB: one record per callId, every write conditional on the revision read (optimistic
+ * concurrency), so two writers never silently overwrite each other. What a change does is decided by the pure
+ * functions in call-state.ts; this class reads, applies and writes, retrying when someone else wrote in between.
+ */
+export class CallStore {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(
+    readonly tableName: string,
+    options: { client?: DynamoDBClient; region?: string; recordTtlDays?: number } = {},
+  ) {
+    const client = options.client ?? new DynamoDBClient(options.region === undefined ? {} : { region: options.region });
+    this.doc = DynamoDBDocumentClient.from(client, {
+      marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true },
+    });
+    this.recordTtlS = (options.recordTtlDays ?? 30) * 86_400;
+  }
+
+  private readonly recordTtlS: number;
+
+  /** Closes the client's connections. */
+  destroy(): void {
+    this.doc.destroy();
+  }
+
+  async get(callId: string): Promise<CallRecord | undefined> {
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { [CALLS_TABLE.partitionKey]: callId }, ConsistentRead: true }),
+    );
+    return Item === undefined ? undefined : fromItem(Item);
+  }
+
+  /** Writes a new record; false if one with the same callId exists. */
+  async create(record: CallRecord): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: this.toItem(record),
+          ConditionExpression: 'attribute_not_exists(#id)',
+          ExpressionAttributeNames: { '#id': CALLS_TABLE.partitionKey },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** Deletes a record (only used to undo a QUEUED record whose message could not be sent). */
+  async remove(callId: string): Promise<void> {
+    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { [CALLS_TABLE.partitionKey]: callId } }));
+  }
+
+  /**
+   * Reads the record, applies `change` and writes the result if nobody wrote in between; on a conflict, reads again
+   * and re-applies. `change` may return the record unchanged (same revision) to write nothing, and may throw to stop.
+   * With `createIfMissing`, `change` also receives `undefined` for a missing record and may create it.
+   */
+  async update(
+    callId: string,
+    change: (current: CallRecord | undefined) => CallRecord,
+    options: { known?: CallRecord; attempts?: number } = {},
+  ): Promise<CallRecord> {
+    let current = options.known ?? (await this.get(callId));
+    for (let attempt = 0; attempt < (options.attempts ?? 8); attempt++) {
+      const next = change(current);
+      if (current !== undefined && next.revision === current.revision) return next;
+      const written =
+        current === undefined ? await this.create(next) : await this.replace(next, current.revision);
+      if (written) return next;
+      current = await this.get(callId);
+    }
+    throw new RoomlineError('INTERNAL', `call ${callId}: too many concurrent writes`, { retryable: true });
+  }
+
+  private async replace(record: CallRecord, expectedRevision: number): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: this.toItem(record),
+          ConditionExpression: '#rev = :rev',
+          ExpressionAttributeNames: { '#rev': 'revision' },
+          ExpressionAttributeValues: { ':rev': expectedRevision },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** The stored item: the record plus the active-index key (while not final) and the TTL (once final). */
+  private toItem(record: CallRecord): Record<string, unknown> {
+    const final = isFinalState(record.state);
+    return {
+      ...record,
+      ...(final
+        ? { [CALLS_TABLE.ttlAttribute]: Math.floor(Date.parse(record.updatedAt) / 1000) + this.recordTtlS }
+        : { [CALLS_TABLE.activeIndexPartitionKey]: ACTIVE_KEY_VALUE }),
+    };
+  }
+}
+
+function fromItem(item: Record<string, unknown>): CallRecord {
+  const {
+    [CALLS_TABLE.activeIndexPartitionKey]: _active,
+    [CALLS_TABLE.ttlAttribute]: _ttl,
+    ...record
+  } = item;
+  return record as unknown as CallRecord;
+}

@@ -1,0 +1,113 @@
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { Logger } from './logger.js';
+
+/** One received dial message. */
+export interface DialMessage {
+  readonly messageId: string;
+  readonly receiptHandle: string;
+  readonly body: string;
+  /** How many times SQS has delivered this message, this delivery included. */
+  readonly receiveCount: number;
+  readonly sentAt: Date | undefined;
+}
+
+/**
+ * The dial queue, and only SQS: send, long-poll one message, keep it invisible while its call lasts, delete it, or
+ * hand it back.
+ */
+export class DialQueue {
+  readonly sqs: SQSClient;
+
+  constructor(
+    readonly queueUrl: string,
+    options: { client?: SQSClient; region?: string } = {},
+  ) {
+    this.sqs =
+      options.client ??
+      new SQSClient({
+        ...(options.region === undefined ? {} : { region: options.region }),
+        // with an endpoint override (emulators), requests go to that endpoint, not to the queue URL's host
+        ...(process.env['AWS_ENDPOINT_URL_SQS'] ?? process.env['AWS_ENDPOINT_URL'] ? { useQueueUrlAsEndpoint: false } : {}),
+      });
+  }
+
+  /** Closes the client's connections. */
+  destroy(): void {
+    this.sqs.destroy();
+  }
+
+  async send(body: string): Promise<string> {
+    const result = await this.sqs.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: body }));
+    return result.MessageId ?? '';
+  }
+
+  /** Long-polls for at most one message; undefined when the wait ends empty or `signal` aborts. */
+  async receiveOne(options: { waitS: number; visibilityS: number; signal?: AbortSignal }): Promise<DialMessage | undefined> {
+    try {
+      const result = await this.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: this.queueUrl,
+          MaxNumberOfMessages: 1,
+          WaitTimeSeconds: options.waitS,
+          VisibilityTimeout: options.visibilityS,
+          MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+        }),
+        options.signal === undefined ? {} : { abortSignal: options.signal },
+      );
+      const message = result.Messages?.[0];
+      if (message?.ReceiptHandle === undefined) return undefined;
+      const sent = Number(message.Attributes?.SentTimestamp);
+      return {
+        messageId: message.MessageId ?? '',
+        receiptHandle: message.ReceiptHandle,
+        body: message.Body ?? '',
+        receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? '1'),
+        sentAt: Number.isFinite(sent) && sent > 0 ? new Date(sent) : undefined,
+      };
+    } catch (error) {
+      if (options.signal?.aborted) return undefined;
+      throw error;
+    }
+  }
+
+  async delete(message: DialMessage): Promise<void> {
+    await this.sqs.send(new DeleteMessageCommand({ QueueUrl: this.queueUrl, ReceiptHandle: message.receiptHandle }));
+  }
+
+  /** Makes the message visible again after `delayS` seconds (0 = at once) for another worker to retry. */
+  async handBack(message: DialMessage, delayS: number): Promise<void> {
+    await this.setVisibility(message, delayS);
+  }
+
+  private async setVisibility(message: DialMessage, seconds: number): Promise<void> {
+    await this.sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: this.queueUrl,
+        ReceiptHandle: message.receiptHandle,
+        VisibilityTimeout: seconds,
+      }),
+    );
+  }
+
+  /**
+   * Keeps the message invisible while its call lasts: every third of `visibilityS` the timeout is set to `visibilityS`
+   * again. A failed renewal is logged; the call record's lease, not the message, decides who owns the call.
+   */
+  keepInvisible(message: DialMessage, visibilityS: number, logger: Logger): { stop(): void } {
+    const timer = setInterval(
+      () =>
+        void this.setVisibility(message, visibilityS).catch((error: unknown) =>
+          logger.warn({ error: String(error) }, 'renewing the message visibility failed'),
+        ),
+      Math.max(1_000, (visibilityS * 1000) / 3),
+    );
+    timer.unref();
+    return { stop: () => clearInterval(timer) };
+  }
+}

@@ -1,0 +1,160 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LabProcess } from './child-process.js';
+import { LAB_ICE_INTERFACE, LAB_JANUS_IP, type LabNetns } from './netns.js';
+import { waitUntil } from './wait.js';
+
+/** Rooms the lab's Janus creates at start; the demo uses the first. */
+export const LAB_ROOM_IDS = [1234, 1235, 1236, 1237] as const;
+export const LAB_JANUS_WS_PORT = 8188;
+
+export interface JanusServerOptions {
+  readonly netns: LabNetns;
+  /** Folder for the generated configuration and the log. */
+  readonly dir: string;
+  readonly janusBinary?: string;
+  /** Port range for the SIP plugin's RTP, inside the namespace. @default "30000-30999" */
+  readonly sipRtpPortRange?: string;
+}
+
+/**
+ * A Janus WebRTC Server with a generated configuration: WebSocket API on the namespace's ICE address, ICE restricted
+ * to the namespace's veth, the SIP plugin on the namespace's loopback, and a few VideoRooms.
+ */
+export class JanusServer {
+  readonly wsUrl = `ws://${LAB_JANUS_IP}:${LAB_JANUS_WS_PORT}/`;
+  private constructor(
+    readonly process: LabProcess,
+    readonly logFile: string,
+  ) {}
+
+  static async start(options: JanusServerOptions): Promise<JanusServer> {
+    const configDir = join(options.dir, 'janus');
+    await mkdir(configDir, { recursive: true });
+    await writeJanusConfig(configDir, options.sipRtpPortRange ?? '30000-30999');
+    const logFile = join(options.dir, 'janus.log');
+    const { command, args } = options.netns.wrap(options.janusBinary ?? 'janus', [
+      '-F',
+      configDir,
+      '-C',
+      join(configDir, 'janus.jcfg'),
+      '-o',
+      '-d',
+      '4',
+    ]);
+    const janus = LabProcess.start('janus', command, args, { logFile });
+    return new JanusServer(janus, logFile);
+  }
+
+  /** Waits until the WebSocket API answers `info`, through a host-side forward of its port. */
+  async waitReady(hostWsUrl: string, timeoutMs = 15_000): Promise<void> {
+    await this.process.whileRunning(
+      waitUntil(() => janusAnswersInfo(hostWsUrl), { timeoutMs, what: 'Janus WebSocket API' }),
+    );
+  }
+
+  stop(): Promise<void> {
+    return this.process.stop();
+  }
+}
+
+async function janusAnswersInfo(url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(url, 'janus-protocol');
+    } catch {
+      resolve(false);
+      return;
+    }
+    const timer = setTimeout(() => {
+      ws.close();
+      resolve(false);
+    }, 1_000);
+    ws.onopen = () => ws.send(JSON.stringify({ janus: 'info', transaction: 'ready' }));
+    ws.onmessage = (event) => {
+      clearTimeout(timer);
+      ws.close();
+      resolve(String(event.data).includes('server_info'));
+    };
+    ws.onerror = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+  });
+}
+
+async function writeJanusConfig(dir: string, sipRtpPortRange: string): Promise<void> {
+  const libDir = '/usr/lib/x86_64-linux-gnu/janus';
+  const files: Record<string, string> = {
+    'janus.jcfg': `general: {
+  configs_folder = "${dir}"
+  plugins_folder = "${libDir}/plugins"
+  transports_folder = "${libDir}/transports"
+  events_folder = "${libDir}/events"
+  loggers_folder = "${libDir}/loggers"
+  debug_level = 4
+  server_name = "roomline-lab"
+  session_timeout = 60
+  hide_dependencies = true
+}
+media: {
+  rtp_port_range = "20000-29999"
+}
+nat: {
+  nice_debug = false
+  ice_enforce_list = "${LAB_ICE_INTERFACE}"
+}
+plugins: {
+  disable = "libjanus_audiobridge.so,libjanus_duktape.so,libjanus_lua.so,libjanus_nosip.so,libjanus_recordplay.so,libjanus_streaming.so,libjanus_textroom.so,libjanus_videocall.so,libjanus_voicemail.so,libjanus_echotest.so"
+}
+transports: {
+  disable = "libjanus_http.so,libjanus_mqtt.so,libjanus_nanomsg.so,libjanus_pfunix.so,libjanus_rabbitmq.so"
+}
+events: {
+  broadcast = false
+}
+`,
+    'janus.transport.websockets.jcfg': `general: {
+  json = "compact"
+  ws = true
+  ws_port = ${LAB_JANUS_WS_PORT}
+  ws_ip = "${LAB_JANUS_IP}"
+  wss = false
+}
+admin: {
+  admin_ws = false
+  admin_wss = false
+}
+`,
+    'janus.plugin.sip.jcfg': `general: {
+  local_ip = "127.0.0.1"
+  sdp_ip = "127.0.0.1"
+  keepalive_interval = 0
+  behind_nat = false
+  register_ttl = 3600
+  rtp_port_range = "${sipRtpPortRange}"
+  sip_timer_t1x64 = 4000
+  user_agent = "Roomline lab (Janus SIP)"
+  events = false
+}
+`,
+    'janus.plugin.videoroom.jcfg': `general: {
+  events = false
+}
+${LAB_ROOM_IDS.map(
+  (id) => `room-${id}: {
+  description = "Roomline lab room ${id}"
+  publishers = 16
+  bitrate = 1024000
+  fir_freq = 2
+  audiocodec = "opus"
+  videocodec = "vp8,h264,vp9"
+  notify_joining = true
+  audiolevel_event = false
+}
+`,
+).join('')}`,
+  };
+  await Promise.all(Object.entries(files).map(([name, text]) => writeFile(join(dir, name), text)));
+}

@@ -1,0 +1,241 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DialRequestInput } from '../../contracts/dial-request.js';
+import { BrowserSource } from '../browser-source.js';
+import { RoomlineClient } from '../client.js';
+import { createLogger, type Logger } from '../logger.js';
+import { Emulators } from './emulators.js';
+import { JanusServer, LAB_JANUS_WS_PORT, LAB_ROOM_IDS } from './janus-server.js';
+import { LAB_JANUS_IP, LabNetns } from './netns.js';
+import { NamespaceForwards } from './ns-forward.js';
+import { RoomPerson } from './room-person.js';
+import { SipFailures, UNREACHABLE_SIP_PORT } from './sip-failures.js';
+import { PHONE_CTRL_PORT, SipPhone, type SipPhoneOptions } from './sip-phone.js';
+import { WorkerPool } from './worker-pool.js';
+
+export interface LabPersonOptions {
+  readonly display: string;
+  readonly toneHz: number;
+}
+
+export interface LabOptions {
+  /** Folder for configuration, recordings and logs. @default a new temporary folder */
+  readonly dir?: string;
+  /** Warm workers kept running (each takes one call, then a new one starts). @default 1 */
+  readonly workers?: number;
+  /** Receives before a dial message goes to the dead-letter queue; workers use the same. @default 3 */
+  readonly maxReceives?: number;
+  /** The SIP phone's tone and video. @default 1000 Hz, audio only */
+  readonly phone?: Omit<SipPhoneOptions, 'netns' | 'dir'>;
+  /** Simulated people in the room. @default one, "Alice", speaking 440 Hz */
+  readonly persons?: readonly LabPersonOptions[];
+  /** Extra environment for the workers. */
+  readonly workerEnv?: Readonly<Record<string, string>>;
+  /** Keep the folder after stop. @default false, unless ROOMLINE_LAB_KEEP=1 */
+  readonly keepDir?: boolean;
+  readonly logger?: Logger;
+}
+
+/** Where everything in the lab is, as `roomline lab up` prints it. */
+export interface LabEndpoints {
+  readonly dir: string;
+  readonly netns: string;
+  readonly sqs: { readonly endpoint: string; readonly queueUrl: string; readonly deadLetterQueueUrl: string };
+  readonly dynamodb: { readonly endpoint: string; readonly table: string };
+  readonly janus: {
+    /** Inside the lab's namespace (where browsers run). */
+    readonly wsUrl: string;
+    /** Forwarded to the host's loopback, for signalling tools (WebRTC media needs the namespace). */
+    readonly hostWsUrl: string;
+  };
+  readonly room: { readonly provider: 'janus'; readonly serverUrl: string; readonly roomId: number };
+  readonly sip: {
+    readonly phone: string;
+    readonly ringing: string;
+    readonly busy: string;
+    readonly decline: string;
+    readonly notFound: string;
+    readonly unreachable: string;
+  };
+  /** baresip's ctrl_tcp (JSON in netstrings), forwarded to the host's loopback. */
+  readonly phoneControl: string;
+  /** Environment that points the CLI, the client library or a worker at this lab. */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/**
+ * The whole of Roomline on one machine, no cloud account: SQS and DynamoDB emulators, Janus, a SIP phone, a SIP
+ * failure simulator, simulated room participants and warm workers. Media stays inside the lab's network namespace.
+ */
+export class Lab {
+  readonly persons: RoomPerson[] = [];
+  private stopped: Promise<void> | undefined;
+  private readonly cleanups: (() => Promise<void>)[] = [];
+  netns!: LabNetns;
+  emulators!: Emulators;
+  janus!: JanusServer;
+  phone!: SipPhone;
+  failures!: SipFailures;
+  forwards!: NamespaceForwards;
+  personBrowser: BrowserSource | undefined;
+  pool: WorkerPool | undefined;
+  client!: RoomlineClient;
+  endpoints!: LabEndpoints;
+
+  private constructor(
+    readonly dir: string,
+    private readonly options: LabOptions,
+    readonly logger: Logger,
+  ) {}
+
+  static async start(options: LabOptions = {}): Promise<Lab> {
+    const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'roomline-lab-')));
+    const logger = options.logger ?? createLogger({ level: 'warn', base: { component: 'lab' } });
+    const lab = new Lab(dir, options, logger);
+    try {
+      await lab.startParts();
+      return lab;
+    } catch (error) {
+      await lab.stop();
+      throw error;
+    }
+  }
+
+  private async startParts(): Promise<void> {
+    const { options, dir } = this;
+    this.netns = await LabNetns.create();
+    this.cleanups.push(() => this.netns.remove());
+    const [emulators, janus, phone, failures] = await Promise.all([
+      Emulators.start({ maxReceives: options.maxReceives ?? 3 }),
+      JanusServer.start({ netns: this.netns, dir }),
+      SipPhone.start({ netns: this.netns, dir, ...options.phone }),
+      SipFailures.start({ netns: this.netns, dir }),
+    ]);
+    this.emulators = emulators;
+    this.janus = janus;
+    this.phone = phone;
+    this.failures = failures;
+    this.cleanups.push(
+      () => emulators.stop(),
+      () => janus.stop(),
+      () => phone.stop(),
+      () => failures.stop(),
+    );
+    this.forwards = await NamespaceForwards.start(this.netns, dir, [
+      { name: 'janus', host: LAB_JANUS_IP, port: LAB_JANUS_WS_PORT },
+      { name: 'phone', host: '127.0.0.1', port: PHONE_CTRL_PORT },
+    ]);
+    this.cleanups.push(() => this.forwards.stop());
+    const hostWsUrl = `ws://127.0.0.1:${this.forwards.port('janus')}/`;
+    await Promise.all([
+      janus.waitReady(hostWsUrl),
+      phone.attachControl(this.forwards.port('phone')),
+      failures.waitReady(),
+    ]);
+
+    const env: Record<string, string> = {
+      ...emulators.env(),
+      ROOMLINE_JANUS_URLS: janus.wsUrl,
+      ROOMLINE_CHROMIUM_NETNS: this.netns.name,
+      ROOMLINE_SIP_FROM: 'sip:roomline@127.0.0.1',
+      ROOMLINE_MAX_RECEIVES: String(options.maxReceives ?? 3),
+      ROOMLINE_LOG_LEVEL: 'debug',
+    };
+    const roomId = LAB_ROOM_IDS[0];
+    this.endpoints = {
+      dir,
+      netns: this.netns.name,
+      sqs: {
+        endpoint: emulators.sqsEndpoint,
+        queueUrl: emulators.queueUrl,
+        deadLetterQueueUrl: emulators.deadLetterQueueUrl,
+      },
+      dynamodb: { endpoint: emulators.dynamodbEndpoint, table: emulators.tableName },
+      janus: { wsUrl: janus.wsUrl, hostWsUrl },
+      room: { provider: 'janus', serverUrl: janus.wsUrl, roomId },
+      sip: {
+        phone: SipPhone.uri('probe'),
+        ringing: SipPhone.uri('ringing'),
+        busy: SipFailures.uri('busy'),
+        decline: SipFailures.uri('decline'),
+        notFound: SipFailures.uri('nobody'),
+        unreachable: `sip:nobody@127.0.0.1:${UNREACHABLE_SIP_PORT}`,
+      },
+      phoneControl: `127.0.0.1:${this.forwards.port('phone')}`,
+      env,
+    };
+    this.client = new RoomlineClient({
+      queueUrl: emulators.queueUrl,
+      tableName: emulators.tableName,
+      sqs: emulators.sqsClient(),
+      dynamodb: emulators.dynamodbClient(),
+    });
+
+    const persons = options.persons ?? [{ display: 'Alice', toneHz: 440 }];
+    if (persons.length > 0) {
+      this.personBrowser = await BrowserSource.launch({ netns: this.netns.name, logger: this.logger });
+      this.cleanups.push(() => this.personBrowser!.close());
+      for (const person of persons) await this.addPerson(person);
+    }
+    const workers = options.workers ?? 1;
+    if (workers > 0) this.startWorkers(workers);
+  }
+
+  /** Starts the warm pool (if not started) with `size` workers. */
+  startWorkers(size: number): WorkerPool {
+    if (this.pool !== undefined) {
+      this.pool.resize(size);
+      return this.pool;
+    }
+    const pool = new WorkerPool({
+      size,
+      dir: this.dir,
+      env: { ...process.env, ...this.endpoints.env, ...this.options.workerEnv },
+    });
+    this.pool = pool;
+    this.cleanups.push(() => pool.stop());
+    return pool;
+  }
+
+  /** A simulated person joins the lab's room. */
+  async addPerson(options: LabPersonOptions, roomId: number = this.endpoints.room.roomId): Promise<RoomPerson> {
+    if (this.personBrowser === undefined) {
+      this.personBrowser = await BrowserSource.launch({ netns: this.netns.name, logger: this.logger });
+      this.cleanups.push(() => this.personBrowser!.close());
+    }
+    const person = await RoomPerson.join(this.personBrowser, {
+      room: { ...this.endpoints.room, roomId },
+      display: options.display,
+      toneHz: options.toneHz,
+    });
+    this.persons.push(person);
+    return person;
+  }
+
+  /** A dial request that calls the lab's phone into the lab's room; `overrides` replace top-level fields. */
+  dialRequest(overrides: Partial<DialRequestInput> = {}): DialRequestInput {
+    return {
+      version: 1,
+      to: this.endpoints.sip.phone,
+      from: { uri: 'sip:meeting@127.0.0.1', displayName: 'Roomline lab' },
+      headers: { 'X-Roomline-Lab': 'yes' },
+      room: { ...this.endpoints.room, display: 'Phone' },
+      limits: { ringTimeoutS: 20, maxDurationS: 120, emptyRoomTimeoutS: 30 },
+      ...overrides,
+    };
+  }
+
+  /** Stops everything, newest first. Idempotent. */
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      for (const person of this.persons) await person.leave();
+      for (const cleanup of this.cleanups.reverse()) {
+        await cleanup().catch((error: unknown) => this.logger.warn({ error: String(error) }, 'lab cleanup step failed'));
+      }
+      const keep = this.options.keepDir ?? process.env['ROOMLINE_LAB_KEEP'] === '1';
+      if (!keep && this.options.dir === undefined) await rm(this.dir, { recursive: true, force: true });
+    })();
+    return this.stopped;
+  }
+}

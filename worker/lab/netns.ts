@@ -1,0 +1,91 @@
+import { run } from './child-process.js';
+
+/**
+ * The lab's own network namespace. Janus never gathers loopback ICE candidates, so the lab's media runs inside a
+ * namespace with a veth pair (10.77.0.1 <-> 10.77.0.2) that exists nowhere else: nothing the lab sends can leave it.
+ */
+export const LAB_NETNS_PREFIX = 'roomline-';
+export const LAB_JANUS_IP = '10.77.0.1';
+export const LAB_PEER_IP = '10.77.0.2';
+export const LAB_ICE_INTERFACE = 'va';
+
+export class LabNetns {
+  readonly name: string;
+  private removed = false;
+
+  private constructor(name: string) {
+    this.name = name;
+  }
+
+  /** Creates `roomline-<pid>` (removing namespaces left by lab processes that no longer exist). */
+  static async create(): Promise<LabNetns> {
+    if (process.platform !== 'linux') {
+      throw new Error('the lab needs Linux network namespaces (ip netns); this system is ' + process.platform);
+    }
+    if (process.getuid?.() !== 0) {
+      throw new Error(
+        'the lab creates a network namespace for its media and needs root: run it as root (e.g. sudo -E npm run demo)',
+      );
+    }
+    await removeStaleNamespaces();
+    const ns = new LabNetns(`${LAB_NETNS_PREFIX}${process.pid}-${Math.random().toString(36).slice(2, 6)}`);
+    await run('ip', ['netns', 'add', ns.name]);
+    try {
+      const ipn = (...args: string[]) => run('ip', ['-n', ns.name, ...args]);
+      await ipn('link', 'set', 'lo', 'up');
+      await ipn('link', 'add', LAB_ICE_INTERFACE, 'type', 'veth', 'peer', 'name', 'vb');
+      await ipn('addr', 'add', `${LAB_JANUS_IP}/24`, 'dev', LAB_ICE_INTERFACE);
+      await ipn('addr', 'add', `${LAB_PEER_IP}/24`, 'dev', 'vb');
+      await ipn('link', 'set', LAB_ICE_INTERFACE, 'up');
+      await ipn('link', 'set', 'vb', 'up');
+    } catch (error) {
+      await ns.remove();
+      throw error;
+    }
+    return ns;
+  }
+
+  /** The command line that runs `command` inside the namespace. */
+  wrap(command: string, args: readonly string[]): { command: string; args: string[] } {
+    return { command: 'ip', args: ['netns', 'exec', this.name, command, ...args] };
+  }
+
+  /** Kills whatever still runs inside and deletes the namespace. Idempotent. */
+  async remove(): Promise<void> {
+    if (this.removed) return;
+    this.removed = true;
+    await killNamespaceProcesses(this.name);
+    await run('ip', ['netns', 'delete', this.name]).catch(() => undefined);
+  }
+}
+
+async function killNamespaceProcesses(name: string): Promise<void> {
+  const pids = await run('ip', ['netns', 'pids', name]).catch(() => '');
+  for (const pid of pids.split(/\s+/).filter((p) => /^\d+$/.test(p))) {
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+async function removeStaleNamespaces(): Promise<void> {
+  const list = await run('ip', ['netns', 'list']).catch(() => '');
+  for (const line of list.split('\n')) {
+    const name = line.split(' ')[0] ?? '';
+    const owner = name.startsWith(LAB_NETNS_PREFIX) ? Number(name.slice(LAB_NETNS_PREFIX.length).split('-')[0]) : NaN;
+    if (!Number.isInteger(owner) || isAlive(owner)) continue;
+    await killNamespaceProcesses(name);
+    await run('ip', ['netns', 'delete', name]).catch(() => undefined);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,261 @@
+import { EventEmitter } from 'node:events';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { LabProcess } from './child-process.js';
+import type { LabNetns } from './netns.js';
+import { waitUntil } from './wait.js';
+
+export const PHONE_SIP_PORT = 5090;
+export const PHONE_CTRL_PORT = 4444;
+
+/** A baresip event from its TCP control interface (ctrl_tcp), e.g. CALL_INCOMING, CALL_ESTABLISHED, CALL_CLOSED. */
+export interface PhoneEvent {
+  readonly type: string;
+  readonly class?: string;
+  readonly accountaor?: string;
+  readonly peeruri?: string;
+  readonly id?: string;
+  readonly param?: string;
+  /** Host time the event arrived (epoch ms). */
+  readonly receivedAt: number;
+}
+
+export interface SipPhoneOptions {
+  readonly netns: LabNetns;
+  readonly dir: string;
+  /** Frequency of the tone the phone sends, in Hz. @default 1000 */
+  readonly toneHz?: number;
+  /** Video codecs the phone accepts (issue: legacy peers). Empty = audio only. @default [] */
+  readonly videoCodecs?: readonly ('H264' | 'VP8' | 'VP9')[];
+  /** A video file the phone sends as its camera (needs videoCodecs). */
+  readonly videoFile?: string;
+}
+
+/**
+ * The lab's SIP phone: baresip on the namespace's loopback, with accounts
+ * - `probe`   answers at once, sends a tone, records what it hears (sndfile: one -dec.wav per call);
+ * - `ringing` rings and never answers (for ring timeouts and CANCEL).
+ * It is driven and observed through ctrl_tcp (JSON in netstrings).
+ */
+export class SipPhone extends EventEmitter {
+  readonly recordingsDir: string;
+  readonly events: PhoneEvent[] = [];
+  private control: Socket | undefined;
+  private buffer = '';
+  private tokens = 0;
+  private readonly pending = new Map<string, (response: { ok: boolean; data?: string }) => void>();
+
+  private constructor(
+    readonly process: LabProcess,
+    readonly dir: string,
+  ) {
+    super();
+    this.recordingsDir = join(dir, 'recordings');
+  }
+
+  static uri(user: 'probe' | 'ringing'): string {
+    return `sip:${user}@127.0.0.1:${PHONE_SIP_PORT}`;
+  }
+
+  static async start(options: SipPhoneOptions): Promise<SipPhone> {
+    const dir = join(options.dir, 'baresip');
+    await mkdir(join(dir, 'recordings'), { recursive: true });
+    await writeBaresipConfig(dir, options);
+    const { command, args } = options.netns.wrap('baresip', ['-f', dir, '-v']);
+    const proc = LabProcess.start('baresip', command, args, {
+      logFile: join(options.dir, 'baresip.log'),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    return new SipPhone(proc, dir);
+  }
+
+  /** Connects to ctrl_tcp through a host-side forward and starts collecting events. */
+  async attachControl(hostPort: number, timeoutMs = 10_000): Promise<void> {
+    await this.process.whileRunning(
+      waitUntil(() => this.tryConnect(hostPort), { timeoutMs, what: 'baresip ctrl_tcp' }),
+    );
+    // A round trip proves the relay reaches baresip itself, not only the forward.
+    await this.command('reginfo');
+  }
+
+  private tryConnect(port: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('error', () => resolve(false));
+      socket.once('connect', () => {
+        socket.removeAllListeners('error');
+        socket.on('error', () => undefined);
+        socket.on('data', (chunk: Buffer) => this.onData(chunk.toString('utf8')));
+        socket.once('close', () => (this.control = undefined));
+        this.control = socket;
+        resolve(true);
+      });
+    });
+  }
+
+  private onData(text: string): void {
+    this.buffer += text;
+    for (;;) {
+      const colon = this.buffer.indexOf(':');
+      if (colon < 0) return;
+      const length = Number(this.buffer.slice(0, colon));
+      if (this.buffer.length < colon + 1 + length + 1) return;
+      const payload = this.buffer.slice(colon + 1, colon + 1 + length);
+      this.buffer = this.buffer.slice(colon + 1 + length + 1);
+      this.onMessage(payload);
+    }
+  }
+
+  private onMessage(payload: string): void {
+    let message: Record<string, unknown>;
+    try {
+      message = JSON.parse(payload) as Record<string, unknown>;
+    } catch {
+      return;
+    }
+    if (message['response'] === true) {
+      const token = String(message['token'] ?? '');
+      this.pending.get(token)?.({ ok: message['ok'] === true, data: String(message['data'] ?? '') });
+      this.pending.delete(token);
+      return;
+    }
+    if (message['event'] === true) {
+      const event: PhoneEvent = {
+        type: String(message['type']),
+        class: message['class'] as string | undefined,
+        accountaor: message['accountaor'] as string | undefined,
+        peeruri: message['peeruri'] as string | undefined,
+        id: message['id'] as string | undefined,
+        param: message['param'] as string | undefined,
+        receivedAt: Date.now(),
+      };
+      this.events.push(event);
+      this.emit('event', event);
+    }
+  }
+
+  /** Sends a ctrl_tcp command (e.g. `hangup`) and resolves with baresip's response. */
+  command(command: string, params = ''): Promise<{ ok: boolean; data?: string }> {
+    const socket = this.control;
+    if (socket === undefined) return Promise.reject(new Error('baresip control is not connected'));
+    const token = `t${++this.tokens}`;
+    const json = JSON.stringify({ command, params, token });
+    const bytes = Buffer.byteLength(json);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(token);
+        reject(new Error(`baresip did not answer ${command}`));
+      }, 5_000);
+      this.pending.set(token, (response) => {
+        clearTimeout(timer);
+        resolve(response);
+      });
+      socket.write(`${bytes}:${json},`);
+    });
+  }
+
+  /** Events of one type seen so far, optionally only those after `since` (epoch ms). */
+  eventsOf(type: string, since = 0): PhoneEvent[] {
+    return this.events.filter((e) => e.type === type && e.receivedAt >= since);
+  }
+
+  /**
+   * Calls that reached the phone since `since`, one entry per call, at the first event baresip reported for it (an
+   * auto-answering account reports no CALL_INCOMING, only the offer it received).
+   */
+  invitesSince(since = 0): PhoneEvent[] {
+    const seen = new Set<string>();
+    const invites: PhoneEvent[] = [];
+    for (const event of this.events) {
+      if (event.receivedAt < since) continue;
+      const isInvite = event.type === 'CALL_INCOMING' || (event.type === 'CALL_REMOTE_SDP' && event.param === 'offer');
+      const key = event.id ?? `${event.peeruri ?? ''}@${event.receivedAt}`;
+      if (!isInvite || seen.has(key)) continue;
+      seen.add(key);
+      invites.push(event);
+    }
+    return invites;
+  }
+
+  /** Resolves with the first event of `type` arriving after `since` (or already seen after it). */
+  async nextEvent(type: string, options: { since?: number; timeoutMs?: number } = {}): Promise<PhoneEvent> {
+    const since = options.since ?? 0;
+    const seen = this.eventsOf(type, since)[0];
+    if (seen !== undefined) return seen;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.off('event', onEvent);
+        reject(new Error(`the phone saw no ${type} within ${options.timeoutMs ?? 20_000} ms`));
+      }, options.timeoutMs ?? 20_000);
+      const onEvent = (event: PhoneEvent) => {
+        if (event.type !== type || event.receivedAt < since) return;
+        clearTimeout(timer);
+        this.off('event', onEvent);
+        resolve(event);
+      };
+      this.on('event', onEvent);
+    });
+  }
+
+  /** The WAV files baresip wrote for what it received (`-dec.wav`), oldest first. */
+  async receivedRecordings(): Promise<string[]> {
+    const names = await readdir(this.recordingsDir);
+    return names
+      .filter((n) => n.endsWith('-dec.wav'))
+      .sort()
+      .map((n) => join(this.recordingsDir, n));
+  }
+
+  async stop(): Promise<void> {
+    this.control?.destroy();
+    await this.process.stop();
+  }
+}
+
+async function writeBaresipConfig(dir: string, options: SipPhoneOptions): Promise<void> {
+  const videoCodecs = options.videoCodecs ?? [];
+  const videoModules = new Set<string>();
+  for (const codec of videoCodecs) videoModules.add(codec === 'H264' ? 'avcodec.so' : codec === 'VP8' ? 'vp8.so' : 'vp9.so');
+  const hasVideo = videoCodecs.length > 0;
+  const config = `poll_method epoll
+sip_listen 127.0.0.1:${PHONE_SIP_PORT}
+net_interface 127.0.0.1
+call_local_timeout 120
+call_max_calls 4
+audio_player aubridge,roomline-sink
+audio_source ausine,${options.toneHz ?? 1000}
+audio_alert aubridge,roomline-sink
+ausrc_srate 48000
+auplay_srate 48000
+ausrc_channels 2
+auplay_channels 2
+audio_buffer 20-160
+jitter_buffer_delay 1-10
+rtcp_mux yes
+${hasVideo ? `video_source ${options.videoFile === undefined ? 'fakevideo,nil' : `avformat,${options.videoFile}`}
+video_display fakevideo,nil
+video_size 640x480
+video_bitrate 1000000
+video_fps 30.00
+` : ''}module_path /usr/lib/baresip/modules
+module g711.so
+module opus.so
+module aubridge.so
+module ausine.so
+module sndfile.so
+${hasVideo ? ['fakevideo.so', ...(options.videoFile === undefined ? [] : ['avformat.so']), ...videoModules].map((m) => `module ${m}`).join('\n') + '\n' : ''}module_tmp uuid.so
+module_tmp account.so
+module_app ctrl_tcp.so
+ctrl_tcp_listen 127.0.0.1:${PHONE_CTRL_PORT}
+snd_path ${join(dir, 'recordings')}
+opus_bitrate 32000
+`;
+  const videoParam = hasVideo ? `;video_codecs=${videoCodecs.join(',')}` : ';video_codecs=none';
+  const accounts = `<${SipPhone.uri('probe')}>;regint=0;answermode=auto${videoParam}
+<${SipPhone.uri('ringing')}>;regint=0;answermode=manual${videoParam}
+`;
+  await writeFile(join(dir, 'config'), config);
+  await writeFile(join(dir, 'accounts'), accounts);
+  await writeFile(join(dir, 'contacts'), '');
+}

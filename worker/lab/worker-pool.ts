@@ -1,0 +1,102 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { cliPath } from '../paths.js';
+import type { WorkerNotice } from '../worker.js';
+import { waitUntil } from './wait.js';
+
+export type WorkerState = 'starting' | 'ready' | 'busy' | 'exited';
+
+export interface LabWorker {
+  readonly index: number;
+  readonly child: ChildProcess;
+  state: WorkerState;
+  warmMs?: number;
+  callId?: string;
+  exitCode?: number | null;
+  readonly logFile: string;
+  readonly startedAt: number;
+  readyAt?: number;
+}
+
+/**
+ * The lab's stand-in for the ECS service: keeps `size` workers running, each a separate `roomline worker` process
+ * that takes one call and exits, and starts a new one whenever one exits. Worker states come over IPC.
+ */
+export class WorkerPool {
+  readonly workers: LabWorker[] = [];
+  private running = true;
+  private counter = 0;
+
+  constructor(
+    private readonly options: { size: number; env: NodeJS.ProcessEnv; dir: string; cliArgs?: readonly string[] },
+  ) {
+    for (let i = 0; i < options.size; i++) this.spawn();
+  }
+
+  /** Workers alive now (not exited). */
+  alive(): LabWorker[] {
+    return this.workers.filter((w) => w.state !== 'exited');
+  }
+
+  /** Waits until `count` workers are warm and idle. */
+  async waitReady(count = this.options.size, timeoutMs = 60_000): Promise<void> {
+    await waitUntil(() => this.workers.filter((w) => w.state === 'ready').length >= count, {
+      timeoutMs,
+      what: `${count} warm worker(s) (logs in ${this.options.dir})`,
+    });
+  }
+
+  /** Resizes the pool (more workers start at once; fewer means exited ones are not replaced). */
+  resize(size: number): void {
+    this.options.size = size;
+    while (this.alive().length < size) this.spawn();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    const alive = this.alive();
+    for (const worker of alive) worker.child.kill('SIGTERM');
+    await waitUntil(() => alive.every((w) => w.state === 'exited'), { timeoutMs: 15_000, what: 'workers to exit' }).catch(
+      () => {
+        for (const worker of alive) worker.child.kill('SIGKILL');
+      },
+    );
+  }
+
+  private spawn(): void {
+    const index = ++this.counter;
+    const logFile = join(this.options.dir, `worker-${index}.log`);
+    const log = createWriteStream(logFile, { flags: 'a' });
+    const child = fork(cliPath(), ['worker', ...(this.options.cliArgs ?? [])], {
+      env: { ...this.options.env, ROOMLINE_WORKER_ID: `lab-worker-${index}` },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    child.stdout?.pipe(log, { end: false });
+    child.stderr?.pipe(log, { end: false });
+    const worker: LabWorker = { index, child, state: 'starting', logFile, startedAt: Date.now() };
+    this.workers.push(worker);
+    child.on('message', (message: WorkerNotice) => {
+      if (message?.type !== 'roomline-worker') return;
+      switch (message.state) {
+        case 'ready':
+          worker.state = 'ready';
+          worker.warmMs = message.warmMs;
+          worker.readyAt = Date.now();
+          break;
+        case 'busy':
+          worker.state = 'busy';
+          worker.callId = message.callId;
+          break;
+        case 'done':
+          break;
+      }
+    });
+    child.on('exit', (code) => {
+      worker.state = 'exited';
+      worker.exitCode = code;
+      log.end();
+      if (this.running && this.alive().length < this.options.size) this.spawn();
+    });
+  }
+}

@@ -1,0 +1,132 @@
+import type { CallRecord } from '../contracts/call-record.js';
+import { safeParseDialRequest, type DialRequest } from '../contracts/dial-request.js';
+import type { FailureInfo } from '../contracts/errors.js';
+import { claim, invalidRequestRecord, markLost, release, transition, type ClaimOutcome } from './call-state.js';
+import type { CallStore } from './call-store.js';
+import type { SessionOutcome } from './call-session.js';
+import type { DialMessage, DialQueue } from './dial-queue.js';
+import type { Logger } from './logger.js';
+
+export interface MessageHandlerDeps {
+  readonly queue: DialQueue;
+  readonly store: CallStore;
+  readonly logger: Logger;
+  readonly workerId: string;
+  readonly leaseMs: number;
+  readonly visibilityTimeoutS: number;
+  /** Receives after which a retryable failure is final; must match the queue's maxReceiveCount. */
+  readonly maxReceives: number;
+  /** Runs the claimed call to its end. */
+  readonly runCall: (request: DialRequest & { callId: string }, record: CallRecord, logger: Logger) => Promise<SessionOutcome>;
+}
+
+/** What handling one message came to. A worker exits after a `call`; after `skipped` it may take another message. */
+export type HandledMessage =
+  | { readonly kind: 'call'; readonly record: CallRecord; readonly retried: boolean }
+  | { readonly kind: 'skipped'; readonly reason: 'invalid' | 'duplicate' | 'abandoned'; readonly callId: string };
+
+/**
+ * One dial message, from arrival to deletion: validate (an invalid request is recorded FAILED and deleted, never
+ * retried), claim the call (a duplicate delivery never dials twice; a call whose worker vanished is closed as
+ * WORKER_LOST), keep the message invisible while the call runs, then delete it, or hand it back for a retryable
+ * failure until the receive limit, after which the call is FAILED and the message left for the dead-letter queue.
+ */
+export async function handleDialMessage(message: DialMessage, deps: MessageHandlerDeps): Promise<HandledMessage> {
+  const { queue, store } = deps;
+  const now = new Date();
+  let body: unknown;
+  try {
+    body = JSON.parse(message.body);
+  } catch {
+    body = undefined;
+  }
+  const parsed =
+    body === undefined
+      ? ({ ok: false, reason: 'the message body is not JSON', callId: undefined } as const)
+      : safeParseDialRequest(body);
+  if (!parsed.ok) {
+    const callId = parsed.callId ?? `msg-${message.messageId}`;
+    const logger = deps.logger.child({ callId });
+    const created = await store.create(invalidRequestRecord(callId, parsed.reason, now, message.sentAt));
+    logger.warn({ reason: parsed.reason, recorded: created }, 'invalid dial request: recorded FAILED and deleted');
+    await queue.delete(message);
+    return { kind: 'skipped', reason: 'invalid', callId };
+  }
+
+  // a raw SendMessage without a callId gets the message id: stable across redeliveries of the same message
+  const request = { ...parsed.request, callId: parsed.request.callId ?? `msg-${message.messageId}` };
+  const logger = deps.logger.child({ callId: request.callId });
+  let outcome: ClaimOutcome | undefined;
+  const claimed = await store.update(request.callId, (current) => {
+    outcome = claim(current, {
+      request,
+      workerId: deps.workerId,
+      leaseMs: deps.leaseMs,
+      now: new Date(),
+      ...(message.sentAt === undefined ? {} : { enqueuedAt: message.sentAt }),
+    });
+    if (outcome.outcome === 'claimed') return outcome.record;
+    if (outcome.outcome === 'abandoned') return markLost(outcome.record, new Date());
+    return outcome.record;
+  });
+  if (outcome === undefined || outcome.outcome !== 'claimed') {
+    const reason = outcome?.outcome === 'abandoned' ? 'abandoned' : 'duplicate';
+    logger.info(
+      { state: claimed.state, owner: claimed.workerId, receiveCount: message.receiveCount },
+      reason === 'abandoned' ? 'the call lost its worker: recorded WORKER_LOST' : 'duplicate delivery: not dialing again',
+    );
+    await queue.delete(message);
+    return { kind: 'skipped', reason, callId: request.callId };
+  }
+
+  logger.info({ to: request.to, room: request.room.provider, attempt: claimed.attempts }, 'call claimed');
+  const visibility = queue.keepInvisible(message, deps.visibilityTimeoutS, logger);
+  let result: SessionOutcome;
+  try {
+    result = await deps.runCall(request, claimed, logger);
+  } finally {
+    visibility.stop();
+  }
+
+  if (result.kind === 'final') {
+    await queue.delete(message);
+    logger.info({ state: result.record.state, failure: result.record.failure?.code }, 'call finished');
+    return { kind: 'call', record: result.record, retried: false };
+  }
+  return retryOrGiveUp(message, request.callId, result.record, result.failure, deps, logger);
+}
+
+async function retryOrGiveUp(
+  message: DialMessage,
+  callId: string,
+  known: CallRecord,
+  failure: FailureInfo,
+  deps: MessageHandlerDeps,
+  logger: Logger,
+): Promise<HandledMessage> {
+  if (message.receiveCount >= deps.maxReceives) {
+    const record = await deps.store.update(
+      callId,
+      (current) =>
+        transition(current ?? known, {
+          to: 'FAILED',
+          workerId: deps.workerId,
+          now: new Date(),
+          failure: { ...failure, retryable: false },
+          detail: `${failure.code} after ${message.receiveCount} attempts: ${failure.reason}`,
+        }),
+      { known },
+    );
+    // left undeleted: SQS moves it to the dead-letter queue on its next receive, for inspection and redrive
+    await deps.queue.handBack(message, 0);
+    logger.error({ code: failure.code, attempts: message.receiveCount }, 'giving up: call FAILED, message left for the DLQ');
+    return { kind: 'call', record, retried: false };
+  }
+  const record = await deps.store.update(callId, (current) => release(current ?? known, deps.workerId, failure, new Date()), {
+    known,
+  });
+  const delayS = Math.min(30, 2 ** message.receiveCount);
+  await deps.queue.handBack(message, delayS);
+  logger.warn({ code: failure.code, attempt: message.receiveCount, retryInS: delayS }, 'retryable failure: handed back to the queue');
+  return { kind: 'call', record, retried: true };
+}

@@ -1,0 +1,199 @@
+import { RoomlineError } from '../contracts/errors.js';
+import { BrowserSource } from './browser-source.js';
+import { CallSession, type CallObserver } from './call-session.js';
+import { CallStore } from './call-store.js';
+import type { WorkerConfig } from './config.js';
+import { DialQueue } from './dial-queue.js';
+import { orderJanusNodes } from './janus-nodes.js';
+import { createLogger, type Logger } from './logger.js';
+import { handleDialMessage, type HandledMessage } from './message-handler.js';
+import { PageBridge } from './page-bridge.js';
+
+/** Lifecycle notices a worker sends its parent over IPC when it has one (the lab uses them; ECS does not). */
+export type WorkerNotice =
+  | { readonly type: 'roomline-worker'; readonly state: 'ready'; readonly warmMs: number; readonly janusNode: string }
+  | { readonly type: 'roomline-worker'; readonly state: 'busy'; readonly callId: string }
+  | { readonly type: 'roomline-worker'; readonly state: 'done'; readonly callId: string | undefined };
+
+/** How long after SIGTERM the worker must be gone. */
+export const SHUTDOWN_DEADLINE_MS = 10_000;
+
+interface Warm {
+  readonly browser: BrowserSource;
+  readonly bridge: PageBridge;
+  readonly janusNode: string;
+}
+
+export interface WorkerHooks {
+  readonly observer?: CallObserver;
+  /** Called when the worker starts and stops waiting idle for a call. */
+  readonly idle?: (idle: boolean) => void;
+}
+
+/**
+ * One worker, one call: warm up (Chromium, bot page, Janus session), long-poll the dial queue until a message
+ * becomes a call, run it, tear down, return the exit code. Ordered setup, one idempotent teardown.
+ */
+export class Worker {
+  private readonly logger: Logger;
+  private readonly store: CallStore;
+  private readonly queue: DialQueue;
+  private readonly stopping = new AbortController();
+  private session: CallSession | undefined;
+  /** Set as warm-up proceeds, so teardown closes whatever was started. */
+  private browser: BrowserSource | undefined;
+  private bridge: PageBridge | undefined;
+  private tornDown: Promise<void> | undefined;
+
+  constructor(
+    private readonly config: WorkerConfig,
+    private readonly hooks: WorkerHooks = {},
+    logger?: Logger,
+  ) {
+    this.logger = logger ?? createLogger({ level: config.logLevel, base: { workerId: config.workerId } });
+    this.store = new CallStore(config.tableName, {
+      ...(config.region === undefined ? {} : { region: config.region }),
+      recordTtlDays: config.recordTtlDays,
+    });
+    this.queue = new DialQueue(config.queueUrl, config.region === undefined ? {} : { region: config.region });
+  }
+
+  /** Asks the worker to stop: an idle worker stops polling; a worker in a call hangs up and records the end. */
+  stop(reason: string): void {
+    if (this.stopping.signal.aborted) return;
+    this.logger.info({ reason }, 'stopping');
+    this.stopping.abort();
+    this.session?.shutdown();
+  }
+
+  async run(): Promise<number> {
+    try {
+      return await this.poll(await this.warmUp());
+    } catch (error) {
+      const failure = RoomlineError.from(error);
+      this.logger.error({ code: failure.code, error: failure.message }, 'worker failed');
+      return 1;
+    } finally {
+      await this.teardown();
+    }
+  }
+
+  private async warmUp(): Promise<Warm> {
+    const started = Date.now();
+    const browser = await BrowserSource.launch({
+      logger: this.logger,
+      ...(this.config.chromiumPath === undefined ? {} : { executablePath: this.config.chromiumPath }),
+      ...(this.config.chromiumNetns === undefined ? {} : { netns: this.config.chromiumNetns }),
+    });
+    this.browser = browser;
+    browser.onCrash((reason) => {
+      this.logger.error({ reason }, 'browser crashed');
+      this.stop('browser crashed');
+    });
+    const page = await browser.newPage();
+    const bridge = await PageBridge.attach(page, { logger: this.logger, commandTimeoutMs: this.config.pageTimeoutMs });
+    this.bridge = bridge;
+    await browser.load(page, 'bot');
+    await bridge.waitReady();
+    let janusNode: string | undefined;
+    let lastError: unknown;
+    for (const url of orderJanusNodes(this.config.janusUrls, this.config.workerId)) {
+      try {
+        const info = await bridge.send({ type: 'init', janusUrl: url, iceServers: [...this.config.iceServers] });
+        janusNode = url;
+        this.logger.info({ janusNode: url, server: info.janusServer }, 'Janus session open');
+        break;
+      } catch (error) {
+        lastError = error;
+        this.logger.warn({ janusNode: url, error: String(error) }, 'Janus node unavailable, trying the next');
+      }
+    }
+    if (janusNode === undefined) throw RoomlineError.from(lastError, 'JANUS_UNAVAILABLE');
+    const warmMs = Date.now() - started;
+    this.logger.info({ warmMs }, 'worker warm: waiting for a call');
+    notify({ type: 'roomline-worker', state: 'ready', warmMs, janusNode });
+    return { browser, bridge, janusNode };
+  }
+
+  private async poll(warm: Warm): Promise<number> {
+    const idleSince = Date.now();
+    this.hooks.idle?.(true);
+    try {
+      while (!this.stopping.signal.aborted) {
+        if (this.config.idleExitS > 0 && Date.now() - idleSince > this.config.idleExitS * 1000) {
+          this.logger.info({ idleExitS: this.config.idleExitS }, 'idle for too long: exiting');
+          return 0;
+        }
+        const message = await this.queue.receiveOne({
+          waitS: 20,
+          visibilityS: this.config.visibilityTimeoutS,
+          signal: this.stopping.signal,
+        });
+        if (message === undefined) continue;
+        this.hooks.idle?.(false);
+        const handled = await this.handle(message, warm);
+        if (handled.kind === 'call') {
+          notify({ type: 'roomline-worker', state: 'done', callId: handled.record.callId });
+          return 0;
+        }
+        this.hooks.idle?.(true);
+      }
+      return 0;
+    } finally {
+      this.hooks.idle?.(false);
+    }
+  }
+
+  private handle(message: Parameters<typeof handleDialMessage>[0], warm: Warm): Promise<HandledMessage> {
+    return handleDialMessage(message, {
+      queue: this.queue,
+      store: this.store,
+      logger: this.logger,
+      workerId: this.config.workerId,
+      leaseMs: this.config.leaseS * 1000,
+      visibilityTimeoutS: this.config.visibilityTimeoutS,
+      maxReceives: this.config.maxReceives,
+      runCall: async (request, record, logger) => {
+        notify({ type: 'roomline-worker', state: 'busy', callId: request.callId });
+        const session = new CallSession({
+          request,
+          record,
+          store: this.store,
+          bridge: warm.bridge,
+          logger,
+          workerId: this.config.workerId,
+          janusNode: warm.janusNode,
+          defaultFrom: this.config.defaultFrom,
+          leaseMs: this.config.leaseS * 1000,
+          ...(this.hooks.observer === undefined ? {} : { observer: this.hooks.observer }),
+        });
+        this.session = session;
+        if (this.stopping.signal.aborted) session.shutdown();
+        try {
+          return await session.run();
+        } finally {
+          this.session = undefined;
+        }
+      },
+    });
+  }
+
+  /** Leaves the room, closes the page and Chromium. Idempotent. */
+  private teardown(): Promise<void> {
+    this.tornDown ??= (async () => {
+      if (this.bridge !== undefined) {
+        await this.bridge.send({ type: 'leave' }, 3_000).catch(() => undefined);
+        this.bridge.stop();
+      }
+      if (this.browser !== undefined) await this.browser.close();
+      this.queue.destroy();
+      this.store.destroy();
+      this.logger.info('worker torn down');
+    })();
+    return this.tornDown;
+  }
+}
+
+function notify(notice: WorkerNotice): void {
+  if (process.send !== undefined && process.connected) process.send(notice);
+}
