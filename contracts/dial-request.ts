@@ -169,10 +169,18 @@ export type DialRequestParseResult =
 export function safeParseDialRequest(input: unknown): DialRequestParseResult {
   const result = dialRequestSchema.safeParse(input);
   if (result.success) return { ok: true, request: result.data };
-  const reason = result.error.issues
-    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(request)'}: ${issue.message}`)
+  return { ok: false, reason: describeIssues(result.error.issues), callId: salvageCallId(input) };
+}
+
+/** `path: message` for each problem; a bad record key (e.g. a header name) says what is wrong with the name. */
+export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return issues
+    .map((issue) => {
+      const path = issue.path.length > 0 ? issue.path.map(String).join('.') : '(request)';
+      const nested = issue.code === 'invalid_key' ? issue.issues.map((i) => i.message).join(', ') : undefined;
+      return `${path}: ${nested === undefined ? issue.message : `invalid name: ${nested}`}`;
+    })
     .join('; ');
-  return { ok: false, reason, callId: salvageCallId(input) };
 }
 
 /** Validates a dial request, throwing a `RoomlineError` with code `INVALID_REQUEST` and a readable reason. */

@@ -54,6 +54,7 @@ export class CallSession {
   private writes: Promise<unknown> = Promise.resolve();
   private intent: EndIntent | undefined;
   private dialed = false;
+  private ringing = false;
   private connected = false;
   private sipEnded: PageEventOf<'sip-ended'> | undefined;
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -159,7 +160,9 @@ export class CallSession {
       case 'proceeding':
       case 'progress': {
         const code = event.code ?? (event.event === 'progress' ? 183 : 180);
-        if (this.record.state === 'DIALING' && code >= 180) {
+        // the state is decided here, synchronously: writes are queued, so the record may lag behind the events
+        if (!this.ringing && !this.connected && code >= 180) {
+          this.ringing = true;
           void this.step({ to: 'RINGING', sipCode: code, detail: `${code} ${describeSipCode(code)}`, sip });
         } else {
           void this.patch({ sip });

@@ -7,7 +7,12 @@ import { RoomlineError } from '../contracts/errors.js';
  * value stops the process with a message naming the variable.
  */
 
-const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const positiveInt = (fallback: number) =>
+  z.coerce
+    .number({ error: 'must be a positive whole number' })
+    .int('must be a positive whole number')
+    .positive('must be a positive whole number')
+    .default(fallback);
 const wsUrlList = z
   .string()
   .transform((s) => s.split(',').map((u) => u.trim()).filter((u) => u.length > 0))
@@ -71,7 +76,7 @@ export const workerEnvSchema = clientEnvSchema.extend({
   /** Longest time to wait for the page to answer a command, in ms. @default 15000 */
   ROOMLINE_PAGE_TIMEOUT_MS: positiveInt(15_000),
   /** Seconds a worker waits idle for a call before it exits; 0 = wait forever. @default 0 */
-  ROOMLINE_IDLE_EXIT_S: z.coerce.number().int().min(0).default(0),
+  ROOMLINE_IDLE_EXIT_S: z.coerce.number({ error: 'must be a whole number' }).int().min(0).default(0),
   /** Largest video frame the worker sends or publishes, whatever the request asks. @default 1280x720 */
   ROOMLINE_MAX_VIDEO_WIDTH: positiveInt(1280),
   ROOMLINE_MAX_VIDEO_HEIGHT: positiveInt(720),

@@ -16,6 +16,8 @@ export interface MessageHandlerDeps {
   readonly visibilityTimeoutS: number;
   /** Receives after which a retryable failure is final; must match the queue's maxReceiveCount. */
   readonly maxReceives: number;
+  /** Seconds before a handed-back message is visible again, by receive count. @default min(30, 2^receiveCount) */
+  readonly retryDelayS?: (receiveCount: number) => number;
   /** Runs the claimed call to its end. */
   readonly runCall: (request: DialRequest & { callId: string }, record: CallRecord, logger: Logger) => Promise<SessionOutcome>;
 }
@@ -125,7 +127,7 @@ async function retryOrGiveUp(
   const record = await deps.store.update(callId, (current) => release(current ?? known, deps.workerId, failure, new Date()), {
     known,
   });
-  const delayS = Math.min(30, 2 ** message.receiveCount);
+  const delayS = deps.retryDelayS?.(message.receiveCount) ?? Math.min(30, 2 ** message.receiveCount);
   await deps.queue.handBack(message, delayS);
   logger.warn({ code: failure.code, attempt: message.receiveCount, retryInS: delayS }, 'retryable failure: handed back to the queue');
   return { kind: 'call', record, retried: true };

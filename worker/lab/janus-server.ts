@@ -84,8 +84,13 @@ async function janusAnswersInfo(url: string): Promise<boolean> {
   });
 }
 
+/** Debian's multiarch folder name for this machine. */
+export function multiarch(): string {
+  return process.arch === 'arm64' ? 'aarch64-linux-gnu' : 'x86_64-linux-gnu';
+}
+
 async function writeJanusConfig(dir: string, sipRtpPortRange: string): Promise<void> {
-  const libDir = '/usr/lib/x86_64-linux-gnu/janus';
+  const libDir = `/usr/lib/${multiarch()}/janus`;
   const files: Record<string, string> = {
     'janus.jcfg': `general: {
   configs_folder = "${dir}"

@@ -226,6 +226,20 @@ export class Lab {
     };
   }
 
+  /** Asks every call of this lab that is not final to hang up, and waits for them to end. */
+  async hangUpLiveCalls(timeoutMs = 15_000): Promise<void> {
+    const live = (this.pool?.workers ?? []).filter((w) => w.state === 'busy' && w.callId !== undefined);
+    await Promise.all(
+      live.map(async (worker) => {
+        const record = await this.client.requestHangup(worker.callId!).catch(() => undefined);
+        if (record === undefined) return;
+        await this.client
+          .waitForCall(worker.callId!, (r) => r.state === 'ENDED' || r.state === 'FAILED', { timeoutMs })
+          .catch(() => undefined);
+      }),
+    );
+  }
+
   /** Stops everything, newest first. Idempotent. */
   stop(): Promise<void> {
     this.stopped ??= (async () => {

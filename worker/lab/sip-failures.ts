@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LabProcess, run } from './child-process.js';
 import type { LabNetns } from './netns.js';
+import { multiarch } from './janus-server.js';
 import { waitUntil } from './wait.js';
 
 export const FAILURE_SIP_PORT = 5070;
@@ -59,7 +60,7 @@ fork=yes
 children=1
 auto_aliases=no
 listen=udp:127.0.0.1:${FAILURE_SIP_PORT}
-mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
+mpath="/usr/lib/${multiarch()}/kamailio/modules/"
 loadmodule "sl.so"
 loadmodule "pv.so"
 loadmodule "textops.so"

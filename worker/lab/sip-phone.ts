@@ -75,8 +75,10 @@ export class SipPhone extends EventEmitter {
     await this.process.whileRunning(
       waitUntil(() => this.tryConnect(hostPort), { timeoutMs, what: 'baresip ctrl_tcp' }),
     );
-    // A round trip proves the relay reaches baresip itself, not only the forward.
-    await this.command('reginfo');
+    // A round trip proves the relay reaches baresip itself, not only the forward; the command comes from menu.so,
+    // which also provides hangup and dial.
+    const answer = await this.command('listcalls');
+    if (!answer.ok) throw new Error(`baresip control answered "listcalls" with an error: ${answer.data ?? ''}`);
   }
 
   private tryConnect(port: number): Promise<boolean> {
@@ -246,6 +248,7 @@ module ausine.so
 module sndfile.so
 ${hasVideo ? ['fakevideo.so', ...(options.videoFile === undefined ? [] : ['avformat.so']), ...videoModules].map((m) => `module ${m}`).join('\n') + '\n' : ''}module_tmp uuid.so
 module_tmp account.so
+module_app menu.so
 module_app ctrl_tcp.so
 ctrl_tcp_listen 127.0.0.1:${PHONE_CTRL_PORT}
 snd_path ${join(dir, 'recordings')}

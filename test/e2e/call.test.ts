@@ -1,0 +1,142 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { hasTone } from '../../worker/lab/audio-analysis.js';
+import { dialAndMeasure } from '../../worker/lab/demo.js';
+import type { Lab } from '../../worker/lab/lab.js';
+import { isFinal, showWorkerLogsOnFailure, startLab, states } from '../support/lab.js';
+
+/**
+ * The real call path: dial queue (fauxqs) → warm worker → headless Chromium → Janus VideoRoom + Janus SIP plugin →
+ * baresip / Kamailio, with the call record in dynalite. Every assertion is what a user would check: the tone heard
+ * at each end, the SIP code recorded, the BYE or CANCEL seen by the phone, the INVITEs counted.
+ */
+let lab: Lab;
+beforeAll(async () => {
+  lab = await startLab({ workers: 1, maxReceives: 3 });
+});
+afterAll(async () => {
+  await lab?.stop();
+});
+beforeEach(async () => {
+  showWorkerLogsOnFailure(() => lab);
+  await lab.pool!.waitReady(1);
+});
+afterEach(async () => {
+  // a test that failed half-way must not leave its call running into the next one
+  await lab.hangUpLiveCalls();
+});
+
+describe('a bridged call through the real lab', () => {
+  it('carries the room person\'s tone to the phone and the phone\'s tone to the room person', async () => {
+    const report = await dialAndMeasure(lab, { talkS: 3 });
+
+    expect(report.finalState).toBe('ENDED');
+    expect(report.phoneHeard, 'the phone recorded nothing').toBeDefined();
+    expect(hasTone(report.phoneHeard!, 440), `phone heard ${JSON.stringify(report.phoneHeard)}`).toBe(true);
+    expect(hasTone(report.personHeard, 1000), `person heard ${JSON.stringify(report.personHeard)}`).toBe(true);
+    expect(report.phoneHeard!.soundS).toBeGreaterThan(2);
+    expect(report.personHeard.soundS).toBeGreaterThan(2);
+    const record = report.record;
+    expect(states(record)).toEqual(['QUEUED', 'CLAIMED', 'JOINING', 'DIALING', 'RINGING', 'CONNECTED', 'ENDED']);
+    expect(record.sip?.sipCallId).toBeTruthy();
+    expect(record.janusNode).toBe(lab.endpoints.janus.wsUrl);
+    expect(record.workerId).toMatch(/^lab-worker-/);
+    expect(record.quality?.sip.audioIn?.packets).toBeGreaterThan(100);
+    expect(record.quality?.sip.audioOut?.packets).toBeGreaterThan(100);
+    expect(record.quality?.room.audioIn?.packets).toBeGreaterThan(100);
+    expect(record.quality?.sip.audioIn?.lossRate).toBeLessThan(0.01);
+  });
+
+  it('sends a BYE the phone sees when a hangup is requested through the client, and records ENDED by caller', async () => {
+    const callId = await lab.client.enqueueDial(lab.dialRequest());
+    await lab.client.waitForCall(callId, (r) => r.state === 'CONNECTED' || isFinal(r), { timeoutMs: 20_000 });
+    const askedAt = Date.now();
+
+    await lab.client.requestHangup(callId);
+
+    const closed = await lab.phone.nextEvent('CALL_CLOSED', { since: askedAt, timeoutMs: 10_000 });
+    expect(closed.param).toMatch(/reset by peer/i);
+    const record = await lab.client.waitForCall(callId, isFinal, { timeoutMs: 10_000 });
+    expect(record.state).toBe('ENDED');
+    expect(record.endedBy).toBe('caller');
+    expect(Date.parse(record.timings!.endedAt!) - askedAt).toBeLessThan(5_000);
+  });
+
+  it('records ENDED by remote when the phone hangs up', async () => {
+    const callId = await lab.client.enqueueDial(lab.dialRequest());
+    await lab.client.waitForCall(callId, (r) => r.state === 'CONNECTED' || isFinal(r), { timeoutMs: 20_000 });
+
+    const response = await lab.phone.command('hangup');
+
+    expect(response.ok).toBe(true);
+    const record = await lab.client.waitForCall(callId, isFinal, { timeoutMs: 10_000 });
+    expect(record.state).toBe('ENDED');
+    expect(record.endedBy).toBe('remote');
+  });
+
+  it.each([
+    ['busy', 'SIP_BUSY', 486],
+    ['decline', 'SIP_DECLINED', 603],
+    ['notFound', 'SIP_NOT_FOUND', 404],
+  ] as const)('records FAILED with the SIP code when the callee answers %s', async (target, code, sipCode) => {
+    const callId = await lab.client.enqueueDial(lab.dialRequest({ to: lab.endpoints.sip[target] }));
+
+    const record = await lab.client.waitForCall(callId, isFinal, { timeoutMs: 20_000 });
+
+    expect(record.state).toBe('FAILED');
+    expect(record.failure).toMatchObject({ code, sipCode, fault: 'remote', retryable: false });
+    expect(record.history.at(-1)?.sipCode).toBe(sipCode);
+  });
+
+  it('records FAILED SIP_UNREACHABLE for a SIP target nobody listens on', async () => {
+    const callId = await lab.client.enqueueDial(lab.dialRequest({ to: lab.endpoints.sip.unreachable }));
+
+    const record = await lab.client.waitForCall(callId, isFinal, { timeoutMs: 30_000 });
+
+    expect(record.state).toBe('FAILED');
+    expect(record.failure?.code).toBe('SIP_UNREACHABLE');
+  });
+
+  it('cancels a call nobody answers at the ring timeout and records FAILED SIP_NO_ANSWER', async () => {
+    const since = Date.now();
+    const callId = await lab.client.enqueueDial(
+      lab.dialRequest({ to: lab.endpoints.sip.ringing, limits: { ringTimeoutS: 2 } }),
+    );
+
+    const record = await lab.client.waitForCall(callId, isFinal, { timeoutMs: 20_000 });
+
+    expect(record.state).toBe('FAILED');
+    expect(record.failure?.code).toBe('SIP_NO_ANSWER');
+    expect(states(record)).toContain('RINGING');
+    const ringingFor = Date.parse(record.timings!.endedAt!) - Date.parse(record.history.find((h) => h.state === 'DIALING')!.at);
+    expect(ringingFor).toBeGreaterThanOrEqual(2_000);
+    expect(ringingFor).toBeLessThan(8_000);
+    const closed = await lab.phone.nextEvent('CALL_CLOSED', { since, timeoutMs: 5_000 });
+    expect(closed.accountaor).toContain('ringing');
+  });
+
+  it('dials once when the same call is delivered three times to three warm workers', async () => {
+    lab.startWorkers(3);
+    await lab.pool!.waitReady(3);
+    const since = Date.now();
+    const body = JSON.stringify({ ...lab.dialRequest(), callId: `dup-${since}` });
+    const sqs = lab.emulators.sqsClient();
+    for (let i = 0; i < 3; i++) {
+      await sqs.send(new SendMessageCommand({ QueueUrl: lab.emulators.queueUrl, MessageBody: body }));
+    }
+
+    const connected = await lab.client.waitForCall(`dup-${since}`, (r) => r.state === 'CONNECTED' || isFinal(r), {
+      timeoutMs: 20_000,
+    });
+    await sleep(2_000);
+    await lab.client.requestHangup(`dup-${since}`);
+    const record = await lab.client.waitForCall(`dup-${since}`, isFinal, { timeoutMs: 10_000 });
+    lab.startWorkers(1);
+
+    expect(connected.state).toBe('CONNECTED');
+    expect(lab.phone.invitesSince(since)).toHaveLength(1);
+    expect(record.attempts).toBe(1);
+    expect(record.state).toBe('ENDED');
+  });
+});

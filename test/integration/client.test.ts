@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RoomlineError } from '../../contracts/errors.js';
+import { RoomlineClient } from '../../worker/client.js';
+import { claim, transition } from '../../worker/call-state.js';
+import { startEmulators, type EmulatorFixture } from '../support/emulators.js';
+
+const request = {
+  version: 1,
+  to: 'sip:alice@127.0.0.1:5090',
+  room: { provider: 'janus', serverUrl: 'ws://127.0.0.1:8188/', roomId: 1234, pin: 'room-secret' },
+};
+
+let fixture: EmulatorFixture;
+let client: RoomlineClient;
+beforeAll(async () => {
+  fixture = await startEmulators();
+  client = new RoomlineClient({
+    queueUrl: fixture.emulators.queueUrl,
+    tableName: fixture.emulators.tableName,
+    sqs: fixture.sqs,
+    dynamodb: fixture.emulators.dynamodbClient(),
+  });
+});
+afterAll(async () => {
+  await fixture.stop();
+});
+
+describe('client library on the emulators', () => {
+  it('validates, assigns a callId, records the call QUEUED and puts one message on the queue', async () => {
+    const before = await fixture.count(fixture.emulators.queueUrl);
+
+    const callId = await client.enqueueDial(request);
+
+    expect(callId).toMatch(/^[0-9a-f-]{36}$/);
+    const record = await client.getCall(callId);
+    expect(record?.state).toBe('QUEUED');
+    expect(record?.request?.limits.ringTimeoutS).toBe(45);
+    expect(await fixture.count(fixture.emulators.queueUrl)).toBe(before + 1);
+    const message = await fixture.queue.receiveOne({ waitS: 1, visibilityS: 30 });
+    expect(JSON.parse(message!.body)).toMatchObject({ callId, to: request.to, version: 1 });
+    await fixture.queue.delete(message!);
+  });
+
+  it('treats the callId as idempotency key: the same callId enqueued twice is sent once', async () => {
+    const before = await fixture.count(fixture.emulators.queueUrl);
+
+    const first = await client.enqueueDial({ ...request, callId: 'idem-1' });
+    const second = await client.enqueueDial({ ...request, callId: 'idem-1' });
+
+    expect([first, second]).toEqual(['idem-1', 'idem-1']);
+    expect(await fixture.count(fixture.emulators.queueUrl)).toBe(before + 1);
+  });
+
+  it('refuses an invalid request at the edge with a readable reason and sends nothing', async () => {
+    const before = await fixture.count(fixture.emulators.queueUrl);
+
+    const attempt = client.enqueueDial({ ...request, to: 'alice' });
+
+    await expect(attempt).rejects.toBeInstanceOf(RoomlineError);
+    await expect(attempt).rejects.toThrow(/invalid dial request: to: must be a sip: or sips: URI/);
+    expect(await fixture.count(fixture.emulators.queueUrl)).toBe(before);
+  });
+
+  it('records a hangup request on a live call, once, and changes nothing on a finished one', async () => {
+    const callId = await client.enqueueDial(request);
+    const claimed = claim(await client.getCall(callId), {
+      request: { ...(await client.getCall(callId))!.request!, callId },
+      workerId: 'w1',
+      leaseMs: 10_000,
+      now: new Date(),
+    });
+    await fixture.store.update(callId, () => claimed.record);
+
+    const asked = await client.requestHangup(callId);
+    const again = await client.requestHangup(callId);
+    await fixture.store.update(callId, (r) => transition(r!, { to: 'ENDED', workerId: 'w1', now: new Date(), endedBy: 'caller' }));
+    const afterEnd = await client.requestHangup(callId);
+
+    expect(asked.hangupRequestedAt).toBeDefined();
+    expect(again.hangupRequestedAt).toBe(asked.hangupRequestedAt);
+    expect(afterEnd.state).toBe('ENDED');
+  });
+
+  it('says clearly when asked to hang up a call that does not exist', async () => {
+    await expect(client.requestHangup('no-such-call')).rejects.toThrow('no call with callId no-such-call');
+  });
+
+  it('lets concurrent writers of one record each win exactly once (optimistic concurrency)', async () => {
+    const callId = await client.enqueueDial(request);
+    const record = (await client.getCall(callId))!;
+    const claims = await Promise.all(
+      ['w1', 'w2', 'w3'].map(async (workerId) => {
+        let won = false;
+        await fixture.store.update(callId, (current) => {
+          const outcome = claim(current, { request: { ...record.request!, callId }, workerId, leaseMs: 10_000, now: new Date() });
+          won = outcome.outcome === 'claimed';
+          return outcome.record;
+        });
+        return won;
+      }),
+    );
+
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    expect((await client.getCall(callId))?.attempts).toBe(1);
+  });
+});

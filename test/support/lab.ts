@@ -1,0 +1,28 @@
+import { readFile } from 'node:fs/promises';
+import { onTestFailed } from 'vitest';
+import type { CallRecord } from '../../contracts/call-record.js';
+import { Lab, type LabOptions } from '../../worker/lab/lab.js';
+
+/**
+ * Starts the real lab for an end-to-end file. With CI=true a missing dependency fails the run (Lab.start throws);
+ * nothing is skipped anywhere.
+ */
+export async function startLab(options: LabOptions = {}): Promise<Lab> {
+  return Lab.start({ workers: 1, ...options });
+}
+
+/** On failure, prints the end of every worker's log, so a red test explains itself. */
+export function showWorkerLogsOnFailure(lab: () => Lab | undefined): void {
+  onTestFailed(async () => {
+    const current = lab();
+    if (current?.pool === undefined) return;
+    for (const worker of current.pool.workers.slice(-3)) {
+      const text = await readFile(worker.logFile, 'utf8').catch(() => '');
+      const lines = text.trim().split('\n').slice(-25).join('\n');
+      process.stderr.write(`\n--- ${worker.logFile} (last lines) ---\n${lines}\n`);
+    }
+  });
+}
+
+export const isFinal = (r: CallRecord) => r.state === 'ENDED' || r.state === 'FAILED';
+export const states = (r: CallRecord | undefined) => r?.history.map((h) => h.state) ?? [];

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { analyseTone, encodeWav, hasTone, parseWav } from '../../worker/lab/audio-analysis.js';
+
+function tone(hz: number, amplitude: number, seconds: number, rate = 48_000, silenceS = 0): Float32Array {
+  const samples = new Float32Array(Math.round((seconds + silenceS) * rate));
+  const start = Math.round(silenceS * rate);
+  for (let i = start; i < samples.length; i++) samples[i] = amplitude * Math.sin((2 * Math.PI * hz * (i - start)) / rate);
+  return samples;
+}
+
+describe('audio analysis', () => {
+  it('finds a tone, its level and where it starts after silence', () => {
+    const report = analyseTone({ sampleRate: 48_000, samples: tone(440, 0.25, 1, 48_000, 0.5) });
+
+    expect(report.frequencyHz).toBeCloseTo(440, 0);
+    expect(report.levelDbfs).toBeCloseTo(-15.1, 0);
+    expect(report.purity).toBeGreaterThan(0.95);
+    expect(report.onsetS).toBeCloseTo(0.5, 1);
+    expect(hasTone(report, 440)).toBe(true);
+    expect(hasTone(report, 1000)).toBe(false);
+  });
+
+  it('reports silence as nothing heard', () => {
+    const report = analyseTone({ sampleRate: 16_000, samples: new Float32Array(16_000) });
+
+    expect(report.onsetS).toBeUndefined();
+    expect(hasTone(report, 440)).toBe(false);
+  });
+
+  it('does not call noise a tone', () => {
+    const noise = new Float32Array(48_000).map(() => (Math.random() - 0.5) * 0.5);
+
+    expect(hasTone(analyseTone({ sampleRate: 48_000, samples: noise }), 440)).toBe(false);
+  });
+
+  it('reads back a stereo 16-bit WAV it wrote, averaging the channels', () => {
+    const samples = tone(1000, 0.5, 0.5, 16_000);
+
+    const pcm = parseWav(encodeWav(samples, 16_000, 2));
+
+    expect(pcm.sampleRate).toBe(16_000);
+    expect(pcm.samples.length).toBe(samples.length);
+    expect(analyseTone(pcm).frequencyHz).toBeCloseTo(1000, 0);
+  });
+});
