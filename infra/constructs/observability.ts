@@ -82,7 +82,7 @@ export class Observability extends Construct {
     });
     const noIdleWorkers = new cloudwatch.Alarm(this, 'NoIdleWorkersAlarm', {
       alarmDescription: 'No worker was idle for 3 minutes: new dial requests wait for a worker to start (or maxWorkers is reached).',
-      metric: idleWorkers,
+      metric: metric('idleWorkers', 'Sum'),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       evaluationPeriods: 3,
