@@ -63,6 +63,9 @@ transports: {
 events: {
   broadcast = false
 }
+loggers: {
+  disable = "libjanus_jsonlog.so"
+}
 JCFG
 
 cat > "$conf/janus.transport.websockets.jcfg" <<JCFG
