@@ -1,4 +1,4 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Stack, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -107,6 +107,12 @@ export class RoomlineBridge extends Construct {
           logRetention: config.logRetention,
         });
         this.janusUrls = [janus.url];
+        if (config.janus.sipPeerCidrs.length === 0) {
+          Annotations.of(this).addWarningV2(
+            'roomline:noSipPeerCidrs',
+            'sipPeerCidrs is empty: Janus accepts only replies to its own SIP requests, so a peer\'s BYE after minutes of SIP silence may not arrive. List your trunks\' CIDRs.',
+          );
+        }
         break;
       default: {
         const unexpected: never = config.janus;

@@ -1,5 +1,5 @@
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -121,6 +121,20 @@ describe('RoomlineBridge with props set', () => {
     template.hasResourceProperties('AWS::ECS::TaskDefinition', {
       ContainerDefinitions: [Match.objectLike({ Name: 'janus', SystemControls: [{ Namespace: 'net.ipv4.ip_local_port_range', Value: '41000 41499' }] })],
     });
+  });
+
+  it('warns at synth when the Janus cluster has no SIP peer CIDRs, and not when it has', () => {
+    // Prepare
+    const warnings = (props: RoomlineBridgeProps) =>
+      Annotations.fromStack(synthBridge(props).stack).findWarning('*', Match.stringLikeRegexp('sipPeerCidrs is empty'));
+
+    // Act
+    const without = warnings({});
+    const withPeers = warnings({ sipPeerCidrs: ['203.0.113.0/24'] });
+
+    // Assess
+    expect(without).toHaveLength(1);
+    expect(withPeers).toHaveLength(0);
   });
 
   it('lets RTP in from the SIP peers when no media CIDRs are given', () => {
