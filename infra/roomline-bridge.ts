@@ -180,7 +180,6 @@ export class RoomlineBridge extends Construct {
    * with the reason.
    */
   #acknowledgeNagFindings(workers: WorkerService, janus: JanusCluster | undefined): void {
-    const stack = Stack.of(this);
     Validations.of(workers.taskDefinition).acknowledge({
       id: 'AwsSolutions-ECS2',
       reason: 'The worker configuration is non-secret (queue URL, table name, limits); secrets (trunk credentials, TURN) come from Secrets Manager.',
@@ -205,6 +204,5 @@ export class RoomlineBridge extends Construct {
         reason: 'ecr:GetAuthorizationToken supports no resource narrower than "*".',
       });
     }
-    void stack;
   }
 }
