@@ -1,0 +1,341 @@
+import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as events from 'aws-cdk-lib/aws-events';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { DEFAULT_METRICS_NAMESPACE } from '../worker/aws/metric-names.js';
+import { DEFAULT_TRUNK_SECRET_PREFIX } from '../worker/aws/trunk-credentials.js';
+
+/** An inclusive range of ports. */
+export interface PortRange {
+  readonly from: number;
+  readonly to: number;
+}
+
+/** A STUN or TURN server for the worker's WebRTC legs, without credentials (use `iceServersSecret` for TURN). */
+export interface IceServer {
+  readonly urls: string | readonly string[];
+}
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Properties of a Roomline bridge. Every one is optional; the defaults make a working two-AZ deployment. */
+export interface RoomlineBridgeProps {
+  /**
+   * VPC for the workers (private subnets with egress) and the Janus nodes (public subnets).
+   * @default a new VPC: 2 AZs, a public and a private-with-egress subnet in each, 1 NAT gateway, flow log of rejected traffic
+   */
+  readonly vpc?: ec2.IVpc;
+  /**
+   * Name of this deployment: the `Deployment` dimension of its metrics and part of the dashboard's name.
+   * @default the stack name
+   */
+  readonly deploymentName?: string;
+
+  /** Receives of a dial message before it is parked in the dead-letter queue (also the worker's ROOMLINE_MAX_RECEIVES). @default 3 */
+  readonly maxReceiveCount?: number;
+  /** Visibility timeout of a received dial message; the worker renews it while the call lasts. @default Duration.seconds(30) */
+  readonly visibilityTimeout?: Duration;
+  /** How long an unclaimed dial request waits in the queue before SQS drops it. @default Duration.minutes(15) */
+  readonly dialRetention?: Duration;
+
+  /** Days a finished call's record is kept (DynamoDB TTL). @default 30 */
+  readonly recordTtlDays?: number;
+  /** What happens to the calls table when the stack is deleted. @default RemovalPolicy.RETAIN */
+  readonly tableRemovalPolicy?: RemovalPolicy;
+
+  /** Workers kept idle and ready to ring at once (the warm pool). @default 2 */
+  readonly minIdleWorkers?: number;
+  /** Most worker tasks at once (idle and busy together). @default 20 */
+  readonly maxWorkers?: number;
+  /** CPU units of a worker task (a valid Fargate size with `workerMemoryMiB`). @default 1024 */
+  readonly workerCpu?: number;
+  /** Memory of a worker task in MiB. @default 2048 */
+  readonly workerMemoryMiB?: number;
+  /** The worker image. @default built from the repository's Dockerfile at deploy time */
+  readonly workerImage?: ecs.ContainerImage;
+  /** Time between SIGTERM and SIGKILL for a worker (10–120 s; the worker hangs up and exits within 10 s). @default Duration.seconds(30) */
+  readonly workerStopTimeout?: Duration;
+  /** SIP identity used as From when a request has none (ROOMLINE_SIP_FROM). @default "sip:roomline@roomline.invalid" */
+  readonly sipFrom?: string;
+  /** STUN servers for both legs (ROOMLINE_ICE_SERVERS). Conflicts with `iceServersSecret`. @default [] */
+  readonly iceServers?: readonly IceServer[];
+  /** Secret whose value is the ROOMLINE_ICE_SERVERS JSON, for TURN servers with credentials. Conflicts with `iceServers`. @default none */
+  readonly iceServersSecret?: secretsmanager.ISecret;
+  /** Worker log level (ROOMLINE_LOG_LEVEL). @default "info" */
+  readonly logLevel?: LogLevel;
+  /** Retention of the worker and Janus logs (which also carry the EMF metrics). @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+  /** Prefix of the Secrets Manager secrets holding SIP trunk credentials, one per trunk name. @default "roomline/trunks/" */
+  readonly trunkSecretPrefix?: string;
+  /** CloudWatch namespace of the worker metrics. @default "Roomline" */
+  readonly metricsNamespace?: string;
+
+  /**
+   * WebSocket URLs of existing Janus servers (ws:// or wss://) the workers use for the SIP leg. When given, the
+   * construct runs no Janus cluster, and the Janus cluster props must not be given.
+   * @default none: the construct runs a Janus cluster
+   */
+  readonly janusUrls?: readonly string[];
+  /** Janus nodes the construct runs. @default 2 */
+  readonly janusNodes?: number;
+  /** CPU units of a Janus task. @default 512 */
+  readonly janusCpu?: number;
+  /** Memory of a Janus task in MiB. @default 1024 */
+  readonly janusMemoryMiB?: number;
+  /** The Janus image. @default built from infra/janus-image at deploy time */
+  readonly janusImage?: ecs.ContainerImage;
+  /** IPv4 CIDRs of the SIP trunks/peers allowed to send SIP to the Janus nodes. @default [] (no unsolicited SIP from anywhere) */
+  readonly sipPeerCidrs?: readonly string[];
+  /** IPv4 CIDRs of the SIP peers' media servers allowed to send RTP to the Janus nodes. @default the same as `sipPeerCidrs` */
+  readonly rtpPeerCidrs?: readonly string[];
+  /** Ports the Janus SIP plugin's SIP stacks listen on (one per call). @default { from: 40000, to: 40999 } */
+  readonly sipSignalingPorts?: PortRange;
+  /** RTP/RTCP ports of the SIP plugin's media. @default { from: 20000, to: 20999 } */
+  readonly sipRtpPorts?: PortRange;
+  /** Private DNS namespace in which the workers find the Janus nodes (as `janus.<namespace>`). @default "roomline.internal" */
+  readonly serviceDiscoveryNamespace?: string;
+
+  /** Event bus receiving a `Roomline Call State Changed` event for every state change. @default a new event bus */
+  readonly eventBus?: events.IEventBus;
+  /** SNS topic for the alarms. @default a new topic, encrypted with a new KMS key */
+  readonly alarmTopic?: sns.ITopic;
+  /** Email addresses subscribed to the alarm topic. @default none */
+  readonly alarmEmails?: readonly string[];
+  /** Age of the oldest waiting dial request that raises the queue-age alarm. @default Duration.seconds(30) */
+  readonly queueAgeAlarmThreshold?: Duration;
+  /** Percent of calls failing through the bridge's own fault (within 5 minutes, at least 5 calls) that raises the failure-rate alarm. @default 10 */
+  readonly failureRateAlarmPercent?: number;
+}
+
+/** The WebRTC (worker ↔ Janus) media ports of the Janus nodes; fixed, since only the workers reach them. */
+export const JANUS_WEBRTC_PORTS: PortRange = { from: 10000, to: 10999 };
+/** The Janus WebSocket API port. */
+export const JANUS_WEBSOCKET_PORT = 8188;
+
+/** Props with every default applied: built once, read by every sub-construct. */
+export interface ResolvedBridgeProps {
+  readonly deploymentName: string;
+  readonly maxReceiveCount: number;
+  readonly visibilityTimeout: Duration;
+  readonly dialRetention: Duration;
+  readonly recordTtlDays: number;
+  readonly tableRemovalPolicy: RemovalPolicy;
+  readonly minIdleWorkers: number;
+  readonly maxWorkers: number;
+  readonly workerCpu: number;
+  readonly workerMemoryMiB: number;
+  readonly workerStopTimeout: Duration;
+  readonly sipFrom: string;
+  readonly iceServers: readonly IceServer[];
+  readonly iceServersSecret: secretsmanager.ISecret | undefined;
+  readonly logLevel: LogLevel;
+  readonly logRetention: RetentionDays;
+  readonly trunkSecretPrefix: string;
+  readonly metricsNamespace: string;
+  readonly janus: ResolvedJanus;
+  readonly alarmEmails: readonly string[];
+  readonly queueAgeAlarmThreshold: Duration;
+  readonly failureRateAlarmPercent: number;
+}
+
+export type ResolvedJanus =
+  | { readonly kind: 'existing'; readonly urls: readonly string[] }
+  | {
+      readonly kind: 'cluster';
+      readonly nodes: number;
+      readonly cpu: number;
+      readonly memoryMiB: number;
+      readonly sipPeerCidrs: readonly string[];
+      readonly rtpPeerCidrs: readonly string[];
+      readonly sipSignalingPorts: PortRange;
+      readonly sipRtpPorts: PortRange;
+      readonly namespace: string;
+    };
+
+/** Props that only apply to the Janus cluster the construct runs. */
+const JANUS_CLUSTER_PROPS = [
+  'janusNodes',
+  'janusCpu',
+  'janusMemoryMiB',
+  'janusImage',
+  'sipPeerCidrs',
+  'rtpPeerCidrs',
+  'sipSignalingPorts',
+  'sipRtpPorts',
+  'serviceDiscoveryNamespace',
+] as const satisfies readonly (keyof RoomlineBridgeProps)[];
+
+/** Valid Fargate memory sizes (MiB) per CPU size. */
+const FARGATE_SIZES: Readonly<Record<number, (memory: number) => boolean>> = {
+  256: (m) => [512, 1024, 2048].includes(m),
+  512: (m) => m >= 1024 && m <= 4096 && m % 1024 === 0,
+  1024: (m) => m >= 2048 && m <= 8192 && m % 1024 === 0,
+  2048: (m) => m >= 4096 && m <= 16384 && m % 1024 === 0,
+  4096: (m) => m >= 8192 && m <= 30720 && m % 1024 === 0,
+  8192: (m) => m >= 16384 && m <= 61440 && m % 4096 === 0,
+  16384: (m) => m >= 32768 && m <= 122880 && m % 8192 === 0,
+};
+
+/** Error thrown at synth for props that are invalid or conflict. */
+export class RoomlineBridgePropsError extends Error {
+  override readonly name = 'RoomlineBridgePropsError';
+}
+
+/**
+ * Applies the defaults and checks every prop; throws `RoomlineBridgePropsError` listing all problems at once.
+ * `stackName` is the default deployment name.
+ */
+export function resolveBridgeProps(props: RoomlineBridgeProps, stackName: string): ResolvedBridgeProps {
+  const problems: string[] = [];
+  const check = (ok: boolean, message: string) => {
+    if (!ok) problems.push(message);
+  };
+
+  const deploymentName = props.deploymentName ?? stackName;
+  check(Token.isUnresolved(deploymentName) || /^[A-Za-z0-9._-]{1,64}$/.test(deploymentName), `deploymentName must be 1-64 letters, digits, ".", "_" or "-", got "${deploymentName}"`);
+
+  const maxReceiveCount = props.maxReceiveCount ?? 3;
+  check(isIntIn(maxReceiveCount, 1, 1000), `maxReceiveCount must be an integer from 1 to 1000, got ${maxReceiveCount}`);
+  const visibilityTimeout = props.visibilityTimeout ?? Duration.seconds(30);
+  check(isIntIn(visibilityTimeout.toSeconds(), 10, 43_200), `visibilityTimeout must be from 10 seconds to 12 hours, got ${visibilityTimeout.toHumanString()}`);
+  const dialRetention = props.dialRetention ?? Duration.minutes(15);
+  check(isIntIn(dialRetention.toSeconds(), 60, 1_209_600), `dialRetention must be from 1 minute to 14 days, got ${dialRetention.toHumanString()}`);
+
+  const recordTtlDays = props.recordTtlDays ?? 30;
+  check(isIntIn(recordTtlDays, 1, 36_500), `recordTtlDays must be a positive integer, got ${recordTtlDays}`);
+
+  const minIdleWorkers = props.minIdleWorkers ?? 2;
+  check(isIntIn(minIdleWorkers, 1, 1000), `minIdleWorkers must be an integer of at least 1 (a pool without an idle worker cannot ring a phone in time), got ${minIdleWorkers}`);
+  const maxWorkers = props.maxWorkers ?? 20;
+  check(isIntIn(maxWorkers, 1, 5000), `maxWorkers must be a positive integer, got ${maxWorkers}`);
+  check(!(maxWorkers < minIdleWorkers), `maxWorkers (${maxWorkers}) must be at least minIdleWorkers (${minIdleWorkers})`);
+  const workerCpu = props.workerCpu ?? 1024;
+  const workerMemoryMiB = props.workerMemoryMiB ?? 2048;
+  check(isFargateSize(workerCpu, workerMemoryMiB), `workerCpu ${workerCpu} with workerMemoryMiB ${workerMemoryMiB} is not a Fargate task size`);
+  const workerStopTimeout = props.workerStopTimeout ?? Duration.seconds(30);
+  check(isIntIn(workerStopTimeout.toSeconds(), 10, 120), `workerStopTimeout must be from 10 to 120 seconds (Fargate's limit), got ${workerStopTimeout.toHumanString()}`);
+  const sipFrom = props.sipFrom ?? 'sip:roomline@roomline.invalid';
+  check(/^sips?:\S+$/.test(sipFrom), `sipFrom must be a sip: or sips: URI, got "${sipFrom}"`);
+
+  check(!(props.iceServers !== undefined && props.iceServersSecret !== undefined), 'iceServers and iceServersSecret conflict: give the STUN/TURN list in one place only');
+  const iceServers = props.iceServers ?? [];
+  for (const server of iceServers) {
+    if ('credential' in server || 'username' in server) {
+      problems.push('iceServers must not carry credentials (they would be visible in the task definition); put the list in iceServersSecret');
+      break;
+    }
+  }
+  const logLevel = props.logLevel ?? 'info';
+  check(LOG_LEVELS.includes(logLevel), `logLevel must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  const trunkSecretPrefix = props.trunkSecretPrefix ?? DEFAULT_TRUNK_SECRET_PREFIX;
+  check(/^[A-Za-z0-9/_+=.@-]{1,256}$/.test(trunkSecretPrefix), `trunkSecretPrefix must contain only characters allowed in secret names, got "${trunkSecretPrefix}"`);
+  const metricsNamespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
+  check(/^[A-Za-z0-9._/#:-]{1,255}$/.test(metricsNamespace) && !metricsNamespace.startsWith('AWS/'), `metricsNamespace must be a custom CloudWatch namespace, got "${metricsNamespace}"`);
+
+  const janus = resolveJanus(props, problems);
+
+  const alarmEmails = props.alarmEmails ?? [];
+  for (const email of alarmEmails) check(/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email), `alarmEmails: "${email}" is not an email address`);
+  const queueAgeAlarmThreshold = props.queueAgeAlarmThreshold ?? Duration.seconds(30);
+  check(isIntIn(queueAgeAlarmThreshold.toSeconds(), 1, 86_400), `queueAgeAlarmThreshold must be from 1 second to 1 day, got ${queueAgeAlarmThreshold.toHumanString()}`);
+  const failureRateAlarmPercent = props.failureRateAlarmPercent ?? 10;
+  check(failureRateAlarmPercent > 0 && failureRateAlarmPercent <= 100, `failureRateAlarmPercent must be above 0 and at most 100, got ${failureRateAlarmPercent}`);
+
+  if (problems.length > 0) {
+    throw new RoomlineBridgePropsError(`invalid RoomlineBridge props:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+  return {
+    deploymentName,
+    maxReceiveCount,
+    visibilityTimeout,
+    dialRetention,
+    recordTtlDays,
+    tableRemovalPolicy: props.tableRemovalPolicy ?? RemovalPolicy.RETAIN,
+    minIdleWorkers,
+    maxWorkers,
+    workerCpu,
+    workerMemoryMiB,
+    workerStopTimeout,
+    sipFrom,
+    iceServers,
+    iceServersSecret: props.iceServersSecret,
+    logLevel,
+    logRetention: props.logRetention ?? RetentionDays.ONE_MONTH,
+    trunkSecretPrefix,
+    metricsNamespace,
+    janus,
+    alarmEmails,
+    queueAgeAlarmThreshold,
+    failureRateAlarmPercent,
+  };
+}
+
+function resolveJanus(props: RoomlineBridgeProps, problems: string[]): ResolvedJanus {
+  if (props.janusUrls !== undefined) {
+    const conflicting = JANUS_CLUSTER_PROPS.filter((name) => props[name] !== undefined);
+    if (conflicting.length > 0) {
+      problems.push(`janusUrls (existing Janus servers) conflicts with ${conflicting.join(', ')}, which only apply to the Janus cluster the construct runs: give one or the other`);
+    }
+    if (props.janusUrls.length === 0) problems.push('janusUrls must list at least one URL (omit it to run a Janus cluster)');
+    for (const url of props.janusUrls) {
+      if (!/^wss?:\/\/[^\s@/]+(\/\S*)?$/.test(url)) problems.push(`janusUrls: "${url}" must be a ws:// or wss:// URL without credentials`);
+    }
+    return { kind: 'existing', urls: props.janusUrls };
+  }
+  const nodes = props.janusNodes ?? 2;
+  if (!isIntIn(nodes, 1, 100)) problems.push(`janusNodes must be an integer from 1 to 100, got ${nodes}`);
+  const cpu = props.janusCpu ?? 512;
+  const memoryMiB = props.janusMemoryMiB ?? 1024;
+  if (!isFargateSize(cpu, memoryMiB)) problems.push(`janusCpu ${cpu} with janusMemoryMiB ${memoryMiB} is not a Fargate task size`);
+  const sipPeerCidrs = props.sipPeerCidrs ?? [];
+  const rtpPeerCidrs = props.rtpPeerCidrs ?? sipPeerCidrs;
+  for (const [name, cidrs] of [['sipPeerCidrs', sipPeerCidrs], ['rtpPeerCidrs', rtpPeerCidrs]] as const) {
+    for (const cidr of cidrs) if (!isIpv4Cidr(cidr)) problems.push(`${name}: "${cidr}" is not an IPv4 CIDR such as 203.0.113.0/24`);
+  }
+  const sipSignalingPorts = props.sipSignalingPorts ?? { from: 40000, to: 40999 };
+  const sipRtpPorts = props.sipRtpPorts ?? { from: 20000, to: 20999 };
+  for (const [name, range] of [['sipSignalingPorts', sipSignalingPorts], ['sipRtpPorts', sipRtpPorts]] as const) {
+    if (!isPortRange(range)) problems.push(`${name} must be a range of ports from 1024 to 65535 with from <= to, got ${range.from}-${range.to}`);
+  }
+  const ranges = [
+    ['sipSignalingPorts', sipSignalingPorts],
+    ['sipRtpPorts', sipRtpPorts],
+    ['the WebRTC ports', JANUS_WEBRTC_PORTS],
+    ['the WebSocket port', { from: JANUS_WEBSOCKET_PORT, to: JANUS_WEBSOCKET_PORT }],
+  ] as const;
+  for (let i = 0; i < ranges.length; i += 1) {
+    for (let j = i + 1; j < ranges.length; j += 1) {
+      const [nameA, a] = ranges[i]!;
+      const [nameB, b] = ranges[j]!;
+      if (a.from <= b.to && b.from <= a.to) problems.push(`${nameA} (${a.from}-${a.to}) overlap ${nameB} (${b.from}-${b.to})`);
+    }
+  }
+  const namespace = props.serviceDiscoveryNamespace ?? 'roomline.internal';
+  if (!/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(namespace)) {
+    problems.push(`serviceDiscoveryNamespace must be a lower-case DNS name such as roomline.internal, got "${namespace}"`);
+  }
+  return { kind: 'cluster', nodes, cpu, memoryMiB, sipPeerCidrs, rtpPeerCidrs, sipSignalingPorts, sipRtpPorts, namespace };
+}
+
+function isIntIn(value: number, min: number, max: number): boolean {
+  return Number.isInteger(value) && value >= min && value <= max;
+}
+
+function isFargateSize(cpu: number, memoryMiB: number): boolean {
+  return FARGATE_SIZES[cpu]?.(memoryMiB) ?? false;
+}
+
+function isPortRange(range: PortRange): boolean {
+  return isIntIn(range.from, 1024, 65535) && isIntIn(range.to, 1024, 65535) && range.from <= range.to;
+}
+
+function isIpv4Cidr(cidr: string): boolean {
+  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+  if (match === null) return false;
+  const [, a, b, c, d, bits] = match;
+  return [a, b, c, d].every((octet) => Number(octet) <= 255) && Number(bits) <= 32;
+}

@@ -1,0 +1,186 @@
+import { ArnFormat, Aws, Stack } from 'aws-cdk-lib';
+import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { CALLS_TABLE } from '../../worker/calls-table.js';
+import { METRIC_DIMENSIONS, METRICS } from '../../worker/aws/metric-names.js';
+import type { ResolvedBridgeProps } from '../bridge-props.js';
+
+/** Where Debian's Chromium lives in the worker image. */
+export const WORKER_CHROMIUM_PATH = '/usr/bin/chromium';
+/** Lease on a claimed call (ROOMLINE_LEASE_S); the worker renews it well within this time. */
+export const WORKER_LEASE_S = 20;
+
+export interface WorkerServiceProps {
+  readonly cluster: ecs.ICluster;
+  readonly vpc: ec2.IVpc;
+  readonly image: ecs.ContainerImage;
+  readonly queue: sqs.IQueue;
+  readonly table: dynamodb.ITable;
+  readonly janusUrls: readonly string[];
+  readonly config: ResolvedBridgeProps;
+}
+
+/**
+ * The worker service: Fargate tasks in private subnets, each taking one call and exiting, replaced by the service.
+ *
+ * Warm pool scaling: one target-tracking policy on a metric-math expression that sets the desired count to
+ * `busy workers + waiting dial requests + minIdleWorkers` (the expression divides that by the current desired count,
+ * and target tracking multiplies capacity by metric / target). Busy workers come from the workers' own per-minute
+ * `BusyWorkers` samples, waiting requests from the queue's visible messages, the desired count from Container Insights.
+ * CPU plays no part. Busy tasks protect themselves from scale-in (ECS task scale-in protection), so scaling in stops
+ * idle tasks only.
+ */
+export class WorkerService extends Construct {
+  readonly service: ecs.FargateService;
+  readonly taskDefinition: ecs.FargateTaskDefinition;
+  readonly securityGroup: ec2.SecurityGroup;
+  readonly logGroup: logs.LogGroup;
+  readonly scalingPolicy: appscaling.CfnScalingPolicy;
+
+  constructor(scope: Construct, id: string, props: WorkerServiceProps) {
+    super(scope, id);
+    const { config } = props;
+    const stack = Stack.of(this);
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: config.logRetention });
+    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
+      cpu: config.workerCpu,
+      memoryLimitMiB: config.workerMemoryMiB,
+      runtimePlatform: { operatingSystemFamily: ecs.OperatingSystemFamily.LINUX, cpuArchitecture: ecs.CpuArchitecture.X86_64 },
+    });
+    const environment: Record<string, string> = {
+      AWS_REGION: Aws.REGION,
+      ROOMLINE_QUEUE_URL: props.queue.queueUrl,
+      ROOMLINE_TABLE: props.table.tableName,
+      ROOMLINE_JANUS_URLS: props.janusUrls.join(','),
+      ROOMLINE_CHROMIUM_PATH: WORKER_CHROMIUM_PATH,
+      ROOMLINE_SIP_FROM: config.sipFrom,
+      ROOMLINE_MAX_RECEIVES: String(config.maxReceiveCount),
+      ROOMLINE_VISIBILITY_TIMEOUT_S: String(config.visibilityTimeout.toSeconds()),
+      ROOMLINE_LEASE_S: String(WORKER_LEASE_S),
+      ROOMLINE_RECORD_TTL_DAYS: String(config.recordTtlDays),
+      ROOMLINE_IDLE_EXIT_S: '0',
+      ROOMLINE_LOG_LEVEL: config.logLevel,
+      ROOMLINE_METRICS: 'emf',
+      ROOMLINE_METRICS_NAMESPACE: config.metricsNamespace,
+      ROOMLINE_METRICS_DEPLOYMENT: config.deploymentName,
+      ROOMLINE_TRUNK_SECRET_PREFIX: config.trunkSecretPrefix,
+      ...(config.iceServersSecret === undefined ? { ROOMLINE_ICE_SERVERS: JSON.stringify(config.iceServers) } : {}),
+    };
+    this.taskDefinition.addContainer('worker', {
+      image: props.image,
+      essential: true,
+      environment,
+      ...(config.iceServersSecret === undefined
+        ? {}
+        : { secrets: { ROOMLINE_ICE_SERVERS: ecs.Secret.fromSecretsManager(config.iceServersSecret) } }),
+      stopTimeout: config.workerStopTimeout,
+      logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'worker', mode: ecs.AwsLogDriverMode.NON_BLOCKING }),
+    });
+
+    // Least privilege: consume the dial queue, read/write call records, query the active index, read trunk secrets.
+    props.queue.grantConsumeMessages(this.taskDefinition.taskRole);
+    this.taskDefinition.taskRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem', 'dynamodb:Query'],
+        resources: [props.table.tableArn, `${props.table.tableArn}/index/${CALLS_TABLE.activeIndexName}`],
+      }),
+    );
+    this.taskDefinition.taskRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${config.trunkSecretPrefix}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
+      }),
+    );
+
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: 'Roomline workers: no inbound except WebRTC media from the Janus nodes',
+      allowAllOutbound: true,
+    });
+
+    this.service = new ecs.FargateService(this, 'Service', {
+      cluster: props.cluster,
+      taskDefinition: this.taskDefinition,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      assignPublicIp: false,
+      securityGroups: [this.securityGroup],
+      minHealthyPercent: 100,
+      maxHealthyPercent: 200,
+      circuitBreaker: { rollback: true },
+      propagateTags: ecs.PropagatedTagSource.SERVICE,
+      enableECSManagedTags: true,
+    });
+
+    const scalable = this.service.autoScaleTaskCount({ minCapacity: config.minIdleWorkers, maxCapacity: config.maxWorkers });
+    const scalableTarget = scalable.node.findChild('Target') as appscaling.ScalableTarget;
+    this.scalingPolicy = new appscaling.CfnScalingPolicy(this, 'WarmPoolScaling', {
+      policyName: `${stack.stackName}-warm-pool`.slice(0, 255),
+      policyType: 'TargetTrackingScaling',
+      scalingTargetId: scalableTarget.scalableTargetId,
+      targetTrackingScalingPolicyConfiguration: {
+        targetValue: 100,
+        scaleOutCooldown: 30,
+        scaleInCooldown: 60,
+        customizedMetricSpecification: {
+          metrics: [
+            {
+              id: 'busy',
+              label: 'Workers in a call',
+              returnData: false,
+              metricStat: {
+                stat: 'Sum',
+                metric: {
+                  namespace: config.metricsNamespace,
+                  metricName: METRICS.busyWorkers.name,
+                  dimensions: [{ name: METRIC_DIMENSIONS.deployment, value: config.deploymentName }],
+                },
+              },
+            },
+            {
+              id: 'waiting',
+              label: 'Dial requests waiting',
+              returnData: false,
+              metricStat: {
+                stat: 'Maximum',
+                metric: {
+                  namespace: 'AWS/SQS',
+                  metricName: 'ApproximateNumberOfMessagesVisible',
+                  dimensions: [{ name: 'QueueName', value: props.queue.queueName }],
+                },
+              },
+            },
+            {
+              id: 'desired',
+              label: 'Desired worker tasks',
+              returnData: false,
+              metricStat: {
+                stat: 'Average',
+                metric: {
+                  namespace: 'ECS/ContainerInsights',
+                  metricName: 'DesiredTaskCount',
+                  dimensions: [
+                    { name: 'ClusterName', value: props.cluster.clusterName },
+                    { name: 'ServiceName', value: this.service.serviceName },
+                  ],
+                },
+              },
+            },
+            {
+              id: 'demand',
+              label: 'Needed workers as percent of desired',
+              returnData: true,
+              expression: `100 * (FILL(busy, 0) + FILL(waiting, 0) + ${config.minIdleWorkers}) / desired`,
+            },
+          ],
+        },
+      },
+    });
+  }
+}

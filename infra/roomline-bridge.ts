@@ -1,0 +1,208 @@
+import { Annotations, Stack, Validations } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as events from 'aws-cdk-lib/aws-events';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { fileURLToPath } from 'node:url';
+import { resolveBridgeProps, type ResolvedBridgeProps, type RoomlineBridgeProps } from './bridge-props.js';
+import { CallEvents } from './constructs/call-events.js';
+import { CallsTable } from './constructs/calls-table.js';
+import { DialQueue } from './constructs/dial-queue.js';
+import { JanusCluster } from './constructs/janus-cluster.js';
+import { Observability } from './constructs/observability.js';
+import { WorkerService } from './constructs/worker-service.js';
+
+export * from './bridge-props.js';
+
+/** The repository root: the worker image's build context (its Dockerfile and .dockerignore live there). */
+export const REPOSITORY_ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** The Janus image's build context. */
+export const JANUS_IMAGE_DIR = fileURLToPath(new URL('./janus-image', import.meta.url));
+
+/**
+ * Folders and files never sent to the worker image build (on top of .dockerignore): keeps `cdk synth` fast and the
+ * asset hash stable. node_modules is installed inside the image, cdk.out would recurse.
+ */
+export const WORKER_IMAGE_EXCLUDES = [
+  'node_modules',
+  'cdk.out',
+  '.git',
+  '.lab',
+  'dist',
+  'test',
+  'infra',
+  'docs',
+  'bench',
+  '*.log',
+] as const;
+
+/**
+ * Roomline on AWS: the dial queue, the calls table, a warm pool of Fargate workers (each takes one call, then exits),
+ * Janus nodes for the SIP leg (or existing ones), call events on EventBridge, and a dashboard with alarms.
+ *
+ * ```ts
+ * const bridge = new RoomlineBridge(stack, 'Roomline', { sipPeerCidrs: ['203.0.113.0/24'], alarmEmails: ['ops@example.com'] });
+ * bridge.queue.grantSendMessages(myService.taskRole);
+ * ```
+ */
+export class RoomlineBridge extends Construct {
+  /** The props with their defaults applied. */
+  readonly config: ResolvedBridgeProps;
+  readonly vpc: ec2.IVpc;
+  /** The dial queue: services send dial requests here. */
+  readonly queue: sqs.Queue;
+  readonly deadLetterQueue: sqs.Queue;
+  /** The calls table: call state, history and quality, one record per callId. */
+  readonly table: dynamodb.Table;
+  readonly cluster: ecs.Cluster;
+  readonly workerService: ecs.FargateService;
+  readonly workerSecurityGroup: ec2.SecurityGroup;
+  /** The Janus service, when the construct runs the Janus cluster. */
+  readonly janusService: ecs.FargateService | undefined;
+  /** The Janus WebSocket URLs the workers use. */
+  readonly janusUrls: readonly string[];
+  /** The bus receiving `Roomline Call State Changed` events. */
+  readonly eventBus: events.IEventBus;
+  readonly alarmTopic: sns.ITopic;
+  readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: RoomlineBridgeProps = {}) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const config = resolveBridgeProps(props, stack.stackName);
+    this.config = config;
+
+    this.vpc = props.vpc ?? this.#createVpc();
+
+    const dialQueue = new DialQueue(this, 'Dial', {
+      maxReceiveCount: config.maxReceiveCount,
+      visibilityTimeout: config.visibilityTimeout,
+      retention: config.dialRetention,
+    });
+    this.queue = dialQueue.queue;
+    this.deadLetterQueue = dialQueue.deadLetterQueue;
+    this.table = new CallsTable(this, 'Calls', { removalPolicy: config.tableRemovalPolicy }).table;
+
+    this.cluster = new ecs.Cluster(this, 'Cluster', {
+      vpc: this.vpc,
+      containerInsightsV2: ecs.ContainerInsights.ENABLED,
+    });
+
+    let janus: JanusCluster | undefined;
+    switch (config.janus.kind) {
+      case 'existing':
+        this.janusUrls = config.janus.urls;
+        break;
+      case 'cluster':
+        janus = new JanusCluster(this, 'Janus', {
+          cluster: this.cluster,
+          vpc: this.vpc,
+          image: props.janusImage ?? ecs.ContainerImage.fromAsset(JANUS_IMAGE_DIR),
+          config: config.janus,
+          logRetention: config.logRetention,
+        });
+        this.janusUrls = [janus.url];
+        if (config.janus.sipPeerCidrs.length === 0) {
+          Annotations.of(this).addWarningV2(
+            'roomline:noSipPeerCidrs',
+            'sipPeerCidrs is empty: Janus accepts only replies to its own SIP requests, so a peer\'s BYE after minutes of SIP silence may not arrive. List your trunks\' CIDRs.',
+          );
+        }
+        break;
+      default: {
+        const unexpected: never = config.janus;
+        throw new Error(`unknown Janus configuration ${JSON.stringify(unexpected)}`);
+      }
+    }
+    this.janusService = janus?.service;
+
+    const workers = new WorkerService(this, 'Workers', {
+      cluster: this.cluster,
+      vpc: this.vpc,
+      image:
+        props.workerImage ??
+        ecs.ContainerImage.fromAsset(REPOSITORY_ROOT, { file: 'Dockerfile', exclude: [...WORKER_IMAGE_EXCLUDES] }),
+      queue: this.queue,
+      table: this.table,
+      janusUrls: this.janusUrls,
+      config,
+    });
+    this.workerService = workers.service;
+    this.workerSecurityGroup = workers.securityGroup;
+    janus?.allowWorkers(workers.securityGroup);
+    if (janus !== undefined) workers.service.node.addDependency(janus.service);
+
+    this.eventBus = new CallEvents(this, 'Events', {
+      table: this.table,
+      eventBus: props.eventBus,
+      logRetention: config.logRetention,
+    }).eventBus;
+
+    const observability = new Observability(this, 'Observability', {
+      config,
+      queue: this.queue,
+      deadLetterQueue: this.deadLetterQueue,
+      workerService: this.workerService,
+      janusService: this.janusService,
+      alarmTopic: props.alarmTopic,
+    });
+    this.alarmTopic = observability.alarmTopic;
+    this.dashboard = observability.dashboard;
+
+    this.#acknowledgeNagFindings(workers, janus);
+  }
+
+  /** Two AZs, public subnets (Janus, NAT) and private subnets with egress (workers), flow log of rejected traffic. */
+  #createVpc(): ec2.Vpc {
+    const vpc = new ec2.Vpc(this, 'Vpc', {
+      maxAzs: 2,
+      natGateways: 1,
+      subnetConfiguration: [
+        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24, mapPublicIpOnLaunch: false },
+        { name: 'workers', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
+      ],
+      restrictDefaultSecurityGroup: true,
+    });
+    vpc.addFlowLog('RejectedTraffic', {
+      trafficType: ec2.FlowLogTrafficType.REJECT,
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'VpcFlowLogs', { retention: logs.RetentionDays.ONE_MONTH })),
+    });
+    return vpc;
+  }
+
+  /**
+   * cdk-nag AwsSolutions findings that are right for this design, each acknowledged on the construct it concerns,
+   * with the reason.
+   */
+  #acknowledgeNagFindings(workers: WorkerService, janus: JanusCluster | undefined): void {
+    Validations.of(workers.taskDefinition).acknowledge({
+      id: 'AwsSolutions-ECS2',
+      reason: 'The worker configuration is non-secret (queue URL, table name, limits); secrets (trunk credentials, TURN) come from Secrets Manager.',
+    });
+    const trunkArn = `Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${this.config.trunkSecretPrefix}*`;
+    Validations.of(workers.taskDefinition.taskRole).acknowledge({
+      id: `AwsSolutions-IAM5[${trunkArn}]`,
+      reason: 'Trunks are added after deployment as secrets under the trunk prefix; the worker reads only that prefix.',
+    });
+    Validations.of(workers.taskDefinition.obtainExecutionRole()).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'ecr:GetAuthorizationToken supports no resource narrower than "*".',
+    });
+    if (janus !== undefined) {
+      const task = janus.service.taskDefinition;
+      Validations.of(task).acknowledge({
+        id: 'AwsSolutions-ECS2',
+        reason: 'Janus configuration is non-secret (port ranges).',
+      });
+      Validations.of(task.obtainExecutionRole()).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'ecr:GetAuthorizationToken supports no resource narrower than "*".',
+      });
+    }
+  }
+}
