@@ -107,6 +107,7 @@ export class Bot {
         fromUri: command.from.uri,
         ...(command.from.displayName === undefined ? {} : { fromDisplay: command.from.displayName }),
         headers: command.headers ?? {},
+        ...(command.account === undefined ? {} : { account: command.account }),
         iceServers: this.iceServers,
         audio: command.media.audio === false ? undefined : this.mixer.roomToSipTrack,
         video: undefined,

@@ -21,6 +21,17 @@ const iceServerSchema = z.strictObject({
   credential: z.string().optional(),
 });
 
+/** Credentials the SIP leg registers with for a trunk (Janus SIP `register`); never logged. */
+export const sipAccountSchema = z.strictObject({
+  username: sipUriSchema,
+  secret: z.string().min(1),
+  proxy: sipUriSchema,
+  authUsername: z.string().optional(),
+  /** Send a REGISTER before calling; otherwise the credentials only answer the INVITE's challenges. */
+  register: z.boolean(),
+});
+export type SipAccount = z.infer<typeof sipAccountSchema>;
+
 export const pageCommandSchema = z.discriminatedUnion('type', [
   /** Warm-up: connect to the Janus node for SIP and attach the SIP plugin. */
   z.strictObject({
@@ -38,6 +49,7 @@ export const pageCommandSchema = z.discriminatedUnion('type', [
     headers: z.record(z.string(), z.string()).default({}),
     media: mediaSchema,
     display: z.string(),
+    account: sipAccountSchema.optional(),
   }),
   /** Hang up the SIP leg (BYE when answered, CANCEL while ringing). Resolves when Janus confirms or after a timeout. */
   z.strictObject({ type: z.literal('hangup') }),

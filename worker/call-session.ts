@@ -3,7 +3,7 @@ import { isFinalState, type CallRecord, type CallState, type EndedBy, type Quali
 import type { DialRequest } from '../contracts/dial-request.js';
 import { RoomlineError, assertNever, type FailureInfo } from '../contracts/errors.js';
 import { describeSipCode, errorCodeForSipFailure } from '../contracts/sip-codes.js';
-import type { PageEventOf } from '../contracts/page-rpc.js';
+import type { PageEventOf, SipAccount } from '../contracts/page-rpc.js';
 import { renewLease, transition, type TransitionInput } from './call-state.js';
 import type { CallStore } from './call-store.js';
 import type { Logger } from './logger.js';
@@ -39,6 +39,8 @@ export interface CallSessionOptions {
   readonly janusNode: string;
   readonly defaultFrom: string;
   readonly leaseMs: number;
+  /** The SIP account of the request's trunk (looked up at the start of the call); none for a guest call. */
+  readonly account?: () => Promise<SipAccount | undefined>;
   /** How often the record is read for a hangup request. @default 1000 */
   readonly watchIntervalMs?: number;
   readonly observer?: CallObserver;
@@ -81,6 +83,7 @@ export class CallSession {
     this.listen();
     const watcher = this.watchRecord();
     try {
+      const account = await this.options.account?.();
       await this.step({ to: 'JOINING', janusNode: this.options.janusNode, detail: `room ${request.room.provider}` });
       const joined = await bridge.send({ type: 'join-room', room: request.room, display: this.display() });
       logger.info({ participants: joined.participants.length }, 'joined the room');
@@ -97,6 +100,7 @@ export class CallSession {
         headers: request.headers ?? {},
         media: request.media,
         display: this.display(),
+        ...(account === undefined ? {} : { account }),
       });
       await this.ended;
       return await this.finish();

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { RoomlineError } from '../contracts/errors.js';
+import { loadAwsModeConfig, type AwsModeConfig } from './aws/aws-env.js';
 
 /**
  * Configuration from the environment, validated once at start. Every value is documented with its default; a bad
@@ -107,6 +108,8 @@ export interface WorkerConfig extends ClientConfig {
   readonly idleExitS: number;
   readonly videoCaps: { readonly width: number; readonly height: number; readonly fps: number };
   readonly logLevel: string;
+  /** Metrics, task protection and trunk secrets (worker/aws/aws-env.ts). */
+  readonly aws: AwsModeConfig;
 }
 
 function parseEnv<T extends z.ZodType>(schema: T, env: NodeJS.ProcessEnv): z.output<T> {
@@ -156,6 +159,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
       fps: parsed.ROOMLINE_MAX_VIDEO_FPS,
     },
     logLevel: parsed.ROOMLINE_LOG_LEVEL,
+    aws: loadAwsModeConfig(env),
   };
 }
 

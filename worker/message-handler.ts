@@ -18,6 +18,12 @@ export interface MessageHandlerDeps {
   readonly maxReceives: number;
   /** Seconds before a handed-back message is visible again, by receive count. @default min(30, 2^receiveCount) */
   readonly retryDelayS?: (receiveCount: number) => number;
+  /**
+   * Called for a valid request before the claim (the worker protects its task from scale-in here). If the worker is
+   * told to stop meanwhile (`stopRequested`), the message is handed back untouched.
+   */
+  readonly beforeClaim?: (request: DialRequest & { callId: string }) => Promise<void>;
+  readonly stopRequested?: () => boolean;
   /** Runs the claimed call to its end. */
   readonly runCall: (request: DialRequest & { callId: string }, record: CallRecord, logger: Logger) => Promise<SessionOutcome>;
 }
@@ -25,7 +31,11 @@ export interface MessageHandlerDeps {
 /** What handling one message came to. A worker exits after a `call`; after `skipped` it may take another message. */
 export type HandledMessage =
   | { readonly kind: 'call'; readonly record: CallRecord; readonly retried: boolean }
-  | { readonly kind: 'skipped'; readonly reason: 'invalid' | 'duplicate' | 'abandoned'; readonly callId: string };
+  | {
+      readonly kind: 'skipped';
+      readonly reason: 'invalid' | 'duplicate' | 'abandoned' | 'shutdown';
+      readonly callId: string;
+    };
 
 /**
  * One dial message, from arrival to deletion: validate (an invalid request is recorded FAILED and deleted, never
@@ -58,6 +68,12 @@ export async function handleDialMessage(message: DialMessage, deps: MessageHandl
   // a raw SendMessage without a callId gets the message id: stable across redeliveries of the same message
   const request = { ...parsed.request, callId: parsed.request.callId ?? `msg-${message.messageId}` };
   const logger = deps.logger.child({ callId: request.callId });
+  await deps.beforeClaim?.(request);
+  if (deps.stopRequested?.() === true) {
+    await queue.handBack(message, 0);
+    logger.info('stopping: dial message handed back unclaimed');
+    return { kind: 'skipped', reason: 'shutdown', callId: request.callId };
+  }
   let outcome: ClaimOutcome | undefined;
   const claimed = await store.update(request.callId, (current) => {
     outcome = claim(current, {

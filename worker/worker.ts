@@ -1,4 +1,6 @@
+import type { CallRecord, CallState } from '../contracts/call-record.js';
 import { RoomlineError } from '../contracts/errors.js';
+import { createAwsMode, protectionMinutesFor, type AwsMode } from './aws/index.js';
 import { BrowserSource } from './browser-source.js';
 import { CallSession, type CallObserver } from './call-session.js';
 import { CallStore } from './call-store.js';
@@ -26,8 +28,6 @@ interface Warm {
 
 export interface WorkerHooks {
   readonly observer?: CallObserver;
-  /** Called when the worker starts and stops waiting idle for a call. */
-  readonly idle?: (idle: boolean) => void;
 }
 
 /**
@@ -38,6 +38,7 @@ export class Worker {
   private readonly logger: Logger;
   private readonly store: CallStore;
   private readonly queue: DialQueue;
+  private readonly aws: AwsMode;
   private readonly stopping = new AbortController();
   private session: CallSession | undefined;
   /** Set as warm-up proceeds, so teardown closes whatever was started. */
@@ -56,6 +57,7 @@ export class Worker {
       recordTtlDays: config.recordTtlDays,
     });
     this.queue = new DialQueue(config.queueUrl, config.region === undefined ? {} : { region: config.region });
+    this.aws = createAwsMode(config.aws, { region: config.region });
   }
 
   /** Asks the worker to stop: an idle worker stops polling; a worker in a call hangs up and records the end. */
@@ -80,6 +82,7 @@ export class Worker {
 
   private async warmUp(): Promise<Warm> {
     const started = Date.now();
+    this.aws.gauge.start();
     const browser = await BrowserSource.launch({
       logger: this.logger,
       ...(this.config.chromiumPath === undefined ? {} : { executablePath: this.config.chromiumPath }),
@@ -117,7 +120,7 @@ export class Worker {
 
   private async poll(warm: Warm): Promise<number> {
     const idleSince = Date.now();
-    this.hooks.idle?.(true);
+    this.aws.gauge.set('idle');
     try {
       while (!this.stopping.signal.aborted) {
         if (this.config.idleExitS > 0 && Date.now() - idleSince > this.config.idleExitS * 1000) {
@@ -130,18 +133,30 @@ export class Worker {
           signal: this.stopping.signal,
         });
         if (message === undefined) continue;
-        this.hooks.idle?.(false);
         const handled = await this.handle(message, warm);
         if (handled.kind === 'call') {
           notify({ type: 'roomline-worker', state: 'done', callId: handled.record.callId });
           return 0;
         }
-        this.hooks.idle?.(true);
+        // not a call (invalid, duplicate, lost): the browser was not touched, so the worker stays warm
+        await this.releaseProtection();
+        this.aws.gauge.set('idle');
       }
       return 0;
     } finally {
-      this.hooks.idle?.(false);
+      await this.releaseProtection();
+      this.aws.gauge.stop();
     }
+  }
+
+  private protectedTask = false;
+
+  private async releaseProtection(): Promise<void> {
+    if (!this.protectedTask) return;
+    this.protectedTask = false;
+    await this.aws.protection
+      .unprotect()
+      .catch((error: unknown) => this.logger.warn({ error: String(error) }, 'removing task protection failed'));
   }
 
   private handle(message: Parameters<typeof handleDialMessage>[0], warm: Warm): Promise<HandledMessage> {
@@ -153,8 +168,17 @@ export class Worker {
       leaseMs: this.config.leaseS * 1000,
       visibilityTimeoutS: this.config.visibilityTimeoutS,
       maxReceives: this.config.maxReceives,
+      stopRequested: () => this.stopping.signal.aborted,
+      beforeClaim: async (request) => {
+        this.aws.gauge.set('busy');
+        // protected before the claim: a scale-in between claim and protection would strand a claimed call
+        const result = await this.aws.protection.protect(protectionMinutesFor(request.limits));
+        this.protectedTask = result.kind !== 'not-on-ecs';
+      },
       runCall: async (request, record, logger) => {
         notify({ type: 'roomline-worker', state: 'busy', callId: request.callId });
+        this.aws.metrics.callStarted();
+        const trunk = request.trunk;
         const session = new CallSession({
           request,
           record,
@@ -165,7 +189,21 @@ export class Worker {
           janusNode: warm.janusNode,
           defaultFrom: this.config.defaultFrom,
           leaseMs: this.config.leaseS * 1000,
-          ...(this.hooks.observer === undefined ? {} : { observer: this.hooks.observer }),
+          observer: { stateChanged: (changed, previous) => this.observe(changed, previous) },
+          ...(trunk === undefined
+            ? {}
+            : {
+                account: async () => {
+                  const credentials = await this.aws.trunks.get(trunk);
+                  return {
+                    username: credentials.username,
+                    secret: credentials.password,
+                    proxy: credentials.proxy,
+                    ...(credentials.authUsername === undefined ? {} : { authUsername: credentials.authUsername }),
+                    register: credentials.register,
+                  };
+                },
+              }),
         });
         this.session = session;
         if (this.stopping.signal.aborted) session.shutdown();
@@ -176,6 +214,33 @@ export class Worker {
         }
       },
     });
+  }
+
+  /** Call metrics from state changes, then the caller's own observer. */
+  private observe(record: CallRecord, previous: CallState): void {
+    const metrics = this.aws.metrics;
+    const at = (iso: string | undefined) => (iso === undefined ? undefined : Date.parse(iso));
+    const enqueued = at(record.timings?.enqueuedAt);
+    const answered = at(record.timings?.answeredAt);
+    switch (record.state) {
+      case 'CONNECTED':
+        if (enqueued !== undefined && answered !== undefined) metrics.callConnected(answered - enqueued);
+        break;
+      case 'ENDED': {
+        const ended = at(record.timings?.endedAt);
+        metrics.callEnded(answered === undefined || ended === undefined ? 0 : (ended - answered) / 1000);
+        break;
+      }
+      case 'FAILED':
+        metrics.callFailed(record.failure?.code ?? 'INTERNAL');
+        break;
+      default:
+        break;
+    }
+    if ((record.state === 'ENDED' || record.state === 'FAILED') && record.quality !== undefined) {
+      metrics.callQuality(record.quality);
+    }
+    this.hooks.observer?.stateChanged(record, previous);
   }
 
   /** Leaves the room, closes the page and Chromium. Idempotent. */

@@ -1,5 +1,5 @@
 import { RoomlineError } from '../../contracts/errors.js';
-import type { SIP_PROGRESS_EVENTS } from '../../contracts/page-rpc.js';
+import type { SIP_PROGRESS_EVENTS, SipAccount } from '../../contracts/page-rpc.js';
 import { type JanusHandle, type JanusJsep, type JanusSession } from '../janus/janus-client.js';
 import { errorMessage, log } from '../host.js';
 
@@ -20,6 +20,8 @@ export interface DialOptions {
   readonly fromUri: string;
   readonly fromDisplay?: string;
   readonly headers: Readonly<Record<string, string>>;
+  /** Trunk credentials; without them the call is placed as a guest (no REGISTER, no authentication). */
+  readonly account?: SipAccount;
   readonly iceServers: RTCIceServer[];
   /** Tracks to send to the SIP peer; `video` undefined means no video m-line at all. */
   readonly audio: MediaStreamTrack | undefined;
@@ -33,6 +35,7 @@ export class SipLeg {
   private hangupSent = false;
   private endedWaiters: (() => void)[] = [];
   private videoTransceiver: RTCRtpTransceiver | undefined;
+  private registration: ((result: Record<string, unknown>) => void) | undefined;
 
   private constructor(
     private readonly handle: JanusHandle,
@@ -76,16 +79,7 @@ export class SipLeg {
   async dial(options: DialOptions): Promise<void> {
     if (this.phase !== 'idle') throw new Error('this SIP leg has already dialed');
     this.phase = 'calling';
-    try {
-      await this.handle.request({
-        request: 'register',
-        type: 'guest',
-        username: options.fromUri,
-        ...(options.fromDisplay === undefined ? {} : { display_name: options.fromDisplay }),
-      });
-    } catch (error) {
-      throw new RoomlineError('INVALID_REQUEST', `the SIP plugin refused the caller identity: ${errorMessage(error)}`);
-    }
+    await this.register(options);
     const pc = new RTCPeerConnection({ iceServers: options.iceServers, bundlePolicy: 'max-bundle' });
     this.pc = pc;
     pc.onicecandidate = (event) => this.handle.trickle(event.candidate);
@@ -107,6 +101,53 @@ export class SipLeg {
       );
     } catch (error) {
       throw new RoomlineError('JANUS_UNAVAILABLE', `Janus did not take the call: ${errorMessage(error)}`);
+    }
+  }
+
+  /**
+   * Registers the caller identity: as a guest, or with the trunk's credentials (which then answer the proxy's digest
+   * challenges; with `account.register` a REGISTER is sent and must succeed first).
+   */
+  private async register(options: DialOptions): Promise<void> {
+    const display = options.fromDisplay === undefined ? {} : { display_name: options.fromDisplay };
+    const account = options.account;
+    const body =
+      account === undefined
+        ? { request: 'register', type: 'guest', username: options.fromUri, ...display }
+        : {
+            request: 'register',
+            username: account.username,
+            secret: account.secret,
+            proxy: account.proxy,
+            ...(account.authUsername === undefined ? {} : { authuser: account.authUsername }),
+            send_register: account.register,
+            ...display,
+          };
+    let data: Record<string, unknown>;
+    try {
+      ({ data } = await this.handle.request(body, undefined, 15_000));
+    } catch (error) {
+      throw new RoomlineError(
+        account === undefined ? 'INVALID_REQUEST' : 'SIP_AUTH_FAILED',
+        `the SIP plugin refused the ${account === undefined ? 'caller identity' : 'trunk account'}: ${errorMessage(error)}`,
+      );
+    }
+    let result = (data['result'] ?? {}) as Record<string, unknown>;
+    if (result['event'] === 'registering') {
+      // a REGISTER went out: its outcome arrives as a later event
+      result = await new Promise<Record<string, unknown>>((resolve) => {
+        const timer = setTimeout(() => resolve({ event: 'registration_failed', reason: 'no answer to REGISTER' }), 15_000);
+        this.registration = (outcome) => {
+          clearTimeout(timer);
+          resolve(outcome);
+        };
+      });
+    }
+    if (result['event'] === 'registration_failed') {
+      const code = typeof result['code'] === 'number' ? result['code'] : undefined;
+      throw new RoomlineError('SIP_AUTH_FAILED', `REGISTER with the trunk failed: ${code ?? ''} ${String(result['reason'] ?? '')}`.trim(), {
+        ...(code === undefined ? {} : { sipCode: code }),
+      });
     }
   }
 
@@ -156,6 +197,11 @@ export class SipLeg {
         if (jsep !== undefined) await this.applyAnswer(jsep);
         this.phase = 'answered';
         this.events.progress('accepted', { code: 200 });
+        break;
+      case 'registered':
+      case 'registration_failed':
+        this.registration?.(result);
+        this.registration = undefined;
         break;
       case 'updatingcall':
         await this.answerReinvite(jsep);

@@ -66,6 +66,8 @@ export class Emulators {
       AWS_ENDPOINT_URL_DYNAMODB: this.dynamodbEndpoint,
       ROOMLINE_QUEUE_URL: this.queueUrl,
       ROOMLINE_TABLE: this.tableName,
+      // no Secrets Manager in the lab: a trunk lookup fails here, on loopback, instead of reaching for AWS
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:9',
     };
   }
 

@@ -70,15 +70,24 @@ export class SipPhone extends EventEmitter {
     return new SipPhone(proc, dir);
   }
 
-  /** Connects to ctrl_tcp through a host-side forward and starts collecting events. */
+  /**
+   * Connects to ctrl_tcp through a host-side forward and starts collecting events. The forward accepts at once even
+   * while baresip is still starting, so a connection only counts once baresip answers a command over it.
+   */
   async attachControl(hostPort: number, timeoutMs = 10_000): Promise<void> {
     await this.process.whileRunning(
-      waitUntil(() => this.tryConnect(hostPort), { timeoutMs, what: 'baresip ctrl_tcp' }),
+      waitUntil(
+        async () => {
+          if (!(await this.tryConnect(hostPort))) return false;
+          const answer = await this.command('listcalls', '', 1_000).catch(() => undefined);
+          if (answer?.ok === true) return true;
+          this.control?.destroy();
+          this.control = undefined;
+          return false;
+        },
+        { timeoutMs, what: 'baresip ctrl_tcp (with menu.so) to answer' },
+      ),
     );
-    // A round trip proves the relay reaches baresip itself, not only the forward; the command comes from menu.so,
-    // which also provides hangup and dial.
-    const answer = await this.command('listcalls');
-    if (!answer.ok) throw new Error(`baresip control answered "listcalls" with an error: ${answer.data ?? ''}`);
   }
 
   private tryConnect(port: number): Promise<boolean> {
@@ -89,7 +98,10 @@ export class SipPhone extends EventEmitter {
         socket.removeAllListeners('error');
         socket.on('error', () => undefined);
         socket.on('data', (chunk: Buffer) => this.onData(chunk.toString('utf8')));
-        socket.once('close', () => (this.control = undefined));
+        socket.once('close', () => {
+          if (this.control === socket) this.control = undefined;
+        });
+        this.buffer = '';
         this.control = socket;
         resolve(true);
       });
@@ -138,7 +150,7 @@ export class SipPhone extends EventEmitter {
   }
 
   /** Sends a ctrl_tcp command (e.g. `hangup`) and resolves with baresip's response. */
-  command(command: string, params = ''): Promise<{ ok: boolean; data?: string }> {
+  command(command: string, params = '', timeoutMs = 5_000): Promise<{ ok: boolean; data?: string }> {
     const socket = this.control;
     if (socket === undefined) return Promise.reject(new Error('baresip control is not connected'));
     const token = `t${++this.tokens}`;
@@ -148,7 +160,7 @@ export class SipPhone extends EventEmitter {
       const timer = setTimeout(() => {
         this.pending.delete(token);
         reject(new Error(`baresip did not answer ${command}`));
-      }, 5_000);
+      }, timeoutMs);
       this.pending.set(token, (response) => {
         clearTimeout(timer);
         resolve(response);

@@ -1,0 +1,94 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LabEndpoints } from '../../worker/lab/lab.js';
+import { packageRoot } from '../../worker/paths.js';
+
+/** The `roomline` command as a user types it: help, lab up / exec / down, dial --wait, status, bad input. */
+const bin = join(packageRoot(), 'bin', 'roomline.mjs');
+let stateDir: string;
+let endpoints: LabEndpoints;
+
+function roomline(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      env: { ...process.env, ROOMLINE_LAB_STATE_DIR: stateDir, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.on('close', (code) => resolve({ code, out, err }));
+  });
+}
+
+beforeAll(async () => {
+  stateDir = await mkdtemp(join(tmpdir(), 'roomline-cli-test-'));
+  const up = await roomline(['lab', 'up']);
+  expect(up.code, up.err).toBe(0);
+  endpoints = JSON.parse(up.out) as LabEndpoints;
+});
+afterAll(async () => {
+  const down = await roomline(['lab', 'down']);
+  expect(down.out).toContain('lab stopped');
+  await rm(stateDir, { recursive: true, force: true });
+});
+
+describe('the roomline command', () => {
+  it('documents every command in --help', async () => {
+    const top = await roomline(['--help']);
+    const lab = await roomline(['lab', '--help']);
+    const dial = await roomline(['dial', '--help']);
+
+    for (const command of ['dial', 'status', 'hangup', 'worker', 'lab', 'demo']) expect(top.out).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    for (const command of ['up', 'down', 'exec']) expect(lab.out).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    for (const flag of ['--to', '--room-url', '--room-id', '--json', '--wait', '--header', '--ring-timeout']) expect(dial.out).toContain(flag);
+    expect(top.out).toContain('ROOMLINE_QUEUE_URL');
+  });
+
+  it('prints the lab endpoints as JSON on lab up', () => {
+    expect(endpoints.sqs.queueUrl).toContain('roomline-dial');
+    expect(endpoints.room).toEqual({ provider: 'janus', serverUrl: 'ws://10.77.0.1:8188/', roomId: 1234 });
+    expect(endpoints.sip.phone).toBe('sip:probe@127.0.0.1:5090');
+    expect(endpoints.env['ROOMLINE_TABLE']).toBe(endpoints.dynamodb.table);
+  });
+
+  it('dials through lab exec and shows each state live until the call ends at its maximum duration', async () => {
+    const dial = await roomline([
+      'lab', 'exec', '--', process.execPath, bin, 'dial',
+      '--to', endpoints.sip.phone,
+      '--room-url', endpoints.room.serverUrl,
+      '--room-id', String(endpoints.room.roomId),
+      '--header', 'X-Ticket=42',
+      '--max-duration', '2',
+      '--wait',
+    ]);
+
+    expect(dial.code, dial.err).toBe(0);
+    const lines = dial.out.trim().split('\n');
+    const callId = lines[0]!;
+    for (const state of ['QUEUED', 'CLAIMED', 'JOINING', 'DIALING', 'CONNECTED', 'ENDED']) expect(dial.out).toContain(` ${state}`);
+    expect(dial.out).toContain('maximum duration of 2 s reached');
+    const status = await roomline(['lab', 'exec', '--', process.execPath, bin, 'status', callId, '--json']);
+    expect(JSON.parse(status.out)).toMatchObject({ callId, state: 'ENDED', endedBy: 'limit' });
+  });
+
+  it('refuses a bad request with a readable reason and exit code 2, sending nothing', async () => {
+    const dial = await roomline([
+      'lab', 'exec', '--', process.execPath, bin, 'dial', '--to', 'tel:+4930123', '--room-url', endpoints.room.serverUrl, '--room-id', '1',
+    ]);
+
+    expect(dial.code).toBe(2);
+    expect(dial.err).toContain('invalid dial request: to: must be a sip: or sips: URI');
+  });
+
+  it('stops a worker with a bad configuration at once, naming the variable', async () => {
+    const worker = await roomline(['worker'], { ROOMLINE_QUEUE_URL: 'not a url', ROOMLINE_TABLE: 't', ROOMLINE_JANUS_URLS: 'ws://x' });
+
+    expect(worker.code).toBe(2);
+    expect(worker.err).toContain('ROOMLINE_QUEUE_URL: must be the SQS queue URL');
+  });
+});
