@@ -1,14 +1,16 @@
 import type { QualitySummary } from '../contracts/call-record.js';
 import { RoomlineError, assertNever } from '../contracts/errors.js';
-import type { PageCommand, PageCommandResults, PageCommandType } from '../contracts/page-rpc.js';
+import type { PageCommandResults, PageCommandType, ParsedPageCommand } from '../contracts/page-rpc.js';
 import { emit, errorMessage, log } from './host.js';
 import { JanusError, JanusSession } from './janus/janus-client.js';
 import { AudioMixer } from './media/audio-mixer.js';
+import { RoomVideoComposer } from './media/room-video-composer.js';
+import { SipVideoRouter } from './media/sip-video-router.js';
 import { legQuality, waitForMedia } from './media/stats.js';
 import { createRoomAdapter, type RoomAdapter } from './rooms/room-adapter.js';
 import { SipLeg } from './sip/sip-leg.js';
 
-type ParsedCommand = Extract<PageCommand, { type: PageCommandType }> & { iceServers?: RTCIceServer[] };
+type ParsedCommand = ParsedPageCommand;
 
 /**
  * The bot: one Janus session for the SIP leg (opened at warm-up), one room adapter, one audio graph. It executes the
@@ -19,13 +21,18 @@ export class Bot {
   private sip: SipLeg | undefined;
   private room: RoomAdapter | undefined;
   private mixer: AudioMixer | undefined;
+  /** Room → SIP video (when the SIP leg sends video). */
+  private composer: RoomVideoComposer | undefined;
+  /** SIP → room video (when the SIP leg receives video). */
+  private router: SipVideoRouter | undefined;
+  private display = '';
   private iceServers: RTCIceServer[] = [];
 
   async execute<T extends PageCommandType>(command: ParsedCommand & { type: T }): Promise<PageCommandResults[T]> {
     const c = command as ParsedCommand;
     switch (c.type) {
       case 'init':
-        return (await this.init(c.janusUrl, (c as { iceServers?: RTCIceServer[] }).iceServers ?? [])) as PageCommandResults[T];
+        return (await this.init(c.janusUrl, c.iceServers)) as PageCommandResults[T];
       case 'join-room':
         return (await this.joinRoom(c)) as PageCommandResults[T];
       case 'dial':
@@ -54,11 +61,12 @@ export class Bot {
     this.sip = await SipLeg.attach(this.sipSession, {
       progress: (event, detail) => {
         emit({ type: 'sip-progress', event, ...detail });
-        if (event === 'accepted') this.watchSipMedia();
+        if (event === 'accepted') this.watchSipMedia(detail.video?.negotiated === true);
       },
       ended: (detail) => emit({ type: 'sip-ended', ...detail }),
       track: (track) => {
         if (track.kind === 'audio') this.mixer?.setSipTrack(track);
+        else this.router?.attach(track);
       },
       mediaFailed: (reason) => emit({ type: 'media-failed', leg: 'sip', reason }),
     });
@@ -69,7 +77,16 @@ export class Bot {
     if (this.room !== undefined) throw new RoomlineError('INTERNAL', 'the bot is already in a room');
     const mixer = new AudioMixer();
     this.mixer = mixer;
+    this.display = command.display;
     await mixer.resume();
+    const media = command.media;
+    const sendsVideo = media.video === 'sendonly' || media.video === 'sendrecv';
+    const receivesVideo = media.video === 'recvonly' || media.video === 'sendrecv';
+    if (sendsVideo) {
+      this.composer = new RoomVideoComposer(media.layout, media, () => mixer.inputLevels());
+      this.composer.start();
+    }
+    if (receivesVideo) this.router = new SipVideoRouter(media.splitIncoming, command.display, media.fps);
     const room = createRoomAdapter(
       command.room,
       {
@@ -77,12 +94,15 @@ export class Bot {
           emit({ type: 'room-participant', change: 'joined', participant, count: room.participants().length }),
         participantLeft: (participant) => {
           mixer.remove(participant.id);
+          this.composer?.removeParticipant(participant.id);
           emit({ type: 'room-participant', change: 'left', participant, count: room.participants().length });
         },
         track: (participantId, track) => {
           if (track.kind === 'audio') {
             mixer.addRoomTrack(participantId, track);
             void this.firstMedia(room.receivingConnections(), 'room', 'in');
+          } else {
+            this.composer?.addParticipant(participantId, track);
           }
         },
         lost: (reason) => emit({ type: 'room-lost', reason }),
@@ -91,7 +111,13 @@ export class Bot {
     );
     this.room = room;
     const joined = await room.join(command.display);
-    const feed = await room.publish(command.display, { audio: mixer.sipToRoomTrack });
+    // the SIP peer's picture is the bot's camera, unless it is split into tiles (published once video flows)
+    const camera = this.router !== undefined && !this.router.splitting ? this.router.camera.track : undefined;
+    const feed = await room.publish(command.display, {
+      audio: mixer.sipToRoomTrack,
+      ...(camera === undefined ? {} : { video: camera }),
+    });
+    this.router?.onFirstFrame(() => void this.publishTiles());
     void waitForMedia(feed.peerConnection, 'audio', 'out').then((flowing) => {
       if (flowing) emit({ type: 'media-flowing', leg: 'room', kind: 'audio', direction: 'out' });
     });
@@ -110,7 +136,15 @@ export class Bot {
         ...(command.account === undefined ? {} : { account: command.account }),
         iceServers: this.iceServers,
         audio: command.media.audio === false ? undefined : this.mixer.roomToSipTrack,
-        video: undefined,
+        video:
+          command.media.video === 'off'
+            ? undefined
+            : {
+                track: this.composer?.output.track,
+                direction: command.media.video,
+                codecs: command.media.sipVideoCodec === 'any' ? [] : [command.media.sipVideoCodec],
+                maxFramerate: command.media.fps,
+              },
       });
     } catch (error) {
       if (error instanceof RoomlineError) throw error;
@@ -120,14 +154,31 @@ export class Bot {
     return { accepted: true };
   }
 
-  private watchSipMedia(): void {
+  private watchSipMedia(video: boolean): void {
     const pc = this.sip?.peerConnection;
     if (pc === undefined) return;
-    for (const direction of ['in', 'out'] as const) {
-      void waitForMedia(pc, 'audio', direction).then((flowing) => {
-        if (flowing) emit({ type: 'media-flowing', leg: 'sip', kind: 'audio', direction });
-      });
+    for (const kind of video ? (['audio', 'video'] as const) : (['audio'] as const)) {
+      for (const direction of ['in', 'out'] as const) {
+        void waitForMedia(pc, kind, direction).then((flowing) => {
+          if (flowing) emit({ type: 'media-flowing', leg: 'sip', kind, direction });
+        });
+      }
     }
+  }
+
+  /** Publishes one feed per tile of the SIP peer's composite, named as the request says. */
+  private async publishTiles(): Promise<void> {
+    const room = this.room;
+    const router = this.router;
+    if (room === undefined || router === undefined || !router.splitting) return;
+    for (const tile of router.tiles) {
+      try {
+        await room.publish(tile.name, { video: tile.sink.track });
+      } catch (error) {
+        log.warn('publishing a tile of the SIP picture failed', { tile: tile.name, error: errorMessage(error) });
+      }
+    }
+    log.info('SIP picture split into feeds', { tiles: router.tiles.length });
   }
 
   private firstRoomAudio = false;
@@ -150,6 +201,8 @@ export class Bot {
   private async leave(): Promise<void> {
     await this.sip?.close().catch((error) => log.warn('closing the SIP leg failed', { error: errorMessage(error) }));
     await this.room?.leave().catch((error) => log.warn('leaving the room failed', { error: errorMessage(error) }));
+    this.composer?.stop();
+    this.router?.stop();
     await this.mixer?.close();
     await this.sipSession?.destroy();
   }

@@ -90,8 +90,6 @@ export interface QualitySummary {
   readonly sampledAt: string;
   readonly sip: LegQuality;
   readonly room: LegQuality;
-  /** Whether video flowed on the SIP leg, and why not if it was asked for and did not. */
-  readonly video?: { readonly negotiated: boolean; readonly note?: string };
 }
 
 export interface SipInfo {
@@ -108,6 +106,15 @@ export interface CallTimings {
   readonly inviteAt?: string;
   readonly answeredAt?: string;
   readonly endedAt?: string;
+}
+
+/** What media the call carries, as negotiated with the SIP peer. */
+export interface CallMedia {
+  readonly audio: boolean;
+  /** `off` when not asked for, `negotiated` when the SIP peer took it, `declined` when it answered audio only. */
+  readonly video: 'off' | 'negotiated' | 'declined';
+  /** The SIP leg's video codec, when negotiated (e.g. H264). */
+  readonly sipVideoCodec?: string;
 }
 
 /** The call record kept in the calls table, one per callId. */
@@ -136,5 +143,6 @@ export interface CallRecord {
   /** The last retryable failure, while the call waits to be retried. */
   readonly lastError?: FailureInfo;
   readonly quality?: QualitySummary;
+  readonly media?: CallMedia;
   readonly metadata?: Readonly<Record<string, string>>;
 }

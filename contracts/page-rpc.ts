@@ -39,8 +39,8 @@ export const pageCommandSchema = z.discriminatedUnion('type', [
     janusUrl: z.string(),
     iceServers: z.array(iceServerSchema).default([]),
   }),
-  /** Join the room as the bot. */
-  z.strictObject({ type: z.literal('join-room'), room: roomSchema, display: z.string() }),
+  /** Join the room as the bot; `media` says what the bot will publish (SIP audio, SIP video or its tiles). */
+  z.strictObject({ type: z.literal('join-room'), room: roomSchema, display: z.string(), media: mediaSchema }),
   /** Call the SIP target; progress arrives as `sip-progress` / `sip-ended` events. */
   z.strictObject({
     type: z.literal('dial'),
@@ -57,7 +57,10 @@ export const pageCommandSchema = z.discriminatedUnion('type', [
   /** Leave the room and close every peer connection; the Janus session stays for nothing else. */
   z.strictObject({ type: z.literal('leave') }),
 ]);
+/** A command as the worker writes it (defaults may be left out). */
 export type PageCommand = z.input<typeof pageCommandSchema>;
+/** A command as the page runs it, validated, defaults applied. */
+export type ParsedPageCommand = z.output<typeof pageCommandSchema>;
 export type PageCommandType = PageCommand['type'];
 
 export interface ParticipantInfo {
@@ -114,8 +117,13 @@ export const pageEventSchema = z.discriminatedUnion('type', [
     code: z.number().int().optional(),
     reason: z.string().optional(),
     sipCallId: z.string().optional(),
-    /** For `accepted`: whether the answer carries video the bridge can use. */
-    video: z.boolean().optional(),
+    /** For `accepted`, when video was offered: whether the SIP peer accepted it, and with which codec each way. */
+    video: z
+      .strictObject({
+        negotiated: z.boolean(),
+        codec: z.string().optional(),
+      })
+      .optional(),
   }),
   /** The SIP leg ended: a failure response, a BYE, or the end of our own hangup. */
   z.strictObject({

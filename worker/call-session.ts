@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isFinalState, type CallRecord, type CallState, type EndedBy, type QualitySummary } from '../contracts/call-record.js';
-import type { DialRequest } from '../contracts/dial-request.js';
+import type { DialRequest, MediaOptions } from '../contracts/dial-request.js';
 import { RoomlineError, assertNever, type FailureInfo } from '../contracts/errors.js';
 import { describeSipCode, errorCodeForSipFailure } from '../contracts/sip-codes.js';
 import type { PageEventOf, SipAccount } from '../contracts/page-rpc.js';
@@ -39,6 +39,8 @@ export interface CallSessionOptions {
   readonly janusNode: string;
   readonly defaultFrom: string;
   readonly leaseMs: number;
+  /** The worker's ceiling on video size and rate, whatever the request asks. */
+  readonly videoCaps: { readonly width: number; readonly height: number; readonly fps: number };
   /** The SIP account of the request's trunk (looked up at the start of the call); none for a guest call. */
   readonly account?: () => Promise<SipAccount | undefined>;
   /** How often the record is read for a hangup request. @default 1000 */
@@ -65,8 +67,11 @@ export class CallSession {
   private readonly ended = new Promise<void>((resolve) => (this.resolveEnd = resolve));
   private watching = true;
 
+  private readonly media: MediaOptions;
+
   constructor(private readonly options: CallSessionOptions) {
     this.record = options.record;
+    this.media = capMedia(options.request.media, options.videoCaps);
   }
 
   get callId(): string {
@@ -85,7 +90,7 @@ export class CallSession {
     try {
       const account = await this.options.account?.();
       await this.step({ to: 'JOINING', janusNode: this.options.janusNode, detail: `room ${request.room.provider}` });
-      const joined = await bridge.send({ type: 'join-room', room: request.room, display: this.display() });
+      const joined = await bridge.send({ type: 'join-room', room: request.room, display: this.display(), media: this.media });
       logger.info({ participants: joined.participants.length }, 'joined the room');
       if (joined.participants.length === 0) this.startEmptyRoomTimer();
       if (this.intent !== undefined) return await this.finish();
@@ -98,7 +103,7 @@ export class CallSession {
         to: request.to,
         from: request.from ?? { uri: this.options.defaultFrom },
         headers: request.headers ?? {},
-        media: request.media,
+        media: this.media,
         display: this.display(),
         ...(account === undefined ? {} : { account }),
       });
@@ -179,7 +184,18 @@ export class CallSession {
         this.startTimer('max-duration', this.options.request.limits.maxDurationS * 1000, () =>
           this.end({ kind: 'max-duration' }),
         );
-        void this.step({ to: 'CONNECTED', sipCode: 200, detail: '200 OK', sip, timings: { answeredAt: now.toISOString() } });
+        void this.step({
+          to: 'CONNECTED',
+          sipCode: 200,
+          detail: event.video?.negotiated === false ? '200 OK (audio only: the SIP peer declined video)' : '200 OK',
+          sip,
+          timings: { answeredAt: now.toISOString() },
+          media: {
+            audio: this.media.audio,
+            video: this.media.video === 'off' ? 'off' : event.video?.negotiated === true ? 'negotiated' : 'declined',
+            ...(event.video?.codec === undefined ? {} : { sipVideoCodec: event.video.codec }),
+          },
+        });
         break;
       default:
         assertNever(event.event, 'SIP progress event');
@@ -372,4 +388,14 @@ export class CallSession {
     if (timer !== undefined) clearTimeout(timer);
     this.timers.delete(name);
   }
+}
+
+/** The request's video size and rate, capped by the worker's configuration. */
+export function capMedia(media: MediaOptions, caps: CallSessionOptions['videoCaps']): MediaOptions {
+  return {
+    ...media,
+    width: Math.min(media.width, caps.width),
+    height: Math.min(media.height, caps.height),
+    fps: Math.min(media.fps, caps.fps),
+  };
 }

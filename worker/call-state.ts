@@ -2,6 +2,7 @@ import {
   canTransition,
   isFinalState,
   type CallHistoryEntry,
+  type CallMedia,
   type CallRecord,
   type CallState,
   type CallTimings,
@@ -110,6 +111,7 @@ export interface TransitionInput {
   readonly endedBy?: EndedBy;
   readonly failure?: FailureInfo;
   readonly quality?: QualitySummary;
+  readonly media?: CallMedia;
   readonly leaseMs?: number;
 }
 
@@ -141,6 +143,7 @@ export function transition(record: CallRecord, input: TransitionInput): CallReco
     ...(input.endedBy === undefined ? {} : { endedBy: input.endedBy }),
     ...(input.failure === undefined ? {} : { failure: input.failure }),
     ...(input.quality === undefined ? {} : { quality: input.quality }),
+    ...(input.media === undefined ? {} : { media: input.media }),
     ...(input.leaseMs === undefined ? {} : { leaseExpiresAt: input.now.getTime() + input.leaseMs }),
   };
   if (final) {

@@ -167,8 +167,9 @@ program
   .description('start the lab, dial the phone into the room, hang up after a few seconds, print a report')
   .option('--talk <s>', 'seconds to stay connected', positiveInt, 6)
   .option('--keep', 'keep the lab folder (logs, recordings)')
-  .action(async (options: { talk: number; keep?: boolean }) => {
-    process.exitCode = await runDemo({ talkS: options.talk, keep: options.keep === true });
+  .option('--video', 'video both ways: H.264 to an H.264-only phone, its 2x2 composite split into four room feeds')
+  .action(async (options: { talk: number; keep?: boolean; video?: boolean }) => {
+    process.exitCode = await runDemo({ talkS: options.talk, keep: options.keep === true, video: options.video === true });
   });
 
 interface DialFlags {

@@ -189,6 +189,7 @@ export class Worker {
           janusNode: warm.janusNode,
           defaultFrom: this.config.defaultFrom,
           leaseMs: this.config.leaseS * 1000,
+          videoCaps: this.config.videoCaps,
           observer: { stateChanged: (changed, previous) => this.observe(changed, previous) },
           ...(trunk === undefined
             ? {}

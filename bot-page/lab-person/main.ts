@@ -12,6 +12,18 @@ export interface PersonOptions {
   readonly toneHz: number;
   /** Tone amplitude, 0..1. @default 0.25 */
   readonly toneLevel?: number;
+  /** Publish a camera of this solid colour (RGB 0..255), 640x480 at 30 fps. @default no video */
+  readonly color?: readonly [number, number, number];
+}
+
+/** A video feed this person receives, and what its picture looks like now. */
+export interface SeenFeed {
+  readonly feedId: string;
+  readonly display: string | undefined;
+  readonly width: number;
+  readonly height: number;
+  /** Mean colour of the picture now (RGB 0..255). */
+  readonly color: readonly [number, number, number];
 }
 
 export interface PersonRecording {
@@ -42,6 +54,7 @@ class Person {
   private room: RoomAdapter | undefined;
   private readonly feeds = new Set<string>();
   private voice: GainNode | undefined;
+  private readonly videos = new Map<string, HTMLVideoElement>();
   private voiceLevel = 0.25;
 
   async start(options: PersonOptions): Promise<{ selfId: string }> {
@@ -67,7 +80,16 @@ class Person {
         participantJoined: () => undefined,
         participantLeft: () => undefined,
         track: (feedId, track) => {
-          if (track.kind !== 'audio') return;
+          if (track.kind === 'video') {
+            const video = document.createElement('video');
+            video.muted = true;
+            video.autoplay = true;
+            video.srcObject = new MediaStream([track]);
+            document.body.append(video);
+            void video.play().catch(() => undefined);
+            this.videos.set(feedId, video);
+            return;
+          }
           this.feeds.add(feedId);
           const stream = new MediaStream([track]);
           const element = document.createElement('audio');
@@ -84,8 +106,44 @@ class Person {
     this.room = room;
     const { selfId } = await room.join(options.display);
     const audio = speaker.stream.getAudioTracks()[0];
-    await room.publish(options.display, audio === undefined ? {} : { audio });
+    const video = options.color === undefined ? undefined : camera(options.color);
+    await room.publish(options.display, {
+      ...(audio === undefined ? {} : { audio }),
+      ...(video === undefined ? {} : { video }),
+    });
     return { selfId };
+  }
+
+  /** The video feeds this person receives, with the mean colour of each picture now. */
+  seenFeeds(): SeenFeed[] {
+    const displays = new Map((this.room?.participants() ?? []).map((p) => [p.id, p.display]));
+    const canvas = document.createElement('canvas');
+    canvas.width = 64;
+    canvas.height = 48;
+    const context = canvas.getContext('2d', { willReadFrequently: true });
+    const feeds: SeenFeed[] = [];
+    for (const [feedId, video] of this.videos) {
+      if (context === null || video.videoWidth === 0) continue;
+      context.drawImage(video, 0, 0, canvas.width, canvas.height);
+      const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
+      let r = 0;
+      let g = 0;
+      let b = 0;
+      for (let i = 0; i < pixels.length; i += 4) {
+        r += pixels[i] ?? 0;
+        g += pixels[i + 1] ?? 0;
+        b += pixels[i + 2] ?? 0;
+      }
+      const n = pixels.length / 4;
+      feeds.push({
+        feedId,
+        display: displays.get(feedId),
+        width: video.videoWidth,
+        height: video.videoHeight,
+        color: [Math.round(r / n), Math.round(g / n), Math.round(b / n)],
+      });
+    }
+    return feeds;
   }
 
   /** Stops or restarts speaking (the tone), to make one person the active speaker. */
@@ -126,6 +184,26 @@ class Person {
     if (this.chunks.length === 0) this.startedAt = Date.now() - (samples.length / this.context.sampleRate) * 1000;
     this.chunks.push(samples);
   }
+}
+
+/** A camera of one colour, with a small moving square so every frame differs (encoders skip static input). */
+function camera(color: readonly [number, number, number]): MediaStreamTrack | undefined {
+  const canvas = document.createElement('canvas');
+  canvas.width = 640;
+  canvas.height = 480;
+  const context = canvas.getContext('2d');
+  if (context === null) return undefined;
+  let tick = 0;
+  const draw = () => {
+    context.fillStyle = `rgb(${color[0]}, ${color[1]}, ${color[2]})`;
+    context.fillRect(0, 0, canvas.width, canvas.height);
+    context.fillStyle = '#fff';
+    context.fillRect((tick * 4) % (canvas.width - 8), 4, 8, 8);
+    tick++;
+  };
+  draw();
+  setInterval(draw, 1000 / 30);
+  return canvas.captureStream(30).getVideoTracks()[0];
 }
 
 Object.assign(globalThis, { __person: new Person() });

@@ -6,7 +6,10 @@ import { errorMessage, log } from '../host.js';
 export type SipProgressEvent = (typeof SIP_PROGRESS_EVENTS)[number];
 
 export interface SipLegEvents {
-  progress(event: SipProgressEvent, detail: { code?: number; reason?: string; sipCallId?: string }): void;
+  progress(
+    event: SipProgressEvent,
+    detail: { code?: number; reason?: string; sipCallId?: string; video?: { negotiated: boolean; codec?: string } },
+  ): void;
   /** The SIP leg ended: `by` is `remote` for failure responses and BYEs, `local` after our own hangup. */
   ended(detail: { code?: number; reason?: string; by: 'remote' | 'local' }): void;
   /** A remote track from the SIP peer. */
@@ -25,7 +28,14 @@ export interface DialOptions {
   readonly iceServers: RTCIceServer[];
   /** Tracks to send to the SIP peer; `video` undefined means no video m-line at all. */
   readonly audio: MediaStreamTrack | undefined;
-  readonly video: { readonly track: MediaStreamTrack | undefined; readonly direction: RTCRtpTransceiverDirection; readonly codecs: readonly string[] } | undefined;
+  readonly video:
+    | {
+        readonly track: MediaStreamTrack | undefined;
+        readonly direction: RTCRtpTransceiverDirection;
+        readonly codecs: readonly string[];
+        readonly maxFramerate: number;
+      }
+    | undefined;
 }
 
 /** The SIP leg: one outgoing call through the Janus SIP plugin, as a guest (no REGISTER is sent). */
@@ -89,7 +99,10 @@ export class SipLeg {
     };
     pc.addTransceiver(options.audio ?? 'audio', { direction: options.audio === undefined ? 'recvonly' : 'sendrecv' });
     if (options.video !== undefined) {
-      this.videoTransceiver = pc.addTransceiver(options.video.track ?? 'video', { direction: options.video.direction });
+      this.videoTransceiver = pc.addTransceiver(options.video.track ?? 'video', {
+        direction: options.video.direction,
+        sendEncodings: [{ maxFramerate: options.video.maxFramerate }],
+      });
       preferCodecs(this.videoTransceiver, options.video.codecs);
     }
     const offer = await pc.createOffer();
@@ -193,11 +206,13 @@ export class SipLeg {
         if (jsep !== undefined) await this.applyAnswer(jsep);
         this.events.progress('progress', { code: 183 });
         break;
-      case 'accepted':
+      case 'accepted': {
         if (jsep !== undefined) await this.applyAnswer(jsep);
         this.phase = 'answered';
-        this.events.progress('accepted', { code: 200 });
+        const video = this.videoTransceiver === undefined ? undefined : await this.videoOutcome();
+        this.events.progress('accepted', { code: 200, ...(video === undefined ? {} : { video }) });
         break;
+      }
       case 'registered':
       case 'registration_failed':
         this.registration?.(result);
@@ -216,6 +231,21 @@ export class SipLeg {
       default:
         log.debug('SIP event', { event });
     }
+  }
+
+  /** Whether the SIP peer's answer kept the video m-line, and the codec it chose. */
+  private async videoOutcome(): Promise<{ negotiated: boolean; codec?: string }> {
+    const transceiver = this.videoTransceiver;
+    const sdp = this.pc?.remoteDescription?.sdp ?? '';
+    const mid = transceiver?.mid;
+    const section = sdp.split(/\r?\n(?=m=)/).find((s) => s.startsWith('m=video') && (mid === null || mid === undefined || s.includes(`a=mid:${mid}`)));
+    const port = Number(section?.split(' ')[1] ?? '0');
+    const negotiated =
+      section !== undefined && port !== 0 && !/a=inactive/.test(section) && transceiver?.currentDirection !== 'inactive';
+    if (!negotiated) return { negotiated: false };
+    const payload = section.split('\n')[0]?.trim().split(' ')[3];
+    const codec = payload === undefined ? undefined : new RegExp(`a=rtpmap:${payload} ([^/\\s]+)`).exec(section)?.[1];
+    return { negotiated: true, ...(codec === undefined ? {} : { codec: codec.toUpperCase() }) };
   }
 
   private async applyAnswer(jsep: JanusJsep): Promise<void> {
@@ -250,7 +280,10 @@ function preferCodecs(transceiver: RTCRtpTransceiver, wanted: readonly string[])
   if (wanted.length === 0) return;
   const capabilities = RTCRtpReceiver.getCapabilities('video')?.codecs ?? [];
   const subtype = (c: RTCRtpCodec) => c.mimeType.split('/')[1]?.toUpperCase() ?? '';
-  const preferred = capabilities.filter((c) => wanted.includes(subtype(c)));
+  // H.264 for SIP means the constrained baseline profile (profile-level-id 42xxxx) legacy systems decode
+  const preferred = capabilities.filter(
+    (c) => wanted.includes(subtype(c)) && (subtype(c) !== 'H264' || /profile-level-id=42/.test(c.sdpFmtpLine ?? '')),
+  );
   // keep the repair formats (rtx, red, ulpfec) so retransmissions still work
   const repair = capabilities.filter((c) => ['RTX', 'RED', 'ULPFEC'].includes(subtype(c)));
   if (preferred.length === 0) throw new RoomlineError('MEDIA_FAILED', `this browser cannot send ${wanted.join('/')}`);

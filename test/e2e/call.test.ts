@@ -116,6 +116,22 @@ describe('a bridged call through the real lab', () => {
     expect(closed.accountaor).toContain('ringing');
   });
 
+  it('goes on as an audio call when the SIP peer answers without video, and the record says so', async () => {
+    // the lab's phone here has no video modules: it answers the video m-line with port 0
+    const callId = await lab.client.enqueueDial(lab.dialRequest({ media: { video: 'sendrecv' } }));
+    await lab.client.waitForCall(callId, (r) => r.state === 'CONNECTED' || isFinal(r), { timeoutMs: 20_000 });
+    await sleep(1_500);
+
+    await lab.client.requestHangup(callId);
+
+    const record = await lab.client.waitForCall(callId, isFinal, { timeoutMs: 10_000 });
+    expect(record.state).toBe('ENDED');
+    expect(record.media).toEqual({ audio: true, video: 'declined' });
+    expect(record.history.find((h) => h.state === 'CONNECTED')?.detail).toContain('declined video');
+    expect(record.quality?.sip.audioIn?.packets).toBeGreaterThan(50);
+    expect(record.quality?.sip.videoIn).toBeUndefined();
+  });
+
   it('dials once when the same call is delivered three times to three warm workers', async () => {
     lab.startWorkers(3);
     await lab.pool!.waitReady(3);

@@ -10,11 +10,13 @@ export class LabProcess {
   readonly name: string;
   readonly child: ChildProcess;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  readonly logFile: string | undefined;
   private readonly log: WriteStream | undefined;
   private stopping: Promise<void> | undefined;
 
-  private constructor(name: string, child: ChildProcess, log: WriteStream | undefined) {
+  private constructor(name: string, child: ChildProcess, log: WriteStream | undefined, logFile: string | undefined) {
     this.name = name;
+    this.logFile = logFile;
     this.child = child;
     this.log = log;
     this.exited = new Promise((resolve) => {
@@ -43,7 +45,7 @@ export class LabProcess {
       child.stdout?.resume();
       child.stderr?.resume();
     }
-    return new LabProcess(name, child, log);
+    return new LabProcess(name, child, log, options.logFile);
   }
 
   get running(): boolean {

@@ -1,11 +1,21 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CallRecord } from '../../contracts/call-record.js';
+import type { CallRecord, VideoStreamStats } from '../../contracts/call-record.js';
+import type { DialRequestInput } from '../../contracts/dial-request.js';
 import { analyseTone, hasTone, readWav, type ToneReport } from './audio-analysis.js';
 import { Lab } from './lab.js';
+import { QUADRANT_COLORS, meanColorOfImage, nearestColor, writeCompositeVideo, type Rgb } from './test-video.js';
 
 export interface DemoOptions {
   /** Seconds the call stays connected before the demo hangs up. @default 6 */
   readonly talkS?: number;
+  /**
+   * Video both ways through the legacy-codec and split paths: the phone speaks H.264 only and sends a 2x2 composite;
+   * the person's camera reaches it as H.264, the composite reaches the room as four feeds. @default false
+   */
+  readonly video?: boolean;
   /** Keep the lab folder (logs, recordings). @default false */
   readonly keep?: boolean;
   readonly out?: (line: string) => void;
@@ -26,11 +36,31 @@ export interface CallReport {
   readonly personToneHz: number;
   readonly phoneToneHz: number;
   readonly audioBothWays: boolean;
+  readonly video: VideoCheck | undefined;
   readonly record: CallRecord;
+}
+
+/** What the video demo checks at both ends. */
+export interface VideoCheck {
+  /** The colour the phone showed, and whether it was the room person's. */
+  readonly phoneSaw: Rgb | undefined;
+  readonly phoneSawPerson: boolean;
+  /** The feeds the room person saw from the SIP side: name, size and whether its colour is the expected quadrant. */
+  readonly tiles: readonly { name: string; width: number; height: number; color: Rgb; expected: boolean }[];
+  readonly ok: boolean;
 }
 
 const PERSON_TONE_HZ = 440;
 const PHONE_TONE_HZ = 1000;
+const PERSON_COLOR: Rgb = [200, 0, 200];
+const TILE_NAMES = ['Desk red', 'Desk green', 'Desk blue', 'Desk yellow'] as const;
+
+/** The media of the video demo: H.264 to the phone, its composite split into four named feeds. */
+export const VIDEO_DEMO_MEDIA: DialRequestInput['media'] = {
+  video: 'sendrecv',
+  sipVideoCodec: 'H264',
+  splitIncoming: { rows: 2, cols: 2, names: [...TILE_NAMES] },
+};
 
 /**
  * The main job on embedded defaults: start the lab, dial the phone into the room with the client library, show the
@@ -40,30 +70,46 @@ const PHONE_TONE_HZ = 1000;
 export async function runDemo(options: DemoOptions = {}): Promise<number> {
   const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
   const started = Date.now();
-  out('Starting the lab: SQS + DynamoDB emulators, Janus, a SIP phone (baresip), a room with one person, a warm worker...');
+  const video = options.video === true;
+  const videoDir = video ? await mkdtemp(join(tmpdir(), 'roomline-demo-video-')) : undefined;
+  const composite = videoDir === undefined ? undefined : join(videoDir, 'composite.mp4');
+  if (composite !== undefined) {
+    out('Making a 2x2 composite test video (the SIP room system\'s picture)...');
+    await writeCompositeVideo(composite);
+  }
+  out(
+    `Starting the lab: SQS + DynamoDB emulators, Janus, a SIP phone (baresip${video ? ', H.264 video only' : ''}), ` +
+      'a room with one person, a warm worker...',
+  );
   const lab = await Lab.start({
     workers: 1,
     keepDir: options.keep ?? false,
-    phone: { toneHz: PHONE_TONE_HZ },
-    persons: [{ display: 'Alice', toneHz: PERSON_TONE_HZ }],
+    phone: { toneHz: PHONE_TONE_HZ, ...(composite === undefined ? {} : { videoCodecs: ['H264'], videoFile: composite }) },
+    persons: [{ display: 'Alice', toneHz: PERSON_TONE_HZ, ...(video ? { color: PERSON_COLOR } : {}) }],
   });
   try {
     await lab.pool!.waitReady(1);
     const worker = lab.pool!.workers.find((w) => w.state === 'ready');
     out(`Lab up in ${Date.now() - started} ms (worker warm in ${worker?.warmMs ?? '?'} ms). Folder: ${lab.dir}`);
-    const report = await dialAndMeasure(lab, { talkS: options.talkS ?? 6, out });
+    const report = await dialAndMeasure(lab, {
+      talkS: options.talkS ?? 6,
+      out,
+      video,
+      ...(video ? { request: { media: VIDEO_DEMO_MEDIA } } : {}),
+    });
     printReport(report, out);
-    return report.audioBothWays ? 0 : 1;
+    return report.audioBothWays && (report.video === undefined || report.video.ok) ? 0 : 1;
   } finally {
     out('Tearing the lab down...');
     await lab.stop();
+    if (videoDir !== undefined) await rm(videoDir, { recursive: true, force: true });
   }
 }
 
 /** Dials the lab's phone into the lab's room, talks for `talkS` seconds, hangs up, and measures. */
 export async function dialAndMeasure(
   lab: Lab,
-  options: { talkS: number; out?: (line: string) => void; request?: Parameters<Lab['dialRequest']>[0] },
+  options: { talkS: number; out?: (line: string) => void; request?: Parameters<Lab['dialRequest']>[0]; video?: boolean },
 ): Promise<CallReport> {
   const out = options.out ?? (() => undefined);
   const person = lab.persons[0];
@@ -87,8 +133,10 @@ export async function dialAndMeasure(
     },
     { timeoutMs: 60_000, intervalMs: 100 },
   );
+  let video: VideoCheck | undefined;
   if (connected.state === 'CONNECTED') {
     await sleep(options.talkS * 1000);
+    if (options.video === true) video = await checkVideo(lab);
     out(`Requesting hangup after ${options.talkS} s`);
     await lab.client.requestHangup(callId);
   }
@@ -100,10 +148,30 @@ export async function dialAndMeasure(
     },
     { timeoutMs: 30_000, intervalMs: 100 },
   );
-  return measure(lab, record, enqueuedAt);
+  return measure(lab, record, enqueuedAt, video);
 }
 
-async function measure(lab: Lab, record: CallRecord, enqueuedAt: number): Promise<CallReport> {
+/** Looks at both ends: the phone's picture (the person's camera?) and the feeds the person sees (the tiles?). */
+async function checkVideo(lab: Lab): Promise<VideoCheck> {
+  const snapshot = await lab.phone.snapshot(join(lab.dir, `phone-sees-${Date.now()}.png`)).catch(() => undefined);
+  const phoneSaw = snapshot === undefined ? undefined : await meanColorOfImage(snapshot);
+  const palette: Rgb[] = [PERSON_COLOR, [0, 0, 0], [128, 128, 128]];
+  const phoneSawPerson = phoneSaw !== undefined && nearestColor(phoneSaw, palette) === 0;
+  const feeds = await lab.persons[0]!.seenFeeds();
+  const tiles = TILE_NAMES.map((name, i) => {
+    const feed = feeds.find((f) => f.display === name);
+    return {
+      name,
+      width: feed?.width ?? 0,
+      height: feed?.height ?? 0,
+      color: feed?.color ?? ([0, 0, 0] as Rgb),
+      expected: feed !== undefined && nearestColor(feed.color, QUADRANT_COLORS) === i,
+    };
+  });
+  return { phoneSaw, phoneSawPerson, tiles, ok: phoneSawPerson && tiles.every((t) => t.expected) };
+}
+
+async function measure(lab: Lab, record: CallRecord, enqueuedAt: number, video?: VideoCheck): Promise<CallReport> {
   const person = lab.persons[0]!;
   const incoming = lab.phone.invitesSince(enqueuedAt)[0];
   const established = lab.phone.eventsOf('CALL_ESTABLISHED', enqueuedAt)[0];
@@ -132,6 +200,7 @@ async function measure(lab: Lab, record: CallRecord, enqueuedAt: number): Promis
     personToneHz: PERSON_TONE_HZ,
     phoneToneHz: PHONE_TONE_HZ,
     audioBothWays,
+    video,
     record,
   };
 }
@@ -167,8 +236,30 @@ function printReport(report: CallReport, out: (line: string) => void): void {
   out(`  ${audio('SIP leg out', q?.sip.audioOut)}`);
   out(`  ${audio('room in    ', q?.room.audioIn)}`);
   out(`  ${audio('room out   ', q?.room.audioOut)}`);
+  const video = report.video;
+  if (video !== undefined) {
+    const stream = (label: string, v: VideoStreamStats | undefined) =>
+      v === undefined
+        ? `${label}: no stream`
+        : `${label}: ${v.codec ?? '?'} ${v.width ?? '?'}x${v.height ?? '?'} at ${v.fps ?? '?'} fps (${v.frames} frames${v.freezes === undefined ? '' : `, ${v.freezes} freezes`})`;
+    out('');
+    out(`Video (SIP leg ${report.record.media?.video ?? '?'}${report.record.media?.sipVideoCodec ? `, ${report.record.media.sipVideoCodec}` : ''})`);
+    out(`  ${stream('room → bridge ', q?.room.videoIn)}`);
+    out(`  ${stream('bridge → SIP  ', q?.sip.videoOut)}`);
+    out(`  ${stream('SIP → bridge  ', q?.sip.videoIn)}`);
+    out(`  ${stream('bridge → room ', q?.room.videoOut)} (per tile feed; frames summed over the feeds)`);
+    out(
+      `  the phone showed rgb(${video.phoneSaw?.join(', ') ?? '?'}): ${video.phoneSawPerson ? 'the room person\'s camera' : 'NOT the room person\'s camera'}`,
+    );
+    for (const tile of video.tiles) {
+      out(`  the person saw "${tile.name}" ${tile.width}x${tile.height} rgb(${tile.color.join(', ')}): ${tile.expected ? 'the expected quadrant' : 'WRONG'}`);
+    }
+  }
   out('');
   out(report.audioBothWays ? 'RESULT: audio crossed the bridge both ways' : 'RESULT: audio did NOT cross both ways');
+  if (video !== undefined) {
+    out(video.ok ? 'RESULT: video crossed both ways, H.264 to the phone, its composite split into four feeds' : 'RESULT: video did NOT check out');
+  }
 }
 
 function pct(v: number | undefined): string {

@@ -17,6 +17,8 @@ import { WorkerPool } from './worker-pool.js';
 export interface LabPersonOptions {
   readonly display: string;
   readonly toneHz: number;
+  /** A camera of this colour (RGB); no video when absent. */
+  readonly color?: readonly [number, number, number];
 }
 
 export interface LabOptions {
@@ -208,6 +210,7 @@ export class Lab {
       room: { ...this.endpoints.room, roomId },
       display: options.display,
       toneHz: options.toneHz,
+      ...(options.color === undefined ? {} : { color: options.color }),
     });
     this.persons.push(person);
     return person;

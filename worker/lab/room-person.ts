@@ -10,6 +10,15 @@ export interface PersonHearing {
   readonly feeds: readonly string[];
 }
 
+/** A video feed the person receives, and the mean colour of its picture (RGB 0..255). */
+export interface SeenFeed {
+  readonly feedId: string;
+  readonly display: string | undefined;
+  readonly width: number;
+  readonly height: number;
+  readonly color: readonly [number, number, number];
+}
+
 interface PersonRecordingData {
   readonly sampleRate: number;
   readonly pcmBase64: string;
@@ -30,7 +39,13 @@ export class RoomPerson {
 
   static async join(
     browser: BrowserSource,
-    options: { room: RoomJoin; display: string; toneHz: number; toneLevel?: number },
+    options: {
+      room: RoomJoin;
+      display: string;
+      toneHz: number;
+      toneLevel?: number;
+      color?: readonly [number, number, number];
+    },
   ): Promise<RoomPerson> {
     const page = await browser.newPage();
     await browser.load(page, 'lab-person');
@@ -56,6 +71,13 @@ export class RoomPerson {
       firstHeardAt: tone.onsetS === undefined ? undefined : Math.round(data.startedAt + tone.onsetS * 1000),
       feeds: data.feeds,
     };
+  }
+
+  /** The video feeds this person sees, with the mean colour of each picture now. */
+  async seenFeeds(): Promise<SeenFeed[]> {
+    return this.page.evaluate(
+      () => (globalThis as unknown as { __person: { seenFeeds(): unknown } }).__person.seenFeeds() as SeenFeed[],
+    );
   }
 
   /** Starts or stops this person's tone (who is speaking). */

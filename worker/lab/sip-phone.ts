@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { LabProcess } from './child-process.js';
@@ -19,6 +19,16 @@ export interface PhoneEvent {
   readonly param?: string;
   /** Host time the event arrived (epoch ms). */
   readonly receivedAt: number;
+}
+
+/** The phone's accounts: `probe` answers at once; `ringing` never answers. */
+export type PhoneUser = 'probe' | 'ringing';
+
+/** An INVITE as the phone received it (from baresip's SIP trace). */
+export interface ReceivedInvite {
+  readonly callId: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly sdp: string;
 }
 
 export interface SipPhoneOptions {
@@ -54,7 +64,7 @@ export class SipPhone extends EventEmitter {
     this.recordingsDir = join(dir, 'recordings');
   }
 
-  static uri(user: 'probe' | 'ringing'): string {
+  static uri(user: PhoneUser): string {
     return `sip:${user}@127.0.0.1:${PHONE_SIP_PORT}`;
   }
 
@@ -62,7 +72,8 @@ export class SipPhone extends EventEmitter {
     const dir = join(options.dir, 'baresip');
     await mkdir(join(dir, 'recordings'), { recursive: true });
     await writeBaresipConfig(dir, options);
-    const { command, args } = options.netns.wrap('baresip', ['-f', dir, '-v']);
+    // -s: SIP trace in the log, so what the phone received (e.g. an offer's m-lines) can be checked afterwards
+    const { command, args } = options.netns.wrap('baresip', ['-f', dir, '-v', '-s']);
     const proc = LabProcess.start('baresip', command, args, {
       logFile: join(options.dir, 'baresip.log'),
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -212,6 +223,37 @@ export class SipPhone extends EventEmitter {
     });
   }
 
+  /** A PNG of the next video frame the phone decodes (baresip's snapshot module; needs a video phone). */
+  async snapshot(path: string, timeoutMs = 5_000): Promise<string> {
+    const answer = await this.command('snapshot_recv', path);
+    if (!answer.ok) throw new Error(`baresip refused snapshot_recv: ${answer.data ?? ''}`);
+    const { existsSync } = await import('node:fs');
+    await waitUntil(() => existsSync(path), { timeoutMs, what: `the phone's snapshot ${path}` });
+    return path;
+  }
+
+  /** Every INVITE the phone received, parsed from its SIP trace (retransmissions counted once). */
+  async receivedInvites(): Promise<ReceivedInvite[]> {
+    const log = await readFile(this.process.logFile ?? '', 'utf8').catch(() => '');
+    const lines = log.split('\n').map((l) => l.replace(/\r$/, ''));
+    const invites = new Map<string, ReceivedInvite>();
+    for (let i = 0; i < lines.length; i++) {
+      if (!/^INVITE sip:\S+ SIP\/2\.0$/.test(lines[i] ?? '')) continue;
+      const headers: Record<string, string> = {};
+      let j = i + 1;
+      for (; j < lines.length && (lines[j] ?? '') !== ''; j++) {
+        const at = (lines[j] ?? '').indexOf(':');
+        if (at > 0) headers[(lines[j] ?? '').slice(0, at).trim()] = (lines[j] ?? '').slice(at + 1).trim();
+      }
+      const length = Number(headers['Content-Length'] ?? '0');
+      let sdp = '';
+      for (j = j + 1; j < lines.length && sdp.length < length; j++) sdp += `${lines[j]}\r\n`;
+      const key = `${headers['Call-ID'] ?? ''} ${headers['CSeq'] ?? ''}`;
+      if (!invites.has(key)) invites.set(key, { callId: headers['Call-ID'] ?? '', headers, sdp });
+    }
+    return [...invites.values()];
+  }
+
   /** The WAV files baresip wrote for what it received (`-dec.wav`), oldest first. */
   async receivedRecordings(): Promise<string[]> {
     const names = await readdir(this.recordingsDir);
@@ -258,7 +300,7 @@ module opus.so
 module aubridge.so
 module ausine.so
 module sndfile.so
-${hasVideo ? ['fakevideo.so', ...(options.videoFile === undefined ? [] : ['avformat.so']), ...videoModules].map((m) => `module ${m}`).join('\n') + '\n' : ''}module_tmp uuid.so
+${hasVideo ? ['fakevideo.so', 'snapshot.so', ...(options.videoFile === undefined ? [] : ['avformat.so']), ...videoModules].map((m) => `module ${m}`).join('\n') + '\n' : ''}module_tmp uuid.so
 module_tmp account.so
 module_app menu.so
 module_app ctrl_tcp.so
@@ -266,7 +308,8 @@ ctrl_tcp_listen 127.0.0.1:${PHONE_CTRL_PORT}
 snd_path ${join(dir, 'recordings')}
 opus_bitrate 32000
 `;
-  const videoParam = hasVideo ? `;video_codecs=${videoCodecs.join(',')}` : ';video_codecs=none';
+  // without video modules, baresip answers an offer's video m-line with port 0 (declines it)
+  const videoParam = hasVideo ? `;video_codecs=${videoCodecs.join(',')}` : '';
   const accounts = `<${SipPhone.uri('probe')}>;regint=0;answermode=auto${videoParam}
 <${SipPhone.uri('ringing')}>;regint=0;answermode=manual${videoParam}
 `;
