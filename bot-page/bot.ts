@@ -70,6 +70,7 @@ export class Bot {
       },
       mediaFailed: (reason) => emit({ type: 'media-failed', leg: 'sip', reason }),
     });
+    await this.sip.warmUp('sip:roomline@roomline.invalid');
     return { janusServer: this.sipSession.server };
   }
 
@@ -111,17 +112,24 @@ export class Bot {
     );
     this.room = room;
     const joined = await room.join(command.display);
-    // the SIP peer's picture is the bot's camera, unless it is split into tiles (published once video flows)
+    // Admitted to the room: the call may be placed now, while the bot's feed is negotiated (saves its round trips
+    // on the way to the INVITE). A feed that cannot be published ends the call like a lost room.
+    void this.publishFeed(room, mixer, command.display).catch((error) =>
+      emit({ type: 'room-lost', reason: `publishing the bot's feed failed: ${errorMessage(error)}` }),
+    );
+    return joined;
+  }
+
+  /** Publishes the bot's own feed: the SIP peer's audio, and its picture unless it is split into tiles. */
+  private async publishFeed(room: RoomAdapter, mixer: AudioMixer, display: string): Promise<void> {
     const camera = this.router !== undefined && !this.router.splitting ? this.router.camera.track : undefined;
-    const feed = await room.publish(command.display, {
+    const feed = await room.publish(display, {
       audio: mixer.sipToRoomTrack,
       ...(camera === undefined ? {} : { video: camera }),
     });
     this.router?.onFirstFrame(() => void this.publishTiles());
-    void waitForMedia(feed.peerConnection, 'audio', 'out').then((flowing) => {
-      if (flowing) emit({ type: 'media-flowing', leg: 'room', kind: 'audio', direction: 'out' });
-    });
-    return joined;
+    const flowing = await waitForMedia(feed.peerConnection, 'audio', 'out');
+    if (flowing) emit({ type: 'media-flowing', leg: 'room', kind: 'audio', direction: 'out' });
   }
 
   private async dial(command: Extract<ParsedCommand, { type: 'dial' }>): Promise<PageCommandResults['dial']> {

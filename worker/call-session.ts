@@ -89,13 +89,14 @@ export class CallSession {
     const watcher = this.watchRecord();
     try {
       const account = await this.options.account?.();
-      await this.step({ to: 'JOINING', janusNode: this.options.janusNode, detail: `room ${request.room.provider}` });
+      // state writes are queued in order; the call does not wait for them
+      void this.step({ to: 'JOINING', janusNode: this.options.janusNode, detail: `room ${request.room.provider}` });
       const joined = await bridge.send({ type: 'join-room', room: request.room, display: this.display(), media: this.media });
       logger.info({ participants: joined.participants.length }, 'joined the room');
       if (joined.participants.length === 0) this.startEmptyRoomTimer();
       if (this.intent !== undefined) return await this.finish();
 
-      await this.step({ to: 'DIALING', detail: `INVITE ${request.to}` });
+      void this.step({ to: 'DIALING', detail: `INVITE ${request.to}` });
       this.dialed = true;
       this.startTimer('ring', request.limits.ringTimeoutS * 1000, () => this.end({ kind: 'ring-timeout' }));
       await bridge.send({
