@@ -93,11 +93,19 @@ export interface DelayEstimate {
 const DEFAULT_CLICK = { clickMs: 15, fromHz: 500, toHz: 3000 } as const;
 
 /**
- * One click, sampled at `sampleRate`, peak `amplitude`. `quadrature` gives the same chirp 90° shifted (for detection).
+ * One click sampled at `sampleRate`.
  *
+ * @param options.amplitude peak level, 0..1. @default 1
+ * @param options.quadrature the same chirp 90° shifted, as detection uses it. @default false
  * @throws RangeError when the click would be shorter than 16 samples or reach beyond half the sample rate.
  */
-export function chirpClick(sampleRate: number, shape: ClickShape = {}, amplitude = 1, quadrature = false): Float32Array {
+export function chirpClick(
+  sampleRate: number,
+  shape: ClickShape = {},
+  options: { readonly amplitude?: number; readonly quadrature?: boolean } = {},
+): Float32Array {
+  const amplitude = options.amplitude ?? 1;
+  const quadrature = options.quadrature ?? false;
   const { length } = resolveShape(sampleRate, shape);
   const click = new Float32Array(length);
   const value = clickFunction(sampleRate, shape, amplitude, quadrature);
@@ -259,7 +267,7 @@ interface Reference {
 
 function quadratureReference(sampleRate: number, shape: ClickShape): Reference {
   const samples = chirpClick(sampleRate, shape);
-  const quadrature = chirpClick(sampleRate, shape, 1, true);
+  const quadrature = chirpClick(sampleRate, shape, { quadrature: true });
   let sum = 0;
   for (const v of samples) sum += v * v;
   return { samples, quadrature, norm: Math.sqrt(sum), spectra: new Map() };
