@@ -1,0 +1,372 @@
+import { writeFile } from 'node:fs/promises';
+import { encodeWav } from '../../worker/lab/audio-analysis.js';
+import { percentile } from './stats.js';
+
+/**
+ * Test signals for mouth-to-ear delay: a train of short chirps played at one end of a call, and the delay of each
+ * chirp in what the other end recorded, found by cross-correlation.
+ *
+ * A click is a linear chirp (500 → 3000 Hz by default) under a Hann window, 15 ms long: inside the band every voice
+ * codec keeps (Opus, G.711, G.722), with a sharp correlation peak (about 1 / bandwidth = 0.4 ms wide). Detection
+ * correlates the recording with the chirp and with its quadrature (the same chirp 90° shifted) and takes the
+ * magnitude of the pair, so the score does not depend on a phase shift or a polarity inversion on the way, and divides
+ * it by the energy under the window, so it does not depend on the gain: 1 is a perfect copy, noise stays far below.
+ */
+
+/** The shape of one click. */
+export interface ClickShape {
+  /** @default 15 */
+  readonly clickMs?: number;
+  /** @default 500 */
+  readonly fromHz?: number;
+  /** @default 3000 */
+  readonly toHz?: number;
+}
+
+/** What `clickTrain` makes. */
+export interface ClickTrainOptions extends ClickShape {
+  readonly sampleRate: number;
+  /** Length of the signal, in seconds. */
+  readonly durationS: number;
+  /** Time from the start of one click to the start of the next, in milliseconds. */
+  readonly periodMs: number;
+  /** Where the first click starts, in seconds (any real number ≥ 0, not only whole samples). @default 0.5 */
+  readonly startS?: number;
+  /** Peak level of a click, 0..1. @default 0.5 (−6 dBFS) */
+  readonly amplitude?: number;
+}
+
+export interface ClickTrain {
+  readonly sampleRate: number;
+  /** Mono samples, −1..1. */
+  readonly samples: Float32Array;
+  /** Where each click starts, in seconds from the start of `samples`. */
+  readonly offsetsS: readonly number[];
+}
+
+export interface DelayOptions {
+  /** Longest delay searched, in seconds. Clicks must be further apart than the searched range plus one click. */
+  readonly maxDelayS: number;
+  /** Shortest delay searched, in seconds (negative when the two timelines may be misaligned). @default 0 */
+  readonly minDelayS?: number;
+  /** The clicks played, as given to `clickTrain`. @default the default click */
+  readonly click?: ClickShape;
+  /**
+   * Score (0..1) a correlation peak needs to count as the click. Clicks through Opus at 12–32 kbps score 0.93–0.99 and
+   * through G.711 1.0; white noise stays under 0.2 and noise narrowed to the click's band under 0.6.
+   * @default 0.7
+   */
+  readonly threshold?: number;
+  /** Level under which the recording counts as silence, where nothing is detected, in dBFS RMS. @default −60 */
+  readonly silenceDbfs?: number;
+}
+
+export interface ClickDelay {
+  /** Index of the click in `clickOffsetsS`. */
+  readonly index: number;
+  /** Where the click would be in the recording with no delay, in seconds. */
+  readonly expectedS: number;
+  /**
+   * `found`: a peak above the threshold; `missing`: none (the click was lost or too distorted); `outside`: the
+   * searched window is not within the recording, so the click says nothing about the path.
+   */
+  readonly status: 'found' | 'missing' | 'outside';
+  /** Delay of the best peak, in seconds; defined only when `found`. */
+  readonly delayS: number | undefined;
+  /** Score of the best peak in the window, 0..1 (0 when `outside`). */
+  readonly score: number;
+}
+
+export interface DelayEstimate {
+  readonly clicks: readonly ClickDelay[];
+  readonly found: number;
+  readonly missing: number;
+  readonly outside: number;
+  /** Median delay of the clicks found, in seconds; undefined when none was found. */
+  readonly medianS: number | undefined;
+  /** 95th percentile of the delays found, in seconds; undefined when none was found. */
+  readonly p95S: number | undefined;
+  readonly minS: number | undefined;
+  readonly maxS: number | undefined;
+}
+
+const DEFAULT_CLICK = { clickMs: 15, fromHz: 500, toHz: 3000 } as const;
+
+/**
+ * One click sampled at `sampleRate`.
+ *
+ * @param options.amplitude peak level, 0..1. @default 1
+ * @param options.quadrature the same chirp 90° shifted, as detection uses it. @default false
+ * @throws RangeError when the click would be shorter than 16 samples or reach beyond half the sample rate.
+ */
+export function chirpClick(
+  sampleRate: number,
+  shape: ClickShape = {},
+  options: { readonly amplitude?: number; readonly quadrature?: boolean } = {},
+): Float32Array {
+  const amplitude = options.amplitude ?? 1;
+  const quadrature = options.quadrature ?? false;
+  const { length } = resolveShape(sampleRate, shape);
+  const click = new Float32Array(length);
+  const value = clickFunction(sampleRate, shape, amplitude, quadrature);
+  for (let k = 0; k < length; k++) click[k] = value(k / sampleRate);
+  return click;
+}
+
+/**
+ * A train of clicks at a fixed period, and where each click starts.
+ *
+ * @throws RangeError on a non-positive duration or rate, a period not longer than a click, or a click that does not
+ * fit the sample rate.
+ */
+export function clickTrain(options: ClickTrainOptions): ClickTrain {
+  const { sampleRate, durationS, periodMs } = options;
+  const startS = options.startS ?? 0.5;
+  const amplitude = options.amplitude ?? 0.5;
+  if (!(Number.isInteger(sampleRate) && sampleRate > 0)) throw new RangeError(`sampleRate must be a positive integer, got ${sampleRate}`);
+  if (!(durationS > 0)) throw new RangeError(`durationS must be above 0, got ${durationS}`);
+  if (!(startS >= 0)) throw new RangeError(`startS must be ≥ 0, got ${startS}`);
+  if (!(amplitude > 0 && amplitude <= 1)) throw new RangeError(`amplitude must be within (0, 1], got ${amplitude}`);
+  const { clickS } = resolveShape(sampleRate, options);
+  if (!(periodMs / 1000 > clickS)) throw new RangeError(`periodMs (${periodMs}) must be longer than a click (${clickS * 1000} ms)`);
+  const samples = new Float32Array(Math.round(durationS * sampleRate));
+  const value = clickFunction(sampleRate, options, amplitude, false);
+  const offsetsS: number[] = [];
+  for (let k = 0; ; k++) {
+    const offsetS = startS + (k * periodMs) / 1000;
+    if (offsetS + clickS > durationS) break;
+    offsetsS.push(offsetS);
+    // each click is computed at its exact start time, so an offset between two samples is honoured
+    const first = Math.ceil(offsetS * sampleRate);
+    const last = Math.min(samples.length - 1, Math.floor((offsetS + clickS) * sampleRate));
+    for (let i = first; i <= last; i++) samples[i] = value(i / sampleRate - offsetS);
+  }
+  return { sampleRate, samples, offsetsS };
+}
+
+/**
+ * Writes `samples` as a 16-bit PCM WAV file with the same signal on two channels: what baresip's aufile source plays
+ * (it wants stereo 16-bit at 48 kHz).
+ */
+export async function writeStereoWav16(path: string, samples: Float32Array, sampleRate: number): Promise<void> {
+  if (!(Number.isInteger(sampleRate) && sampleRate > 0)) throw new RangeError(`sampleRate must be a positive integer, got ${sampleRate}`);
+  await writeFile(path, encodeWav(samples, sampleRate, 2));
+}
+
+/**
+ * The delay of each click in `recording`: for each expected offset, the strongest match of the click within
+ * [offset + minDelayS, offset + maxDelayS], if its score reaches the threshold; and the median and p95 of the delays
+ * found. Correlation runs per click through an FFT (about 5 ms per click for a 0.5 s window at 48 kHz).
+ *
+ * @param recording mono samples, −1..1.
+ * @param sampleRate of the recording; the click is made at this rate from its shape.
+ * @param clickOffsetsS where each click would start in the recording's own timeline with no delay, in seconds.
+ * @throws RangeError when two clicks are too close for the searched range to tell them apart, or on a bad option.
+ */
+export function estimateDelays(
+  recording: Float32Array,
+  sampleRate: number,
+  clickOffsetsS: readonly number[],
+  options: DelayOptions,
+): DelayEstimate {
+  const minDelayS = options.minDelayS ?? 0;
+  const threshold = options.threshold ?? 0.7;
+  const silence = 10 ** ((options.silenceDbfs ?? -60) / 20);
+  const shape = options.click ?? {};
+  const { length: clickLength, clickS } = resolveShape(sampleRate, shape);
+  if (!(options.maxDelayS > minDelayS)) {
+    throw new RangeError(`maxDelayS (${options.maxDelayS}) must be above minDelayS (${minDelayS})`);
+  }
+  if (!(threshold > 0 && threshold <= 1)) throw new RangeError(`threshold must be within (0, 1], got ${threshold}`);
+  const sorted = [...clickOffsetsS].sort((a, b) => a - b);
+  for (let i = 1; i < sorted.length; i++) {
+    const gap = sorted[i]! - sorted[i - 1]!;
+    if (gap <= options.maxDelayS - minDelayS + clickS) {
+      throw new RangeError(
+        `clicks ${(gap * 1000).toFixed(1)} ms apart cannot be told apart when searching delays of ` +
+          `${minDelayS * 1000}..${options.maxDelayS * 1000} ms: space them further or narrow the search`,
+      );
+    }
+  }
+
+  const reference = quadratureReference(sampleRate, shape);
+  // prefix sums of the squared recording, for the energy under the click at each lag
+  const energy = new Float64Array(recording.length + 1);
+  for (let i = 0; i < recording.length; i++) energy[i + 1] = energy[i]! + recording[i]! ** 2;
+  const minEnergy = silence ** 2 * clickLength;
+
+  const clicks = clickOffsetsS.map((expectedS, index): ClickDelay => {
+    const lo = Math.max(0, Math.ceil((expectedS + minDelayS) * sampleRate));
+    const hi = Math.min(recording.length - clickLength, Math.floor((expectedS + options.maxDelayS) * sampleRate));
+    if (hi < lo) return { index, expectedS, status: 'outside', delayS: undefined, score: 0 };
+    const lags = hi - lo + 1;
+    const correlation = correlate(recording, lo, lags + clickLength - 1, reference);
+    const score = new Float64Array(lags);
+    let best = 0;
+    for (let lag = 0; lag < lags; lag++) {
+      const e = energy[lo + lag + clickLength]! - energy[lo + lag]!;
+      if (e < minEnergy) continue;
+      score[lag] = Math.hypot(correlation.re[lag]!, correlation.im[lag]!) / (reference.norm * Math.sqrt(e));
+      if (score[lag]! > score[best]!) best = lag;
+    }
+    const peak = score[best]!;
+    if (peak < threshold) return { index, expectedS, status: 'missing', delayS: undefined, score: peak };
+    // parabolic interpolation between the neighbours of the peak, for a delay finer than one sample
+    const before = score[best - 1] ?? peak;
+    const after = score[best + 1] ?? peak;
+    const curve = before - 2 * peak + after;
+    const shift = curve < 0 ? (0.5 * (before - after)) / curve : 0;
+    return { index, expectedS, status: 'found', delayS: (lo + best + shift) / sampleRate - expectedS, score: peak };
+  });
+
+  const delays = clicks.flatMap((c) => (c.delayS === undefined ? [] : [c.delayS]));
+  const count = (status: ClickDelay['status']) => clicks.filter((c) => c.status === status).length;
+  return {
+    clicks,
+    found: delays.length,
+    missing: count('missing'),
+    outside: count('outside'),
+    medianS: delays.length > 0 ? percentile(delays, 50) : undefined,
+    p95S: delays.length > 0 ? percentile(delays, 95) : undefined,
+    minS: delays.length > 0 ? Math.min(...delays) : undefined,
+    maxS: delays.length > 0 ? Math.max(...delays) : undefined,
+  };
+}
+
+function resolveShape(sampleRate: number, shape: ClickShape): { length: number; clickS: number; fromHz: number; toHz: number } {
+  const clickMs = shape.clickMs ?? DEFAULT_CLICK.clickMs;
+  const fromHz = shape.fromHz ?? DEFAULT_CLICK.fromHz;
+  const toHz = shape.toHz ?? DEFAULT_CLICK.toHz;
+  const length = Math.round((clickMs * sampleRate) / 1000);
+  if (!(length >= 16)) throw new RangeError(`a click of ${clickMs} ms at ${sampleRate} Hz is under 16 samples`);
+  if (!(fromHz > 0 && toHz > 0 && Math.max(fromHz, toHz) < sampleRate / 2)) {
+    throw new RangeError(`click frequencies ${fromHz}..${toHz} Hz must be above 0 and below half of ${sampleRate} Hz`);
+  }
+  return { length, clickS: length / sampleRate, fromHz, toHz };
+}
+
+/** The click as a function of time since its start (0 outside it). */
+function clickFunction(sampleRate: number, shape: ClickShape, amplitude: number, quadrature: boolean): (t: number) => number {
+  const { clickS, fromHz, toHz } = resolveShape(sampleRate, shape);
+  const sweep = (toHz - fromHz) / clickS;
+  return (t) => {
+    if (t < 0 || t > clickS) return 0;
+    const phase = 2 * Math.PI * (fromHz * t + (sweep * t * t) / 2);
+    const window = 0.5 - 0.5 * Math.cos((2 * Math.PI * t) / clickS);
+    return amplitude * window * (quadrature ? Math.cos(phase) : Math.sin(phase));
+  };
+}
+
+interface Reference {
+  readonly samples: Float32Array;
+  readonly quadrature: Float32Array;
+  readonly norm: number;
+  /** Spectrum of the complex click (in-phase + i·quadrature) conjugated, by FFT size. */
+  readonly spectra: Map<number, { re: Float64Array; im: Float64Array }>;
+}
+
+function quadratureReference(sampleRate: number, shape: ClickShape): Reference {
+  const samples = chirpClick(sampleRate, shape);
+  const quadrature = chirpClick(sampleRate, shape, { quadrature: true });
+  let sum = 0;
+  for (const v of samples) sum += v * v;
+  return { samples, quadrature, norm: Math.sqrt(sum), spectra: new Map() };
+}
+
+/**
+ * y[lag] = Σ_k x[from + lag + k] · (c[k] + i·q[k]) for lag = 0 .. size − length(c), through the FFT:
+ * y = IFFT(X · conj(FFT(c − i·q))).
+ */
+function correlate(
+  recording: Float32Array,
+  from: number,
+  size: number,
+  reference: Reference,
+): { re: Float64Array; im: Float64Array } {
+  const n = nextPowerOfTwo(size);
+  let spectrum = reference.spectra.get(n);
+  if (spectrum === undefined) {
+    const re = new Float64Array(n);
+    const im = new Float64Array(n);
+    re.set(reference.samples);
+    for (let k = 0; k < reference.quadrature.length; k++) im[k] = -reference.quadrature[k]!;
+    fft(re, im, false);
+    for (let k = 0; k < n; k++) im[k] = -im[k]!;
+    spectrum = { re, im };
+    reference.spectra.set(n, spectrum);
+  }
+  const re = new Float64Array(n);
+  const im = new Float64Array(n);
+  re.set(recording.subarray(from, from + size));
+  fft(re, im, false);
+  for (let k = 0; k < n; k++) {
+    const ar = re[k]!;
+    const ai = im[k]!;
+    const br = spectrum.re[k]!;
+    const bi = spectrum.im[k]!;
+    re[k] = ar * br - ai * bi;
+    im[k] = ar * bi + ai * br;
+  }
+  fft(re, im, true);
+  return { re, im };
+}
+
+function nextPowerOfTwo(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+const twiddles = new Map<number, { cos: Float64Array; sin: Float64Array }>();
+
+/** In-place iterative radix-2 FFT (inverse scaled by 1/n), with cached twiddle factors. */
+function fft(re: Float64Array, im: Float64Array, inverse: boolean): void {
+  const n = re.length;
+  let table = twiddles.get(n);
+  if (table === undefined) {
+    table = { cos: new Float64Array(n / 2), sin: new Float64Array(n / 2) };
+    for (let k = 0; k < n / 2; k++) {
+      table.cos[k] = Math.cos((2 * Math.PI * k) / n);
+      table.sin[k] = -Math.sin((2 * Math.PI * k) / n);
+    }
+    twiddles.set(n, table);
+  }
+  for (let i = 1, j = 0; i < n; i++) {
+    let bit = n >> 1;
+    for (; j & bit; bit >>= 1) j ^= bit;
+    j ^= bit;
+    if (i < j) {
+      const r = re[i]!;
+      re[i] = re[j]!;
+      re[j] = r;
+      const m = im[i]!;
+      im[i] = im[j]!;
+      im[j] = m;
+    }
+  }
+  const sign = inverse ? -1 : 1;
+  for (let size = 2; size <= n; size <<= 1) {
+    const half = size >> 1;
+    const step = n / size;
+    for (let start = 0; start < n; start += size) {
+      for (let k = 0; k < half; k++) {
+        const wr = table.cos[k * step]!;
+        const wi = sign * table.sin[k * step]!;
+        const a = start + k;
+        const b = a + half;
+        const br = re[b]! * wr - im[b]! * wi;
+        const bi = re[b]! * wi + im[b]! * wr;
+        re[b] = re[a]! - br;
+        im[b] = im[a]! - bi;
+        re[a] = re[a]! + br;
+        im[a] = im[a]! + bi;
+      }
+    }
+  }
+  if (inverse) {
+    for (let k = 0; k < n; k++) {
+      re[k] = re[k]! / n;
+      im[k] = im[k]! / n;
+    }
+  }
+}
