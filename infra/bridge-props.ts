@@ -6,6 +6,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { DEFAULT_METRICS_NAMESPACE } from '../worker/aws/metric-names.js';
+import { isFargateTaskSize } from './fargate.js';
 import { DEFAULT_TRUNK_SECRET_PREFIX } from '../worker/aws/trunk-credentials.js';
 
 /** An inclusive range of ports. */
@@ -170,15 +171,6 @@ const JANUS_CLUSTER_PROPS = [
 ] as const satisfies readonly (keyof RoomlineBridgeProps)[];
 
 /** Valid Fargate memory sizes (MiB) per CPU size. */
-const FARGATE_SIZES: Readonly<Record<number, (memory: number) => boolean>> = {
-  256: (m) => [512, 1024, 2048].includes(m),
-  512: (m) => m >= 1024 && m <= 4096 && m % 1024 === 0,
-  1024: (m) => m >= 2048 && m <= 8192 && m % 1024 === 0,
-  2048: (m) => m >= 4096 && m <= 16384 && m % 1024 === 0,
-  4096: (m) => m >= 8192 && m <= 30720 && m % 1024 === 0,
-  8192: (m) => m >= 16384 && m <= 61440 && m % 4096 === 0,
-  16384: (m) => m >= 32768 && m <= 122880 && m % 8192 === 0,
-};
 
 /** Error thrown at synth for props that are invalid or conflict. */
 export class RoomlineBridgePropsError extends Error {
@@ -326,7 +318,7 @@ function isIntIn(value: number, min: number, max: number): boolean {
 }
 
 function isFargateSize(cpu: number, memoryMiB: number): boolean {
-  return FARGATE_SIZES[cpu]?.(memoryMiB) ?? false;
+  return isFargateTaskSize({ vcpu: cpu / 1024, memoryGb: memoryMiB / 1024 });
 }
 
 function isPortRange(range: PortRange): boolean {

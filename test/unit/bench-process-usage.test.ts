@@ -119,7 +119,8 @@ describe('process usage from /proc', () => {
     const usage = await meter.stop();
 
     expect(usage.cpuSeconds).toBeGreaterThanOrEqual(0.28);
-    expect(usage.cores).toBeGreaterThan(0.3);
+    // cores is CPU time over wall time (wall time stretches when other tests load the machine)
+    expect(usage.cores).toBeCloseTo(usage.cpuSeconds / usage.wallSeconds, 5);
     expect(usage.peakCores).toBe(usage.cores);
     expect(usage.pssBytes).toBeGreaterThan(0);
     expect(usage.pssBytes).toBeLessThanOrEqual(usage.rssBytes);

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { fft } from './fft.js';
 
 /**
  * What the lab checks in recorded audio: the dominant frequency, its level, how much of the signal it is, and when
@@ -153,7 +154,7 @@ function dominantFrequency(segment: Float32Array, sampleRate: number): { frequen
   const re = new Float64Array(n);
   const im = new Float64Array(n);
   for (let i = 0; i < n; i++) re[i] = (segment[i] ?? 0) * (0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (n - 1)));
-  fft(re, im);
+  fft(re, im, false);
   const half = n / 2;
   const power = new Float64Array(half);
   let total = 0;
@@ -172,40 +173,4 @@ function dominantFrequency(segment: Float32Array, sampleRate: number): { frequen
   let inBand = 0;
   for (let k = Math.max(1, peak - band); k <= Math.min(half - 1, peak + band); k++) inBand += power[k]!;
   return { frequencyHz, purity: total > 0 ? inBand / total : 0 };
-}
-
-/** In-place iterative radix-2 FFT. */
-function fft(re: Float64Array, im: Float64Array): void {
-  const n = re.length;
-  for (let i = 1, j = 0; i < n; i++) {
-    let bit = n >> 1;
-    for (; j & bit; bit >>= 1) j ^= bit;
-    j ^= bit;
-    if (i < j) {
-      [re[i], re[j]] = [re[j]!, re[i]!];
-      [im[i], im[j]] = [im[j]!, im[i]!];
-    }
-  }
-  for (let len = 2; len <= n; len <<= 1) {
-    const angle = (-2 * Math.PI) / len;
-    const wr = Math.cos(angle);
-    const wi = Math.sin(angle);
-    for (let i = 0; i < n; i += len) {
-      let cr = 1;
-      let ci = 0;
-      for (let k = 0; k < len / 2; k++) {
-        const ar = re[i + k]!;
-        const ai = im[i + k]!;
-        const br = re[i + k + len / 2]! * cr - im[i + k + len / 2]! * ci;
-        const bi = re[i + k + len / 2]! * ci + im[i + k + len / 2]! * cr;
-        re[i + k] = ar + br;
-        im[i + k] = ai + bi;
-        re[i + k + len / 2] = ar - br;
-        im[i + k + len / 2] = ai - bi;
-        const next = cr * wr - ci * wi;
-        ci = cr * wi + ci * wr;
-        cr = next;
-      }
-    }
-  }
 }

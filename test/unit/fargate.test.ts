@@ -7,7 +7,7 @@ import {
   isFargateTaskSize,
   smallestTaskFor,
   taskUsdPerHour,
-} from '../../bench/lib/fargate-cost.js';
+} from '../../infra/fargate.js';
 
 describe('Fargate cost', () => {
   it('lists the task sizes Fargate accepts, cheapest first', () => {
