@@ -76,13 +76,13 @@ export class Bot {
 
   private async joinRoom(command: Extract<ParsedCommand, { type: 'join-room' }>): Promise<PageCommandResults['join-room']> {
     if (this.room !== undefined) throw new RoomlineError('INTERNAL', 'the bot is already in a room');
-    const mixer = new AudioMixer();
-    this.mixer = mixer;
-    this.display = command.display;
-    await mixer.resume();
     const media = command.media;
     const sendsVideo = media.video === 'sendonly' || media.video === 'sendrecv';
     const receivesVideo = media.video === 'recvonly' || media.video === 'sendrecv';
+    // audio levels are needed only to pick the active speaker's picture
+    const mixer = new AudioMixer(sendsVideo && media.layout === 'active-speaker');
+    this.mixer = mixer;
+    this.display = command.display;
     if (sendsVideo) {
       this.composer = new RoomVideoComposer(media.layout, media, () => mixer.inputLevels());
       this.composer.start();
@@ -108,7 +108,7 @@ export class Bot {
         },
         lost: (reason) => emit({ type: 'room-lost', reason }),
       },
-      { iceServers: this.iceServers },
+      { iceServers: this.iceServers, receiveVideo: this.composer !== undefined, lowLatency: true },
     );
     this.room = room;
     const joined = await room.join(command.display);
@@ -127,6 +127,7 @@ export class Bot {
       audio: mixer.sipToRoomTrack,
       ...(camera === undefined ? {} : { video: camera }),
     });
+    mixer.bindRoomSender(feed.peerConnection.getSenders().find((sender) => sender.track?.kind === 'audio'));
     this.router?.onFirstFrame(() => void this.publishTiles());
     const flowing = await waitForMedia(feed.peerConnection, 'audio', 'out');
     if (flowing) emit({ type: 'media-flowing', leg: 'room', kind: 'audio', direction: 'out' });
@@ -143,6 +144,7 @@ export class Bot {
         headers: command.headers ?? {},
         ...(command.account === undefined ? {} : { account: command.account }),
         iceServers: this.iceServers,
+        lowLatency: true,
         audio: command.media.audio === false ? undefined : this.mixer.roomToSipTrack,
         video:
           command.media.video === 'off'
@@ -159,6 +161,7 @@ export class Bot {
       if (error instanceof JanusError) throw new RoomlineError('JANUS_UNAVAILABLE', error.message);
       throw error;
     }
+    this.mixer.bindSipSender(sip.audioSender);
     return { accepted: true };
   }
 

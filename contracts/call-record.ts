@@ -62,6 +62,9 @@ export interface AudioStreamStats {
   readonly jitterMs?: number;
   /** Concealed samples / total samples received, 0..1 */
   readonly concealmentRate?: number;
+  /** Samples received and samples concealed, the counts behind `concealmentRate` (rates over a window need them). */
+  readonly samples?: number;
+  readonly concealedSamples?: number;
   /** Average jitter-buffer delay in milliseconds. */
   readonly jitterBufferMs?: number;
   readonly roundTripMs?: number;

@@ -16,13 +16,19 @@ await mkdir(join(dist, 'bot-page'), { recursive: true });
 await Promise.all([
   build({
     absWorkingDir: root,
-    entryPoints: { bot: 'bot-page/main.ts', 'lab-person': 'bot-page/lab-person/main.ts' },
+    entryPoints: {
+      bot: 'bot-page/main.ts',
+      'lab-person': 'bot-page/lab-person/main.ts',
+      'lab-direct': 'bot-page/lab-direct/main.ts',
+    },
     outdir: 'dist/bot-page',
     bundle: true,
     format: 'iife',
     platform: 'browser',
     target: 'chrome120',
-    sourcemap: 'inline',
+    // minified: every warm-up parses it, and some run side by side
+    minify: true,
+    sourcemap: 'linked',
     logLevel: 'warning',
   }),
   build({
@@ -40,6 +46,7 @@ await Promise.all([
   }),
   copyFile(join(root, 'bot-page/index.html'), join(dist, 'bot-page/index.html')),
   copyFile(join(root, 'bot-page/lab-person/index.html'), join(dist, 'bot-page/lab-person.html')),
+  copyFile(join(root, 'bot-page/lab-direct/index.html'), join(dist, 'bot-page/lab-direct.html')),
 ]);
 
 // Type declarations for the library's consumers (`import { enqueueDial } from 'roomline'`).

@@ -35,12 +35,17 @@ const CHROMIUM_FLAGS = [
   '--disable-background-timer-throttling',
   '--disable-renderer-backgrounding',
   '--disable-backgrounding-occluded-windows',
-  // the bot never calls getUserMedia: without this Chromium would hide its host candidates behind mDNS names,
-  // which Janus cannot resolve
-  '--disable-features=WebRtcHideLocalIpsWithMdns,Translate,MediaRouter,OptimizationHints',
+  // fewer processes for one page in one tab: GPU, audio and network services in the browser process, no zygote,
+  // no spare renderer (each costs 10-30 MB PSS and IPC per audio buffer)
+  '--in-process-gpu',
+  '--no-zygote',
+  '--enable-features=NetworkServiceInProcess2',
+  // the bot never calls getUserMedia: without WebRtcHideLocalIpsWithMdns off Chromium would hide its host
+  // candidates behind mDNS names, which Janus cannot resolve
+  '--disable-features=WebRtcHideLocalIpsWithMdns,AudioServiceOutOfProcess,SpareRendererForSitePerProcess,Translate,MediaRouter,OptimizationHints',
 ];
 
-export type PageName = 'bot' | 'lab-person';
+export type PageName = 'bot' | 'lab-person' | 'lab-direct';
 
 export interface BrowserSourceOptions {
   /** Chromium executable. @default /usr/bin/chromium, else @sparticuz/chromium if installed */
@@ -55,6 +60,7 @@ export interface BrowserSourceOptions {
 export class BrowserSource {
   private closing: Promise<void> | undefined;
   private crashListeners: ((reason: string) => void)[] = [];
+  private reusedFirstTab = false;
 
   private constructor(
     readonly browser: Browser,
@@ -109,9 +115,14 @@ export class BrowserSource {
     this.crashListeners.push(listener);
   }
 
-  /** A new tab that serves the built pages at PAGE_ORIGIN and refuses every other request. */
+  /**
+   * A tab that serves the built pages at PAGE_ORIGIN and refuses every other request. The first call takes the tab
+   * Chromium opened at launch (a tab more would be a renderer process more).
+   */
   async newPage(): Promise<Page> {
-    const page = await this.browser.newPage();
+    const blank = this.reusedFirstTab ? undefined : (await this.browser.pages()).find((p) => p.url() === 'about:blank');
+    this.reusedFirstTab = true;
+    const page = blank ?? (await this.browser.newPage());
     const dir = botPageDir();
     await page.setRequestInterception(true);
     page.on('request', (request) => void serve(request, dir));
@@ -121,7 +132,7 @@ export class BrowserSource {
 
   /** Navigates `page` to one of the built pages and waits for it to load. */
   async load(page: Page, name: PageName): Promise<void> {
-    await page.goto(`${PAGE_ORIGIN}/${name === 'bot' ? 'index.html' : 'lab-person.html'}`, {
+    await page.goto(`${PAGE_ORIGIN}/${name === 'bot' ? 'index.html' : `${name}.html`}`, {
       waitUntil: 'load',
       timeout: 15_000,
     });

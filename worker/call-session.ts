@@ -43,6 +43,8 @@ export interface CallSessionOptions {
   readonly videoCaps: { readonly width: number; readonly height: number; readonly fps: number };
   /** The SIP account of the request's trunk (looked up at the start of the call); none for a guest call. */
   readonly account?: () => Promise<SipAccount | undefined>;
+  /** How often a connected call's quality summary is written into its record, in ms; 0 = only at the end. @default 0 */
+  readonly qualityIntervalMs?: number;
   /** How often the record is read for a hangup request. @default 1000 */
   readonly watchIntervalMs?: number;
   readonly observer?: CallObserver;
@@ -197,6 +199,7 @@ export class CallSession {
             ...(event.video?.codec === undefined ? {} : { sipVideoCodec: event.video.codec }),
           },
         });
+        this.sampleQualityEvery(this.options.qualityIntervalMs ?? 0);
         break;
       default:
         assertNever(event.event, 'SIP progress event');
@@ -312,8 +315,12 @@ export class CallSession {
     });
   }
 
-  /** A change of SIP details or timings without a state change. */
-  private patch(change: { sip?: TransitionInput['sip']; timings?: TransitionInput['timings'] }): Promise<void> {
+  /** A change of SIP details, timings or live quality without a state change. */
+  private patch(change: {
+    sip?: TransitionInput['sip'];
+    timings?: TransitionInput['timings'];
+    quality?: TransitionInput['quality'];
+  }): Promise<void> {
     return this.enqueueWrite(async () => {
       if (isFinalState(this.record.state)) return;
       this.record = await this.options.store.update(
@@ -326,6 +333,7 @@ export class CallSession {
             updatedAt: new Date().toISOString(),
             ...(change.sip === undefined ? {} : { sip: { ...base.sip, ...change.sip } }),
             ...(change.timings === undefined ? {} : { timings: { ...base.timings, ...change.timings } }),
+            ...(change.quality === undefined ? {} : { quality: change.quality }),
           };
         },
         { known: this.record },
@@ -365,6 +373,18 @@ export class CallSession {
         this.options.logger.warn({ error: String(error) }, 'watching the call record failed');
       }
     }
+  }
+
+  /** While connected, writes the quality summary into the record every `ms` (live figures for dashboards). */
+  private sampleQualityEvery(ms: number): void {
+    if (ms <= 0) return;
+    const timer = setInterval(() => {
+      if (this.intent !== undefined) return;
+      void this.quality().then((quality) => {
+        if (quality !== undefined && this.intent === undefined) void this.patch({ quality });
+      });
+    }, ms);
+    this.timers.set('quality', timer);
   }
 
   private startEmptyRoomTimer(): void {

@@ -70,14 +70,27 @@ export const workerEnvSchema = clientEnvSchema.extend({
   ROOMLINE_MAX_RECEIVES: positiveInt(3),
   /** Visibility timeout set on a received message, renewed while the call lasts. @default 30 */
   ROOMLINE_VISIBILITY_TIMEOUT_S: positiveInt(30),
+  /**
+   * Long-poll wait of an idle worker, in seconds (1-20). A stopping worker lets its poll finish rather than abort it
+   * (an aborted poll can strand a message until its visibility timeout), so this bounds how long a stop takes.
+   * @default 5
+   */
+  ROOMLINE_POLL_WAIT_S: z.coerce.number({ error: 'must be a whole number' }).int().min(1).max(20).default(5),
   /** Lease on a claimed call; a worker that stops renewing it for this long is considered lost. @default 20 */
   ROOMLINE_LEASE_S: positiveInt(20),
   /** Days a finished call's record is kept (DynamoDB TTL). @default 30 */
   ROOMLINE_RECORD_TTL_DAYS: positiveInt(30),
+  /** How often a connected call's quality summary (getStats) is written into its record, in seconds; 0 = only at the end. @default 10 */
+  ROOMLINE_QUALITY_INTERVAL_S: z.coerce.number({ error: 'must be a whole number' }).int().min(0).default(10),
   /** Longest time to wait for the page to answer a command, in ms. @default 15000 */
   ROOMLINE_PAGE_TIMEOUT_MS: positiveInt(15_000),
   /** Seconds a worker waits idle for a call before it exits; 0 = wait forever. @default 0 */
   ROOMLINE_IDLE_EXIT_S: z.coerce.number({ error: 'must be a whole number' }).int().min(0).default(0),
+  /**
+   * Launch Chromium and open the Janus session before taking a call (a warm worker). `false` starts them only when a
+   * dial message arrives: a cold start, slower to ring; it exists to measure what warming saves. @default true
+   */
+  ROOMLINE_PREWARM: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
   /** Largest video frame the worker sends or publishes, whatever the request asks. @default 1280x720 */
   ROOMLINE_MAX_VIDEO_WIDTH: positiveInt(1280),
   ROOMLINE_MAX_VIDEO_HEIGHT: positiveInt(720),
@@ -102,10 +115,13 @@ export interface WorkerConfig extends ClientConfig {
   readonly iceServers: readonly { urls: string | string[]; username?: string; credential?: string }[];
   readonly maxReceives: number;
   readonly visibilityTimeoutS: number;
+  readonly pollWaitS: number;
   readonly leaseS: number;
   readonly recordTtlDays: number;
   readonly pageTimeoutMs: number;
+  readonly qualityIntervalS: number;
   readonly idleExitS: number;
+  readonly prewarm: boolean;
   readonly videoCaps: { readonly width: number; readonly height: number; readonly fps: number };
   readonly logLevel: string;
   /** Metrics, task protection and trunk secrets (worker/aws/aws-env.ts). */
@@ -149,10 +165,13 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     iceServers: parsed.ROOMLINE_ICE_SERVERS,
     maxReceives: parsed.ROOMLINE_MAX_RECEIVES,
     visibilityTimeoutS: parsed.ROOMLINE_VISIBILITY_TIMEOUT_S,
+    pollWaitS: parsed.ROOMLINE_POLL_WAIT_S,
     leaseS: parsed.ROOMLINE_LEASE_S,
     recordTtlDays: parsed.ROOMLINE_RECORD_TTL_DAYS,
     pageTimeoutMs: parsed.ROOMLINE_PAGE_TIMEOUT_MS,
+    qualityIntervalS: parsed.ROOMLINE_QUALITY_INTERVAL_S,
     idleExitS: parsed.ROOMLINE_IDLE_EXIT_S,
+    prewarm: parsed.ROOMLINE_PREWARM,
     videoCaps: {
       width: parsed.ROOMLINE_MAX_VIDEO_WIDTH,
       height: parsed.ROOMLINE_MAX_VIDEO_HEIGHT,

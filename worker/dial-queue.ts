@@ -47,33 +47,27 @@ export class DialQueue {
     return result.MessageId ?? '';
   }
 
-  /** Long-polls for at most one message; undefined when the wait ends empty or `signal` aborts. */
-  async receiveOne(options: { waitS: number; visibilityS: number; signal?: AbortSignal }): Promise<DialMessage | undefined> {
-    try {
-      const result = await this.sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: this.queueUrl,
-          MaxNumberOfMessages: 1,
-          WaitTimeSeconds: options.waitS,
-          VisibilityTimeout: options.visibilityS,
-          MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
-        }),
-        options.signal === undefined ? {} : { abortSignal: options.signal },
-      );
-      const message = result.Messages?.[0];
-      if (message?.ReceiptHandle === undefined) return undefined;
-      const sent = Number(message.Attributes?.SentTimestamp);
-      return {
-        messageId: message.MessageId ?? '',
-        receiptHandle: message.ReceiptHandle,
-        body: message.Body ?? '',
-        receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? '1'),
-        sentAt: Number.isFinite(sent) && sent > 0 ? new Date(sent) : undefined,
-      };
-    } catch (error) {
-      if (options.signal?.aborted) return undefined;
-      throw error;
-    }
+  /** Long-polls for at most one message; undefined when the wait ends empty. */
+  async receiveOne(options: { waitS: number; visibilityS: number }): Promise<DialMessage | undefined> {
+    const result = await this.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: this.queueUrl,
+        MaxNumberOfMessages: 1,
+        WaitTimeSeconds: options.waitS,
+        VisibilityTimeout: options.visibilityS,
+        MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+      }),
+    );
+    const message = result.Messages?.[0];
+    if (message?.ReceiptHandle === undefined) return undefined;
+    const sent = Number(message.Attributes?.SentTimestamp);
+    return {
+      messageId: message.MessageId ?? '',
+      receiptHandle: message.ReceiptHandle,
+      body: message.Body ?? '',
+      receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? '1'),
+      sentAt: Number.isFinite(sent) && sent > 0 ? new Date(sent) : undefined,
+    };
   }
 
   async delete(message: DialMessage): Promise<void> {

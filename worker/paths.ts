@@ -25,7 +25,7 @@ export function botPageDir(): string {
   return dir;
 }
 
-/** The built CLI, which the lab starts workers with. */
+/** The `roomline` command (bin/roomline.mjs), which the lab starts workers with. */
 export function cliPath(): string {
-  return join(packageRoot(), 'dist', 'cli.mjs');
+  return join(packageRoot(), 'bin', 'roomline.mjs');
 }

@@ -70,7 +70,7 @@ export class Worker {
 
   async run(): Promise<number> {
     try {
-      return await this.poll(await this.warmUp());
+      return await this.poll(this.config.prewarm ? await this.warmUp() : undefined);
     } catch (error) {
       const failure = RoomlineError.from(error);
       this.logger.error({ code: failure.code, error: failure.message }, 'worker failed');
@@ -118,21 +118,32 @@ export class Worker {
     return { browser, bridge, janusNode };
   }
 
-  private async poll(warm: Warm): Promise<number> {
+  /** Takes messages until one becomes a call; a cold worker (`warm` undefined) warms up on its first message. */
+  private async poll(prewarmed: Warm | undefined): Promise<number> {
+    let warm = prewarmed;
     const idleSince = Date.now();
     this.aws.gauge.set('idle');
+    if (warm === undefined) notify({ type: 'roomline-worker', state: 'ready', warmMs: 0, janusNode: '' });
     try {
       while (!this.stopping.signal.aborted) {
         if (this.config.idleExitS > 0 && Date.now() - idleSince > this.config.idleExitS * 1000) {
           this.logger.info({ idleExitS: this.config.idleExitS }, 'idle for too long: exiting');
           return 0;
         }
+        // A long poll is never aborted: SQS may already have handed a message to it, which would then stay invisible
+        // until its visibility timeout. Short polls keep a stop prompt; a message that arrives as the worker stops
+        // goes straight back to the queue.
         const message = await this.queue.receiveOne({
-          waitS: 20,
+          waitS: this.config.pollWaitS,
           visibilityS: this.config.visibilityTimeoutS,
-          signal: this.stopping.signal,
         });
         if (message === undefined) continue;
+        if (this.stopping.signal.aborted) {
+          await this.queue.handBack(message, 0);
+          this.logger.info('stopping: a message that arrived meanwhile was handed back');
+          break;
+        }
+        warm ??= await this.warmUp();
         const handled = await this.handle(message, warm);
         if (handled.kind === 'call') {
           notify({ type: 'roomline-worker', state: 'done', callId: handled.record.callId });
@@ -190,6 +201,7 @@ export class Worker {
           defaultFrom: this.config.defaultFrom,
           leaseMs: this.config.leaseS * 1000,
           videoCaps: this.config.videoCaps,
+          qualityIntervalMs: this.config.qualityIntervalS * 1000,
           observer: { stateChanged: (changed, previous) => this.observe(changed, previous) },
           ...(trunk === undefined
             ? {}

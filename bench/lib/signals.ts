@@ -1,7 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import { encodeWav } from '../../worker/lab/audio-analysis.js';
 import { fft } from '../../worker/lab/fft.js';
+import { chirpClick, resolveShape, type ClickShape } from './clicks.js';
 import { percentile } from './stats.js';
+
+export { chirpClick, clickTrain, type ClickShape, type ClickTrain, type ClickTrainOptions } from './clicks.js';
 
 /**
  * Test signals for mouth-to-ear delay: a train of short chirps played at one end of a call, and the delay of each
@@ -13,37 +16,6 @@ import { percentile } from './stats.js';
  * magnitude of the pair, so the score does not depend on a phase shift or a polarity inversion on the way, and divides
  * it by the energy under the window, so it does not depend on the gain: 1 is a perfect copy, noise stays far below.
  */
-
-/** The shape of one click. */
-export interface ClickShape {
-  /** @default 15 */
-  readonly clickMs?: number;
-  /** @default 500 */
-  readonly fromHz?: number;
-  /** @default 3000 */
-  readonly toHz?: number;
-}
-
-/** What `clickTrain` makes. */
-export interface ClickTrainOptions extends ClickShape {
-  readonly sampleRate: number;
-  /** Length of the signal, in seconds. */
-  readonly durationS: number;
-  /** Time from the start of one click to the start of the next, in milliseconds. */
-  readonly periodMs: number;
-  /** Where the first click starts, in seconds (any real number ≥ 0, not only whole samples). @default 0.5 */
-  readonly startS?: number;
-  /** Peak level of a click, 0..1. @default 0.5 (−6 dBFS) */
-  readonly amplitude?: number;
-}
-
-export interface ClickTrain {
-  readonly sampleRate: number;
-  /** Mono samples, −1..1. */
-  readonly samples: Float32Array;
-  /** Where each click starts, in seconds from the start of `samples`. */
-  readonly offsetsS: readonly number[];
-}
 
 export interface DelayOptions {
   /** Longest delay searched, in seconds. Clicks must be further apart than the searched range plus one click. */
@@ -89,60 +61,6 @@ export interface DelayEstimate {
   readonly p95S: number | undefined;
   readonly minS: number | undefined;
   readonly maxS: number | undefined;
-}
-
-const DEFAULT_CLICK = { clickMs: 15, fromHz: 500, toHz: 3000 } as const;
-
-/**
- * One click sampled at `sampleRate`.
- *
- * @param options.amplitude peak level, 0..1. @default 1
- * @param options.quadrature the same chirp 90° shifted, as detection uses it. @default false
- * @throws RangeError when the click would be shorter than 16 samples or reach beyond half the sample rate.
- */
-export function chirpClick(
-  sampleRate: number,
-  shape: ClickShape = {},
-  options: { readonly amplitude?: number; readonly quadrature?: boolean } = {},
-): Float32Array {
-  const amplitude = options.amplitude ?? 1;
-  const quadrature = options.quadrature ?? false;
-  const { length } = resolveShape(sampleRate, shape);
-  const click = new Float32Array(length);
-  const value = clickFunction(sampleRate, shape, amplitude, quadrature);
-  for (let k = 0; k < length; k++) click[k] = value(k / sampleRate);
-  return click;
-}
-
-/**
- * A train of clicks at a fixed period, and where each click starts.
- *
- * @throws RangeError on a non-positive duration or rate, a period not longer than a click, or a click that does not
- * fit the sample rate.
- */
-export function clickTrain(options: ClickTrainOptions): ClickTrain {
-  const { sampleRate, durationS, periodMs } = options;
-  const startS = options.startS ?? 0.5;
-  const amplitude = options.amplitude ?? 0.5;
-  if (!(Number.isInteger(sampleRate) && sampleRate > 0)) throw new RangeError(`sampleRate must be a positive integer, got ${sampleRate}`);
-  if (!(durationS > 0)) throw new RangeError(`durationS must be above 0, got ${durationS}`);
-  if (!(startS >= 0)) throw new RangeError(`startS must be ≥ 0, got ${startS}`);
-  if (!(amplitude > 0 && amplitude <= 1)) throw new RangeError(`amplitude must be within (0, 1], got ${amplitude}`);
-  const { clickS } = resolveShape(sampleRate, options);
-  if (!(periodMs / 1000 > clickS)) throw new RangeError(`periodMs (${periodMs}) must be longer than a click (${clickS * 1000} ms)`);
-  const samples = new Float32Array(Math.round(durationS * sampleRate));
-  const value = clickFunction(sampleRate, options, amplitude, false);
-  const offsetsS: number[] = [];
-  for (let k = 0; ; k++) {
-    const offsetS = startS + (k * periodMs) / 1000;
-    if (offsetS + clickS > durationS) break;
-    offsetsS.push(offsetS);
-    // each click is computed at its exact start time, so an offset between two samples is honoured
-    const first = Math.ceil(offsetS * sampleRate);
-    const last = Math.min(samples.length - 1, Math.floor((offsetS + clickS) * sampleRate));
-    for (let i = first; i <= last; i++) samples[i] = value(i / sampleRate - offsetS);
-  }
-  return { sampleRate, samples, offsetsS };
 }
 
 /**
@@ -231,30 +149,6 @@ export function estimateDelays(
     p95S: delays.length > 0 ? percentile(delays, 95) : undefined,
     minS: delays.length > 0 ? Math.min(...delays) : undefined,
     maxS: delays.length > 0 ? Math.max(...delays) : undefined,
-  };
-}
-
-function resolveShape(sampleRate: number, shape: ClickShape): { length: number; clickS: number; fromHz: number; toHz: number } {
-  const clickMs = shape.clickMs ?? DEFAULT_CLICK.clickMs;
-  const fromHz = shape.fromHz ?? DEFAULT_CLICK.fromHz;
-  const toHz = shape.toHz ?? DEFAULT_CLICK.toHz;
-  const length = Math.round((clickMs * sampleRate) / 1000);
-  if (!(length >= 16)) throw new RangeError(`a click of ${clickMs} ms at ${sampleRate} Hz is under 16 samples`);
-  if (!(fromHz > 0 && toHz > 0 && Math.max(fromHz, toHz) < sampleRate / 2)) {
-    throw new RangeError(`click frequencies ${fromHz}..${toHz} Hz must be above 0 and below half of ${sampleRate} Hz`);
-  }
-  return { length, clickS: length / sampleRate, fromHz, toHz };
-}
-
-/** The click as a function of time since its start (0 outside it). */
-function clickFunction(sampleRate: number, shape: ClickShape, amplitude: number, quadrature: boolean): (t: number) => number {
-  const { clickS, fromHz, toHz } = resolveShape(sampleRate, shape);
-  const sweep = (toHz - fromHz) / clickS;
-  return (t) => {
-    if (t < 0 || t > clickS) return 0;
-    const phase = 2 * Math.PI * (fromHz * t + (sweep * t * t) / 2);
-    const window = 0.5 - 0.5 * Math.cos((2 * Math.PI * t) / clickS);
-    return amplitude * window * (quadrature ? Math.cos(phase) : Math.sin(phase));
   };
 }
 

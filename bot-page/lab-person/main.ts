@@ -1,5 +1,6 @@
 import type { RoomJoin } from '../../contracts/dial-request.js';
 import { createRoomAdapter, type RoomAdapter } from '../rooms/room-adapter.js';
+import { LabAudio, type ClicksPlayed, type Recording } from './lab-audio.js';
 
 /**
  * A simulated room participant for the lab: joins a room, speaks a known tone, and records everything it hears so
@@ -14,6 +15,8 @@ export interface PersonOptions {
   readonly toneLevel?: number;
   /** Publish a camera of this solid colour (RGB 0..255), 640x480 at 30 fps. @default no video */
   readonly color?: readonly [number, number, number];
+  /** Record what is heard (a measuring instrument; off for people who only fill a room). @default true */
+  readonly record?: boolean;
 }
 
 /** A video feed this person receives, and what its picture looks like now. */
@@ -26,53 +29,15 @@ export interface SeenFeed {
   readonly color: readonly [number, number, number];
 }
 
-export interface PersonRecording {
-  readonly sampleRate: number;
-  /** Mono 16-bit PCM of everything heard since joining, base64. */
-  readonly pcmBase64: string;
-  /** Epoch ms of the first returned sample (recording runs without gaps, so sample n is at startedAt + n/rate). */
-  readonly startedAt: number;
-  readonly feeds: readonly string[];
-}
-
-const RECORDER_WORKLET = `
-class Recorder extends AudioWorkletProcessor {
-  process(inputs) {
-    const channel = inputs[0] && inputs[0][0];
-    if (channel) this.port.postMessage(channel.slice(0));
-    return true;
-  }
-}
-registerProcessor('roomline-recorder', Recorder);
-`;
-
 class Person {
-  private readonly context = new AudioContext({ sampleRate: 48_000 });
-  private readonly mix = this.context.createGain();
-  private readonly chunks: Float32Array[] = [];
-  private startedAt = 0;
+  private readonly audio = new LabAudio();
   private room: RoomAdapter | undefined;
   private readonly feeds = new Set<string>();
-  private voice: GainNode | undefined;
   private readonly videos = new Map<string, HTMLVideoElement>();
-  private voiceLevel = 0.25;
 
   async start(options: PersonOptions): Promise<{ selfId: string }> {
-    await this.context.resume();
-    const url = URL.createObjectURL(new Blob([RECORDER_WORKLET], { type: 'text/javascript' }));
-    await this.context.audioWorklet.addModule(url);
-    const recorder = new AudioWorkletNode(this.context, 'roomline-recorder');
-    recorder.port.onmessage = (event: MessageEvent<Float32Array>) => this.record(event.data);
-    this.mix.connect(recorder);
-
-    const speaker = this.context.createMediaStreamDestination();
-    const tone = this.context.createOscillator();
-    tone.frequency.value = options.toneHz;
-    this.voiceLevel = options.toneLevel ?? 0.25;
-    this.voice = this.context.createGain();
-    this.voice.gain.value = this.voiceLevel;
-    tone.connect(this.voice).connect(speaker);
-    tone.start();
+    await this.audio.start(options.toneHz, options.toneLevel ?? 0.25);
+    if (options.record === false) this.audio.setRecording(false);
 
     const room = createRoomAdapter(
       options.room,
@@ -91,21 +56,15 @@ class Person {
             return;
           }
           this.feeds.add(feedId);
-          const stream = new MediaStream([track]);
-          const element = document.createElement('audio');
-          element.muted = true;
-          element.srcObject = stream;
-          document.body.append(element);
-          void element.play().catch(() => undefined);
-          this.context.createMediaStreamSource(stream).connect(this.mix);
+          this.audio.hear(track);
         },
         lost: () => undefined,
       },
-      { iceServers: [] },
+      { iceServers: [], receiveVideo: true },
     );
     this.room = room;
     const { selfId } = await room.join(options.display);
-    const audio = speaker.stream.getAudioTracks()[0];
+    const audio = this.audio.voiceTrack;
     const video = options.color === undefined ? undefined : camera(options.color);
     await room.publish(options.display, {
       ...(audio === undefined ? {} : { audio }),
@@ -148,41 +107,27 @@ class Person {
 
   /** Stops or restarts speaking (the tone), to make one person the active speaker. */
   speak(on: boolean): void {
-    this.voice?.gain.setValueAtTime(on ? this.voiceLevel : 0, this.context.currentTime);
+    this.audio.speak(on);
   }
 
-  /** What was heard since `since` (epoch ms), or since joining. */
-  recording(since?: number): PersonRecording {
-    const rate = this.context.sampleRate;
-    const skip = since === undefined ? 0 : Math.max(0, Math.round(((since - this.startedAt) / 1000) * rate));
-    const total = this.chunks.reduce((n, c) => n + c.length, 0);
-    const pcm = new Int16Array(Math.max(0, total - skip));
-    let position = 0;
-    for (const chunk of this.chunks) {
-      for (let i = 0; i < chunk.length; i++, position++) {
-        if (position < skip) continue;
-        pcm[position - skip] = Math.max(-32768, Math.min(32767, Math.round((chunk[i] ?? 0) * 32767)));
-      }
-    }
-    const bytes = new Uint8Array(pcm.buffer);
-    let binary = '';
-    for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-    return {
-      sampleRate: rate,
-      pcmBase64: btoa(binary),
-      startedAt: this.startedAt + (Math.min(skip, total) / rate) * 1000,
-      feeds: [...this.feeds],
-    };
+  /** Speaks a click train instead of the tone (delay measurements). */
+  playClicks(options: { durationS: number; periodMs: number }): ClicksPlayed {
+    return this.audio.playClicks(options);
+  }
+
+  /** When each click of the last train left the page (ask once it was played). */
+  clicksPlayed(): ClicksPlayed {
+    return this.audio.clicksPlayed();
+  }
+
+  /** What was heard since `since` (epoch ms), or since joining, and from which feeds. */
+  recording(since?: number): Recording & { feeds: string[] } {
+    return { ...this.audio.recording(since), feeds: [...this.feeds] };
   }
 
   async leave(): Promise<void> {
     await this.room?.leave();
-    await this.context.close();
-  }
-
-  private record(samples: Float32Array): void {
-    if (this.chunks.length === 0) this.startedAt = Date.now() - (samples.length / this.context.sampleRate) * 1000;
-    this.chunks.push(samples);
+    await this.audio.close();
   }
 }
 

@@ -1,68 +1,89 @@
 /**
- * The bot's audio graph, one AudioContext:
- * - room → SIP: every other participant's audio mixed into one track sent to the SIP peer (the bot's own feed is
- *   never subscribed, so it is never in the mix);
- * - SIP → room: the SIP peer's audio as the track the bot publishes into the room.
- * Each remote track is also attached to a muted <audio> element: Chromium only decodes remote WebRTC audio while
- * something plays it.
+ * The bot's audio routing.
+ * - SIP → room: the SIP peer's audio track is forwarded as the track the bot publishes (no processing in the page).
+ * - room → SIP: with one other participant, that participant's track is forwarded as is; with several (or none), a
+ *   WebAudio graph mixes them into one track (the bot's own feed is never subscribed, so never in the mix).
+ * The AudioContext runs only while it is needed (mixing, or audio levels for the active-speaker picture).
+ * Each remote track is attached to a muted <audio> element: Chromium only decodes remote WebRTC audio while something
+ * plays it, forwarding included.
  */
 export class AudioMixer {
   readonly context = new AudioContext({ sampleRate: 48_000, latencyHint: 'interactive' });
   private readonly roomMix = this.context.createMediaStreamDestination();
-  private readonly sipOut = this.context.createMediaStreamDestination();
-  private readonly inputs = new Map<string, { source: MediaStreamAudioSourceNode; element: HTMLAudioElement; gain: GainNode }>();
-  private readonly levels = new Map<string, AnalyserNode>();
+  private readonly silentRoomFeed = this.context.createMediaStreamDestination();
+  private readonly inputs = new Map<string, { track: MediaStreamTrack; element: HTMLAudioElement; source?: MediaStreamAudioSourceNode; analyser?: AnalyserNode }>();
+  private sipInput: { track: MediaStreamTrack; element: HTMLAudioElement } | undefined;
+  private sipSender: RTCRtpSender | undefined;
+  private roomSender: RTCRtpSender | undefined;
+  private closed = false;
 
-  constructor() {
-    // a silent constant source keeps both destinations producing frames before anyone speaks
+  /** @param levels keep per-participant audio levels (for choosing the active speaker). */
+  constructor(private readonly levels: boolean) {
+    // a silent constant source keeps the mix producing frames before anyone speaks
     const silence = this.context.createConstantSource();
     silence.offset.value = 0;
     silence.connect(this.roomMix);
-    silence.connect(this.sipOut);
+    silence.connect(this.silentRoomFeed);
     silence.start();
   }
 
-  /** The mixed room audio, for the SIP leg. */
+  /** The track the SIP leg starts with (the mix); replaced by a forwarded track when there is one speaker. */
   get roomToSipTrack(): MediaStreamTrack {
     return firstTrack(this.roomMix.stream);
   }
 
-  /** The SIP peer's audio, for the bot's feed in the room. */
+  /** The track the bot's feed starts with (silence); replaced by the SIP peer's audio once it arrives. */
   get sipToRoomTrack(): MediaStreamTrack {
-    return firstTrack(this.sipOut.stream);
+    return firstTrack(this.silentRoomFeed.stream);
   }
 
-  async resume(): Promise<void> {
-    if (this.context.state !== 'running') await this.context.resume();
+  /** The sender of the SIP leg's audio (room → SIP). */
+  bindSipSender(sender: RTCRtpSender | undefined): void {
+    this.sipSender = sender;
+    void this.route();
   }
 
-  /** Adds a room participant's audio to the mix sent to SIP. */
+  /** The sender of the bot's feed in the room (SIP → room). */
+  bindRoomSender(sender: RTCRtpSender | undefined): void {
+    this.roomSender = sender;
+    void this.route();
+  }
+
+  /** A room participant's audio. */
   addRoomTrack(key: string, track: MediaStreamTrack): void {
-    this.connect(key, track, this.roomMix);
+    this.remove(key);
+    const element = playMuted(track);
+    const input: { track: MediaStreamTrack; element: HTMLAudioElement; source?: MediaStreamAudioSourceNode; analyser?: AnalyserNode } = { track, element };
+    this.inputs.set(key, input);
+    track.addEventListener('ended', () => this.remove(key));
+    void this.route();
   }
 
-  /** Sets the SIP peer's audio as what the bot publishes. */
+  /** The SIP peer's audio. */
   setSipTrack(track: MediaStreamTrack): void {
-    this.connect('sip', track, this.sipOut);
+    this.sipInput?.element.remove();
+    this.sipInput = { track, element: playMuted(track) };
+    void this.route();
   }
 
   remove(key: string): void {
     const input = this.inputs.get(key);
     if (input === undefined) return;
-    input.source.disconnect();
-    input.gain.disconnect();
+    input.source?.disconnect();
+    input.analyser?.disconnect();
     input.element.srcObject = null;
     input.element.remove();
     this.inputs.delete(key);
-    this.levels.delete(key);
+    void this.route();
   }
 
-  /** Root-mean-square level (0..1) of each input now: who is speaking. */
+  /** Root-mean-square level (0..1) of each room participant now: who is speaking. Empty without `levels`. */
   inputLevels(): Map<string, number> {
     const result = new Map<string, number>();
     const buffer = new Float32Array(1024);
-    for (const [key, analyser] of this.levels) {
-      analyser.getFloatTimeDomainData(buffer);
+    for (const [key, input] of this.inputs) {
+      if (input.analyser === undefined) continue;
+      input.analyser.getFloatTimeDomainData(buffer);
       let sum = 0;
       for (const sample of buffer) sum += sample * sample;
       result.set(key, Math.sqrt(sum / buffer.length));
@@ -70,30 +91,60 @@ export class AudioMixer {
     return result;
   }
 
+  /** How the room's audio reaches SIP now: forwarded from one participant, or mixed. */
+  get mode(): 'forward' | 'mix' {
+    return this.inputs.size === 1 ? 'forward' : 'mix';
+  }
+
   async close(): Promise<void> {
+    this.closed = true;
     for (const key of [...this.inputs.keys()]) this.remove(key);
+    this.sipInput?.element.remove();
     await this.context.close().catch(() => undefined);
   }
 
-  private connect(key: string, track: MediaStreamTrack, destination: AudioNode): void {
-    this.remove(key);
-    const stream = new MediaStream([track]);
-    const element = document.createElement('audio');
-    element.muted = true;
-    element.autoplay = true;
-    element.srcObject = stream;
-    document.body.append(element);
-    void element.play().catch(() => undefined);
-    const source = this.context.createMediaStreamSource(stream);
-    const gain = this.context.createGain();
-    const analyser = this.context.createAnalyser();
-    analyser.fftSize = 1024;
-    source.connect(gain).connect(destination);
-    source.connect(analyser);
-    this.inputs.set(key, { source, element, gain });
-    this.levels.set(key, analyser);
-    track.addEventListener('ended', () => this.remove(key));
+  /** Puts each track where it belongs and runs the AudioContext only while something needs it. */
+  private async route(): Promise<void> {
+    if (this.closed) return;
+    const forward = this.mode === 'forward';
+    const needsGraph = !forward || this.levels;
+    for (const input of this.inputs.values()) {
+      const inGraph = !forward || this.levels;
+      if (inGraph && input.source === undefined) {
+        input.source = this.context.createMediaStreamSource(new MediaStream([input.track]));
+        if (this.levels) {
+          input.analyser = this.context.createAnalyser();
+          input.analyser.fftSize = 1024;
+          input.source.connect(input.analyser);
+        }
+      }
+      if (input.source !== undefined) {
+        input.source.disconnect();
+        if (input.analyser !== undefined) input.source.connect(input.analyser);
+        if (!forward) input.source.connect(this.roomMix);
+      }
+    }
+    if (needsGraph && this.context.state === 'suspended') await this.context.resume().catch(() => undefined);
+    if (!needsGraph && this.context.state === 'running') await this.context.suspend().catch(() => undefined);
+    const roomTrack = forward ? [...this.inputs.values()][0]?.track : undefined;
+    await replace(this.sipSender, roomTrack ?? this.roomToSipTrack);
+    await replace(this.roomSender, this.sipInput?.track ?? this.sipToRoomTrack);
   }
+}
+
+async function replace(sender: RTCRtpSender | undefined, track: MediaStreamTrack): Promise<void> {
+  if (sender === undefined || sender.track === track) return;
+  await sender.replaceTrack(track).catch(() => undefined);
+}
+
+function playMuted(track: MediaStreamTrack): HTMLAudioElement {
+  const element = document.createElement('audio');
+  element.muted = true;
+  element.autoplay = true;
+  element.srcObject = new MediaStream([track]);
+  document.body.append(element);
+  void element.play().catch(() => undefined);
+  return element;
 }
 
 function firstTrack(stream: MediaStream): MediaStreamTrack {

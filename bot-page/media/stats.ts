@@ -65,6 +65,8 @@ function inboundAudio(reports: readonly Stat[][]): AudioStreamStats | undefined 
     lossRate: packets + lost > 0 ? round(lost / (packets + lost)) : 0,
     jitterMs: round((jitterSum / streams) * 1000, 1),
     concealmentRate: samples > 0 ? round(concealed / samples) : 0,
+    samples,
+    concealedSamples: concealed,
     jitterBufferMs: emitted > 0 ? round((bufferDelay / emitted) * 1000, 1) : 0,
   };
 }

@@ -216,23 +216,34 @@ export class JanusVideoRoom implements RoomAdapter {
 
   private addPublisher(value: unknown): void {
     if (typeof value !== 'object' || value === null) return;
-    const id = String((value as Record<string, unknown>)['id']);
+    const publisher = value as Record<string, unknown>;
+    const id = String(publisher['id']);
     if (this.ownFeeds.has(id) || this.publishers.has(id)) return;
     this.addParticipant(value);
     this.publishers.add(id);
-    void this.subscribe(id).catch((error) =>
+    // only the kinds the bot uses: an audio call in a video room decodes no video
+    const mids = asList(publisher['streams'])
+      .map((stream) => stream as Record<string, unknown>)
+      .filter((stream) => stream['type'] === 'audio' || (this.options.receiveVideo && stream['type'] === 'video'))
+      .filter((stream) => stream['disabled'] !== true)
+      .map((stream) => String(stream['mid']));
+    if (mids.length === 0) return;
+    void this.subscribe(id, mids).catch((error) =>
       log.warn('subscribing to a room feed failed', { feed: id, error: errorMessage(error) }),
     );
   }
 
-  private async subscribe(feedId: string): Promise<void> {
+  private async subscribe(feedId: string, mids: readonly string[]): Promise<void> {
     const session = this.session;
     if (session === undefined || this.leaving) return;
     const handle = await session.attach(PLUGIN);
     const pc = new RTCPeerConnection({ iceServers: this.options.iceServers, bundlePolicy: 'max-bundle' });
     this.subscriptions.set(feedId, { feedId, handle, pc });
     pc.onicecandidate = (event) => handle.trickle(event.candidate);
-    pc.ontrack = (event) => this.events.track(feedId, event.track);
+    pc.ontrack = (event) => {
+      if (this.options.lowLatency === true) event.receiver.jitterBufferTarget = 0;
+      this.events.track(feedId, event.track);
+    };
     handle.listen((event) => {
       if (event.kind === 'plugin' && event.jsep?.type === 'offer') {
         // Janus renegotiates when the feed changes (e.g. adds video)
@@ -241,7 +252,7 @@ export class JanusVideoRoom implements RoomAdapter {
     });
     const { jsep } = await handle.request({
       ...this.joinBody('subscriber'),
-      streams: [{ feed: Number.isNaN(Number(feedId)) ? feedId : Number(feedId) }],
+      streams: mids.map((mid) => ({ feed: Number.isNaN(Number(feedId)) ? feedId : Number(feedId), mid })),
       ...(this.privateId === undefined ? {} : { private_id: this.privateId }),
     });
     if (jsep === undefined) throw new Error('no offer for the subscription');

@@ -49,6 +49,10 @@ export interface RoomAdapter {
 
 export interface RoomAdapterOptions {
   readonly iceServers: RTCIceServer[];
+  /** Subscribe to the participants' video too (otherwise audio only). */
+  readonly receiveVideo: boolean;
+  /** Keep receive jitter buffers minimal (a bridge: the far ends buffer). @default false */
+  readonly lowLatency?: boolean;
 }
 
 export function createRoomAdapter(room: RoomJoin, events: RoomAdapterEvents, options: RoomAdapterOptions): RoomAdapter {

@@ -26,6 +26,11 @@ export interface DialOptions {
   /** Trunk credentials; without them the call is placed as a guest (no REGISTER, no authentication). */
   readonly account?: SipAccount;
   readonly iceServers: RTCIceServer[];
+  /**
+   * Keep the receive jitter buffer as small as the network allows: right for a bridge, whose far ends keep their own
+   * buffers. @default false (what a normal endpoint does)
+   */
+  readonly lowLatency?: boolean;
   /** Tracks to send to the SIP peer; `video` undefined means no video m-line at all. */
   readonly audio: MediaStreamTrack | undefined;
   readonly video:
@@ -45,6 +50,7 @@ export class SipLeg {
   private hangupSent = false;
   private endedWaiters: (() => void)[] = [];
   private videoTransceiver: RTCRtpTransceiver | undefined;
+  private audioTransceiver: RTCRtpTransceiver | undefined;
   private registration: ((result: Record<string, unknown>) => void) | undefined;
 
   private constructor(
@@ -93,6 +99,11 @@ export class SipLeg {
     return this.videoTransceiver?.sender;
   }
 
+  /** The sender of the audio to the SIP peer. */
+  get audioSender(): RTCRtpSender | undefined {
+    return this.audioTransceiver?.sender;
+  }
+
   /** Places the call. Resolves when Janus has taken the INVITE; progress arrives as events. */
   async dial(options: DialOptions): Promise<void> {
     if (this.phase !== 'idle') throw new Error('this SIP leg has already dialed');
@@ -103,11 +114,16 @@ export class SipLeg {
     const pc = new RTCPeerConnection({ iceServers: options.iceServers, bundlePolicy: 'max-bundle' });
     this.pc = pc;
     pc.onicecandidate = (event) => this.handle.trickle(event.candidate);
-    pc.ontrack = (event) => this.events.track(event.track);
+    pc.ontrack = (event) => {
+      if (options.lowLatency === true) event.receiver.jitterBufferTarget = 0;
+      this.events.track(event.track);
+    };
     pc.onconnectionstatechange = () => {
       if (pc.connectionState === 'failed') this.events.mediaFailed(`SIP leg connection ${pc.connectionState}`);
     };
-    pc.addTransceiver(options.audio ?? 'audio', { direction: options.audio === undefined ? 'recvonly' : 'sendrecv' });
+    this.audioTransceiver = pc.addTransceiver(options.audio ?? 'audio', {
+      direction: options.audio === undefined ? 'recvonly' : 'sendrecv',
+    });
     if (options.video !== undefined) {
       this.videoTransceiver = pc.addTransceiver(options.video.track ?? 'video', {
         direction: options.video.direction,

@@ -75,6 +75,26 @@ export function pcmFromBase64(base64: string, sampleRate: number): Pcm {
   return { sampleRate, samples };
 }
 
+/**
+ * Where a wall-clock time falls in a recording, in seconds from its first sample, from the recording's anchors
+ * ([sample index, epoch ms] pairs): interpolated between anchors, extrapolated at the nominal rate beyond them.
+ */
+export function timelineOf(
+  anchors: readonly (readonly [number, number])[],
+  sampleRate: number,
+  startedAt: number,
+): (wallMs: number) => number {
+  const points = anchors.length > 0 ? anchors : [[0, startedAt] as const];
+  return (wallMs) => {
+    let i = points.findIndex(([, wall]) => wall >= wallMs);
+    if (i === -1) i = points.length - 1;
+    const [sb, wb] = points[i]!;
+    const [sa, wa] = points[Math.max(0, i - 1)]!;
+    const index = wb === wa ? sb + ((wallMs - wb) / 1000) * sampleRate : sa + ((wallMs - wa) / (wb - wa)) * (sb - sa);
+    return index / sampleRate;
+  };
+}
+
 /** A WAV file (16-bit PCM) of the given mono samples, duplicated to `channels`. */
 export function encodeWav(samples: Float32Array, sampleRate: number, channels = 1): Buffer {
   const data = Buffer.alloc(samples.length * 2 * channels);

@@ -4,8 +4,8 @@ import { LabProcess } from './child-process.js';
 import { LAB_ICE_INTERFACE, LAB_JANUS_IP, type LabNetns } from './netns.js';
 import { waitUntil } from './wait.js';
 
-/** Rooms the lab's Janus creates at start; the demo uses the first. */
-export const LAB_ROOM_IDS = [1234, 1235, 1236, 1237] as const;
+/** Rooms the lab's Janus creates at start (1234 to 1249); the demo uses the first. */
+export const LAB_ROOM_IDS: readonly [number, number, ...number[]] = [1234, 1235, ...Array.from({ length: 14 }, (_, i) => 1236 + i)];
 export const LAB_JANUS_WS_PORT = 8188;
 
 export interface JanusServerOptions {

@@ -19,6 +19,8 @@ export interface LabPersonOptions {
   readonly toneHz: number;
   /** A camera of this colour (RGB); no video when absent. */
   readonly color?: readonly [number, number, number];
+  /** Record what the person hears. @default true */
+  readonly record?: boolean;
 }
 
 export interface LabOptions {
@@ -211,6 +213,7 @@ export class Lab {
       display: options.display,
       toneHz: options.toneHz,
       ...(options.color === undefined ? {} : { color: options.color }),
+      ...(options.record === undefined ? {} : { record: options.record }),
     });
     this.persons.push(person);
     return person;

@@ -1,7 +1,7 @@
 import type { Page } from 'puppeteer-core';
 import type { RoomJoin } from '../../contracts/dial-request.js';
 import type { BrowserSource } from '../browser-source.js';
-import { analyseTone, pcmFromBase64, type ToneReport } from './audio-analysis.js';
+import { analyseTone, pcmFromBase64, timelineOf, type Pcm, type ToneReport } from './audio-analysis.js';
 
 /** What a simulated person heard: the analysis of the recording, and when sound first arrived (epoch ms). */
 export interface PersonHearing {
@@ -23,7 +23,15 @@ interface PersonRecordingData {
   readonly sampleRate: number;
   readonly pcmBase64: string;
   readonly startedAt: number;
+  readonly anchors: readonly (readonly [number, number])[];
   readonly feeds: readonly string[];
+}
+
+/** A recording and its timeline: where a wall-clock time (epoch ms) falls in it, in seconds. */
+export interface TimedRecording {
+  readonly pcm: Pcm;
+  readonly startedAt: number;
+  readonly at: (wallMs: number) => number;
 }
 
 /**
@@ -45,6 +53,7 @@ export class RoomPerson {
       toneHz: number;
       toneLevel?: number;
       color?: readonly [number, number, number];
+      record?: boolean;
     },
   ): Promise<RoomPerson> {
     const page = await browser.newPage();
@@ -71,6 +80,38 @@ export class RoomPerson {
       firstHeardAt: tone.onsetS === undefined ? undefined : Math.round(data.startedAt + tone.onsetS * 1000),
       feeds: data.feeds,
     };
+  }
+
+  /** What the person heard since `since` (epoch ms), as PCM with its timeline. */
+  async recording(since?: number): Promise<TimedRecording> {
+    const data = await this.page.evaluate(
+      (from) =>
+        (globalThis as unknown as { __person: { recording(since?: number): unknown } }).__person.recording(
+          from ?? undefined,
+        ) as PersonRecordingData,
+      since ?? null,
+    );
+    return {
+      pcm: pcmFromBase64(data.pcmBase64, data.sampleRate),
+      startedAt: data.startedAt,
+      at: timelineOf(data.anchors, data.sampleRate, data.startedAt),
+    };
+  }
+
+  /** Speaks a click train instead of the tone (it comes back after the train). */
+  async playClicks(options: { durationS: number; periodMs: number }): Promise<void> {
+    await this.page.evaluate(
+      (o) => (globalThis as unknown as { __person: { playClicks(o: unknown): unknown } }).__person.playClicks(o),
+      options,
+    );
+  }
+
+  /** When each click of the last train left the person's page (epoch ms); ask once the train was played. */
+  async clickTimes(): Promise<number[]> {
+    const played = await this.page.evaluate(
+      () => (globalThis as unknown as { __person: { clicksPlayed(): unknown } }).__person.clicksPlayed() as { clickTimes: number[] },
+    );
+    return played.clickTimes;
   }
 
   /** The video feeds this person sees, with the mean colour of each picture now. */

@@ -36,6 +36,8 @@ export interface SipPhoneOptions {
   readonly dir: string;
   /** Frequency of the tone the phone sends, in Hz. @default 1000 */
   readonly toneHz?: number;
+  /** A WAV file (16-bit stereo, 48 kHz) the phone plays instead of its tone (e.g. a click train). */
+  readonly audioFile?: string;
   /** Video codecs the phone accepts (issue: legacy peers). Empty = audio only. @default [] */
   readonly videoCodecs?: readonly ('H264' | 'VP8' | 'VP9')[];
   /** A video file the phone sends as its camera (needs videoCodecs). */
@@ -54,6 +56,7 @@ export class SipPhone extends EventEmitter {
   private control: Socket | undefined;
   private buffer = '';
   private tokens = 0;
+  private kept = 0;
   private readonly pending = new Map<string, (response: { ok: boolean; data?: string }) => void>();
 
   private constructor(
@@ -254,6 +257,44 @@ export class SipPhone extends EventEmitter {
     return [...invites.values()];
   }
 
+  /**
+   * The phone's recordings of calls that started at or after `since` (epoch ms): what it received (`dec`) or sent
+   * (`enc`). baresip creates each file at the call's first audio frame (`createdAt`) and writes it frame by frame
+   * until the call ends (`endedAt`, the last write). Audio dropped at the start (while the jitter buffer fills) makes a
+   * file shorter than the time between the two, so its timeline is best anchored at the end: the last sample is at
+   * `endedAt`.
+   */
+  async recordingsSince(
+    since: number,
+    kind: 'dec' | 'enc',
+  ): Promise<{ path: string; createdAt: number; endedAt: number }[]> {
+    const { stat } = await import('node:fs/promises');
+    const names = await readdir(this.recordingsDir);
+    const files = await Promise.all(
+      names
+        .filter((n) => n.endsWith(`-${kind}.wav`))
+        .map(async (n) => {
+          const path = join(this.recordingsDir, n);
+          const info = await stat(path);
+          return { path, createdAt: info.birthtimeMs, endedAt: info.mtimeMs };
+        }),
+    );
+    return files.filter((f) => f.createdAt >= since).sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  /**
+   * Gives the recordings of ended calls names of their own. baresip names them by the second a call started, so a
+   * call starting within the same second as the previous one would overwrite its files; call this once a call has
+   * ended (after CALL_CLOSED). Renaming keeps a file's creation time.
+   */
+  async keepRecordings(): Promise<void> {
+    const { rename } = await import('node:fs/promises');
+    for (const name of await readdir(this.recordingsDir)) {
+      if (!/^dump-.*-(dec|enc)\.wav$/.test(name)) continue;
+      await rename(join(this.recordingsDir, name), join(this.recordingsDir, `call${++this.kept}-${name.slice(5)}`));
+    }
+  }
+
   /** The WAV files baresip wrote for what it received (`-dec.wav`), oldest first. */
   async receivedRecordings(): Promise<string[]> {
     const names = await readdir(this.recordingsDir);
@@ -278,9 +319,9 @@ async function writeBaresipConfig(dir: string, options: SipPhoneOptions): Promis
 sip_listen 127.0.0.1:${PHONE_SIP_PORT}
 net_interface 127.0.0.1
 call_local_timeout 120
-call_max_calls 4
+call_max_calls 32
 audio_player aubridge,roomline-sink
-audio_source ausine,${options.toneHz ?? 1000}
+audio_source ${options.audioFile === undefined ? `ausine,${options.toneHz ?? 1000}` : `aufile,${options.audioFile}`}
 audio_alert aubridge,roomline-sink
 ausrc_srate 48000
 auplay_srate 48000
@@ -299,6 +340,7 @@ module g711.so
 module opus.so
 module aubridge.so
 module ausine.so
+module aufile.so
 module sndfile.so
 ${hasVideo ? ['fakevideo.so', 'snapshot.so', ...(options.videoFile === undefined ? [] : ['avformat.so']), ...videoModules].map((m) => `module ${m}`).join('\n') + '\n' : ''}module_tmp uuid.so
 module_tmp account.so

@@ -29,7 +29,16 @@ export class WorkerPool {
   private counter = 0;
 
   constructor(
-    private readonly options: { size: number; env: NodeJS.ProcessEnv; dir: string; cliArgs?: readonly string[] },
+    private readonly options: {
+      size: number;
+      env: NodeJS.ProcessEnv;
+      dir: string;
+      /** Names the pool's workers (`lab-<name>-<n>`) and their logs. @default "worker" */
+      name?: string;
+      /** Start a new worker when one exits (as an ECS service does). @default true */
+      replace?: boolean;
+      cliArgs?: readonly string[];
+    },
   ) {
     for (let i = 0; i < options.size; i++) this.spawn();
   }
@@ -66,10 +75,11 @@ export class WorkerPool {
 
   private spawn(): void {
     const index = ++this.counter;
-    const logFile = join(this.options.dir, `worker-${index}.log`);
+    const name = this.options.name ?? 'worker';
+    const logFile = join(this.options.dir, `${name}-${index}.log`);
     const log = createWriteStream(logFile, { flags: 'a' });
     const child = fork(cliPath(), ['worker', ...(this.options.cliArgs ?? [])], {
-      env: { ...this.options.env, ROOMLINE_WORKER_ID: `lab-worker-${index}` },
+      env: { ...this.options.env, ROOMLINE_WORKER_ID: `lab-${name}-${index}` },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     child.stdout?.pipe(log, { end: false });
@@ -96,7 +106,7 @@ export class WorkerPool {
       worker.state = 'exited';
       worker.exitCode = code;
       log.end();
-      if (this.running && this.alive().length < this.options.size) this.spawn();
+      if (this.running && (this.options.replace ?? true) && this.alive().length < this.options.size) this.spawn();
     });
   }
 }

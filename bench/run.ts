@@ -1,0 +1,643 @@
+/**
+ * `npm run bench [-- --quick]`: how soon the phone rings, how much delay the bridge adds, what a call costs, how many
+ * calls a machine carries, measured on the real lab, side by side with the floor: a browser page calling the same
+ * phone through the Janus SIP plugin, with no room and no bridge, in the same run. Writes bench/results/latest.json
+ * and prints the Markdown table.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import type { CallRecord, LegQuality, QualitySummary } from '../contracts/call-record.js';
+import { createLogger } from '../worker/logger.js';
+import { analyseTone, readWav, type Pcm } from '../worker/lab/audio-analysis.js';
+import { DirectCaller } from '../worker/lab/direct-caller.js';
+import { LAB_ROOM_IDS } from '../worker/lab/janus-server.js';
+import { Lab } from '../worker/lab/lab.js';
+import type { RoomPerson } from '../worker/lab/room-person.js';
+import { writeCompositeVideo } from '../worker/lab/test-video.js';
+import { WorkerPool } from '../worker/lab/worker-pool.js';
+import { waitUntil } from '../worker/lab/wait.js';
+import { smallestTaskFor } from '../infra/fargate.js';
+import { UsageMeter, type UsageReport } from './lib/process-usage.js';
+import {
+  completeFigures,
+  machineInfo,
+  measured,
+  missing,
+  renderMarkdown,
+  resultsJson,
+  type BenchMode,
+  type BenchResults,
+  type FigureId,
+  type FigureValues,
+  type Measured,
+  type SetupSpan,
+  type WorkerStart,
+} from './lib/report.js';
+import { clickTrain, estimateDelays, writeStereoWav16, type DelayEstimate } from './lib/signals.js';
+import { summarize } from './lib/stats.js';
+
+const mode: BenchMode = process.argv.includes('--quick') ? 'quick' : 'full';
+/** What each mode runs. Quick keeps every figure but fewer calls and shorter holds: under 3 minutes on 2 cores. */
+const PLAN = {
+  quick: {
+    warmCalls: 20,
+    warmBatch: 20,
+    coldCalls: 3,
+    talkMs: 500,
+    delayS: 5,
+    costS: 6,
+    videoS: 6,
+    densityLevels: [4],
+    holdS: 4,
+    phoneAudioS: 60,
+  },
+  full: {
+    warmCalls: 40,
+    warmBatch: 10,
+    coldCalls: 20,
+    talkMs: 1_000,
+    delayS: 30,
+    costS: 60,
+    videoS: 60,
+    densityLevels: [2, 4, 6, 8, 10, 12],
+    holdS: 30,
+    phoneAudioS: 240,
+  },
+}[mode];
+/** Clicks must be further apart than the delay search window plus a click. */
+const CLICK_PERIOD_MS = 600;
+/** Calls after the setup calls that need a warm worker: cost, delay, video. */
+const LATER_CALLS = 3;
+const DELAY_WINDOW = { minDelayS: -0.15, maxDelayS: 0.4 } as const;
+const PERSON_COLOR = [200, 0, 200] as const;
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const logger = createLogger({ level: 'warn', base: { component: 'bench' } });
+const started = Date.now();
+const out = (line: string) => process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${line}\n`);
+
+type Path = 'roomline' | 'direct';
+/** Milliseconds from the request (enqueue, or the direct page's call) to each event. */
+type SetupSample = Partial<Record<'invite' | 'answer' | 'audioAtPhone' | 'audioInRoom', number>>;
+
+async function main(): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), 'roomline-bench-'));
+  const composite = join(work, 'composite.mp4');
+  const clicksWav = join(work, 'phone-clicks.wav');
+  // the phone says clicks (for delays) over a quiet steady tone (so the first audio is heard at once, not at a click)
+  const phoneClicks = clickTrain({ sampleRate: 48_000, durationS: PLAN.phoneAudioS, periodMs: CLICK_PERIOD_MS, startS: 0 });
+  for (let i = 0; i < phoneClicks.samples.length; i++) {
+    phoneClicks.samples[i] = phoneClicks.samples[i]! + 0.02 * Math.sin((2 * Math.PI * 1000 * i) / 48_000);
+  }
+  await Promise.all([
+    writeCompositeVideo(composite, { durationS: 60 }),
+    writeStereoWav16(clicksWav, phoneClicks.samples, 48_000),
+  ]);
+
+  out(`${mode} run: starting the lab`);
+  const lab = await Lab.start({
+    workers: 0,
+    persons: [],
+    phone: { audioFile: clicksWav, videoCodecs: ['H264'], videoFile: composite },
+    logger,
+  });
+  const figures: Partial<Record<FigureId, FigureValues>> = {};
+  const notes: string[] = [];
+  let chromium = 'unknown';
+  const env = { ...process.env, ...lab.endpoints.env, ROOMLINE_LOG_LEVEL: 'info', ROOMLINE_QUALITY_INTERVAL_S: '3', ROOMLINE_POLL_WAIT_S: '2' };
+  try {
+    const alice = await lab.addPerson({ display: 'Alice', toneHz: 440, color: PERSON_COLOR });
+    const direct = await DirectCaller.start({ netns: lab.netns.name, janusUrl: lab.janus.wsUrl, toneHz: 440, logger });
+    chromium = await direct.browser.browser.version();
+    out(`setup time, warm: ${PLAN.warmCalls} calls on each path`);
+    // On Fargate each worker has its task to itself; here all share two cores. Workers are warmed in batches before
+    // the calls, so no Chromium starts while a call is timed (a used worker only exits).
+    const warm = { roomline: [] as SetupSample[], direct: [] as SetupSample[] };
+    let pool: WorkerPool | undefined;
+    for (let done = 0; done < PLAN.warmCalls; ) {
+      const batch = Math.min(PLAN.warmBatch, PLAN.warmCalls - done);
+      // the last batch also warms the workers of the cost, delay and video calls
+      const last = done + batch >= PLAN.warmCalls;
+      const size = batch + (last ? LATER_CALLS : 0);
+      await pool?.stop();
+      pool = new WorkerPool({ size, env, dir: lab.dir, name: `warm${done}`, replace: false });
+      await pool.waitReady(size, 180_000);
+      for (let i = 0; i < batch; i++, done++) {
+        const b = Date.now();
+        warm.roomline.push(await roomlineSetupCall(lab, alice));
+        const c = Date.now();
+        warm.direct.push(await directSetupCall(lab, direct));
+        if (process.env['BENCH_VERBOSE'] === '1') out(`  call ${done + 1}: Roomline ${c - b} ms, direct ${Date.now() - c} ms`);
+      }
+    }
+    setSetupFigures(figures, 'warm', warm);
+    if (pool === undefined) throw new Error('no warm calls planned');
+
+    out(`cost and continuity: a steady ${PLAN.costS} s audio call on each path`);
+    await pool.waitReady(1);
+    const cost = await roomlineCostCall(lab, pool);
+    const directCost = await directCostCall(lab, direct);
+    setCostFigures(figures, cost, directCost, notes);
+
+    out(`mouth-to-ear delay: ${PLAN.delayS} s of clicks each way on each path`);
+    await pool.waitReady(1);
+    const delays = { roomline: await delayCall(lab, 'roomline', alice, direct), direct: await delayCall(lab, 'direct', alice, direct) };
+    setDelayFigures(figures, delays, notes);
+
+    out(`video: ${PLAN.videoS} s of 640x480@30 H.264 to SIP with the SIP picture split 2x2`);
+    await pool.waitReady(1);
+    notes.push(await videoCall(lab, pool));
+    await pool.stop();
+
+    out(`setup time, cold: ${PLAN.coldCalls} calls on each path (browser launched on the request)`);
+    pool = new WorkerPool({ size: 1, env: { ...env, ROOMLINE_PREWARM: 'false' }, dir: lab.dir, name: 'cold' });
+    const cold = { roomline: [] as SetupSample[], direct: [] as SetupSample[] };
+    for (let i = 0; i < PLAN.coldCalls; i++) {
+      await pool.waitReady(1);
+      cold.roomline.push(await roomlineSetupCall(lab, alice));
+      cold.direct.push(await directColdSetupCall(lab));
+    }
+    await pool.stop();
+    setSetupFigures(figures, 'cold', cold);
+
+    out(`density: concurrent audio calls at ${PLAN.densityLevels.join(', ')}`);
+    await direct.close();
+    const density = await densityRun(lab, env, alice);
+    figures['density.calls'] = density.figure;
+    notes.push(...density.notes);
+  } finally {
+    out('tearing the lab down');
+    await lab.stop();
+    await rm(work, { recursive: true, force: true });
+  }
+
+  const results: BenchResults = {
+    version: 1,
+    date: new Date(started).toISOString(),
+    mode,
+    machine: await machineInfo(chromium),
+    figures: completeFigures(figures, 'not measured in this run'),
+    notes,
+  };
+  const resultsDir = join(root, 'bench', 'results');
+  await mkdir(resultsDir, { recursive: true });
+  await writeFile(join(resultsDir, 'latest.json'), resultsJson(results));
+  process.stdout.write(`\n${renderMarkdown(results)}\n`);
+  out(`done; results in bench/results/latest.json`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// setup time
+
+async function roomlineSetupCall(lab: Lab, person: RoomPerson): Promise<SetupSample> {
+  const t0 = Date.now();
+  const callId = await lab.client.enqueueDial(quickRequest(lab));
+  await untilConnected(lab, callId);
+  await sleep(PLAN.talkMs);
+  const final = await hangUp(lab, callId);
+  if (final.state !== 'ENDED') logger.warn({ callId, state: final.state, failure: final.failure }, 'setup call failed');
+  return measureEnds(lab, t0, (since) => person.recording(since));
+}
+
+async function directSetupCall(lab: Lab, direct: DirectCaller): Promise<SetupSample> {
+  const t0 = await direct.call(lab.endpoints.sip.phone);
+  await directUntilAnswered(direct);
+  await sleep(PLAN.talkMs);
+  await direct.hangup();
+  return measureEnds(lab, t0, (since) => direct.recording(since));
+}
+
+/** The baseline's cold start: a browser launched for the call, then the same call. Timed from the request. */
+async function directColdSetupCall(lab: Lab): Promise<SetupSample> {
+  const t0 = Date.now();
+  const direct = await DirectCaller.start({ netns: lab.netns.name, janusUrl: lab.janus.wsUrl, toneHz: 440, logger });
+  try {
+    await direct.call(lab.endpoints.sip.phone);
+    await directUntilAnswered(direct);
+    await sleep(PLAN.talkMs);
+    await direct.hangup();
+    return await measureEnds(lab, t0, (since) => direct.recording(since));
+  } finally {
+    await direct.close();
+  }
+}
+
+/**
+ * When, as the phone saw it, the INVITE arrived and the call was answered, and when audio was first heard at each
+ * end. The phone's recordings start with their first audio frame: what it sent starts at its answer (its own audio
+ * begins then), what it received at the first audio it heard. The caller's first audio is the onset in its recording.
+ * Both paths are measured the same way, at the same phone.
+ */
+async function measureEnds(
+  lab: Lab,
+  t0: number,
+  heardAtCaller: (since: number) => Promise<{ pcm: Pcm; startedAt: number }>,
+): Promise<SetupSample> {
+  await lab.phone.nextEvent('CALL_CLOSED', { since: t0, timeoutMs: 5_000 }).catch(() => undefined);
+  await lab.phone.keepRecordings();
+  const invite = lab.phone.invitesSince(t0)[0];
+  const answeredAt = (await lab.phone.recordingsSince(t0, 'enc'))[0]?.createdAt;
+  const received = (await lab.phone.recordingsSince(t0, 'dec'))[0];
+  const phoneOnset = received === undefined ? undefined : analyseTone(await readWav(received.path)).onsetS;
+  // the phone's audio cannot reach the caller before the phone answered: look from then on
+  const heard = await heardAtCaller(answeredAt === undefined ? t0 : answeredAt - 20);
+  const callerOnset = analyseTone(heard.pcm).onsetS;
+  return {
+    ...(invite === undefined ? {} : { invite: invite.receivedAt - t0 }),
+    ...(answeredAt === undefined ? {} : { answer: answeredAt - t0 }),
+    ...(received === undefined || phoneOnset === undefined ? {} : { audioAtPhone: received.createdAt + phoneOnset * 1000 - t0 }),
+    ...(callerOnset === undefined ? {} : { audioInRoom: heard.startedAt + callerOnset * 1000 - t0 }),
+  };
+}
+
+function setSetupFigures(
+  figures: Partial<Record<FigureId, FigureValues>>,
+  start: WorkerStart,
+  samples: Record<Path, SetupSample[]>,
+): void {
+  const spans: Record<SetupSpan, (s: SetupSample) => number | undefined> = {
+    invite: (s) => s.invite,
+    answer: (s) => s.answer,
+    audioAtPhone: (s) => s.audioAtPhone,
+    audioInRoom: (s) => s.audioInRoom,
+    answerToAudioAtPhone: (s) => difference(s.audioAtPhone, s.answer),
+    answerToAudioInRoom: (s) => difference(s.audioInRoom, s.answer),
+  };
+  for (const [span, pick] of Object.entries(spans) as [SetupSpan, (s: SetupSample) => number | undefined][]) {
+    for (const stat of ['p50', 'p95'] as const) {
+      const value = (path: Path): Measured => {
+        const values = samples[path].map(pick).filter((v): v is number => v !== undefined);
+        if (values.length === 0) return missing('no call measured it');
+        return measured(summarize(values)[stat], values.length);
+      };
+      figures[`setup.${start}.${span}.${stat}`] = { roomline: value('roomline'), baseline: value('direct') };
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// cost and continuity
+
+interface CostMeasurement {
+  readonly usage: UsageReport | undefined;
+  readonly quality: LegQuality | undefined;
+  readonly roomQuality: LegQuality | undefined;
+}
+
+async function roomlineCostCall(lab: Lab, pool: WorkerPool): Promise<CostMeasurement> {
+  const callId = await lab.client.enqueueDial(quickRequest(lab));
+  await untilConnected(lab, callId);
+  const worker = pool.workers.find((w) => w.callId === callId);
+  await sleep(2_000);
+  const usage = worker?.child.pid === undefined ? undefined : await meter(worker.child.pid, PLAN.costS);
+  const record = await hangUp(lab, callId);
+  return { usage, quality: record.quality?.sip, roomQuality: record.quality?.room };
+}
+
+async function directCostCall(lab: Lab, direct: DirectCaller): Promise<CostMeasurement> {
+  // the page's recorder is a measuring instrument, not part of a caller: off while its cost is measured
+  await direct.setRecording(false);
+  await direct.call(lab.endpoints.sip.phone);
+  await directUntilAnswered(direct);
+  await sleep(2_000);
+  const pid = direct.browser.pid;
+  const usage = pid === undefined ? undefined : await meter(pid, PLAN.costS);
+  const quality = await direct.stats();
+  await direct.hangup();
+  await direct.setRecording(true);
+  return { usage, quality, roomQuality: undefined };
+}
+
+async function meter(pid: number, seconds: number): Promise<UsageReport> {
+  const usage = await UsageMeter.start(pid);
+  usage.sampleEvery(1_000);
+  await sleep(seconds * 1000);
+  return usage.stop();
+}
+
+function setCostFigures(
+  figures: Partial<Record<FigureId, FigureValues>>,
+  roomline: CostMeasurement,
+  direct: CostMeasurement,
+  notes: string[],
+): void {
+  const cores = (c: CostMeasurement) => (c.usage === undefined ? missing('process not found') : measured(c.usage.cores));
+  const pssMb = (c: CostMeasurement) => (c.usage === undefined ? missing('process not found') : measured(c.usage.maxPssBytes / 2 ** 20));
+  figures['cost.cores'] = { roomline: cores(roomline), baseline: cores(direct), note: `steady ${PLAN.costS} s, worker + browser processes` };
+  figures['cost.pssMb'] = { roomline: pssMb(roomline), baseline: pssMb(direct), note: 'highest PSS over the call' };
+  const price = (c: CostMeasurement): { value: Measured; size: string } => {
+    if (c.usage === undefined) return { value: missing('process not found'), size: '' };
+    const task = smallestTaskFor({ cores: c.usage.cores, pssMb: c.usage.maxPssBytes / 2 ** 20 });
+    return { value: measured(task.usdPerCallMinute), size: `${task.vcpu} vCPU/${task.memoryGb} GB` };
+  };
+  const r = price(roomline);
+  const d = price(direct);
+  figures['cost.fargateUsdPerCallMinute'] = {
+    roomline: r.value,
+    baseline: d.value,
+    note: `smallest Fargate task holding the call with 1.5× headroom: ${r.size} (Roomline), ${d.size} (direct); us-east-1 on-demand`,
+  };
+  const concealed = (q: LegQuality | undefined): Measured =>
+    q?.audioIn?.concealmentRate === undefined ? missing('no inbound audio') : measured(q.audioIn.concealmentRate * 100);
+  const buffer = (q: LegQuality | undefined): Measured =>
+    q?.audioIn?.jitterBufferMs === undefined ? missing('no inbound audio') : measured(q.audioIn.jitterBufferMs);
+  figures['continuity.sipConcealedPercent'] = { roomline: concealed(roomline.quality), baseline: concealed(direct.quality) };
+  figures['continuity.sipJitterBufferMs'] = { roomline: buffer(roomline.quality), baseline: buffer(direct.quality) };
+  figures['continuity.roomConcealedPercent'] = { roomline: concealed(roomline.roomQuality), baseline: missing('a direct call has no room leg') };
+  figures['continuity.roomJitterBufferMs'] = { roomline: buffer(roomline.roomQuality), baseline: missing('a direct call has no room leg') };
+  const top = roomline.usage?.processes.slice(0, 4).map((p) => `${p.comm} ${(p.cpuSeconds / roomline.usage!.wallSeconds).toFixed(3)}`);
+  if (top !== undefined) notes.push(`Where a bridged audio call's CPU goes (cores, by process): ${top.join(', ')}.`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// mouth-to-ear delay
+
+/**
+ * One call with clicks both ways. The person (or the direct page) plays clicks at known audio-clock times; the phone
+ * records what it received from its first frame on (file creation time = first sample). The phone plays a click file
+ * from the call's start; its own recording of what it sent locates each click in time; the caller's recording has a
+ * timeline of its own. Each click's delay is found by cross-correlation near where it would be with no delay.
+ */
+async function delayCall(
+  lab: Lab,
+  path: Path,
+  person: RoomPerson,
+  direct: DirectCaller,
+): Promise<{ roomToPhone: DelayEstimate | undefined; phoneToRoom: DelayEstimate | undefined }> {
+  const t0 = Date.now();
+  let callId: string | undefined;
+  if (path === 'roomline') {
+    callId = await lab.client.enqueueDial(quickRequest(lab));
+    await untilConnected(lab, callId);
+  } else {
+    await direct.call(lab.endpoints.sip.phone);
+    await directUntilAnswered(direct);
+  }
+  await sleep(1_000);
+  const voice = path === 'roomline' ? person : direct;
+  await voice.playClicks({ durationS: PLAN.delayS, periodMs: CLICK_PERIOD_MS });
+  await sleep(PLAN.delayS * 1000 + 800);
+  const clickTimes = await voice.clickTimes();
+  const heard = await voice.recording(t0);
+  if (callId !== undefined) await hangUp(lab, callId);
+  else await direct.hangup();
+  await lab.phone.nextEvent('CALL_CLOSED', { since: t0, timeoutMs: 5_000 }).catch(() => undefined);
+  await lab.phone.keepRecordings();
+
+  const received = (await lab.phone.recordingsSince(t0, 'dec'))[0];
+  const sent = (await lab.phone.recordingsSince(t0, 'enc'))[0];
+  let roomToPhone: DelayEstimate | undefined;
+  if (received !== undefined) {
+    const pcm = await readWav(received.path);
+    const firstSampleAt = endAnchoredStart(received.endedAt, pcm);
+    const expected = clickTimes.map((at) => (at - firstSampleAt) / 1000);
+    roomToPhone = estimateDelays(pcm.samples, pcm.sampleRate, expected, DELAY_WINDOW);
+  }
+  let phoneToRoom: DelayEstimate | undefined;
+  if (sent !== undefined) {
+    const pcm = await readWav(sent.path);
+    // where the phone's clicks actually are in what it sent (its file plays from the call's first frame)
+    const atPhone = estimateDelays(pcm.samples, pcm.sampleRate, clickTrainOffsets(pcm.samples.length / pcm.sampleRate), DELAY_WINDOW);
+    const firstSampleAt = endAnchoredStart(sent.endedAt, pcm);
+    const emitted = atPhone.clicks
+      .filter((c) => c.status === 'found')
+      .map((c) => firstSampleAt + (c.expectedS + c.delayS!) * 1000);
+    phoneToRoom = estimateDelays(heard.pcm.samples, heard.pcm.sampleRate, emitted.map(heard.at), DELAY_WINDOW);
+  }
+  return { roomToPhone, phoneToRoom };
+}
+
+/** Wall time of a phone recording's first sample, from its last write (see SipPhone.recordingsSince). */
+function endAnchoredStart(endedAt: number, pcm: Pcm): number {
+  return endedAt - (pcm.samples.length / pcm.sampleRate) * 1000;
+}
+
+function clickTrainOffsets(durationS: number): number[] {
+  const offsets: number[] = [];
+  for (let t = 0; t + 0.02 < durationS; t += CLICK_PERIOD_MS / 1000) offsets.push(t);
+  return offsets;
+}
+
+function setDelayFigures(
+  figures: Partial<Record<FigureId, FigureValues>>,
+  delays: Record<Path, { roomToPhone: DelayEstimate | undefined; phoneToRoom: DelayEstimate | undefined }>,
+  notes: string[],
+): void {
+  const value = (estimate: DelayEstimate | undefined): Measured =>
+    estimate?.medianS === undefined ? missing('no click found') : measured(estimate.medianS * 1000, estimate.found);
+  figures['delay.roomToPhone'] = { roomline: value(delays.roomline.roomToPhone), baseline: value(delays.direct.roomToPhone) };
+  figures['delay.phoneToRoom'] = { roomline: value(delays.roomline.phoneToRoom), baseline: value(delays.direct.phoneToRoom) };
+  const lost = (e: DelayEstimate | undefined) => (e === undefined ? 'n/a' : `${e.missing} of ${e.found + e.missing}`);
+  notes.push(
+    `Delay clicks not found (lost or distorted): Roomline ${lost(delays.roomline.roomToPhone)} room → phone, ` +
+      `${lost(delays.roomline.phoneToRoom)} phone → room; direct ${lost(delays.direct.roomToPhone)} and ${lost(delays.direct.phoneToRoom)}.`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// video
+
+async function videoCall(lab: Lab, pool: WorkerPool): Promise<string> {
+  const callId = await lab.client.enqueueDial(
+    lab.dialRequest({
+      media: { video: 'sendrecv', sipVideoCodec: 'H264', splitIncoming: { rows: 2, cols: 2 } },
+      limits: { ringTimeoutS: 10, maxDurationS: 600, emptyRoomTimeoutS: 0 },
+    }),
+  );
+  await untilConnected(lab, callId);
+  const worker = pool.workers.find((w) => w.callId === callId);
+  // the worker writes the call's quality into its record every 3 s here: frames are counted between two of them
+  const before = (await lab.client.waitForCall(callId, (r) => r.quality !== undefined, { timeoutMs: 15_000 })).quality;
+  const usage = worker?.child.pid === undefined ? undefined : await meter(worker.child.pid, PLAN.videoS);
+  const after = (
+    await lab.client.waitForCall(callId, (r) => r.quality !== undefined && r.quality.sampledAt !== before?.sampledAt, {
+      timeoutMs: 15_000,
+    })
+  ).quality;
+  const record = await hangUp(lab, callId);
+  const seconds =
+    before === undefined || after === undefined ? undefined : (Date.parse(after.sampledAt) - Date.parse(before.sampledAt)) / 1000;
+  const frames = (pick: (q: NonNullable<typeof before>) => number | undefined) =>
+    before === undefined || after === undefined ? undefined : (pick(after) ?? 0) - (pick(before) ?? 0);
+  const fps = (count: number | undefined, feeds = 1) =>
+    count === undefined || seconds === undefined || seconds <= 0 ? 'n/a' : (count / feeds / seconds).toFixed(1);
+  const q = {
+    sip: {
+      videoOut: { frames: frames((x) => x.sip.videoOut?.frames), codec: after?.sip.videoOut?.codec },
+      videoIn: { frames: frames((x) => x.sip.videoIn?.frames), codec: after?.sip.videoIn?.codec, freezes: record.quality?.sip.videoIn?.freezes },
+    },
+    room: { videoOut: { frames: frames((x) => x.room.videoOut?.frames), codec: after?.room.videoOut?.codec } },
+  };
+  return (
+    `Video call (640x480@30, H.264 to the SIP peer, its picture split 2x2 into four room feeds; steady ${PLAN.videoS} s): ` +
+    `worker + browser ${usage === undefined ? 'n/a' : `${usage.cores.toFixed(3)} cores, ${(usage.maxPssBytes / 2 ** 20).toFixed(0)} MB PSS`} ` +
+    `(aim ≤ 0.6 cores); frames per second over the steady window: room → SIP ${fps(q?.sip.videoOut?.frames)} encoded ` +
+    `(${q?.sip.videoOut?.codec ?? '?'}), SIP → bridge ${fps(q?.sip.videoIn?.frames)} decoded (${q?.sip.videoIn?.codec ?? '?'}), ` +
+    `bridge → room ${fps(q?.room.videoOut?.frames, 4)} per tile encoded (${q?.room.videoOut?.codec ?? '?'}); freezes ` +
+    `${q?.sip.videoIn?.freezes ?? 'n/a'} (aim ≥ 28 fps each way).`
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// density
+
+async function densityRun(
+  lab: Lab,
+  env: NodeJS.ProcessEnv,
+  alice: RoomPerson,
+): Promise<{ figure: FigureValues; notes: string[] }> {
+  const notes: string[] = [];
+  const persons: RoomPerson[] = [alice];
+  let best = 0;
+  let reason = 'no level passed';
+  for (const calls of PLAN.densityLevels) {
+    while (persons.length < calls) {
+      persons.push(
+        await lab.addPerson({ display: `Person ${persons.length + 1}`, toneHz: 440, record: false }, LAB_ROOM_IDS[persons.length]),
+      );
+    }
+    const pool = new WorkerPool({ size: calls, env, dir: lab.dir, name: `density${calls}` });
+    try {
+      await pool.waitReady(calls, 120_000);
+      const callIds = await Promise.all(
+        Array.from({ length: calls }, (_, i) => lab.client.enqueueDial(quickRequest(lab, LAB_ROOM_IDS[i]!))),
+      );
+      await Promise.all(callIds.map((id) => untilConnected(lab, id, 60_000).catch(() => undefined)));
+      // judged on the steady window between two of each call's quality samples, not on call setup
+      const first = await Promise.all(callIds.map((id) => qualitySample(lab, id)));
+      await sleep(PLAN.holdS * 1000);
+      const second = await Promise.all(callIds.map((id, i) => qualitySample(lab, id, first[i]?.sampledAt)));
+      const records = await Promise.all(callIds.map((id) => hangUp(lab, id)));
+      const windows = records.map((record, i) => ({ record, window: qualityWindow(first[i], second[i]) }));
+      const bad = windows.filter((w) => w.record.state !== 'ENDED' || !w.window.good);
+      notes.push(
+        `Density at ${calls} calls: ${calls - bad.length} met loss < 1% and concealment < 2% on both legs over ${PLAN.holdS} s` +
+          (bad.length === 0 ? '.' : ` (worst: ${bad[0]!.record.state}, ${bad[0]!.window.summary}).`),
+      );
+      if (bad.length > 0) {
+        reason = `${calls} calls failed the criteria`;
+        break;
+      }
+      best = calls;
+    } finally {
+      await pool.stop();
+    }
+  }
+  const directBest = await directDensity(lab, notes);
+  return {
+    figure: {
+      roomline: best === 0 ? missing(reason) : measured(best),
+      baseline: directBest,
+      note: `levels tried: ${PLAN.densityLevels.join(', ')}; each held ${PLAN.holdS} s`,
+    },
+    notes,
+  };
+}
+
+async function directDensity(lab: Lab, notes: string[]): Promise<Measured> {
+  let best = 0;
+  for (const calls of PLAN.densityLevels) {
+    const callers: DirectCaller[] = [];
+    try {
+      for (let i = 0; i < calls; i++) {
+        callers.push(await DirectCaller.start({ netns: lab.netns.name, janusUrl: lab.janus.wsUrl, toneHz: 440, logger }));
+      }
+      await Promise.all(callers.map((c) => c.call(lab.endpoints.sip.phone)));
+      await Promise.all(callers.map((c) => directUntilAnswered(c).catch(() => undefined)));
+      await sleep(2_000);
+      const first = await Promise.all(callers.map((c) => c.stats()));
+      await sleep(PLAN.holdS * 1000);
+      const second = await Promise.all(callers.map((c) => c.stats()));
+      await Promise.all(callers.map((c) => c.hangup()));
+      const now = new Date().toISOString();
+      // a direct call has one leg: it is judged on it alone (its "room" is the caller page)
+      const bad = first.filter(
+        (q, i) => !qualityWindow({ sampledAt: now, sip: q, room: q }, { sampledAt: now, sip: second[i]!, room: second[i]! }).good,
+      );
+      notes.push(`Direct-call density at ${calls} calls: ${calls - bad.length} met the criteria.`);
+      if (bad.length > 0) break;
+      best = calls;
+    } finally {
+      await Promise.all(callers.map((c) => c.close()));
+    }
+  }
+  return best === 0 ? missing('no level passed') : measured(best);
+}
+
+/** The call's latest quality sample, newer than `after` (the worker writes one every few seconds). */
+async function qualitySample(lab: Lab, callId: string, after?: string): Promise<QualitySummary | undefined> {
+  const record = await lab.client
+    .waitForCall(callId, (r) => r.quality !== undefined && r.quality.sampledAt !== after, { timeoutMs: 15_000 })
+    .catch(() => undefined);
+  return record?.quality;
+}
+
+/** Loss and concealment of the audio received on each leg between two quality samples. */
+function qualityWindow(
+  before: QualitySummary | undefined,
+  after: QualitySummary | undefined,
+): { good: boolean; summary: string } {
+  if (before === undefined || after === undefined) return { good: false, summary: 'no quality samples' };
+  const leg = (name: 'sip' | 'room') => {
+    const a = before[name].audioIn;
+    const b = after[name].audioIn;
+    if (a === undefined || b === undefined) return { good: false, text: `${name}: no audio` };
+    const packets = b.packets - a.packets;
+    const lost = (b.packetsLost ?? 0) - (a.packetsLost ?? 0);
+    const samples = (b.samples ?? 0) - (a.samples ?? 0);
+    const concealed = (b.concealedSamples ?? 0) - (a.concealedSamples ?? 0);
+    const loss = packets + lost > 0 ? lost / (packets + lost) : 1;
+    const concealment = samples > 0 ? concealed / samples : 1;
+    return {
+      good: packets > 0 && loss < 0.01 && concealment < 0.02,
+      text: `${name} loss ${(loss * 100).toFixed(2)}%, concealed ${(concealment * 100).toFixed(2)}%`,
+    };
+  };
+  const sip = leg('sip');
+  const room = leg('room');
+  return { good: sip.good && room.good, summary: `${sip.text}; ${room.text}` };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// helpers
+
+function quickRequest(lab: Lab, roomId: number = lab.endpoints.room.roomId) {
+  return lab.dialRequest({
+    room: { ...lab.endpoints.room, roomId, display: 'Phone' },
+    limits: { ringTimeoutS: 10, maxDurationS: 600, emptyRoomTimeoutS: 0 },
+  });
+}
+
+async function untilConnected(lab: Lab, callId: string, timeoutMs = 20_000): Promise<CallRecord> {
+  return lab.client.waitForCall(callId, (r) => r.state === 'CONNECTED' || r.state === 'ENDED' || r.state === 'FAILED', {
+    timeoutMs,
+    intervalMs: 50,
+  });
+}
+
+async function hangUp(lab: Lab, callId: string): Promise<CallRecord> {
+  await lab.client.requestHangup(callId);
+  return lab.client.waitForCall(callId, (r) => r.state === 'ENDED' || r.state === 'FAILED', { timeoutMs: 20_000, intervalMs: 50 });
+}
+
+async function directUntilAnswered(direct: DirectCaller): Promise<number> {
+  let answeredAt: number | undefined;
+  await waitUntil(
+    async () => {
+      const state = await direct.state();
+      answeredAt = state.acceptedAt;
+      return answeredAt !== undefined || state.endedAt !== undefined;
+    },
+    { timeoutMs: 15_000, what: 'the direct call to be answered', intervalMs: 20 },
+  );
+  if (answeredAt === undefined) throw new Error('the direct call ended without an answer');
+  return answeredAt;
+}
+
+function difference(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined || b === undefined ? undefined : a - b;
+}
+
+await main();

@@ -1,0 +1,111 @@
+import type { Page } from 'puppeteer-core';
+import type { LegQuality } from '../../contracts/call-record.js';
+import { BrowserSource } from '../browser-source.js';
+import type { Logger } from '../logger.js';
+import { pcmFromBase64, timelineOf } from './audio-analysis.js';
+import type { TimedRecording } from './room-person.js';
+
+interface DirectGlobal {
+  prepare(o: unknown): Promise<void>;
+  call(o: unknown): Promise<number>;
+  hangup(): Promise<void>;
+  state(): unknown;
+  playClicks(o: unknown): unknown;
+  recording(since?: number): unknown;
+  clicksPlayed(): unknown;
+  setRecording(on: boolean): void;
+  stats(): Promise<unknown>;
+}
+
+export interface DirectState {
+  readonly calledAt: number | undefined;
+  readonly acceptedAt: number | undefined;
+  readonly endedAt: number | undefined;
+  readonly endCode: number | undefined;
+}
+
+/**
+ * The benchmark's floor: a browser page of its own Chromium (inside the lab's namespace) that calls the SIP phone
+ * directly through the Janus SIP plugin, with no room and no bridge.
+ */
+export class DirectCaller {
+  private constructor(
+    readonly browser: BrowserSource,
+    private readonly page: Page,
+  ) {}
+
+  static async start(options: { netns: string; janusUrl: string; toneHz: number; logger: Logger }): Promise<DirectCaller> {
+    const browser = await BrowserSource.launch({ netns: options.netns, logger: options.logger });
+    try {
+      const page = await browser.newPage();
+      await browser.load(page, 'lab-direct');
+      const caller = new DirectCaller(browser, page);
+      await caller.run('prepare', { janusUrl: options.janusUrl, toneHz: options.toneHz });
+      return caller;
+    } catch (error) {
+      await browser.close();
+      throw error;
+    }
+  }
+
+  private run<T>(method: keyof DirectGlobal, arg?: unknown): Promise<T> {
+    return this.page.evaluate(
+      (name, a) => {
+        const direct = (globalThis as unknown as { __direct: Record<string, (a?: unknown) => unknown> }).__direct;
+        return direct[name]!(a ?? undefined);
+      },
+      method,
+      (arg ?? null) as never,
+    ) as Promise<T>;
+  }
+
+  /** Calls `to`; resolves with the epoch time the call was asked for. */
+  call(to: string, from = 'sip:direct@127.0.0.1'): Promise<number> {
+    return this.run('call', { to, from });
+  }
+
+  hangup(): Promise<void> {
+    return this.run('hangup');
+  }
+
+  state(): Promise<DirectState> {
+    return this.run('state');
+  }
+
+  /** Plays a click train instead of the tone (it comes back after the train). */
+  async playClicks(options: { durationS: number; periodMs: number }): Promise<void> {
+    await this.run('playClicks', options);
+  }
+
+  /** When each click of the last train left the page (epoch ms); ask once the train was played. */
+  async clickTimes(): Promise<number[]> {
+    return (await this.run<{ clickTimes: number[] }>('clicksPlayed')).clickTimes;
+  }
+
+  async recording(since?: number): Promise<TimedRecording> {
+    const data = await this.run<{
+      sampleRate: number;
+      pcmBase64: string;
+      startedAt: number;
+      anchors: [number, number][];
+    }>('recording', since);
+    return {
+      pcm: pcmFromBase64(data.pcmBase64, data.sampleRate),
+      startedAt: data.startedAt,
+      at: timelineOf(data.anchors, data.sampleRate, data.startedAt),
+    };
+  }
+
+  stats(): Promise<LegQuality> {
+    return this.run('stats');
+  }
+
+  /** Stops or resumes the page's recorder (off while the page's own cost is measured). */
+  setRecording(on: boolean): Promise<void> {
+    return this.run('setRecording', on);
+  }
+
+  close(): Promise<void> {
+    return this.browser.close();
+  }
+}
