@@ -1,5 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
+/** node:sqlite (used by the SQS emulator) warns that it is experimental, in every test file that starts the lab. */
+const execArgv = ['--disable-warning=ExperimentalWarning'];
+
 /**
  * Four groups, all run by `npm test`: unit (no I/O), integration (SQS/DynamoDB emulators), infra (CDK synth and
  * cdk-nag), e2e (the real lab: Janus, Chromium, baresip, emulators). End-to-end files run one at a time: each starts
@@ -8,9 +11,11 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
-      { test: { name: 'integration', include: ['test/integration/**/*.test.ts'], testTimeout: 30_000 } },
-      { test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 } },
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], execArgv } },
+      { test: { name: 'integration', include: ['test/integration/**/*.test.ts'], testTimeout: 30_000, execArgv } },
+      {
+        test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000, execArgv },
+      },
       {
         test: {
           name: 'e2e',
@@ -18,6 +23,7 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
+          execArgv,
         },
       },
     ],

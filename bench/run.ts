@@ -414,6 +414,10 @@ function endAnchoredStart(endedAt: number, pcm: Pcm): number {
   return endedAt - (pcm.samples.length / pcm.sampleRate) * 1000;
 }
 
+function mb(bytes: number): string {
+  return (bytes / 2 ** 20).toFixed(0);
+}
+
 function clickTrainOffsets(durationS: number): number[] {
   const offsets: number[] = [];
   for (let t = 0; t + 0.02 < durationS; t += CLICK_PERIOD_MS / 1000) offsets.push(t);
@@ -472,7 +476,12 @@ async function videoCall(lab: Lab, pool: WorkerPool): Promise<string> {
   };
   return (
     `Video call (640x480@30, H.264 to the SIP peer, its picture split 2x2 into four room feeds; steady ${PLAN.videoS} s): ` +
-    `worker + browser ${usage === undefined ? 'n/a' : `${usage.cores.toFixed(3)} cores, ${(usage.maxPssBytes / 2 ** 20).toFixed(0)} MB PSS`} ` +
+    `worker + browser ${
+      usage === undefined
+        ? 'n/a'
+        : `${usage.cores.toFixed(3)} cores, PSS ${mb(usage.meanPssBytes)} MB mean, ${mb(usage.maxPssBytes)} MB highest, ` +
+          `${mb(usage.pssBytes)} MB at the end`
+    } ` +
     `(aim ≤ 0.6 cores); frames per second over the steady window: room → SIP ${fps(q?.sip.videoOut?.frames)} encoded ` +
     `(${q?.sip.videoOut?.codec ?? '?'}), SIP → bridge ${fps(q?.sip.videoIn?.frames)} decoded (${q?.sip.videoIn?.codec ?? '?'}), ` +
     `bridge → room ${fps(q?.room.videoOut?.frames, 4)} per tile encoded (${q?.room.videoOut?.codec ?? '?'}); freezes ` +

@@ -25,7 +25,6 @@ export class Bot {
   private composer: RoomVideoComposer | undefined;
   /** SIP → room video (when the SIP leg receives video). */
   private router: SipVideoRouter | undefined;
-  private display = '';
   private iceServers: RTCIceServer[] = [];
 
   async execute<T extends PageCommandType>(command: ParsedCommand & { type: T }): Promise<PageCommandResults[T]> {
@@ -82,7 +81,6 @@ export class Bot {
     // audio levels are needed only to pick the active speaker's picture
     const mixer = new AudioMixer(sendsVideo && media.layout === 'active-speaker');
     this.mixer = mixer;
-    this.display = command.display;
     if (sendsVideo) {
       this.composer = new RoomVideoComposer(media.layout, media, () => mixer.inputLevels());
       this.composer.start();
@@ -101,7 +99,7 @@ export class Bot {
         track: (participantId, track) => {
           if (track.kind === 'audio') {
             mixer.addRoomTrack(participantId, track);
-            void this.firstMedia(room.receivingConnections(), 'room', 'in');
+            void this.watchRoomAudio(room);
           } else {
             this.composer?.addParticipant(participantId, track);
           }
@@ -192,12 +190,14 @@ export class Bot {
     log.info('SIP picture split into feeds', { tiles: router.tiles.length });
   }
 
-  private firstRoomAudio = false;
-  private async firstMedia(pcs: RTCPeerConnection[], leg: 'room', direction: 'in'): Promise<void> {
-    if (this.firstRoomAudio) return;
-    this.firstRoomAudio = true;
-    const flowing = await Promise.race(pcs.map((pc) => waitForMedia(pc, 'audio', direction)));
-    if (flowing) emit({ type: 'media-flowing', leg, kind: 'audio', direction });
+  private roomAudioWatched = false;
+
+  /** Reports once when the first room audio arrives. */
+  private async watchRoomAudio(room: RoomAdapter): Promise<void> {
+    if (this.roomAudioWatched) return;
+    this.roomAudioWatched = true;
+    const flowing = await Promise.race(room.receivingConnections().map((pc) => waitForMedia(pc, 'audio', 'in')));
+    if (flowing) emit({ type: 'media-flowing', leg: 'room', kind: 'audio', direction: 'in' });
   }
 
   private async stats(): Promise<QualitySummary> {

@@ -2,7 +2,7 @@ import type { CallRecord, CallState } from '../contracts/call-record.js';
 import { RoomlineError } from '../contracts/errors.js';
 import { createAwsMode, protectionMinutesFor, type AwsMode } from './aws/index.js';
 import { BrowserSource } from './browser-source.js';
-import { CallSession, type CallObserver } from './call-session.js';
+import { CallSession } from './call-session.js';
 import { CallStore } from './call-store.js';
 import type { WorkerConfig } from './config.js';
 import { DialQueue } from './dial-queue.js';
@@ -26,10 +26,6 @@ interface Warm {
   readonly janusNode: string;
 }
 
-export interface WorkerHooks {
-  readonly observer?: CallObserver;
-}
-
 /**
  * One worker, one call: warm up (Chromium, bot page, Janus session), long-poll the dial queue until a message
  * becomes a call, run it, tear down, return the exit code. Ordered setup, one idempotent teardown.
@@ -48,7 +44,6 @@ export class Worker {
 
   constructor(
     private readonly config: WorkerConfig,
-    private readonly hooks: WorkerHooks = {},
     logger?: Logger,
   ) {
     this.logger = logger ?? createLogger({ level: config.logLevel, base: { workerId: config.workerId } });
@@ -229,7 +224,7 @@ export class Worker {
     });
   }
 
-  /** Call metrics from state changes, then the caller's own observer. */
+  /** Call metrics from state changes. */
   private observe(record: CallRecord, previous: CallState): void {
     const metrics = this.aws.metrics;
     const at = (iso: string | undefined) => (iso === undefined ? undefined : Date.parse(iso));
@@ -253,7 +248,6 @@ export class Worker {
     if ((record.state === 'ENDED' || record.state === 'FAILED') && record.quality !== undefined) {
       metrics.callQuality(record.quality);
     }
-    this.hooks.observer?.stateChanged(record, previous);
   }
 
   /** Leaves the room, closes the page and Chromium. Idempotent. */

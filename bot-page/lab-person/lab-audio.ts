@@ -1,4 +1,5 @@
-import { clickTrain, type ClickShape } from '../../bench/lib/clicks.js';
+import { clickTrain, type ClickShape } from './clicks.js';
+import { playMuted } from '../media/play-muted.js';
 
 /**
  * The audio of a simulated end of a call in the lab (a room person, or the direct-call baseline): a voice (a steady
@@ -82,13 +83,8 @@ export class LabAudio {
 
   /** Adds a remote audio track to what is heard (played by a muted element: Chromium decodes only what plays). */
   hear(track: MediaStreamTrack): void {
-    const stream = new MediaStream([track]);
-    const element = document.createElement('audio');
-    element.muted = true;
-    element.srcObject = stream;
-    document.body.append(element);
-    void element.play().catch(() => undefined);
-    this.context.createMediaStreamSource(stream).connect(this.heard);
+    playMuted(track);
+    this.context.createMediaStreamSource(new MediaStream([track])).connect(this.heard);
   }
 
   /**

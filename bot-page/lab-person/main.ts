@@ -32,7 +32,7 @@ export interface SeenFeed {
 class Person {
   private readonly audio = new LabAudio();
   private room: RoomAdapter | undefined;
-  private readonly feeds = new Set<string>();
+  private readonly audioFeeds = new Set<string>();
   private readonly videos = new Map<string, HTMLVideoElement>();
 
   async start(options: PersonOptions): Promise<{ selfId: string }> {
@@ -55,7 +55,7 @@ class Person {
             this.videos.set(feedId, video);
             return;
           }
-          this.feeds.add(feedId);
+          this.audioFeeds.add(feedId);
           this.audio.hear(track);
         },
         lost: () => undefined,
@@ -120,9 +120,14 @@ class Person {
     return this.audio.clicksPlayed();
   }
 
-  /** What was heard since `since` (epoch ms), or since joining, and from which feeds. */
-  recording(since?: number): Recording & { feeds: string[] } {
-    return { ...this.audio.recording(since), feeds: [...this.feeds] };
+  /** What was heard since `since` (epoch ms), or all that is kept. */
+  recording(since?: number): Recording {
+    return this.audio.recording(since);
+  }
+
+  /** The room feeds whose audio this person hears. */
+  feeds(): string[] {
+    return [...this.audioFeeds];
   }
 
   async leave(): Promise<void> {

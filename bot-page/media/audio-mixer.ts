@@ -1,3 +1,5 @@
+import { playMuted } from './play-muted.js';
+
 /**
  * The bot's audio routing.
  * - SIP → room: the SIP peer's audio track is forwarded as the track the bot publishes (no processing in the page).
@@ -137,15 +139,6 @@ async function replace(sender: RTCRtpSender | undefined, track: MediaStreamTrack
   await sender.replaceTrack(track).catch(() => undefined);
 }
 
-function playMuted(track: MediaStreamTrack): HTMLAudioElement {
-  const element = document.createElement('audio');
-  element.muted = true;
-  element.autoplay = true;
-  element.srcObject = new MediaStream([track]);
-  document.body.append(element);
-  void element.play().catch(() => undefined);
-  return element;
-}
 
 function firstTrack(stream: MediaStream): MediaStreamTrack {
   const track = stream.getAudioTracks()[0];

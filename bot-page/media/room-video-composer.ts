@@ -1,5 +1,5 @@
 import type { VideoLayout } from '../../contracts/dial-request.js';
-import { FrameSink, readFrames } from './video-frames.js';
+import { FramePacer, FrameSink, readFrames } from './video-frames.js';
 
 export interface VideoCaps {
   readonly width: number;
@@ -45,6 +45,7 @@ export class RoomVideoComposer {
   private activeSince = 0;
   private challenger: { id: string; since: number } | undefined;
   private lastOutputAt = 0;
+  private readonly pacer: FramePacer;
   private timers: ReturnType<typeof setInterval>[] = [];
   private stopped = false;
   switches = 0;
@@ -55,6 +56,7 @@ export class RoomVideoComposer {
     /** Current audio level (RMS 0..1) of each participant, by participant id. */
     private readonly levels: () => Map<string, number>,
   ) {
+    this.pacer = new FramePacer(caps.fps);
     this.canvas = new OffscreenCanvas(caps.width, caps.height);
     const context = this.canvas.getContext('2d', { alpha: false });
     if (context === null) throw new Error('no 2D context for video composition');
@@ -116,16 +118,11 @@ export class RoomVideoComposer {
       source.latest = frame;
       return;
     }
-    if (source.id !== this.active || !this.due()) {
+    if (source.id !== this.active || !this.pacer.admit(performance.now())) {
       frame.close();
       return;
     }
     this.emit(frame);
-  }
-
-  /** Whether a frame may go out now without exceeding the frame rate (with 20% tolerance for jitter). */
-  private due(): boolean {
-    return performance.now() - this.lastOutputAt >= (1000 / this.caps.fps) * 0.8;
   }
 
   /** Passes a frame of the output size on as it is (new timestamp only), or draws it scaled; takes the frame over. */

@@ -1,5 +1,5 @@
 import type { SplitLayout } from '../../contracts/dial-request.js';
-import { FrameSink, evenRect, readFrames } from './video-frames.js';
+import { FramePacer, FrameSink, evenRect, readFrames } from './video-frames.js';
 
 export interface Tile {
   readonly name: string;
@@ -42,15 +42,16 @@ export class SipVideoRouter {
   readonly camera = new FrameSink();
   readonly tiles: readonly Tile[];
   private reader: { stop(): void } | undefined;
-  private lastFrameAt = 0;
+  private readonly pacer: FramePacer;
   private firstFrame: (() => void) | undefined;
   framesIn = 0;
 
   constructor(
     split: SplitLayout | undefined,
     baseName: string,
-    private readonly maxFps: number,
+    maxFps: number,
   ) {
+    this.pacer = new FramePacer(maxFps);
     this.tiles = split === undefined ? [] : tilesOf(split, baseName).map((t) => ({ ...t, sink: new FrameSink() }));
   }
 
@@ -75,12 +76,10 @@ export class SipVideoRouter {
   }
 
   private route(frame: VideoFrame): void {
-    const now = performance.now();
-    if (now - this.lastFrameAt < (1000 / this.maxFps) * 0.8) {
+    if (!this.pacer.admit(performance.now())) {
       frame.close();
       return;
     }
-    this.lastFrameAt = now;
     this.framesIn++;
     if (this.framesIn === 1) this.firstFrame?.();
     if (!this.splitting) {

@@ -85,3 +85,24 @@ export function evenRect(
     height: Math.max(2, Math.min(even(rect.height), height - y)),
   };
 }
+
+/**
+ * Lets at most `fps` frames a second through, on average, while a source at that very rate loses none to jitter: a
+ * frame may come up to 40% of a frame interval early.
+ */
+export class FramePacer {
+  private nextDue = 0;
+  private readonly interval: number;
+
+  constructor(fps: number) {
+    this.interval = 1000 / fps;
+  }
+
+  /** Whether a frame arriving at `now` (ms) goes through; counts it when it does. */
+  admit(now: number): boolean {
+    if (now < this.nextDue - this.interval * 0.4) return false;
+    // behind by more than a frame (a pause, a slow source): start again from now
+    this.nextDue = now > this.nextDue + this.interval ? now + this.interval : this.nextDue + this.interval;
+    return true;
+  }
+}

@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hasTone } from '../../worker/lab/audio-analysis.js';
 import { dialAndMeasure } from '../../worker/lab/demo.js';
 import type { Lab } from '../../worker/lab/lab.js';
-import { isFinal, showWorkerLogsOnFailure, startLab, states } from '../support/lab.js';
+import { isFinal, states, useLab } from '../support/lab.js';
 
 /**
  * The real call path: dial queue (fauxqs) → warm worker → headless Chromium → Janus VideoRoom + Janus SIP plugin →
@@ -12,19 +12,8 @@ import { isFinal, showWorkerLogsOnFailure, startLab, states } from '../support/l
  * at each end, the SIP code recorded, the BYE or CANCEL seen by the phone, the INVITEs counted.
  */
 let lab: Lab;
-beforeAll(async () => {
-  lab = await startLab({ workers: 1, maxReceives: 3 });
-});
-afterAll(async () => {
-  await lab?.stop();
-});
-beforeEach(async () => {
-  showWorkerLogsOnFailure(() => lab);
-  await lab.pool!.waitReady(1);
-});
-afterEach(async () => {
-  // a test that failed half-way must not leave its call running into the next one
-  await lab.hangUpLiveCalls();
+useLab({ workers: 1, maxReceives: 3 }, (started) => {
+  lab = started;
 });
 
 describe('a bridged call through the real lab', () => {

@@ -1,11 +1,13 @@
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CallRecord } from '../../contracts/call-record.js';
 import type { Lab } from '../../worker/lab/lab.js';
 import type { RoomPerson } from '../../worker/lab/room-person.js';
 import { QUADRANT_COLORS, meanColorOfImage, nearestColor, writeCompositeVideo, type Rgb } from '../../worker/lab/test-video.js';
-import { isFinal, showWorkerLogsOnFailure, startLab } from '../support/lab.js';
+import { isFinal, useLab } from '../support/lab.js';
 
 /**
  * Video across the bridge, on the real lab. The SIP peer is a legacy-style video phone: baresip with H.264 (avcodec)
@@ -19,27 +21,21 @@ let lab: Lab;
 let alice: RoomPerson;
 let bob: RoomPerson;
 
+const composite = join(tmpdir(), `roomline-composite-${process.pid}.mp4`);
 beforeAll(async () => {
-  const { mkdtemp } = await import('node:fs/promises');
-  const { tmpdir } = await import('node:os');
-  const videoDir = await mkdtemp(join(tmpdir(), 'roomline-video-'));
-  const composite = join(videoDir, 'composite.mp4');
   await writeCompositeVideo(composite, { durationS: 120 });
-  lab = await startLab({ workers: 1, phone: { videoCodecs: ['H264'], videoFile: composite }, persons: [] });
+});
+useLab({ workers: 1, phone: { videoCodecs: ['H264'], videoFile: composite }, persons: [] }, async (started) => {
+  lab = started;
   alice = await lab.addPerson({ display: 'Alice', toneHz: 440, color: ALICE });
   bob = await lab.addPerson({ display: 'Bob', toneHz: 660, color: BOB });
 });
 afterAll(async () => {
-  await lab?.stop();
+  await rm(composite, { force: true });
 });
 beforeEach(async () => {
-  showWorkerLogsOnFailure(() => lab);
   await alice.speak(true);
   await bob.speak(false);
-  await lab.pool!.waitReady(1);
-});
-afterEach(async () => {
-  await lab.hangUpLiveCalls();
 });
 
 async function connect(media: Record<string, unknown>): Promise<string> {

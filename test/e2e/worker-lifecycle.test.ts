@@ -1,24 +1,14 @@
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LAB_ROOM_IDS } from '../../worker/lab/janus-server.js';
 import type { Lab } from '../../worker/lab/lab.js';
 import { waitUntil } from '../../worker/lab/wait.js';
-import { isFinal, showWorkerLogsOnFailure, startLab, states } from '../support/lab.js';
+import { isFinal, states, useLab } from '../support/lab.js';
 
 /** How a real worker behaves around its one call: stop signals, bad input, an empty room, a room it cannot reach. */
 let lab: Lab;
-beforeAll(async () => {
-  lab = await startLab({ workers: 1, maxReceives: 2 });
-});
-afterAll(async () => {
-  await lab?.stop();
-});
-beforeEach(async () => {
-  showWorkerLogsOnFailure(() => lab);
-  await lab.pool!.waitReady(1);
-});
-afterEach(async () => {
-  await lab.hangUpLiveCalls();
+useLab({ workers: 1, maxReceives: 2 }, (started) => {
+  lab = started;
 });
 
 describe('a worker around its call', () => {

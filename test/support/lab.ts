@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { onTestFailed } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, onTestFailed } from 'vitest';
 import type { CallRecord } from '../../contracts/call-record.js';
 import { Lab, type LabOptions } from '../../worker/lab/lab.js';
 
@@ -9,6 +9,29 @@ import { Lab, type LabOptions } from '../../worker/lab/lab.js';
  */
 export async function startLab(options: LabOptions = {}): Promise<Lab> {
   return Lab.start({ workers: 1, ...options });
+}
+
+/**
+ * One lab for a test file: started before its tests, stopped after them; before each test a warm worker is waiting,
+ * after each any call still up is hung up (a test that failed half-way must not leave its call running into the
+ * next); a failing test shows the workers' logs. `ready` receives the lab once it is up.
+ */
+export function useLab(options: LabOptions, ready: (lab: Lab) => void | Promise<void>): void {
+  let lab: Lab | undefined;
+  beforeAll(async () => {
+    lab = await startLab(options);
+    await ready(lab);
+  });
+  afterAll(async () => {
+    await lab?.stop();
+  });
+  beforeEach(async () => {
+    showWorkerLogsOnFailure(() => lab);
+    await lab?.pool?.waitReady(1);
+  });
+  afterEach(async () => {
+    await lab?.hangUpLiveCalls();
+  });
 }
 
 /** On failure, prints the end of every worker's log, so a red test explains itself. */

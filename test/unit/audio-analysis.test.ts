@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { analyseTone, encodeWav, hasTone, parseWav } from '../../worker/lab/audio-analysis.js';
+import { analyseTone, encodeWav, hasTone, parseWav, timelineOf } from '../../worker/lab/audio-analysis.js';
 
 function tone(hz: number, amplitude: number, seconds: number, rate = 48_000, silenceS = 0): Float32Array {
   const samples = new Float32Array(Math.round((seconds + silenceS) * rate));
@@ -41,5 +41,17 @@ describe('audio analysis', () => {
     expect(pcm.sampleRate).toBe(16_000);
     expect(pcm.samples.length).toBe(samples.length);
     expect(analyseTone(pcm).frequencyHz).toBeCloseTo(1000, 0);
+  });
+
+  it('places wall-clock times in a recording whose audio clock runs slow, between its anchors', () => {
+    // 48 kHz nominal, but the recording got only 47 900 samples per wall second
+    const anchors = [0, 1, 2, 3].map((k) => [k * 47_900, 1_000_000 + k * 1000] as const);
+    const at = timelineOf(anchors, 48_000, 1_000_000);
+
+    expect(at(1_002_500)).toBeCloseTo((2.5 * 47_900) / 48_000, 6);
+    expect(at(1_000_000)).toBe(0);
+    // beyond the last anchor: at the rate measured last
+    expect(at(1_004_000)).toBeCloseTo((4 * 47_900) / 48_000, 6);
+    expect(timelineOf([[480, 1_000_000]], 48_000, 1_000_000)(1_000_500)).toBeCloseTo((480 + 24_000) / 48_000, 6);
   });
 });

@@ -46,3 +46,18 @@ describe('video layout rules', () => {
     });
   });
 });
+
+describe('frame pacing', () => {
+  it('passes every frame of a source at the cap rate despite jitter, and halves a source at twice the rate', async () => {
+    const { FramePacer } = await import('../../bot-page/media/video-frames.js');
+    const atCap = new FramePacer(30);
+    const jittered = Array.from({ length: 300 }, (_, i) => i * (1000 / 30) + (i % 2 === 0 ? 9 : -9));
+    const twice = new FramePacer(30);
+    const fast = Array.from({ length: 600 }, (_, i) => i * (1000 / 60));
+
+    expect(jittered.filter((t) => atCap.admit(t))).toHaveLength(300);
+    const passed = fast.filter((t) => twice.admit(t)).length;
+    expect(passed).toBeGreaterThanOrEqual(299);
+    expect(passed).toBeLessThanOrEqual(301);
+  });
+});

@@ -77,7 +77,8 @@ export function pcmFromBase64(base64: string, sampleRate: number): Pcm {
 
 /**
  * Where a wall-clock time falls in a recording, in seconds from its first sample, from the recording's anchors
- * ([sample index, epoch ms] pairs): interpolated between anchors, extrapolated at the nominal rate beyond them.
+ * ([sample index, epoch ms] pairs): interpolated between anchors, extrapolated along the nearest segment beyond them
+ * (at the nominal rate when there is a single anchor).
  */
 export function timelineOf(
   anchors: readonly (readonly [number, number])[],

@@ -89,3 +89,13 @@ export async function run(command: string, args: readonly string[]): Promise<str
   if (code !== 0) throw new Error(`${command} ${args.join(' ')} failed (exit ${code}): ${out.trim()}`);
   return out;
 }
+
+/** Whether a process with this id exists (signal 0 checks without signalling). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -2,20 +2,9 @@ import type { Page } from 'puppeteer-core';
 import type { LegQuality } from '../../contracts/call-record.js';
 import { BrowserSource } from '../browser-source.js';
 import type { Logger } from '../logger.js';
-import { pcmFromBase64, timelineOf } from './audio-analysis.js';
-import type { TimedRecording } from './room-person.js';
-
-interface DirectGlobal {
-  prepare(o: unknown): Promise<void>;
-  call(o: unknown): Promise<number>;
-  hangup(): Promise<void>;
-  state(): unknown;
-  playClicks(o: unknown): unknown;
-  recording(since?: number): unknown;
-  clicksPlayed(): unknown;
-  setRecording(on: boolean): void;
-  stats(): Promise<unknown>;
-}
+import type { Recording } from '../../bot-page/lab-person/lab-audio.js';
+import { callPage } from './page-global.js';
+import { timedRecording, type TimedRecording } from './room-person.js';
 
 export interface DirectState {
   readonly calledAt: number | undefined;
@@ -48,15 +37,8 @@ export class DirectCaller {
     }
   }
 
-  private run<T>(method: keyof DirectGlobal, arg?: unknown): Promise<T> {
-    return this.page.evaluate(
-      (name, a) => {
-        const direct = (globalThis as unknown as { __direct: Record<string, (a?: unknown) => unknown> }).__direct;
-        return direct[name]!(a ?? undefined);
-      },
-      method,
-      (arg ?? null) as never,
-    ) as Promise<T>;
+  private run<T>(method: string, arg?: unknown): Promise<T> {
+    return callPage<T>(this.page, '__direct', method, arg);
   }
 
   /** Calls `to`; resolves with the epoch time the call was asked for. */
@@ -83,17 +65,7 @@ export class DirectCaller {
   }
 
   async recording(since?: number): Promise<TimedRecording> {
-    const data = await this.run<{
-      sampleRate: number;
-      pcmBase64: string;
-      startedAt: number;
-      anchors: [number, number][];
-    }>('recording', since);
-    return {
-      pcm: pcmFromBase64(data.pcmBase64, data.sampleRate),
-      startedAt: data.startedAt,
-      at: timelineOf(data.anchors, data.sampleRate, data.startedAt),
-    };
+    return timedRecording(await this.run<Recording>('recording', since));
   }
 
   stats(): Promise<LegQuality> {

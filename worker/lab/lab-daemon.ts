@@ -4,6 +4,7 @@ import { readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliPath } from '../paths.js';
+import { isAlive } from './child-process.js';
 import { Lab, type LabEndpoints } from './lab.js';
 import { waitUntil } from './wait.js';
 
@@ -88,13 +89,4 @@ export async function labServe(options: { workers: number }): Promise<void> {
   });
   await lab.stop();
   await rm(STATE_FILE, { force: true });
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,4 +1,4 @@
-import { run } from './child-process.js';
+import { isAlive, run } from './child-process.js';
 
 /**
  * The lab's own network namespace. Janus never gathers loopback ICE candidates, so the lab's media runs inside a
@@ -78,14 +78,5 @@ async function removeStaleNamespaces(): Promise<void> {
     if (!Number.isInteger(owner) || isAlive(owner)) continue;
     await killNamespaceProcesses(name);
     await run('ip', ['netns', 'delete', name]).catch(() => undefined);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
