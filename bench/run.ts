@@ -45,13 +45,13 @@ const PLAN = {
   quick: {
     warmCalls: 20,
     warmBatch: 20,
-    coldCalls: 3,
+    coldCalls: 2,
     talkMs: 500,
-    delayS: 5,
-    costS: 6,
-    videoS: 6,
+    delayS: 4,
+    costS: 5,
+    videoS: 5,
     densityLevels: [4],
-    holdS: 4,
+    holdS: 3,
     phoneAudioS: 60,
   },
   full: {
@@ -122,7 +122,7 @@ async function main(): Promise<void> {
       const last = done + batch >= PLAN.warmCalls;
       const size = batch + (last ? LATER_CALLS : 0);
       await pool?.stop();
-      pool = new WorkerPool({ size, env, dir: lab.dir, name: `warm${done}`, replace: false });
+      pool = new WorkerPool({ size, env, dir: lab.dir, name: `warm${done}`, replace: false, startConcurrency: 4 });
       await pool.waitReady(size, 180_000);
       for (let i = 0; i < batch; i++, done++) {
         const b = Date.now();
@@ -507,7 +507,7 @@ async function densityRun(
         await lab.addPerson({ display: `Person ${persons.length + 1}`, toneHz: 440, record: false }, LAB_ROOM_IDS[persons.length]),
       );
     }
-    const pool = new WorkerPool({ size: calls, env, dir: lab.dir, name: `density${calls}` });
+    const pool = new WorkerPool({ size: calls, env, dir: lab.dir, name: `density${calls}`, startConcurrency: 4 });
     try {
       await pool.waitReady(calls, 120_000);
       const callIds = await Promise.all(

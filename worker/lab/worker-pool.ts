@@ -37,10 +37,24 @@ export class WorkerPool {
       name?: string;
       /** Start a new worker when one exits (as an ECS service does). @default true */
       replace?: boolean;
+      /**
+       * Workers warming up at once; the others start as these become ready (many Chromiums starting together on few
+       * cores take longer in all than in turns). @default all at once
+       */
+      startConcurrency?: number;
       cliArgs?: readonly string[];
     },
   ) {
-    for (let i = 0; i < options.size; i++) this.spawn();
+    const first = Math.min(options.size, options.startConcurrency ?? options.size);
+    for (let i = 0; i < first; i++) this.spawn();
+  }
+
+  /** Starts another worker if the pool is short of its size (at most `startConcurrency` warming up at once). */
+  private topUp(): void {
+    if (!this.running) return;
+    const starting = this.workers.filter((w) => w.state === 'starting').length;
+    const limit = this.options.startConcurrency ?? Infinity;
+    if (this.alive().length < this.options.size && starting < limit) this.spawn();
   }
 
   /** Workers alive now (not exited). */
@@ -93,6 +107,7 @@ export class WorkerPool {
           worker.state = 'ready';
           worker.warmMs = message.warmMs;
           worker.readyAt = Date.now();
+          this.topUp();
           break;
         case 'busy':
           worker.state = 'busy';
