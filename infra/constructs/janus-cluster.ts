@@ -5,6 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
 import { JANUS_WEBRTC_PORTS, JANUS_WEBSOCKET_PORT, type PortRange, type ResolvedJanus } from '../bridge-props.js';
+import { SERVICE_DEPLOYMENT } from './service-defaults.js';
 
 /** Port of Janus's HTTP API inside the task, bound to 127.0.0.1: used only by the container health check. */
 export const JANUS_HEALTH_PORT = 8088;
@@ -96,11 +97,7 @@ export class JanusCluster extends Construct {
       vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
       assignPublicIp: true,
       securityGroups: [this.securityGroup],
-      minHealthyPercent: 100,
-      maxHealthyPercent: 200,
-      circuitBreaker: { rollback: true },
-      propagateTags: ecs.PropagatedTagSource.SERVICE,
-      enableECSManagedTags: true,
+      ...SERVICE_DEPLOYMENT,
       cloudMapOptions: {
         name: JANUS_SERVICE_NAME,
         cloudMapNamespace: this.namespace,

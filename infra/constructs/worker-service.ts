@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import { CALLS_TABLE } from '../../worker/calls-table.js';
 import { METRIC_DIMENSIONS, METRICS } from '../../worker/aws/metric-names.js';
 import type { ResolvedBridgeProps } from '../bridge-props.js';
+import { SERVICE_DEPLOYMENT } from './service-defaults.js';
 
 /** Where Debian's Chromium lives in the worker image. */
 export const WORKER_CHROMIUM_PATH = '/usr/bin/chromium';
@@ -111,11 +112,7 @@ export class WorkerService extends Construct {
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       assignPublicIp: false,
       securityGroups: [this.securityGroup],
-      minHealthyPercent: 100,
-      maxHealthyPercent: 200,
-      circuitBreaker: { rollback: true },
-      propagateTags: ecs.PropagatedTagSource.SERVICE,
-      enableECSManagedTags: true,
+      ...SERVICE_DEPLOYMENT,
     });
 
     const scalable = this.service.autoScaleTaskCount({ minCapacity: config.minIdleWorkers, maxCapacity: config.maxWorkers });

@@ -36,7 +36,7 @@ export const METRICS = {
   callsFailed: { name: 'CallsFailed', unit: METRIC_UNITS.count },
   /** A call ended ENDED (after being connected). */
   callsEnded: { name: 'CallsEnded', unit: METRIC_UNITS.count },
-  /** Milliseconds from the worker receiving the dial message to the SIP answer. */
+  /** Milliseconds from the request being enqueued (the call record's enqueue time) to the SIP answer. */
   setupTime: { name: 'SetupTime', unit: METRIC_UNITS.milliseconds },
   /** Seconds from the SIP answer to the end of the call. */
   callDuration: { name: 'CallDuration', unit: METRIC_UNITS.seconds },
