@@ -35,7 +35,7 @@ export class Worker {
   private readonly store: CallStore;
   private readonly queue: DialQueue;
   private readonly aws: AwsMode;
-  private readonly stopping = new AbortController();
+  private stopping = false;
   private session: CallSession | undefined;
   /** Set as warm-up proceeds, so teardown closes whatever was started. */
   private browser: BrowserSource | undefined;
@@ -57,9 +57,9 @@ export class Worker {
 
   /** Asks the worker to stop: an idle worker stops polling; a worker in a call hangs up and records the end. */
   stop(reason: string): void {
-    if (this.stopping.signal.aborted) return;
+    if (this.stopping) return;
     this.logger.info({ reason }, 'stopping');
-    this.stopping.abort();
+    this.stopping = true;
     this.session?.shutdown();
   }
 
@@ -120,7 +120,7 @@ export class Worker {
     this.aws.gauge.set('idle');
     if (warm === undefined) notify({ type: 'roomline-worker', state: 'ready', warmMs: 0, janusNode: '' });
     try {
-      while (!this.stopping.signal.aborted) {
+      while (!this.stopping) {
         if (this.config.idleExitS > 0 && Date.now() - idleSince > this.config.idleExitS * 1000) {
           this.logger.info({ idleExitS: this.config.idleExitS }, 'idle for too long: exiting');
           return 0;
@@ -133,12 +133,18 @@ export class Worker {
           visibilityS: this.config.visibilityTimeoutS,
         });
         if (message === undefined) continue;
-        if (this.stopping.signal.aborted) {
+        if (this.stopping) {
           await this.queue.handBack(message, 0);
           this.logger.info('stopping: a message that arrived meanwhile was handed back');
           break;
         }
-        warm ??= await this.warmUp();
+        if (warm === undefined) {
+          // a cold worker that cannot warm up gives the message back at once rather than at its visibility timeout
+          warm = await this.warmUp().catch(async (error: unknown) => {
+            await this.queue.handBack(message, 0).catch(() => undefined);
+            throw error;
+          });
+        }
         const handled = await this.handle(message, warm);
         if (handled.kind === 'call') {
           notify({ type: 'roomline-worker', state: 'done', callId: handled.record.callId });
@@ -174,7 +180,7 @@ export class Worker {
       leaseMs: this.config.leaseS * 1000,
       visibilityTimeoutS: this.config.visibilityTimeoutS,
       maxReceives: this.config.maxReceives,
-      stopRequested: () => this.stopping.signal.aborted,
+      stopRequested: () => this.stopping,
       beforeClaim: async (request) => {
         this.aws.gauge.set('busy');
         // protected before the claim: a scale-in between claim and protection would strand a claimed call
@@ -214,7 +220,7 @@ export class Worker {
               }),
         });
         this.session = session;
-        if (this.stopping.signal.aborted) session.shutdown();
+        if (this.stopping) session.shutdown();
         try {
           return await session.run();
         } finally {
