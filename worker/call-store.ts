@@ -38,21 +38,8 @@ export class CallStore {
   }
 
   /** Writes a new record; false if one with the same callId exists. */
-  async create(record: CallRecord): Promise<boolean> {
-    try {
-      await this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: this.toItem(record),
-          ConditionExpression: 'attribute_not_exists(#id)',
-          ExpressionAttributeNames: { '#id': CALLS_TABLE.partitionKey },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+  create(record: CallRecord): Promise<boolean> {
+    return this.putIf(record, 'attribute_not_exists(#id)', { '#id': CALLS_TABLE.partitionKey });
   }
 
   /** Deletes a record (only used to undo a QUEUED record whose message could not be sent). */
@@ -63,7 +50,7 @@ export class CallStore {
   /**
    * Reads the record, applies `change` and writes the result if nobody wrote in between; on a conflict, reads again
    * and re-applies. `change` may return the record unchanged (same revision) to write nothing, and may throw to stop.
-   * With `createIfMissing`, `change` also receives `undefined` for a missing record and may create it.
+   * For a missing record `change` receives `undefined`; what it returns is then created.
    */
   async update(
     callId: string,
@@ -82,15 +69,25 @@ export class CallStore {
     throw new RoomlineError('INTERNAL', `call ${callId}: too many concurrent writes`, { retryable: true });
   }
 
-  private async replace(record: CallRecord, expectedRevision: number): Promise<boolean> {
+  private replace(record: CallRecord, expectedRevision: number): Promise<boolean> {
+    return this.putIf(record, '#rev = :rev', { '#rev': 'revision' }, { ':rev': expectedRevision });
+  }
+
+  /** Writes the record if `condition` holds; false if it does not. */
+  private async putIf(
+    record: CallRecord,
+    condition: string,
+    names: Record<string, string>,
+    values?: Record<string, unknown>,
+  ): Promise<boolean> {
     try {
       await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
           Item: this.toItem(record),
-          ConditionExpression: '#rev = :rev',
-          ExpressionAttributeNames: { '#rev': 'revision' },
-          ExpressionAttributeValues: { ':rev': expectedRevision },
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ...(values === undefined ? {} : { ExpressionAttributeValues: values }),
         }),
       );
       return true;

@@ -1,5 +1,6 @@
 import type { RoomJoin } from '../../contracts/dial-request.js';
 import { createRoomAdapter, type RoomAdapter } from '../rooms/room-adapter.js';
+import { playMuted } from '../media/play-muted.js';
 import { LabAudio, type ClicksPlayed, type Recording } from './lab-audio.js';
 
 /**
@@ -46,13 +47,7 @@ class Person {
         participantLeft: () => undefined,
         track: (feedId, track) => {
           if (track.kind === 'video') {
-            const video = document.createElement('video');
-            video.muted = true;
-            video.autoplay = true;
-            video.srcObject = new MediaStream([track]);
-            document.body.append(video);
-            void video.play().catch(() => undefined);
-            this.videos.set(feedId, video);
+            this.videos.set(feedId, playMuted(track) as HTMLVideoElement);
             return;
           }
           this.audioFeeds.add(feedId);

@@ -13,8 +13,8 @@ export class AudioMixer {
   readonly context = new AudioContext({ sampleRate: 48_000, latencyHint: 'interactive' });
   private readonly roomMix = this.context.createMediaStreamDestination();
   private readonly silentRoomFeed = this.context.createMediaStreamDestination();
-  private readonly inputs = new Map<string, { track: MediaStreamTrack; element: HTMLAudioElement; source?: MediaStreamAudioSourceNode; analyser?: AnalyserNode }>();
-  private sipInput: { track: MediaStreamTrack; element: HTMLAudioElement } | undefined;
+  private readonly inputs = new Map<string, { track: MediaStreamTrack; element: HTMLMediaElement; source?: MediaStreamAudioSourceNode; analyser?: AnalyserNode }>();
+  private sipInput: { track: MediaStreamTrack; element: HTMLMediaElement } | undefined;
   private sipSender: RTCRtpSender | undefined;
   private roomSender: RTCRtpSender | undefined;
   private closed = false;
@@ -55,7 +55,7 @@ export class AudioMixer {
   addRoomTrack(key: string, track: MediaStreamTrack): void {
     this.remove(key);
     const element = playMuted(track);
-    const input: { track: MediaStreamTrack; element: HTMLAudioElement; source?: MediaStreamAudioSourceNode; analyser?: AnalyserNode } = { track, element };
+    const input: { track: MediaStreamTrack; element: HTMLMediaElement; source?: MediaStreamAudioSourceNode; analyser?: AnalyserNode } = { track, element };
     this.inputs.set(key, input);
     track.addEventListener('ended', () => this.remove(key));
     void this.route();
