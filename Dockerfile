@@ -6,13 +6,13 @@
 
 ARG NODE_IMAGE=node:22-bookworm-slim
 
-# 1. Build: install every dependency (no install scripts: nothing is downloaded) and build dist/.
+# 1. Build: install every dependency (no install scripts: nothing is downloaded) and build dist/ without the lab.
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
-RUN node scripts/build.mjs
+RUN node scripts/build.mjs --no-lab
 
 # 2. Production dependencies only.
 FROM ${NODE_IMAGE} AS deps

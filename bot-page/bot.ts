@@ -1,13 +1,15 @@
 import type { QualitySummary } from '../contracts/call-record.js';
 import { RoomlineError, assertNever } from '../contracts/errors.js';
+import { roomCapabilities } from '../contracts/rooms/index.js';
 import type { PageCommandResults, PageCommandType, ParsedPageCommand } from '../contracts/page-rpc.js';
 import { emit, errorMessage, log } from './host.js';
 import { JanusError, JanusSession } from './janus/janus-client.js';
 import { AudioMixer } from './media/audio-mixer.js';
 import { RoomVideoComposer } from './media/room-video-composer.js';
 import { SipVideoRouter } from './media/sip-video-router.js';
-import { legQuality, waitForMedia } from './media/stats.js';
-import { createRoomAdapter, type RoomAdapter } from './rooms/room-adapter.js';
+import { legQuality, waitForLegMedia, waitForMedia } from './media/stats.js';
+import type { RoomAdapter } from './rooms/room-adapter.js';
+import { createRoomAdapter } from './rooms/registry.js';
 import { SipLeg } from './sip/sip-leg.js';
 
 type ParsedCommand = ParsedPageCommand;
@@ -26,6 +28,10 @@ export class Bot {
   /** SIP → room video (when the SIP leg receives video). */
   private router: SipVideoRouter | undefined;
   private iceServers: RTCIceServer[] = [];
+  /** Who speaks now, when the room's provider says so. */
+  private speaker: string | undefined;
+  /** The room was left or lost: watchers of its media stop. */
+  private roomGone = false;
 
   async execute<T extends PageCommandType>(command: ParsedCommand & { type: T }): Promise<PageCommandResults[T]> {
     const c = command as ParsedCommand;
@@ -78,15 +84,19 @@ export class Bot {
     const media = command.media;
     const sendsVideo = media.video === 'sendonly' || media.video === 'sendrecv';
     const receivesVideo = media.video === 'recvonly' || media.video === 'sendrecv';
-    // audio levels are needed only to pick the active speaker's picture
-    const mixer = new AudioMixer(sendsVideo && media.layout === 'active-speaker');
+    const capabilities = roomCapabilities(command.room);
+    // the active speaker's picture needs levels per person, unless the provider says who speaks
+    const speakerFromProvider = capabilities.activeSpeaker && capabilities.serverMixedAudio;
+    const mixer = new AudioMixer(sendsVideo && media.layout === 'active-speaker' && !speakerFromProvider);
     this.mixer = mixer;
     if (sendsVideo) {
-      this.composer = new RoomVideoComposer(media.layout, media, () => mixer.inputLevels());
+      const levels = speakerFromProvider ? () => this.speakerLevels() : () => mixer.inputLevels();
+      this.composer = new RoomVideoComposer(media.layout, media, levels);
       this.composer.start();
     }
     if (receivesVideo) this.router = new SipVideoRouter(media.splitIncoming, command.display, media.fps);
-    const room = createRoomAdapter(
+    const active = () => !this.roomGone;
+    const room = await createRoomAdapter(
       command.room,
       {
         participantJoined: (participant) =>
@@ -99,36 +109,45 @@ export class Bot {
         track: (participantId, track) => {
           if (track.kind === 'audio') {
             mixer.addRoomTrack(participantId, track);
-            void this.watchRoomAudio(room);
+            this.watchRoomAudio(room, active);
           } else {
             this.composer?.addParticipant(participantId, track);
           }
         },
-        lost: (reason) => emit({ type: 'room-lost', reason }),
+        activeSpeaker: (participantId) => (this.speaker = participantId),
+        reconnecting: (reason) => log.warn('the room connection is being re-established', { reason }),
+        lost: (reason) => {
+          this.roomGone = true;
+          emit({ type: 'room-lost', reason });
+        },
       },
       { iceServers: this.iceServers, receiveVideo: this.composer !== undefined, lowLatency: true },
     );
     this.room = room;
-    const joined = await room.join(command.display);
+    // the SIP peer's picture is the bot's camera, unless it is split into tiles (each its own feed)
+    const camera = this.router !== undefined && !this.router.splitting ? this.router.camera.track : undefined;
+    const joined = await room.join(command.display, { audio: mixer.sipToRoomTrack, ...(camera === undefined ? {} : { video: camera }) });
     // Admitted to the room: the call may be placed now, while the bot's feed is negotiated (saves its round trips
     // on the way to the INVITE). A feed that cannot be published ends the call like a lost room.
-    void this.publishFeed(room, mixer, command.display).catch((error) =>
-      emit({ type: 'room-lost', reason: `publishing the bot's feed failed: ${errorMessage(error)}` }),
+    void joined.published.then(
+      () => this.onFeedPublished(room, mixer, active),
+      (error: unknown) => emit({ type: 'room-lost', reason: `publishing the bot's feed failed: ${errorMessage(error)}` }),
     );
-    return joined;
+    return { selfId: joined.selfId, participants: [...joined.participants] };
   }
 
-  /** Publishes the bot's own feed: the SIP peer's audio, and its picture unless it is split into tiles. */
-  private async publishFeed(room: RoomAdapter, mixer: AudioMixer, display: string): Promise<void> {
-    const camera = this.router !== undefined && !this.router.splitting ? this.router.camera.track : undefined;
-    const feed = await room.publish(display, {
-      audio: mixer.sipToRoomTrack,
-      ...(camera === undefined ? {} : { video: camera }),
-    });
-    mixer.bindRoomSender(feed.peerConnection.getSenders().find((sender) => sender.track?.kind === 'audio'));
+  /** The bot's own feed is up: SIP audio goes there as it arrives; tiles follow the SIP picture's first frame. */
+  private async onFeedPublished(room: RoomAdapter, mixer: AudioMixer, active: () => boolean): Promise<void> {
+    mixer.bindRoomOutput((track) => room.replaceTrack('audio', track));
     this.router?.onFirstFrame(() => void this.publishTiles());
-    const flowing = await waitForMedia(feed.peerConnection, 'audio', 'out');
-    if (flowing) emit({ type: 'media-flowing', leg: 'room', kind: 'audio', direction: 'out' });
+    if (await waitForLegMedia(() => room.stats(), 'audio', 'out', active)) {
+      emit({ type: 'media-flowing', leg: 'room', kind: 'audio', direction: 'out' });
+    }
+  }
+
+  /** Levels for the active-speaker picture from the provider's own detector: the speaker loud, everyone else silent. */
+  private speakerLevels(): Map<string, number> {
+    return this.speaker === undefined ? new Map() : new Map([[this.speaker, 1]]);
   }
 
   private async dial(command: Extract<ParsedCommand, { type: 'dial' }>): Promise<PageCommandResults['dial']> {
@@ -159,7 +178,10 @@ export class Bot {
       if (error instanceof JanusError) throw new RoomlineError('JANUS_UNAVAILABLE', error.message);
       throw error;
     }
-    this.mixer.bindSipSender(sip.audioSender);
+    this.mixer.bindSipOutput(async (track) => {
+      const sender = sip.audioSender;
+      if (sender !== undefined && sender.track !== track) await sender.replaceTrack(track);
+    });
     return { accepted: true };
   }
 
@@ -182,7 +204,7 @@ export class Bot {
     if (room === undefined || router === undefined || !router.splitting) return;
     for (const tile of router.tiles) {
       try {
-        await room.publish(tile.name, { video: tile.sink.track });
+        await room.addFeed(tile.name, tile.sink.track);
       } catch (error) {
         log.warn('publishing a tile of the SIP picture failed', { tile: tile.name, error: errorMessage(error) });
       }
@@ -193,11 +215,12 @@ export class Bot {
   private roomAudioWatched = false;
 
   /** Reports once when the first room audio arrives. */
-  private async watchRoomAudio(room: RoomAdapter): Promise<void> {
+  private watchRoomAudio(room: RoomAdapter, active: () => boolean): void {
     if (this.roomAudioWatched) return;
     this.roomAudioWatched = true;
-    const flowing = await Promise.race(room.receivingConnections().map((pc) => waitForMedia(pc, 'audio', 'in')));
-    if (flowing) emit({ type: 'media-flowing', leg: 'room', kind: 'audio', direction: 'in' });
+    void waitForLegMedia(() => room.stats(), 'audio', 'in', active).then((flowing) => {
+      if (flowing) emit({ type: 'media-flowing', leg: 'room', kind: 'audio', direction: 'in' });
+    });
   }
 
   private async stats(): Promise<QualitySummary> {
@@ -211,6 +234,7 @@ export class Bot {
 
   private async leave(): Promise<void> {
     await this.sip?.close().catch((error) => log.warn('closing the SIP leg failed', { error: errorMessage(error) }));
+    this.roomGone = true;
     await this.room?.leave().catch((error) => log.warn('leaving the room failed', { error: errorMessage(error) }));
     this.composer?.stop();
     this.router?.stop();

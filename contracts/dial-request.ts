@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { RoomlineError } from './errors.js';
+import { roomIssues, roomSchema, type RoomJoin } from './rooms/index.js';
+import { HEADER_SAFE_PATTERN } from './text.js';
 
 /**
  * The dial request, version 1: what any service puts on the dial queue to have Roomline call a SIP target from a room.
@@ -8,8 +10,6 @@ import { RoomlineError } from './errors.js';
 
 /** A SIP or SIPS URI without display name or angle brackets, e.g. `sip:alice@pbx.example.com:5060;transport=tcp`. */
 const SIP_URI_PATTERN = /^sips?:(?:[A-Za-z0-9\-_.!~*'()&=+$,;?/%]+@)?(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?(?:;[A-Za-z0-9\-_.!~*'()%+=]+)*$/;
-/** Printable text without CR, LF or other control characters: safe to put into a SIP header. */
-const HEADER_SAFE_PATTERN = /^[^\u0000-\u001f\u007f]*$/;
 
 export const sipUriSchema = z
   .string()
@@ -27,28 +27,6 @@ const headerValue = z
   .string()
   .max(256, 'must be at most 256 characters')
   .regex(HEADER_SAFE_PATTERN, 'must not contain line breaks or control characters');
-
-export const janusRoomSchema = z.strictObject({
-  provider: z.literal('janus'),
-  /** WebSocket URL of the Janus server hosting the VideoRoom, e.g. `wss://janus.example.com/ws`. */
-  serverUrl: z
-    .string()
-    .url('must be a URL')
-    .refine((url) => /^wss?:\/\//.test(url), 'must be a ws:// or wss:// URL')
-    .refine((url) => !/\/\/[^/]*@/.test(url), 'must not carry credentials in the URL'),
-  /** The VideoRoom's id (numeric, or a string if the server uses string ids). */
-  roomId: z.union([z.number().int().positive(), z.string().min(1).max(128)]),
-  /** The room's pin, if it has one. Never logged. */
-  pin: z.string().max(256).optional(),
-  /** The bot's display name in the room. @default the SIP target's display name or user part */
-  display: z.string().min(1).max(64).regex(HEADER_SAFE_PATTERN, 'must not contain control characters').optional(),
-});
-
-/** Room providers. Each provider's join data is its own object; only `janus` is implemented so far. */
-export const roomSchema = z.discriminatedUnion('provider', [janusRoomSchema], {
-  error: (issue) =>
-    issue.code === 'invalid_union' ? 'provider must be one of: janus' : undefined,
-});
 
 export const VIDEO_DIRECTIONS = ['off', 'sendonly', 'recvonly', 'sendrecv'] as const;
 export type VideoDirection = (typeof VIDEO_DIRECTIONS)[number];
@@ -150,13 +128,17 @@ export const dialRequestSchema = z
   .refine((r) => r.media.audio || r.media.video !== 'off', {
     message: 'media: at least one of audio or video must be on',
     path: ['media'],
+  })
+  // what the room's provider cannot do is refused here, at the edge, not found out mid-call
+  .superRefine((r, ctx) => {
+    for (const issue of roomIssues(r.room, r.media)) ctx.addIssue({ code: 'custom', path: [...issue.path], message: issue.message });
   });
 
 /** A dial request as written by a caller (defaults not yet applied). */
 export type DialRequestInput = z.input<typeof dialRequestSchema>;
 /** A validated dial request with every default applied. */
 export type DialRequest = z.output<typeof dialRequestSchema>;
-export type RoomJoin = z.output<typeof roomSchema>;
+export type { RoomJoin };
 export type MediaOptions = z.output<typeof mediaSchema>;
 export type CallLimits = z.output<typeof limitsSchema>;
 export type SplitLayout = z.output<typeof splitSchema>;

@@ -4,3 +4,4 @@ export * from './sip-codes.js';
 export * from './dial-request.js';
 export * from './call-record.js';
 export * from './page-rpc.js';
+export * from './rooms/index.js';

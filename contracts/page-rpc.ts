@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ERROR_CODE_NAMES, FAULTS } from './errors.js';
-import { fromSchema, mediaSchema, roomSchema, sipUriSchema } from './dial-request.js';
+import { fromSchema, mediaSchema, sipUriSchema } from './dial-request.js';
+import { roomSchema } from './rooms/index.js';
 import type { QualitySummary } from './call-record.js';
 
 /**

@@ -38,6 +38,7 @@ export const WORKER_IMAGE_EXCLUDES = [
   'infra',
   'docs',
   'bench',
+  'lab',
   '*.log',
 ] as const;
 

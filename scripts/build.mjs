@@ -1,5 +1,10 @@
-// Builds the project: the bot page bundles (browser), the CLI and the client library (Node, ESM), and the type
-// declarations of the library. Runs on `npm install` (prepare), before `npm test` and before `npm run demo`.
+// Builds the project: the bot page (browser), the CLI and the client library (Node, ESM), the lab (Node and its
+// browser pages), and the type declarations of the library. Runs on `npm install` (prepare), before `npm test` and
+// before `npm run demo`.
+//
+// The bot page is split: each room provider's adapter (and its SDK) is its own chunk, loaded only by a call that needs
+// it, so a warm-up parses only the core. The lab is built apart from the worker (dist/lab.mjs, dist/lab-pages/) and is
+// left out of the worker image.
 import { build } from 'esbuild';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
@@ -7,46 +12,61 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** `--no-lab`: only what runs in the worker task (the worker image builds so; its context has no lab/ folder). */
+const withLab = !process.argv.includes('--no-lab');
 const dist = join(root, 'dist');
 const started = Date.now();
 
 await rm(dist, { recursive: true, force: true });
 await mkdir(join(dist, 'bot-page'), { recursive: true });
+if (withLab) await mkdir(join(dist, 'lab-pages'), { recursive: true });
+
+/** Browser bundles: ES modules with code splitting; SDKs that expect Node's `global` get the browser's. */
+const browser = {
+  absWorkingDir: root,
+  bundle: true,
+  format: 'esm',
+  splitting: true,
+  platform: 'browser',
+  target: 'chrome120',
+  mainFields: ['browser', 'module', 'main'],
+  define: { global: 'globalThis' },
+  chunkNames: 'chunks/[name]-[hash]',
+  // minified: every warm-up parses the core, and some run side by side
+  minify: true,
+  sourcemap: 'linked',
+  logLevel: 'warning',
+};
+
+/** Node bundles: ES modules, dependencies left to node_modules. */
+const node = {
+  absWorkingDir: root,
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  packages: 'external',
+  format: 'esm',
+  platform: 'node',
+  target: 'node22',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+};
 
 await Promise.all([
-  build({
-    absWorkingDir: root,
-    entryPoints: {
-      bot: 'bot-page/main.ts',
-      'lab-person': 'bot-page/lab-person/main.ts',
-      'lab-direct': 'bot-page/lab-direct/main.ts',
-    },
-    outdir: 'dist/bot-page',
-    bundle: true,
-    format: 'iife',
-    platform: 'browser',
-    target: 'chrome120',
-    // minified: every warm-up parses it, and some run side by side
-    minify: true,
-    sourcemap: 'linked',
-    logLevel: 'warning',
-  }),
-  build({
-    absWorkingDir: root,
-    entryPoints: { cli: 'worker/cli.ts', index: 'worker/index.ts', contracts: 'contracts/index.ts' },
-    outdir: 'dist',
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    packages: 'external',
-    format: 'esm',
-    platform: 'node',
-    target: 'node22',
-    sourcemap: 'linked',
-    logLevel: 'warning',
-  }),
+  build({ ...browser, entryPoints: { bot: 'bot-page/main.ts' }, outdir: 'dist/bot-page' }),
+  build({ ...node, entryPoints: { cli: 'worker/cli.ts', index: 'worker/index.ts', contracts: 'contracts/index.ts' }, outdir: 'dist' }),
   copyFile(join(root, 'bot-page/index.html'), join(dist, 'bot-page/index.html')),
-  copyFile(join(root, 'bot-page/lab-person/index.html'), join(dist, 'bot-page/lab-person.html')),
-  copyFile(join(root, 'bot-page/lab-direct/index.html'), join(dist, 'bot-page/lab-direct.html')),
+  ...(withLab
+    ? [
+        build({
+          ...browser,
+          entryPoints: { person: 'lab/pages/person/main.ts', direct: 'lab/pages/direct/main.ts' },
+          outdir: 'dist/lab-pages',
+        }),
+        build({ ...node, entryPoints: { lab: 'lab/index.ts' }, outdir: 'dist' }),
+        copyFile(join(root, 'lab/pages/person.html'), join(dist, 'lab-pages/person.html')),
+        copyFile(join(root, 'lab/pages/direct.html'), join(dist, 'lab-pages/direct.html')),
+      ]
+    : []),
 ]);
 
 // Type declarations for the library's consumers (`import { enqueueDial } from 'roomline'`).

@@ -1,18 +1,18 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize } from 'node:path';
+import { extname, join, relative } from 'node:path';
 import { launch, type Browser, type HTTPRequest, type Page } from 'puppeteer-core';
 import { RoomlineError } from '../contracts/errors.js';
 import type { Logger } from './logger.js';
-import { botPageDir } from './paths.js';
 
 /**
  * Chromium, and only Chromium: finds the executable, launches it headless with the flags a media bot needs, serves
- * the built bot page to it, and tears it down. The page is served from memory through request interception at
+ * built pages to it, and tears it down. Pages are served from memory through request interception at
  * `http://localhost/`: a secure context (getUserMedia, WebCodecs, AudioWorklet need one) with no HTTP server and no
  * network path between the worker and the browser, so it works the same when Chromium runs in another network
- * namespace (the lab) or on Fargate.
+ * namespace (the lab) or on Fargate. Every other HTTP request is refused unless its origin was allowed for the page
+ * (the origins a room provider declares, e.g. an SDK that fetches over HTTPS).
  */
 export const PAGE_ORIGIN = 'http://localhost';
 
@@ -45,7 +45,25 @@ const CHROMIUM_FLAGS = [
   '--disable-features=WebRtcHideLocalIpsWithMdns,AudioServiceOutOfProcess,SpareRendererForSitePerProcess,Translate,MediaRouter,OptimizationHints',
 ];
 
-export type PageName = 'bot' | 'lab-person' | 'lab-direct';
+/** Built pages (a folder of .html, .js and .map files), read once and served from memory. */
+export class PageSite {
+  private constructor(private readonly files: ReadonlyMap<string, Buffer>) {}
+
+  static async load(dir: string): Promise<PageSite> {
+    const files = new Map<string, Buffer>();
+    const names = (await readdir(dir, { recursive: true, withFileTypes: true }))
+      .filter((entry) => entry.isFile() && extname(entry.name) in CONTENT_TYPES)
+      .map((entry) => relative(dir, join(entry.parentPath, entry.name)).split('\\').join('/'));
+    await Promise.all(names.map(async (name) => files.set(name, await readFile(join(dir, name)))));
+    return new PageSite(files);
+  }
+
+  /** The file at `path` (relative to the site's root), with its content type. */
+  get(path: string): { body: Buffer; contentType: string } | undefined {
+    const body = this.files.get(path);
+    return body === undefined ? undefined : { body, contentType: CONTENT_TYPES[extname(path)] ?? 'text/plain' };
+  }
+}
 
 export interface BrowserSourceOptions {
   /** Chromium executable. @default /usr/bin/chromium, else @sparticuz/chromium if installed */
@@ -61,6 +79,7 @@ export class BrowserSource {
   private closing: Promise<void> | undefined;
   private crashListeners: ((reason: string) => void)[] = [];
   private reusedFirstTab = false;
+  private readonly allowed = new WeakMap<Page, Set<string>>();
 
   private constructor(
     readonly browser: Browser,
@@ -116,26 +135,36 @@ export class BrowserSource {
   }
 
   /**
-   * A tab that serves the built pages at PAGE_ORIGIN and refuses every other request. The first call takes the tab
-   * Chromium opened at launch (a tab more would be a renderer process more).
+   * A tab that serves `site` at PAGE_ORIGIN and refuses every other HTTP request but those to origins allowed with
+   * {@link allowOrigins}. The first call takes the tab Chromium opened at launch (a tab more would be a renderer
+   * process more).
    */
-  async newPage(): Promise<Page> {
+  async newPage(site: PageSite): Promise<Page> {
     const blank = this.reusedFirstTab ? undefined : (await this.browser.pages()).find((p) => p.url() === 'about:blank');
     this.reusedFirstTab = true;
     const page = blank ?? (await this.browser.newPage());
-    const dir = botPageDir();
+    const allowed = new Set<string>();
+    this.allowed.set(page, allowed);
     await page.setRequestInterception(true);
-    page.on('request', (request) => void serve(request, dir));
+    page.on('request', (request) => void serve(request, site, allowed));
     page.on('pageerror', (error) => this.logger.warn({ error: String(error) }, 'page error'));
     return page;
   }
 
-  /** Navigates `page` to one of the built pages and waits for it to load. */
-  async load(page: Page, name: PageName): Promise<void> {
-    await page.goto(`${PAGE_ORIGIN}/${name === 'bot' ? 'index.html' : `${name}.html`}`, {
-      waitUntil: 'load',
-      timeout: 15_000,
-    });
+  /**
+   * Lets `page` make HTTP(S) requests to these origins (`https://host[:port]`) from now on, besides its own; replaces
+   * what was allowed before. A room provider's SDK that loads code or calls an API over HTTPS needs this.
+   */
+  allowOrigins(page: Page, origins: readonly string[]): void {
+    const allowed = this.allowed.get(page);
+    if (allowed === undefined) throw new RoomlineError('INTERNAL', 'allowOrigins on a page this browser source did not open');
+    allowed.clear();
+    for (const origin of origins) allowed.add(new URL(origin).origin);
+  }
+
+  /** Navigates `page` to one of its site's pages and waits for it to load. */
+  async load(page: Page, path = 'index.html'): Promise<void> {
+    await page.goto(`${PAGE_ORIGIN}/${path}`, { waitUntil: 'load', timeout: 15_000 });
   }
 
   /** The browser's process id (its main process), for resource measurements. */
@@ -189,21 +218,19 @@ const CONTENT_TYPES: Record<string, string> = {
   '.map': 'application/json',
 };
 
-async function serve(request: HTTPRequest, dir: string): Promise<void> {
+async function serve(request: HTTPRequest, site: PageSite, allowed: ReadonlySet<string>): Promise<void> {
   const url = new URL(request.url());
   if (url.origin !== PAGE_ORIGIN) {
-    await request.abort('blockedbyclient').catch(() => undefined);
+    await (allowed.has(url.origin) ? request.continue() : request.abort('blockedbyclient')).catch(() => undefined);
     return;
   }
-  const path = normalize(url.pathname).replace(/^\/+/, '');
-  const file = join(dir, path);
-  if (path.includes('..') || !existsSync(file) || !(extname(file) in CONTENT_TYPES)) {
+  const file = site.get(decodeURIComponent(url.pathname).replace(/^\/+/, ''));
+  if (file === undefined) {
     await request.respond({ status: 404, body: 'not found' }).catch(() => undefined);
     return;
   }
-  const body = await readFile(file);
   await request
-    .respond({ status: 200, body, headers: { 'content-type': CONTENT_TYPES[extname(file)] ?? 'text/plain' } })
+    .respond({ status: 200, body: file.body, headers: { 'content-type': file.contentType } })
     .catch(() => undefined);
 }
 

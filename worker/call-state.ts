@@ -12,11 +12,17 @@ import {
 } from '../contracts/call-record.js';
 import type { DialRequest } from '../contracts/dial-request.js';
 import { RoomlineError, type FailureInfo } from '../contracts/errors.js';
+import { redactRoom } from '../contracts/rooms/index.js';
 
 /**
  * The call state machine as pure functions over call records: every change of a record goes through here, so the
  * rules (allowed transitions, one owner, history, timings) live in one place and are tested without a database.
  */
+
+/** The request as a call record keeps it: the room's secrets (pins, tokens) removed. */
+export function storedRequest(request: DialRequest & { callId: string }): DialRequest & { callId: string } {
+  return { ...request, room: redactRoom(request.room) };
+}
 
 export function newQueuedRecord(request: DialRequest & { callId: string }, now: Date): CallRecord {
   const at = now.toISOString();
@@ -27,7 +33,7 @@ export function newQueuedRecord(request: DialRequest & { callId: string }, now: 
     createdAt: at,
     updatedAt: at,
     history: [{ state: 'QUEUED', at }],
-    request,
+    request: storedRequest(request),
     to: request.to,
     attempts: 0,
     timings: { enqueuedAt: at },
@@ -89,7 +95,7 @@ export function claim(current: CallRecord | undefined, input: ClaimInput): Claim
         leaseExpiresAt: input.now.getTime() + input.leaseMs,
         attempts: base.attempts + 1,
         timings: { ...base.timings, claimedAt: at },
-        request: base.request ?? input.request,
+        request: base.request ?? storedRequest(input.request),
         to: base.to ?? input.request.to,
       },
     };

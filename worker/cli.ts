@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { isFinalState, type CallRecord } from '../contracts/call-record.js';
-import { RoomlineError, VIDEO_DIRECTIONS, SIP_VIDEO_CODECS } from '../contracts/index.js';
+import { ROOM_PROVIDER_NAMES, RoomlineError, VIDEO_DIRECTIONS, SIP_VIDEO_CODECS } from '../contracts/index.js';
 import { RoomlineClient } from './client.js';
 import { loadWorkerConfig } from './config.js';
-import { labDown, labExec, labServe, labUp } from './lab/lab-daemon.js';
-import { runDemo } from './lab/demo.js';
+import { labModulePath } from './paths.js';
 import { SHUTDOWN_DEADLINE_MS, Worker } from './worker.js';
 
 /**
@@ -60,10 +60,13 @@ program
   .option('--from-name <name>', 'caller display name')
   .option('--header <X-Name=value>', 'extra X- header for the INVITE (repeatable)', collect, [])
   .option('--trunk <name>', 'SIP trunk configured on the workers')
-  .addOption(new Option('--room-provider <provider>', 'room provider').choices(['janus']).default('janus'))
-  .option('--room-url <url>', 'Janus server WebSocket URL of the room')
-  .option('--room-id <id>', 'room id')
-  .option('--room-pin-from-env', 'take the room pin from ROOMLINE_ROOM_PIN')
+  .option(
+    '--room <json|file>',
+    `the room as JSON (e.g. '{"provider":"janus",...}') or a JSON file; providers: ${ROOM_PROVIDER_NAMES.join(', ')}`,
+  )
+  .option('--room-url <url>', 'Janus VideoRoom shortcut: the Janus server WebSocket URL of the room')
+  .option('--room-id <id>', 'Janus VideoRoom shortcut: the room id')
+  .option('--room-pin-from-env', 'Janus VideoRoom shortcut: take the room pin from ROOMLINE_ROOM_PIN')
   .option('--display <name>', "the bot's name in the room")
   .addOption(new Option('--video <direction>', 'video on the SIP leg').choices([...VIDEO_DIRECTIONS]))
   .addOption(new Option('--sip-video-codec <codec>', 'video codec offered to SIP').choices([...SIP_VIDEO_CODECS]))
@@ -139,27 +142,27 @@ lab
   .description('start the lab in the background and print its endpoints as JSON')
   .option('--workers <n>', 'warm workers to keep running', positiveInt, 1)
   .action(async (options: { workers: number }) => {
-    process.stdout.write(`${JSON.stringify(await labUp(options), null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(await (await loadLab()).labUp(options), null, 2)}\n`);
   });
 lab
   .command('down')
   .description('stop the lab started by "lab up"')
   .action(async () => {
-    process.stdout.write(`${await labDown()}\n`);
+    process.stdout.write(`${await (await loadLab()).labDown()}\n`);
   });
 lab
   .command('exec')
   .description('run a command with the environment that reaches the lab (e.g. roomline lab exec -- roomline dial ...)')
   .argument('<command...>', 'the command and its arguments (after --)')
   .action(async (command: string[]) => {
-    process.exitCode = await labExec(command);
+    process.exitCode = await (await loadLab()).labExec(command);
   });
 lab
   .command('serve', { hidden: true })
   .description('run the lab in the foreground (used by "lab up")')
   .option('--workers <n>', 'warm workers', positiveInt, 1)
   .action(async (options: { workers: number }) => {
-    await labServe(options);
+    await (await loadLab()).labServe(options);
   });
 
 program
@@ -169,8 +172,19 @@ program
   .option('--keep', 'keep the lab folder (logs, recordings)')
   .option('--video', 'video both ways: H.264 to an H.264-only phone, its 2x2 composite split into four room feeds')
   .action(async (options: { talk: number; keep?: boolean; video?: boolean }) => {
-    process.exitCode = await runDemo({ talkS: options.talk, keep: options.keep === true, video: options.video === true });
+    process.exitCode = await (await loadLab()).runDemo({ talkS: options.talk, keep: options.keep === true, video: options.video === true });
   });
+
+type LabModule = typeof import('../lab/index.js');
+
+/** The lab is built apart from the worker and is not part of the worker image: loaded only by `lab` and `demo`. */
+async function loadLab(): Promise<LabModule> {
+  const path = labModulePath();
+  if (path === undefined) {
+    throw new RoomlineError('INVALID_REQUEST', 'the lab is not part of this installation (dist/lab.mjs): use a clone of the repository');
+  }
+  return (await import(pathToFileURL(path).href)) as LabModule;
+}
 
 interface DialFlags {
   json?: string;
@@ -179,7 +193,7 @@ interface DialFlags {
   fromName?: string;
   header: string[];
   trunk?: string;
-  roomProvider: string;
+  room?: string;
   roomUrl?: string;
   roomId?: string;
   roomPinFromEnv?: boolean;
@@ -205,11 +219,12 @@ async function buildDialRequest(flags: DialFlags): Promise<unknown> {
   }
   const missing = [
     flags.to === undefined ? '--to' : undefined,
-    flags.roomUrl === undefined ? '--room-url' : undefined,
-    flags.roomId === undefined ? '--room-id' : undefined,
+    ...(flags.room === undefined
+      ? [flags.roomUrl === undefined ? '--room-url' : undefined, flags.roomId === undefined ? '--room-id' : undefined]
+      : []),
   ].filter((m) => m !== undefined);
   if (missing.length > 0) {
-    throw new RoomlineError('INVALID_REQUEST', `dial needs ${missing.join(', ')} (or --json <file>)`);
+    throw new RoomlineError('INVALID_REQUEST', `dial needs ${missing.join(', ')} (or --room <json|file>, or --json <file>)`);
   }
   const pairs = (list: string[], what: string) =>
     Object.fromEntries(
@@ -219,11 +234,6 @@ async function buildDialRequest(flags: DialFlags): Promise<unknown> {
         return [entry.slice(0, at), entry.slice(at + 1)];
       }),
     );
-  const pin = flags.roomPinFromEnv === true ? process.env['ROOMLINE_ROOM_PIN'] : undefined;
-  if (flags.roomPinFromEnv === true && pin === undefined) {
-    throw new RoomlineError('INVALID_REQUEST', '--room-pin-from-env is set but ROOMLINE_ROOM_PIN is not');
-  }
-  const roomId = /^\d+$/.test(flags.roomId!) ? Number(flags.roomId) : flags.roomId;
   return {
     version: 1,
     ...(flags.callId === undefined ? {} : { callId: flags.callId }),
@@ -231,13 +241,7 @@ async function buildDialRequest(flags: DialFlags): Promise<unknown> {
     ...(flags.from === undefined ? {} : { from: { uri: flags.from, ...(flags.fromName === undefined ? {} : { displayName: flags.fromName }) } }),
     ...(flags.trunk === undefined ? {} : { trunk: flags.trunk }),
     ...(flags.header.length === 0 ? {} : { headers: pairs(flags.header, '--header') }),
-    room: {
-      provider: flags.roomProvider,
-      serverUrl: flags.roomUrl,
-      roomId,
-      ...(pin === undefined ? {} : { pin }),
-      ...(flags.display === undefined ? {} : { display: flags.display }),
-    },
+    room: { ...(await roomFromFlags(flags)), ...(flags.display === undefined ? {} : { display: flags.display }) },
     media: {
       ...(flags.video === undefined ? {} : { video: flags.video }),
       ...(flags.sipVideoCodec === undefined ? {} : { sipVideoCodec: flags.sipVideoCodec }),
@@ -248,6 +252,35 @@ async function buildDialRequest(flags: DialFlags): Promise<unknown> {
     },
     ...(flags.metadata.length === 0 ? {} : { metadata: pairs(flags.metadata, '--metadata') }),
   };
+}
+
+/** The room of a dial: `--room` (JSON, or a JSON file), or the Janus VideoRoom shortcuts. */
+async function roomFromFlags(flags: DialFlags): Promise<Record<string, unknown>> {
+  if (flags.room !== undefined) {
+    const shortcuts = ['roomUrl', 'roomId', 'roomPinFromEnv'].filter((k) => flags[k as keyof DialFlags] !== undefined);
+    if (shortcuts.length > 0) {
+      throw new RoomlineError('INVALID_REQUEST', '--room cannot be combined with --room-url, --room-id or --room-pin-from-env');
+    }
+    const text = flags.room.trimStart().startsWith('{') ? flags.room : await readFile(flags.room, 'utf8').catch((error: unknown) => {
+      throw new RoomlineError('INVALID_REQUEST', `--room: not JSON, and no such file: ${flags.room} (${String(error)})`);
+    });
+    let room: unknown;
+    try {
+      room = JSON.parse(text) as unknown;
+    } catch (error) {
+      throw new RoomlineError('INVALID_REQUEST', `--room is not JSON: ${String(error)}`);
+    }
+    if (typeof room !== 'object' || room === null || Array.isArray(room)) {
+      throw new RoomlineError('INVALID_REQUEST', '--room must be a JSON object such as {"provider":"janus",...}');
+    }
+    return room as Record<string, unknown>;
+  }
+  const pin = flags.roomPinFromEnv === true ? process.env['ROOMLINE_ROOM_PIN'] : undefined;
+  if (flags.roomPinFromEnv === true && pin === undefined) {
+    throw new RoomlineError('INVALID_REQUEST', '--room-pin-from-env is set but ROOMLINE_ROOM_PIN is not');
+  }
+  const roomId = /^\d+$/.test(flags.roomId!) ? Number(flags.roomId) : flags.roomId;
+  return { provider: 'janus', serverUrl: flags.roomUrl, roomId, ...(pin === undefined ? {} : { pin }) };
 }
 
 /** Prints each state change until the call is final; the exit code says how it ended. */

@@ -16,11 +16,22 @@ export function packageRoot(): string {
   }
 }
 
-/** The built bot page bundle (made by `npm run build`). */
+/** The built bot page (made by `npm run build`): what the worker serves its Chromium. */
 export function botPageDir(): string {
-  const dir = join(packageRoot(), 'dist', 'bot-page');
-  if (!existsSync(join(dir, 'bot.js'))) {
-    throw new Error(`the bot page is not built (${dir} has no bot.js): run npm run build`);
+  return builtDir('bot-page', 'index.html');
+}
+
+/** The built lab (emulators, Janus, phones, demo) for the CLI's `lab` and `demo` commands; absent from the image. */
+export function labModulePath(): string | undefined {
+  const path = join(packageRoot(), 'dist', 'lab.mjs');
+  return existsSync(path) ? path : undefined;
+}
+
+/** A folder of dist/ made by `npm run build`, checked for one of its files. */
+export function builtDir(name: string, marker: string): string {
+  const dir = join(packageRoot(), 'dist', name);
+  if (!existsSync(join(dir, marker))) {
+    throw new Error(`${dir} is not built (no ${marker}): run npm run build`);
   }
   return dir;
 }

@@ -1,7 +1,9 @@
+import type { Page } from 'puppeteer-core';
 import type { CallRecord, CallState } from '../contracts/call-record.js';
 import { RoomlineError } from '../contracts/errors.js';
+import { roomOrigins } from '../contracts/rooms/index.js';
 import { createAwsMode, protectionMinutesFor, type AwsMode } from './aws/index.js';
-import { BrowserSource } from './browser-source.js';
+import { BrowserSource, PageSite } from './browser-source.js';
 import { CallSession } from './call-session.js';
 import { CallStore } from './call-store.js';
 import type { WorkerConfig } from './config.js';
@@ -10,6 +12,7 @@ import { orderJanusNodes } from './janus-nodes.js';
 import { createLogger, type Logger } from './logger.js';
 import { handleDialMessage, type HandledMessage } from './message-handler.js';
 import { PageBridge } from './page-bridge.js';
+import { botPageDir } from './paths.js';
 
 /** Lifecycle notices a worker sends its parent over IPC when it has one (the lab uses them; ECS does not). */
 export type WorkerNotice =
@@ -22,6 +25,7 @@ export const SHUTDOWN_DEADLINE_MS = 10_000;
 
 interface Warm {
   readonly browser: BrowserSource;
+  readonly page: Page;
   readonly bridge: PageBridge;
   readonly janusNode: string;
 }
@@ -88,10 +92,10 @@ export class Worker {
       this.logger.error({ reason }, 'browser crashed');
       this.stop('browser crashed');
     });
-    const page = await browser.newPage();
+    const page = await browser.newPage(await PageSite.load(botPageDir()));
     const bridge = await PageBridge.attach(page, { logger: this.logger, commandTimeoutMs: this.config.pageTimeoutMs });
     this.bridge = bridge;
-    await browser.load(page, 'bot');
+    await browser.load(page);
     await bridge.waitReady();
     let janusNode: string | undefined;
     let lastError: unknown;
@@ -110,7 +114,7 @@ export class Worker {
     const warmMs = Date.now() - started;
     this.logger.info({ warmMs }, 'worker warm: waiting for a call');
     notify({ type: 'roomline-worker', state: 'ready', warmMs, janusNode });
-    return { browser, bridge, janusNode };
+    return { browser, page, bridge, janusNode };
   }
 
   /** Takes messages until one becomes a call; a cold worker (`warm` undefined) warms up on its first message. */
@@ -190,6 +194,8 @@ export class Worker {
       runCall: async (request, record, logger) => {
         notify({ type: 'roomline-worker', state: 'busy', callId: request.callId });
         this.aws.metrics.callStarted();
+        // the page may reach what this room's provider needs, and nothing else
+        warm.browser.allowOrigins(warm.page, roomOrigins(request.room));
         const trunk = request.trunk;
         const session = new CallSession({
           request,

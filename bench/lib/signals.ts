@@ -1,10 +1,10 @@
 import { writeFile } from 'node:fs/promises';
-import { encodeWav } from '../../worker/lab/audio-analysis.js';
-import { fft } from '../../worker/lab/fft.js';
-import { chirpClick, resolveShape, type ClickShape } from '../../bot-page/lab-person/clicks.js';
+import { encodeWav } from '../../lab/audio-analysis.js';
+import { fft } from '../../lab/fft.js';
+import { chirpClick, resolveShape, type ClickShape } from '../../lab/pages/person/clicks.js';
 import { percentile } from './stats.js';
 
-export { chirpClick, clickTrain, type ClickShape, type ClickTrain, type ClickTrainOptions } from '../../bot-page/lab-person/clicks.js';
+export { chirpClick, clickTrain, type ClickShape, type ClickTrain, type ClickTrainOptions } from '../../lab/pages/person/clicks.js';
 
 /**
  * Test signals for mouth-to-ear delay: a train of short chirps played at one end of a call, and the delay of each

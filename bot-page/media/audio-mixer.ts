@@ -15,8 +15,8 @@ export class AudioMixer {
   private readonly silentRoomFeed = this.context.createMediaStreamDestination();
   private readonly inputs = new Map<string, { track: MediaStreamTrack; element: HTMLMediaElement; source?: MediaStreamAudioSourceNode; analyser?: AnalyserNode }>();
   private sipInput: { track: MediaStreamTrack; element: HTMLMediaElement } | undefined;
-  private sipSender: RTCRtpSender | undefined;
-  private roomSender: RTCRtpSender | undefined;
+  private sipOutput: TrackOutput | undefined;
+  private roomOutput: TrackOutput | undefined;
   private closed = false;
 
   /** @param levels keep per-participant audio levels (for choosing the active speaker). */
@@ -39,15 +39,15 @@ export class AudioMixer {
     return firstTrack(this.silentRoomFeed.stream);
   }
 
-  /** The sender of the SIP leg's audio (room → SIP). */
-  bindSipSender(sender: RTCRtpSender | undefined): void {
-    this.sipSender = sender;
+  /** Where the SIP leg's audio goes (room → SIP): swaps the track the SIP leg sends. */
+  bindSipOutput(output: TrackOutput): void {
+    this.sipOutput = output;
     void this.route();
   }
 
-  /** The sender of the bot's feed in the room (SIP → room). */
-  bindRoomSender(sender: RTCRtpSender | undefined): void {
-    this.roomSender = sender;
+  /** Where the bot's audio in the room goes (SIP → room): swaps the track the room adapter publishes. */
+  bindRoomOutput(output: TrackOutput): void {
+    this.roomOutput = output;
     void this.route();
   }
 
@@ -129,15 +129,13 @@ export class AudioMixer {
     if (needsGraph && this.context.state === 'suspended') await this.context.resume().catch(() => undefined);
     if (!needsGraph && this.context.state === 'running') await this.context.suspend().catch(() => undefined);
     const roomTrack = forward ? [...this.inputs.values()][0]?.track : undefined;
-    await replace(this.sipSender, roomTrack ?? this.roomToSipTrack);
-    await replace(this.roomSender, this.sipInput?.track ?? this.sipToRoomTrack);
+    await this.sipOutput?.(roomTrack ?? this.roomToSipTrack).catch(() => undefined);
+    await this.roomOutput?.(this.sipInput?.track ?? this.sipToRoomTrack).catch(() => undefined);
   }
 }
 
-async function replace(sender: RTCRtpSender | undefined, track: MediaStreamTrack): Promise<void> {
-  if (sender === undefined || sender.track === track) return;
-  await sender.replaceTrack(track).catch(() => undefined);
-}
+/** Sends `track` from now on (a no-op when it is already the one sent). */
+export type TrackOutput = (track: MediaStreamTrack) => Promise<void>;
 
 
 function firstTrack(stream: MediaStream): MediaStreamTrack {

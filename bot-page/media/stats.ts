@@ -155,3 +155,25 @@ export async function waitForMedia(
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/**
+ * Resolves true once a leg's statistics show media of `kind` in `direction` (packets for audio, frames for video),
+ * polling every 100 ms; false as soon as `active()` says the leg is gone.
+ */
+export async function waitForLegMedia(
+  stats: () => Promise<LegQuality>,
+  kind: 'audio' | 'video',
+  direction: 'in' | 'out',
+  active: () => boolean,
+): Promise<boolean> {
+  for (;;) {
+    if (!active()) return false;
+    const leg = await stats().catch(() => ({}) as LegQuality);
+    const count =
+      kind === 'audio'
+        ? (direction === 'in' ? leg.audioIn : leg.audioOut)?.packets
+        : (direction === 'in' ? leg.videoIn : leg.videoOut)?.frames;
+    if ((count ?? 0) > 0) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -1,23 +1,33 @@
 import type { LegQuality } from '../../contracts/call-record.js';
-import type { RoomJoin } from '../../contracts/dial-request.js';
-import { assertNever } from '../../contracts/errors.js';
-import { JanusVideoRoom } from './janus-videoroom.js';
+import type { RoomCapabilities, RoomJoin, RoomProviderName } from '../../contracts/rooms/index.js';
 
 /**
- * One interface for every room provider. The bot joins, publishes the SIP side as its own feed (and, for a split
- * composite, one feed per tile), and is told about the other participants and their tracks as they come and go.
+ * One transport-neutral interface for every room provider. The bot joins with its own audio (and camera), swaps the
+ * tracks it publishes as the SIP side changes, may add extra named video feeds (the tiles of a split SIP picture),
+ * and is told about the other participants and their tracks as they come and go. Nothing here names a peer
+ * connection: a CPaaS SDK keeps its own.
  */
 export interface RoomParticipant {
   readonly id: string;
   readonly display?: string;
 }
 
+/** The participant id a provider that mixes audio server-side gives its one mixed audio track. */
+export const MIXED_AUDIO_ID = 'room-mix';
+
 export interface RoomAdapterEvents {
   participantJoined(participant: RoomParticipant): void;
   participantLeft(participant: RoomParticipant): void;
-  /** A track of another participant (never one of the bot's own feeds). */
+  /**
+   * A media track of another participant (never one of the bot's own). A provider that mixes the room's audio
+   * server-side delivers it once, as the track of {@link MIXED_AUDIO_ID}. A track that ends fires its `ended` event.
+   */
   track(participantId: string, track: MediaStreamTrack): void;
-  /** The connection to the room is gone. */
+  /** Who speaks now, from the provider's own detector (providers with `capabilities.activeSpeaker`). */
+  activeSpeaker(participantId: string | undefined): void;
+  /** The SDK lost its connection and is reconnecting by itself: reported, not fatal. */
+  reconnecting(reason: string): void;
+  /** The connection to the room is gone for good (the room ended, the bot was removed, the server went away). */
   lost(reason: string): void;
 }
 
@@ -26,40 +36,51 @@ export interface PublishedTracks {
   readonly video?: MediaStreamTrack;
 }
 
-/** A feed the bot publishes. */
+export interface RoomJoined {
+  readonly selfId: string;
+  /** Participants other than the bot at the time it was admitted. */
+  readonly participants: readonly RoomParticipant[];
+  /** Settles when the bot's own media is published (rejects if it cannot be). */
+  readonly published: Promise<void>;
+}
+
+/** An extra feed the bot publishes (one tile of a split SIP picture). */
 export interface RoomFeed {
   readonly id: string;
-  readonly peerConnection: RTCPeerConnection;
   close(): Promise<void>;
 }
 
 export interface RoomAdapter {
-  readonly provider: RoomJoin['provider'];
-  /** Joins the room; resolves with the bot's id and the participants already there. */
-  join(display: string): Promise<{ selfId: string; participants: RoomParticipant[] }>;
-  /** Publishes tracks. The first call publishes as the bot itself; later calls add feeds with their own names. */
-  publish(display: string, tracks: PublishedTracks): Promise<RoomFeed>;
+  readonly provider: RoomProviderName;
+  readonly capabilities: RoomCapabilities;
+  /**
+   * Joins the room as `display`, publishing `tracks` as the bot's own microphone and camera. Resolves once the bot is
+   * admitted (so a call may be placed while its media is still being negotiated); `published` says when it is up.
+   */
+  join(display: string, tracks: PublishedTracks): Promise<RoomJoined>;
+  /** Swaps the track the bot publishes for `kind` (e.g. the SIP peer's audio once it arrives), without renegotiation. */
+  replaceTrack(kind: 'audio' | 'video', track: MediaStreamTrack): Promise<void>;
+  /** Publishes an extra named video feed (see `capabilities.extraFeeds`); throws where the provider has none. */
+  addFeed(name: string, track: MediaStreamTrack): Promise<RoomFeed>;
   /** Participants other than the bot, now. */
   participants(): RoomParticipant[];
-  /** Peer connections that receive other participants' media. */
-  receivingConnections(): RTCPeerConnection[];
+  /** Leaves the room and releases everything. Idempotent. */
   leave(): Promise<void>;
+  /** Statistics of the room leg: what the bot receives and sends, over all its connections. */
   stats(): Promise<LegQuality>;
 }
 
 export interface RoomAdapterOptions {
-  readonly iceServers: RTCIceServer[];
+  readonly iceServers: readonly RTCIceServer[];
   /** Subscribe to the participants' video too (otherwise audio only). */
   readonly receiveVideo: boolean;
   /** Keep receive jitter buffers minimal (a bridge: the far ends buffer). @default false */
   readonly lowLatency?: boolean;
 }
 
-export function createRoomAdapter(room: RoomJoin, events: RoomAdapterEvents, options: RoomAdapterOptions): RoomAdapter {
-  switch (room.provider) {
-    case 'janus':
-      return new JanusVideoRoom(room, events, options);
-    default:
-      return assertNever(room.provider, 'room provider');
-  }
-}
+/** Makes a provider's adapter for one room join. */
+export type RoomAdapterFactory<P extends RoomProviderName> = (
+  room: Extract<RoomJoin, { provider: P }>,
+  events: RoomAdapterEvents,
+  options: RoomAdapterOptions,
+) => RoomAdapter;

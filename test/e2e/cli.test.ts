@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LabEndpoints } from '../../worker/lab/lab.js';
+import type { LabEndpoints } from '../../lab/lab.js';
 import { packageRoot } from '../../worker/paths.js';
 
 /** The `roomline` command as a user types it: help, lab up / exec / down, dial --wait, status, bad input. */
@@ -45,7 +45,7 @@ describe('the roomline command', () => {
 
     for (const command of ['dial', 'status', 'hangup', 'worker', 'lab', 'demo']) expect(top.out).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
     for (const command of ['up', 'down', 'exec']) expect(lab.out).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
-    for (const flag of ['--to', '--room-url', '--room-id', '--json', '--wait', '--header', '--ring-timeout']) expect(dial.out).toContain(flag);
+    for (const flag of ['--to', '--room', '--room-url', '--room-id', '--json', '--wait', '--header', '--ring-timeout']) expect(dial.out).toContain(flag);
     expect(top.out).toContain('ROOMLINE_QUEUE_URL');
   });
 
@@ -60,8 +60,7 @@ describe('the roomline command', () => {
     const dial = await roomline([
       'lab', 'exec', '--', process.execPath, bin, 'dial',
       '--to', endpoints.sip.phone,
-      '--room-url', endpoints.room.serverUrl,
-      '--room-id', String(endpoints.room.roomId),
+      '--room', JSON.stringify(endpoints.room),
       '--header', 'X-Ticket=42',
       '--max-duration', '2',
       '--wait',
@@ -83,6 +82,19 @@ describe('the roomline command', () => {
 
     expect(dial.code).toBe(2);
     expect(dial.err).toContain('invalid dial request: to: must be a sip: or sips: URI');
+  });
+
+  it('refuses a room of a provider it does not know, naming the providers it knows, and a room given twice', async () => {
+    const dial = (...args: string[]) =>
+      roomline(['lab', 'exec', '--', process.execPath, bin, 'dial', '--to', endpoints.sip.phone, ...args]);
+
+    const unknown = await dial('--room', '{"provider":"zoom","meeting":"1"}');
+    const twice = await dial('--room', JSON.stringify(endpoints.room), '--room-id', '7');
+
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toContain('room.provider: provider must be one of: janus');
+    expect(twice.code).toBe(2);
+    expect(twice.err).toContain('--room cannot be combined with --room-url, --room-id or --room-pin-from-env');
   });
 
   it('stops a worker with a bad configuration at once, naming the variable', async () => {

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CallRecord } from '../../contracts/call-record.js';
-import type { Lab } from '../../worker/lab/lab.js';
-import type { RoomPerson } from '../../worker/lab/room-person.js';
-import { QUADRANT_COLORS, meanColorOfImage, nearestColor, writeCompositeVideo, type Rgb } from '../../worker/lab/test-video.js';
+import type { Lab } from '../../lab/lab.js';
+import type { RoomPerson } from '../../lab/room-person.js';
+import { QUADRANT_COLORS, meanColorOfImage, nearestColor, writeCompositeVideo, type Rgb } from '../../lab/test-video.js';
 import { isFinal, useLab } from '../support/lab.js';
 
 /**

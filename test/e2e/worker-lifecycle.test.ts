@@ -1,8 +1,8 @@
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { LAB_ROOM_IDS } from '../../worker/lab/janus-server.js';
-import type { Lab } from '../../worker/lab/lab.js';
-import { waitUntil } from '../../worker/lab/wait.js';
+import { LAB_ROOM_IDS } from '../../lab/janus-server.js';
+import type { Lab } from '../../lab/lab.js';
+import { waitUntil } from '../../lab/wait.js';
 import { isFinal, states, useLab } from '../support/lab.js';
 
 /** How a real worker behaves around its one call: stop signals, bad input, an empty room, a room it cannot reach. */

@@ -1,7 +1,7 @@
 import { GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { CallStore } from '../../worker/call-store.js';
 import { DialQueue } from '../../worker/dial-queue.js';
-import { Emulators } from '../../worker/lab/emulators.js';
+import { Emulators } from '../../lab/emulators.js';
 
 /** The SQS and DynamoDB emulators with the project's queue, dead-letter queue and table, and clients for them. */
 export interface EmulatorFixture {

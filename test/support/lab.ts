@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, onTestFailed } from 'vitest';
 import type { CallRecord } from '../../contracts/call-record.js';
-import { Lab, type LabOptions } from '../../worker/lab/lab.js';
+import { Lab, type LabOptions } from '../../lab/lab.js';
 
 /**
  * Starts the real lab for an end-to-end file. With CI=true a missing dependency fails the run (Lab.start throws);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { analyseTone, encodeWav, hasTone, parseWav, timelineOf } from '../../worker/lab/audio-analysis.js';
+import { analyseTone, encodeWav, hasTone, parseWav, timelineOf } from '../../lab/audio-analysis.js';
 
 function tone(hz: number, amplitude: number, seconds: number, rate = 48_000, silenceS = 0): Float32Array {
   const samples = new Float32Array(Math.round((seconds + silenceS) * rate));

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseWav } from '../../worker/lab/audio-analysis.js';
+import { parseWav } from '../../lab/audio-analysis.js';
 import { chirpClick, clickTrain, estimateDelays, writeStereoWav16 } from '../../bench/lib/signals.js';
 
 /** Seeded uniform 0..1 (mulberry32), so a failing case can be replayed. */

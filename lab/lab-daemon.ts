@@ -3,7 +3,7 @@ import { openSync, closeSync, existsSync } from 'node:fs';
 import { readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cliPath } from '../paths.js';
+import { cliPath } from '../worker/paths.js';
 import { isAlive } from './child-process.js';
 import { Lab, type LabEndpoints } from './lab.js';
 import { waitUntil } from './wait.js';

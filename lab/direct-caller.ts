@@ -1,10 +1,10 @@
 import type { Page } from 'puppeteer-core';
-import type { LegQuality } from '../../contracts/call-record.js';
-import { BrowserSource } from '../browser-source.js';
-import type { Logger } from '../logger.js';
-import type { Recording } from '../../bot-page/lab-person/lab-audio.js';
+import type { LegQuality } from '../contracts/call-record.js';
+import { BrowserSource } from '../worker/browser-source.js';
+import type { Logger } from '../worker/logger.js';
+import type { Recording } from './pages/person/lab-audio.js';
 import { callPage } from './page-global.js';
-import { timedRecording, type TimedRecording } from './room-person.js';
+import { labSite, timedRecording, type TimedRecording } from './room-person.js';
 
 export interface DirectState {
   readonly calledAt: number | undefined;
@@ -26,8 +26,8 @@ export class DirectCaller {
   static async start(options: { netns: string; janusUrl: string; toneHz: number; logger: Logger }): Promise<DirectCaller> {
     const browser = await BrowserSource.launch({ netns: options.netns, logger: options.logger });
     try {
-      const page = await browser.newPage();
-      await browser.load(page, 'lab-direct');
+      const page = await browser.newPage(await labSite());
+      await browser.load(page, 'direct.html');
       const caller = new DirectCaller(browser, page);
       await caller.run('prepare', { janusUrl: options.janusUrl, toneHz: options.toneHz });
       return caller;

@@ -1,6 +1,7 @@
-import type { RoomJoin } from '../../contracts/dial-request.js';
-import { createRoomAdapter, type RoomAdapter } from '../rooms/room-adapter.js';
-import { playMuted } from '../media/play-muted.js';
+import type { RoomJoin } from '../../../contracts/rooms/index.js';
+import type { RoomAdapter } from '../../../bot-page/rooms/room-adapter.js';
+import { createRoomAdapter } from '../../../bot-page/rooms/registry.js';
+import { playMuted } from '../../../bot-page/media/play-muted.js';
 import { LabAudio, type ClicksPlayed, type Recording } from './lab-audio.js';
 
 /**
@@ -40,7 +41,7 @@ class Person {
     await this.audio.start(options.toneHz, options.toneLevel ?? 0.25);
     if (options.record === false) this.audio.setRecording(false);
 
-    const room = createRoomAdapter(
+    const room = await createRoomAdapter(
       options.room,
       {
         participantJoined: () => undefined,
@@ -53,19 +54,21 @@ class Person {
           this.audioFeeds.add(feedId);
           this.audio.hear(track);
         },
+        activeSpeaker: () => undefined,
+        reconnecting: () => undefined,
         lost: () => undefined,
       },
       { iceServers: [], receiveVideo: true },
     );
     this.room = room;
-    const { selfId } = await room.join(options.display);
     const audio = this.audio.voiceTrack;
     const video = options.color === undefined ? undefined : camera(options.color);
-    await room.publish(options.display, {
+    const joined = await room.join(options.display, {
       ...(audio === undefined ? {} : { audio }),
       ...(video === undefined ? {} : { video }),
     });
-    return { selfId };
+    await joined.published;
+    return { selfId: joined.selfId };
   }
 
   /** The video feeds this person receives, with the mean colour of each picture now. */

@@ -1,8 +1,8 @@
-import type { LegQuality } from '../../contracts/call-record.js';
-import { JanusSession } from '../janus/janus-client.js';
-import { LabAudio, type ClicksPlayed, type Recording } from '../lab-person/lab-audio.js';
-import { legQuality } from '../media/stats.js';
-import { SipLeg } from '../sip/sip-leg.js';
+import type { LegQuality } from '../../../contracts/call-record.js';
+import { JanusSession } from '../../../bot-page/janus/janus-client.js';
+import { LabAudio, type ClicksPlayed, type Recording } from '../person/lab-audio.js';
+import { legQuality } from '../../../bot-page/media/stats.js';
+import { SipLeg } from '../../../bot-page/sip/sip-leg.js';
 
 /**
  * The benchmark's baseline: a browser page that calls the SIP phone directly through the Janus SIP plugin, with no

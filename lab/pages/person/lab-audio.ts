@@ -1,5 +1,5 @@
 import { clickTrain, type ClickShape } from './clicks.js';
-import { playMuted } from '../media/play-muted.js';
+import { playMuted } from '../../../bot-page/media/play-muted.js';
 
 /**
  * The audio of a simulated end of a call in the lab (a room person, or the direct-call baseline): a voice (a steady

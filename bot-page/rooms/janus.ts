@@ -1,6 +1,6 @@
 import type { LegQuality } from '../../contracts/call-record.js';
-import type { RoomJoin } from '../../contracts/dial-request.js';
 import { RoomlineError } from '../../contracts/errors.js';
+import { janusRoom, type JanusRoomJoin } from '../../contracts/rooms/janus.js';
 import { errorMessage, log } from '../host.js';
 import { JanusError, JanusSession, type HandleEvent, type JanusHandle } from '../janus/janus-client.js';
 import { legQuality } from '../media/stats.js';
@@ -8,12 +8,13 @@ import type {
   PublishedTracks,
   RoomAdapter,
   RoomAdapterEvents,
+  RoomAdapterFactory,
   RoomAdapterOptions,
   RoomFeed,
+  RoomJoined,
   RoomParticipant,
 } from './room-adapter.js';
 
-type JanusRoom = Extract<RoomJoin, { provider: 'janus' }>;
 const PLUGIN = 'janus.plugin.videoroom';
 
 /** VideoRoom error codes that mean the request itself cannot succeed (no such room, bad pin, room full...). */
@@ -25,12 +26,17 @@ interface Subscription {
   readonly pc: RTCPeerConnection;
 }
 
+export const createJanusRoom: RoomAdapterFactory<'janus'> = (room, events, options) =>
+  new JanusVideoRoom(room, events, options);
+
 /**
  * Janus VideoRoom (multistream, Janus >= 1.0). The bot joins as a publisher (that handle also carries the room's
- * events), publishes its feeds, and subscribes to every other publisher with one subscriber handle per feed.
+ * events), publishes its feed, adds one publisher per extra feed, and subscribes to every other publisher with one
+ * subscriber handle per feed.
  */
-export class JanusVideoRoom implements RoomAdapter {
+class JanusVideoRoom implements RoomAdapter {
   readonly provider = 'janus' as const;
+  readonly capabilities = janusRoom.capabilities;
   private session: JanusSession | undefined;
   private mainHandle: JanusHandle | undefined;
   private mainFeed: { id: string; pc: RTCPeerConnection | undefined } | undefined;
@@ -43,12 +49,12 @@ export class JanusVideoRoom implements RoomAdapter {
   private leaving = false;
 
   constructor(
-    private readonly room: JanusRoom,
+    private readonly room: JanusRoomJoin,
     private readonly events: RoomAdapterEvents,
     private readonly options: RoomAdapterOptions,
   ) {}
 
-  async join(display: string): Promise<{ selfId: string; participants: RoomParticipant[] }> {
+  async join(display: string, tracks: PublishedTracks): Promise<RoomJoined> {
     try {
       this.session = await JanusSession.connect(this.room.serverUrl, { timeoutMs: 5_000 });
     } catch (error) {
@@ -72,27 +78,46 @@ export class JanusVideoRoom implements RoomAdapter {
     handle.listen((event) => this.onRoomEvent(event));
     for (const attendee of asList(joined['attendees'])) this.addParticipant(attendee);
     for (const publisher of asList(joined['publishers'])) this.addPublisher(publisher);
-    return { selfId, participants: this.participants() };
+    // admitted: the bot's feed is negotiated while the caller goes on (e.g. places the SIP call)
+    const published = this.publish(handle, display, tracks).then((pc) => {
+      if (this.mainFeed !== undefined) this.mainFeed.pc = pc;
+    });
+    published.catch(() => undefined);
+    return { selfId, participants: this.participants(), published };
   }
 
-  async publish(display: string, tracks: PublishedTracks): Promise<RoomFeed> {
+  async replaceTrack(kind: 'audio' | 'video', track: MediaStreamTrack): Promise<void> {
+    const sender = this.mainFeed?.pc?.getSenders().find((s) => s.track?.kind === kind);
+    if (sender === undefined) throw new RoomlineError('INTERNAL', `the bot publishes no ${kind} to replace`);
+    if (sender.track !== track) await sender.replaceTrack(track);
+  }
+
+  /** A further feed is its own publisher in the room, on its own handle. */
+  async addFeed(name: string, track: MediaStreamTrack): Promise<RoomFeed> {
     const session = this.session;
-    if (session === undefined || this.mainHandle === undefined || this.mainFeed === undefined) {
-      throw new RoomlineError('INTERNAL', 'publish before join');
-    }
-    let handle = this.mainHandle;
-    let feedId = this.mainFeed.id;
-    if (this.mainFeed.pc !== undefined) {
-      // the bot already publishes: a further feed is its own publisher in the room
-      handle = await session.attach(PLUGIN);
-      const { data } = await handle.request(this.joinBody('publisher', display)).catch((error: unknown) => {
-        throw this.joinFailure(error);
-      });
-      feedId = String(data['id']);
-      this.ownFeeds.add(feedId);
-      handle.listen(() => undefined);
-    }
-    const pc = new RTCPeerConnection({ iceServers: this.options.iceServers, bundlePolicy: 'max-bundle' });
+    if (session === undefined) throw new RoomlineError('INTERNAL', 'addFeed before join');
+    const handle = await session.attach(PLUGIN);
+    const { data } = await handle.request(this.joinBody('publisher', name)).catch((error: unknown) => {
+      throw this.joinFailure(error);
+    });
+    const feedId = String(data['id']);
+    this.ownFeeds.add(feedId);
+    handle.listen(() => undefined);
+    const pc = await this.publish(handle, name, { video: track });
+    this.extraFeeds.push({ handle, pc });
+    return {
+      id: feedId,
+      close: async () => {
+        pc.close();
+        await handle.request({ request: 'leave' }).catch(() => undefined);
+        await handle.detach();
+      },
+    };
+  }
+
+  /** Publishes `tracks` on `handle` (a joined publisher); resolves with the sending peer connection. */
+  private async publish(handle: JanusHandle, display: string, tracks: PublishedTracks): Promise<RTCPeerConnection> {
+    const pc = new RTCPeerConnection({ iceServers: [...this.options.iceServers], bundlePolicy: 'max-bundle' });
     pc.onicecandidate = (event) => handle.trickle(event.candidate);
     if (tracks.audio !== undefined) pc.addTransceiver(tracks.audio, { direction: 'sendonly' });
     if (tracks.video !== undefined) pc.addTransceiver(tracks.video, { direction: 'sendonly' });
@@ -104,27 +129,14 @@ export class JanusVideoRoom implements RoomAdapter {
     );
     if (jsep === undefined) throw new RoomlineError('ROOM_JOIN_FAILED', 'the VideoRoom did not answer the publish offer');
     await pc.setRemoteDescription(jsep);
-    if (handle === this.mainHandle) this.mainFeed.pc = pc;
-    else this.extraFeeds.push({ handle, pc });
-    const isMain = handle === this.mainHandle;
-    return {
-      id: feedId,
-      peerConnection: pc,
-      close: async () => {
-        pc.close();
-        if (!isMain) {
-          await handle.request({ request: 'leave' }).catch(() => undefined);
-          await handle.detach();
-        }
-      },
-    };
+    return pc;
   }
 
   participants(): RoomParticipant[] {
     return [...this.others.values()];
   }
 
-  receivingConnections(): RTCPeerConnection[] {
+  private receivingConnections(): RTCPeerConnection[] {
     return [...this.subscriptions.values()].map((s) => s.pc);
   }
 
@@ -237,7 +249,7 @@ export class JanusVideoRoom implements RoomAdapter {
     const session = this.session;
     if (session === undefined || this.leaving) return;
     const handle = await session.attach(PLUGIN);
-    const pc = new RTCPeerConnection({ iceServers: this.options.iceServers, bundlePolicy: 'max-bundle' });
+    const pc = new RTCPeerConnection({ iceServers: [...this.options.iceServers], bundlePolicy: 'max-bundle' });
     this.subscriptions.set(feedId, { feedId, handle, pc });
     pc.onicecandidate = (event) => handle.trickle(event.candidate);
     pc.ontrack = (event) => {

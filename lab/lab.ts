@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DialRequestInput } from '../../contracts/dial-request.js';
-import { BrowserSource } from '../browser-source.js';
-import { RoomlineClient } from '../client.js';
-import { createLogger, type Logger } from '../logger.js';
+import type { DialRequestInput } from '../contracts/dial-request.js';
+import { BrowserSource } from '../worker/browser-source.js';
+import { RoomlineClient } from '../worker/client.js';
+import { createLogger, type Logger } from '../worker/logger.js';
 import { Emulators } from './emulators.js';
 import { JanusServer, LAB_JANUS_WS_PORT, LAB_ROOM_IDS } from './janus-server.js';
 import { LAB_JANUS_IP, LabNetns } from './netns.js';

@@ -1,8 +1,9 @@
 import type { Page } from 'puppeteer-core';
-import type { SeenFeed } from '../../bot-page/lab-person/main.js';
-import type { Recording } from '../../bot-page/lab-person/lab-audio.js';
-import type { RoomJoin } from '../../contracts/dial-request.js';
-import type { BrowserSource } from '../browser-source.js';
+import type { SeenFeed } from './pages/person/main.js';
+import type { Recording } from './pages/person/lab-audio.js';
+import type { RoomJoin } from '../contracts/rooms/index.js';
+import { PageSite, type BrowserSource } from '../worker/browser-source.js';
+import { builtDir } from '../worker/paths.js';
 import { analyseTone, pcmFromBase64, timelineOf, type Pcm, type ToneReport } from './audio-analysis.js';
 import { callPage } from './page-global.js';
 
@@ -31,6 +32,13 @@ export function timedRecording(data: Recording): TimedRecording {
   };
 }
 
+let site: Promise<PageSite> | undefined;
+/** The lab's built pages (simulated participants, the direct caller), read once. */
+export function labSite(): Promise<PageSite> {
+  site ??= PageSite.load(builtDir('lab-pages', 'person.html'));
+  return site;
+}
+
 /**
  * A simulated room participant: a tab of the lab's own Chromium (inside the lab's namespace) running the lab person
  * page, which publishes a known tone (and optionally a camera of one colour) and records what it hears.
@@ -53,8 +61,8 @@ export class RoomPerson {
       record?: boolean;
     },
   ): Promise<RoomPerson> {
-    const page = await browser.newPage();
-    await browser.load(page, 'lab-person');
+    const page = await browser.newPage(await labSite());
+    await browser.load(page, 'person.html');
     await callPage(page, '__person', 'start', options);
     return new RoomPerson(options.display, options.toneHz, page);
   }

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { CALLS_TABLE } from '../calls-table.js';
+import { CALLS_TABLE } from '../worker/calls-table.js';
 
 type FauxqsServer = Awaited<ReturnType<(typeof import('fauxqs'))['startFauxqs']>>;
 

@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import type { MediaOptions } from '../dial-request.js';
+import { HEADER_SAFE_PATTERN } from '../text.js';
+
+/**
+ * What every room provider declares: its join data (a zod schema), what it can do, the network origins its page may
+ * reach, and which of its join data is secret. One file per provider (`contracts/rooms/<provider>.ts`), listed once
+ * in `contracts/rooms/index.ts`; the room union of the dial request and its error message are built from that list.
+ */
+
+/** What a room provider can do; a request asking for more is refused at the edge as INVALID_REQUEST. */
+export interface RoomCapabilities {
+  /** The provider's servers mix the room's audio: the bot receives one mixed track, not one per person. */
+  readonly serverMixedAudio: boolean;
+  /** The provider tells who is speaking (the active-speaker picture then needs no per-person audio). */
+  readonly activeSpeaker: boolean;
+  /** The bot can receive the participants' cameras and publish a camera of its own. */
+  readonly video: boolean;
+  /**
+   * How the bot publishes extra named video feeds (the tiles of a split SIP picture): as more feeds of its own
+   * connection (`feeds`), as more participants each joining on its own (`participants`), or not at all (`none`).
+   */
+  readonly extraFeeds: 'feeds' | 'participants' | 'none';
+  /** Most extra feeds at once. */
+  readonly maxExtraFeeds: number;
+}
+
+/** A problem with what a request asks of its room, at a path inside the dial request. */
+export interface RoomIssue {
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
+/** Fields every provider's join data has. */
+export const roomBaseShape = {
+  /** The bot's display name in the room. @default the SIP target's display name or user part */
+  display: z.string().min(1).max(64).regex(HEADER_SAFE_PATTERN, 'must not contain control characters').optional(),
+};
+
+/** The join data every provider's schema parses to: its provider name, a display name, and its own fields. */
+export interface RoomJoinBase<P extends string = string> {
+  readonly provider: P;
+  readonly display?: string | undefined;
+}
+
+export interface RoomProvider<P extends string, Join extends RoomJoinBase<P>> {
+  readonly provider: P;
+  /** Name in messages and the README, e.g. "Janus VideoRoom". */
+  readonly title: string;
+  /** The join data of a dial request's `room` for this provider (a strict object with `provider: P`). */
+  readonly schema: z.ZodType<Join, unknown> & z.core.$ZodTypeDiscriminable;
+  readonly capabilities: RoomCapabilities;
+  /**
+   * Origins (`scheme://host[:port]`) the bot page must reach for this room: signalling WebSockets, APIs, SDK code.
+   * The page may reach no other.
+   */
+  origins(room: Join): readonly string[];
+  /** Problems beyond the capabilities (e.g. join data that cannot serve a split picture). @default none */
+  check?(room: Join, media: MediaOptions): readonly RoomIssue[];
+  /** The join data as the call record, events and logs may keep it: every secret (pins, tokens) removed. */
+  redact(room: Join): Join;
+}
+
+/** Declares a room provider; the identity function that makes TypeScript check the declaration. */
+export function defineRoomProvider<P extends string, Join extends RoomJoinBase<P>>(
+  provider: RoomProvider<P, Join>,
+): RoomProvider<P, Join> {
+  return provider;
+}
+
+/** What a request asks of its room that the provider's capabilities rule out. */
+export function capabilityIssues(title: string, capabilities: RoomCapabilities, media: MediaOptions): RoomIssue[] {
+  const issues: RoomIssue[] = [];
+  if (media.video !== 'off' && !capabilities.video) {
+    issues.push({ path: ['media', 'video'], message: `${title} rooms carry no video here: use "off"` });
+  }
+  const split = media.splitIncoming;
+  if (split !== undefined) {
+    const tiles = 'tiles' in split ? split.tiles.length : split.rows * split.cols;
+    if (capabilities.extraFeeds === 'none') {
+      issues.push({ path: ['media', 'splitIncoming'], message: `${title} rooms accept no extra feeds: a split picture cannot be published` });
+    } else if (tiles > capabilities.maxExtraFeeds) {
+      issues.push({
+        path: ['media', 'splitIncoming'],
+        message: `${title} rooms accept at most ${capabilities.maxExtraFeeds} extra feeds; this split has ${tiles}`,
+      });
+    }
+    if (media.video === 'off' || media.video === 'sendonly') {
+      issues.push({ path: ['media', 'splitIncoming'], message: 'needs video from the SIP peer: set media.video to "recvonly" or "sendrecv"' });
+    }
+  }
+  return issues;
+}
+
+/** A ws:// or wss:// URL without credentials, bounded in length. */
+export const websocketUrlSchema = z
+  .string()
+  .max(512, 'must be at most 512 characters')
+  .url('must be a URL')
+  .refine((url) => /^wss?:\/\//.test(url), 'must be a ws:// or wss:// URL')
+  .refine((url) => !/\/\/[^/]*@/.test(url), 'must not carry credentials in the URL');
