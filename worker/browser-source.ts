@@ -58,6 +58,13 @@ export class PageSite {
     return new PageSite(files);
   }
 
+  /** The text of the file at `path`. */
+  text(path: string): string {
+    const body = this.files.get(path);
+    if (body === undefined) throw new RoomlineError('INTERNAL', `the built pages have no ${path}`);
+    return body.toString('utf8');
+  }
+
   /** The file at `path` (relative to the site's root), with its content type. */
   get(path: string): { body: Buffer; contentType: string } | undefined {
     const body = this.files.get(path);
@@ -117,7 +124,7 @@ export class BrowserSource {
         protocolTimeout: 30_000,
       });
       const source = new BrowserSource(browser, tempDir, options.logger);
-      await grantNetworkAccess(browser);
+      await grantNetworkAccess(browser, PAGE_ORIGIN);
       options.logger.info(
         { chromium: chromium.path, version: await browser.version(), launchMs: Date.now() - started },
         'Chromium launched',
@@ -162,6 +169,14 @@ export class BrowserSource {
     for (const origin of origins) allowed.add(new URL(origin).origin);
   }
 
+  /**
+   * Lets pages of `origin` (a customer's web app in page mode) reach servers on private addresses, as the bot's own
+   * origin may: the SIP leg's Janus node sits on one.
+   */
+  async grantLocalNetworkAccess(origin: string): Promise<void> {
+    await grantNetworkAccess(this.browser, new URL(origin).origin);
+  }
+
   /** Navigates `page` to one of its site's pages and waits for it to load. */
   async load(page: Page, path = 'index.html'): Promise<void> {
     await page.goto(`${PAGE_ORIGIN}/${path}`, { waitUntil: 'load', timeout: 15_000 });
@@ -200,12 +215,12 @@ const NETWORK_PERMISSION_SETS = [
   ['localNetworkAccess'],
 ] as const;
 
-async function grantNetworkAccess(browser: Browser): Promise<void> {
+async function grantNetworkAccess(browser: Browser, origin: string): Promise<void> {
   // the grant lives as long as the DevTools session that made it: this one stays open with the browser
   const session = await browser.target().createCDPSession();
   for (const permissions of NETWORK_PERMISSION_SETS) {
     const granted = await session
-      .send('Browser.grantPermissions', { origin: PAGE_ORIGIN, permissions: [...permissions] as unknown as 'geolocation'[] })
+      .send('Browser.grantPermissions', { origin, permissions: [...permissions] as unknown as 'geolocation'[] })
       .then(() => true)
       .catch(() => false);
     if (granted) return;

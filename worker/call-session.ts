@@ -41,6 +41,11 @@ export interface CallSessionOptions {
   readonly leaseMs: number;
   /** The worker's ceiling on video size and rate, whatever the request asks. */
   readonly videoCaps: { readonly width: number; readonly height: number; readonly fps: number };
+  /**
+   * Provider-specific work before the bot joins (page mode: open the customer's app); its failure fails the call as
+   * any join failure does. @default none
+   */
+  readonly prepareRoom?: () => Promise<void>;
   /** The SIP account of the request's trunk (looked up at the start of the call); none for a guest call. */
   readonly account?: () => Promise<SipAccount | undefined>;
   /** How often a connected call's quality summary is written into its record, in ms; 0 = only at the end. @default 0 */
@@ -93,6 +98,7 @@ export class CallSession {
       const account = await this.options.account?.();
       // state writes are queued in order; the call does not wait for them
       void this.step({ to: 'JOINING', janusNode: this.options.janusNode, detail: `room ${request.room.provider}` });
+      await this.options.prepareRoom?.();
       const joined = await bridge.send({ type: 'join-room', room: request.room, display: this.display(), media: this.media });
       logger.info({ participants: joined.participants.length }, 'joined the room');
       if (joined.participants.length === 0) this.startEmptyRoomTimer();

@@ -13,6 +13,7 @@ import { createLogger, type Logger } from './logger.js';
 import { handleDialMessage, type HandledMessage } from './message-handler.js';
 import { PageBridge } from './page-bridge.js';
 import { botPageDir } from './paths.js';
+import { enterAppPage } from './rooms/page.js';
 
 /** Lifecycle notices a worker sends its parent over IPC when it has one (the lab uses them; ECS does not). */
 export type WorkerNotice =
@@ -25,6 +26,7 @@ export const SHUTDOWN_DEADLINE_MS = 10_000;
 
 interface Warm {
   readonly browser: BrowserSource;
+  readonly site: PageSite;
   readonly page: Page;
   readonly bridge: PageBridge;
   readonly janusNode: string;
@@ -92,7 +94,8 @@ export class Worker {
       this.logger.error({ reason }, 'browser crashed');
       this.stop('browser crashed');
     });
-    const page = await browser.newPage(await PageSite.load(botPageDir()));
+    const site = await PageSite.load(botPageDir());
+    const page = await browser.newPage(site);
     const bridge = await PageBridge.attach(page, { logger: this.logger, commandTimeoutMs: this.config.pageTimeoutMs });
     this.bridge = bridge;
     await browser.load(page);
@@ -114,7 +117,7 @@ export class Worker {
     const warmMs = Date.now() - started;
     this.logger.info({ warmMs }, 'worker warm: waiting for a call');
     notify({ type: 'roomline-worker', state: 'ready', warmMs, janusNode });
-    return { browser, page, bridge, janusNode };
+    return { browser, site, page, bridge, janusNode };
   }
 
   /** Takes messages until one becomes a call; a cold worker (`warm` undefined) warms up on its first message. */
@@ -197,6 +200,7 @@ export class Worker {
         // the page may reach what this room's provider needs, and nothing else
         warm.browser.allowOrigins(warm.page, roomOrigins(request.room));
         const trunk = request.trunk;
+        const room = request.room;
         const session = new CallSession({
           request,
           record,
@@ -209,6 +213,12 @@ export class Worker {
           leaseMs: this.config.leaseS * 1000,
           videoCaps: this.config.videoCaps,
           qualityIntervalMs: this.config.qualityIntervalS * 1000,
+          ...(room.provider === 'page'
+            ? {
+                prepareRoom: () =>
+                  enterAppPage(room, { ...warm, janusUrl: warm.janusNode, iceServers: this.config.iceServers }),
+              }
+            : {}),
           observer: { stateChanged: (changed, previous) => this.observe(changed, previous) },
           ...(trunk === undefined
             ? {}

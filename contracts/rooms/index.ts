@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import type { MediaOptions } from '../dial-request.js';
 import { janusRoom } from './janus.js';
+import { pageRoom } from './page.js';
 import { capabilityIssues, type RoomCapabilities, type RoomIssue } from './provider.js';
 
 export * from './provider.js';
 export { janusRoom, janusRoomSchema, type JanusRoomJoin } from './janus.js';
+export { pageRoom, pageRoomSchema, joinStepSchema, type JoinStep, type PageRoomJoin } from './page.js';
 
 /**
  * Every room provider, by name: the one list a new provider is added to on the contracts side (its adapter goes into
@@ -12,6 +14,7 @@ export { janusRoom, janusRoomSchema, type JanusRoomJoin } from './janus.js';
  */
 export const ROOM_PROVIDERS = {
   janus: janusRoom,
+  page: pageRoom,
 } as const;
 
 export type RoomProviderName = keyof typeof ROOM_PROVIDERS;

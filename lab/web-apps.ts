@@ -1,0 +1,101 @@
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LabProcess, run } from './child-process.js';
+import { LAB_JANUS_WS_PORT } from './janus-server.js';
+import { LAB_JANUS_IP, type LabNetns } from './netns.js';
+import { waitUntil } from './wait.js';
+
+/**
+ * Meeting web apps nobody here wrote, served inside the lab's namespace for page mode, on `http://localhost:<port>`
+ * (a secure context, as an app's https page is):
+ * - `/janus-demos/`: Debian's `janus-demos` (the Janus project's own demo pages, with jQuery, Bootstrap, adapter.js
+ *   and janus.js from Debian's `libjs-*` packages), configured the way a deployer configures it: its `settings.js`
+ *   names the lab's Janus.
+ */
+export const WEB_APPS_PORT = 8080;
+export const JANUS_DEMOS_DIR = '/usr/share/janus/demos';
+const JAVASCRIPT_DIR = '/usr/share/javascript';
+
+/** The static server that runs inside the namespace: mounts (prefix → folder), generated files, nothing else. */
+const SERVER_SOURCE = `
+const http = require('node:http');
+const fs = require('node:fs');
+const path = require('node:path');
+const [port, mountsJson, generatedDir] = process.argv.slice(1);
+const mounts = JSON.parse(mountsJson);
+const types = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css',
+  '.png': 'image/png', '.svg': 'image/svg+xml', '.ico': 'image/x-icon', '.woff': 'font/woff', '.woff2': 'font/woff2',
+  '.ttf': 'font/ttf', '.json': 'application/json', '.map': 'application/json', '.gif': 'image/gif' };
+http.createServer((req, res) => {
+  const url = new URL(req.url, 'http://localhost');
+  const pathname = decodeURIComponent(url.pathname);
+  const generated = path.join(generatedDir, path.normalize(pathname));
+  let file;
+  if (generated.startsWith(generatedDir + path.sep) && fs.existsSync(generated)) file = generated;
+  for (const [prefix, dir, roots] of mounts) {
+    if (file !== undefined || !pathname.startsWith(prefix)) continue;
+    try {
+      const real = fs.realpathSync(path.join(dir, path.normalize(pathname.slice(prefix.length))));
+      if (roots.some((root) => real === root || real.startsWith(root + path.sep)) && fs.statSync(real).isFile()) file = real;
+    } catch {}
+  }
+  if (file === undefined) { res.writeHead(404).end('not found'); return; }
+  res.writeHead(200, { 'content-type': types[path.extname(file)] || 'application/octet-stream', 'cache-control': 'no-store' });
+  fs.createReadStream(file).pipe(res);
+}).listen(Number(port), '127.0.0.1');
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();
+`;
+
+export class WebApps {
+  private constructor(
+    private readonly process: LabProcess,
+    readonly port: number,
+  ) {}
+
+  /** Page-mode URL of the Janus VideoRoom demo for one of the lab's rooms. */
+  janusVideoRoomUrl(roomId: number): string {
+    return `http://localhost:${this.port}/janus-demos/videoroomtest.html?room=${roomId}`;
+  }
+
+  static async start(options: { netns: LabNetns; dir: string }): Promise<WebApps> {
+    if (!existsSync(join(JANUS_DEMOS_DIR, 'videoroomtest.html'))) {
+      throw new Error(`${JANUS_DEMOS_DIR} is missing: install Debian's janus-demos (npm run system-deps)`);
+    }
+    const generated = join(options.dir, 'web-apps');
+    await mkdir(join(generated, 'janus-demos'), { recursive: true });
+    // what a deployer of the demos writes into settings.js: where Janus is
+    await writeFile(
+      join(generated, 'janus-demos', 'settings.js'),
+      `var server = "ws://${LAB_JANUS_IP}:${LAB_JANUS_WS_PORT}/";\nvar iceServers = null;\nvar token = null;\nvar apisecret = null;\n`,
+    );
+    const mounts = [['/janus-demos/', JANUS_DEMOS_DIR, [JANUS_DEMOS_DIR, JAVASCRIPT_DIR]]];
+    const { command, args } = options.netns.wrap(process.execPath, [
+      '-e',
+      SERVER_SOURCE,
+      String(WEB_APPS_PORT),
+      JSON.stringify(mounts),
+      generated,
+    ]);
+    const server = LabProcess.start('web-apps', command, args, {
+      logFile: join(options.dir, 'web-apps.log'),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const apps = new WebApps(server, WEB_APPS_PORT);
+    const listening = options.netns.wrap('ss', ['-ltn']);
+    await server.whileRunning(
+      waitUntil(async () => (await run(listening.command, listening.args)).includes(`127.0.0.1:${WEB_APPS_PORT}`), {
+        timeoutMs: 10_000,
+        what: 'the web apps server',
+        intervalMs: 100,
+      }),
+    );
+    return apps;
+  }
+
+  stop(): Promise<void> {
+    this.process.child.stdin?.end();
+    return this.process.stop();
+  }
+}
