@@ -152,8 +152,15 @@ export class BrowserSource {
     const page = blank ?? (await this.browser.newPage());
     const allowed = new Set<string>();
     this.allowed.set(page, allowed);
+    // each refused origin is logged once (the origin only: a URL may carry a token)
+    const refused = new Set<string>();
+    const onRefused = (origin: string) => {
+      if (refused.has(origin)) return;
+      refused.add(origin);
+      this.logger.warn({ origin }, 'the page asked for an origin its room does not declare: refused');
+    };
     await page.setRequestInterception(true);
-    page.on('request', (request) => void serve(request, site, allowed));
+    page.on('request', (request) => void serve(request, site, allowed, onRefused));
     page.on('pageerror', (error) => this.logger.warn({ error: String(error) }, 'page error'));
     return page;
   }
@@ -233,10 +240,20 @@ const CONTENT_TYPES: Record<string, string> = {
   '.map': 'application/json',
 };
 
-async function serve(request: HTTPRequest, site: PageSite, allowed: ReadonlySet<string>): Promise<void> {
+async function serve(
+  request: HTTPRequest,
+  site: PageSite,
+  allowed: ReadonlySet<string>,
+  onRefused: (origin: string) => void,
+): Promise<void> {
   const url = new URL(request.url());
   if (url.origin !== PAGE_ORIGIN) {
-    await (allowed.has(url.origin) ? request.continue() : request.abort('blockedbyclient')).catch(() => undefined);
+    if (allowed.has(url.origin)) {
+      await request.continue().catch(() => undefined);
+      return;
+    }
+    onRefused(url.origin);
+    await request.abort('blockedbyclient').catch(() => undefined);
     return;
   }
   const file = site.get(decodeURIComponent(url.pathname).replace(/^\/+/, ''));

@@ -94,7 +94,7 @@ export class Worker {
       this.logger.error({ reason }, 'browser crashed');
       this.stop('browser crashed');
     });
-    const site = await PageSite.load(botPageDir());
+    const site = await PageSite.load(this.config.botPageDir ?? botPageDir());
     const page = await browser.newPage(site);
     const bridge = await PageBridge.attach(page, { logger: this.logger, commandTimeoutMs: this.config.pageTimeoutMs });
     this.bridge = bridge;

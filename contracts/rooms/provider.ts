@@ -43,7 +43,11 @@ export interface RoomJoinBase<P extends string = string> {
   readonly display?: string | undefined;
 }
 
-export interface RoomProvider<P extends string, Join extends RoomJoinBase<P>> {
+/**
+ * `Stored` is the join data as records, events and logs keep it: what `redact` returns (the join data without its
+ * secrets, which may be required fields of the join data).
+ */
+export interface RoomProvider<P extends string, Join extends RoomJoinBase<P>, Stored extends RoomJoinBase<P> = Join> {
   readonly provider: P;
   /** Name in messages and the README, e.g. "Janus VideoRoom". */
   readonly title: string;
@@ -58,13 +62,13 @@ export interface RoomProvider<P extends string, Join extends RoomJoinBase<P>> {
   /** Problems beyond the capabilities (e.g. join data that cannot serve a split picture). @default none */
   check?(room: Join, media: MediaOptions): readonly RoomIssue[];
   /** The join data as the call record, events and logs may keep it: every secret (pins, tokens) removed. */
-  redact(room: Join): Join;
+  redact(room: Join): Stored;
 }
 
 /** Declares a room provider; the identity function that makes TypeScript check the declaration. */
-export function defineRoomProvider<P extends string, Join extends RoomJoinBase<P>>(
-  provider: RoomProvider<P, Join>,
-): RoomProvider<P, Join> {
+export function defineRoomProvider<P extends string, Join extends RoomJoinBase<P>, Stored extends RoomJoinBase<P> = Join>(
+  provider: RoomProvider<P, Join, Stored>,
+): RoomProvider<P, Join, Stored> {
   return provider;
 }
 
