@@ -6,6 +6,8 @@ import { BrowserSource } from '../worker/browser-source.js';
 import { RoomlineClient } from '../worker/client.js';
 import { createLogger, type Logger } from '../worker/logger.js';
 import { Emulators } from './emulators.js';
+import { buildFakeSdkBotPage } from './fake-sdks/build.js';
+import { FakeSdkControl } from './fake-sdks/control.js';
 import { JanusServer, LAB_JANUS_WS_PORT, LAB_ROOM_IDS } from './janus-server.js';
 import { LAB_JANUS_IP, LabNetns } from './netns.js';
 import { NamespaceForwards } from './ns-forward.js';
@@ -37,6 +39,11 @@ export interface LabOptions {
   readonly persons?: readonly LabPersonOptions[];
   /** Serve the meeting web apps page mode joins (lab/web-apps.ts). @default false */
   readonly webApps?: boolean;
+  /**
+   * Workers serve a test build of the bot page whose Daily and Vonage SDKs are the lab's typed fakes, driven through
+   * `lab.fakeSdks` (lab/fake-sdks/): those providers' servers cannot be reached from here. @default false
+   */
+  readonly fakeSdks?: boolean;
   /** Extra environment for the workers. */
   readonly workerEnv?: Readonly<Record<string, string>>;
   /** Keep the folder after stop. @default false, unless ROOMLINE_LAB_KEEP=1 */
@@ -88,6 +95,8 @@ export class Lab {
   personBrowser: BrowserSource | undefined;
   pool: WorkerPool | undefined;
   webApps: WebApps | undefined;
+  /** The fake CPaaS SDKs' control channel (with `fakeSdks`). */
+  fakeSdks: FakeSdkControl | undefined;
   client!: RoomlineClient;
   endpoints!: LabEndpoints;
 
@@ -135,6 +144,13 @@ export class Lab {
       { name: 'phone', host: '127.0.0.1', port: PHONE_CTRL_PORT },
     ]);
     this.cleanups.push(() => this.forwards.stop());
+    let botPageDir: string | undefined;
+    if (options.fakeSdks === true) {
+      botPageDir = join(dir, 'bot-page-fakes');
+      const [control] = await Promise.all([FakeSdkControl.start({ netns: this.netns, dir }), buildFakeSdkBotPage(botPageDir)]);
+      this.fakeSdks = control;
+      this.cleanups.push(() => control.stop());
+    }
     if (options.webApps === true) {
       const webApps = await WebApps.start({ netns: this.netns, dir });
       this.webApps = webApps;
@@ -154,6 +170,7 @@ export class Lab {
       ROOMLINE_SIP_FROM: 'sip:roomline@127.0.0.1',
       ROOMLINE_MAX_RECEIVES: String(options.maxReceives ?? 3),
       ROOMLINE_LOG_LEVEL: 'debug',
+      ...(botPageDir === undefined ? {} : { ROOMLINE_BOT_PAGE_DIR: botPageDir }),
     };
     const roomId = LAB_ROOM_IDS[0];
     this.endpoints = {

@@ -14,12 +14,13 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** `--no-lab`: only what runs in the worker task (the worker image builds so; its context has no lab/ folder). */
 const withLab = !process.argv.includes('--no-lab');
+/**
+ * `--fake-sdks=<dir>`: only the bot page, into `<dir>`, with the closed CPaaS SDKs replaced by the lab's typed fakes
+ * (lab/fake-sdks/). A build for end-to-end tests, made by the lab into its own folder: never part of dist/ or the image.
+ */
+const fakeSdksDir = process.argv.find((a) => a.startsWith('--fake-sdks='))?.slice('--fake-sdks='.length);
 const dist = join(root, 'dist');
 const started = Date.now();
-
-await rm(dist, { recursive: true, force: true });
-await mkdir(join(dist, 'bot-page'), { recursive: true });
-if (withLab) await mkdir(join(dist, 'lab-pages'), { recursive: true });
 
 /** Browser bundles: ES modules with code splitting; SDKs that expect Node's `global` get the browser's. */
 const browser = {
@@ -37,6 +38,22 @@ const browser = {
   sourcemap: 'linked',
   logLevel: 'warning',
 };
+
+if (fakeSdksDir !== undefined) {
+  await mkdir(fakeSdksDir, { recursive: true });
+  const alias = { '@daily-co/daily-js': './lab/fake-sdks/daily.ts', '@vonage/client-sdk-video': './lab/fake-sdks/vonage.ts' };
+  await Promise.all([
+    build({ ...browser, alias, entryPoints: { bot: 'bot-page/main.ts' }, outdir: fakeSdksDir }),
+    build({ ...browser, alias, format: 'iife', splitting: false, sourcemap: 'external', entryPoints: { 'page-mode': 'bot-page/page-mode/main.ts' }, outdir: fakeSdksDir }),
+    copyFile(join(root, 'bot-page/index.html'), join(fakeSdksDir, 'index.html')),
+  ]);
+  console.log(`roomline: built the bot page with fake SDKs into ${fakeSdksDir} in ${Date.now() - started} ms`);
+  process.exit(0);
+}
+
+await rm(dist, { recursive: true, force: true });
+await mkdir(join(dist, 'bot-page'), { recursive: true });
+if (withLab) await mkdir(join(dist, 'lab-pages'), { recursive: true });
 
 /** Node bundles: ES modules, dependencies left to node_modules. */
 const node = {

@@ -297,7 +297,9 @@ class VonageRoom implements RoomAdapter {
 
   private connectFailure(error: unknown): RoomlineError {
     const name = (error as Partial<OTError> | undefined)?.name;
-    const reason = this.scrub(typeof name === 'string' ? `${name}: ${errorMessage(error)}` : errorMessage(error)).slice(0, 300);
+    const message = errorMessage(error).trim();
+    const described = typeof name === 'string' ? (message === '' ? name : `${name}: ${message}`) : message;
+    const reason = this.scrub(described).slice(0, 300);
     if (name !== undefined && REFUSALS.has(name)) return new RoomlineError('ROOM_JOIN_FAILED', `Vonage refused the bot: ${reason}`);
     return new RoomlineError('ROOM_UNREACHABLE', `cannot connect to the Vonage session: ${reason}`);
   }
