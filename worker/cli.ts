@@ -9,7 +9,7 @@ import { labModulePath } from './paths.js';
 import { SHUTDOWN_DEADLINE_MS, Worker } from './worker.js';
 
 /**
- * The `roomline` command line: dial, status, hangup, worker, lab, demo. Configuration comes from the environment
+ * The `roomline` command line: dial, status, hangup, worker, lab, demo, smoke. Configuration comes from the environment
  * (ROOMLINE_QUEUE_URL, ROOMLINE_TABLE, AWS_REGION, AWS_ENDPOINT_URL_SQS/_DYNAMODB, and for workers ROOMLINE_JANUS_URLS
  * and the rest documented in worker/config.ts); `roomline lab exec -- <command>` sets it for the local lab.
  */
@@ -175,9 +175,20 @@ program
     process.exitCode = await (await loadLab()).runDemo({ talkS: options.talk, keep: options.keep === true, video: options.video === true });
   });
 
+program
+  .command('smoke')
+  .description('join a real Daily or Vonage room with credentials from the environment and check what crosses (see README)')
+  .argument('<provider>', 'daily or vonage')
+  .action(async (provider: string) => {
+    if (provider !== 'daily' && provider !== 'vonage') {
+      throw new InvalidArgumentError(`provider must be daily or vonage, not ${provider}`);
+    }
+    process.exitCode = await (await loadLab()).runSmoke(provider);
+  });
+
 type LabModule = typeof import('../lab/index.js');
 
-/** The lab is built apart from the worker and is not part of the worker image: loaded only by `lab` and `demo`. */
+/** The lab is built apart from the worker and is not part of the worker image: loaded only by `lab`, `demo` and `smoke`. */
 async function loadLab(): Promise<LabModule> {
   const path = labModulePath();
   if (path === undefined) {

@@ -9,6 +9,7 @@ import { roomOrigins } from '../../contracts/rooms/index.js';
 import { hasTone } from '../../lab/audio-analysis.js';
 import { FAKE_PARTICIPANT } from '../../lab/fake-sdks/protocol.js';
 import type { Lab } from '../../lab/lab.js';
+import { checkRoom } from '../../lab/smoke.js';
 import { QUADRANT_COLORS, meanColorOfImage, nearestColor, writeCompositeVideo, type Rgb } from '../../lab/test-video.js';
 import { waitUntil } from '../../lab/wait.js';
 import { phoneHeardLast, waitForVideos, waitUntilHeard, workerLogs } from '../support/cpaas.js';
@@ -168,5 +169,30 @@ describe('the real daily-js in the real bot page, with every origin refused', ()
     } finally {
       await page.close();
     }
+  });
+});
+
+describe('the live smoke command\'s checks, on a room of the lab\'s own', () => {
+  it('pass on the lab\'s Janus room, so a failure with a real account points at the account or the provider', async () => {
+    // Prepare
+    const lines: string[] = [];
+
+    // Act
+    const code = await checkRoom(
+      { room: { ...lab.endpoints.room, display: 'Roomline smoke bot' }, sip: undefined, secrets: [] },
+      { netns: lab.netns.name, out: (line) => lines.push(line) },
+    );
+
+    // Assess
+    expect(code, lines.join('\n')).toBe(0);
+    expect(lines.filter((l) => l.startsWith('  [ok]')).map((l) => l.replace(/:.*$/, ''))).toEqual([
+      '  [ok] the bot joins the room',
+      '  [ok] the bot sees the smoke participant join (presence)',
+      '  [ok] the participant\'s audio reaches the bot',
+      '  [ok] the participant\'s camera reaches the bot',
+      '  [ok] the bot publishes its audio',
+      '  [ok] the participant receives the bot\'s audio track',
+    ]);
+    expect(lines.at(-1)).toBe('RESULT: 6 of 6 checks passed');
   });
 });
