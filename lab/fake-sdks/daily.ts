@@ -91,6 +91,7 @@ class FakeDailyCall implements DailyCallApi {
     if (this.meeting === 'left') return;
     this.room?.call('leave');
     this.meeting = 'left';
+    this.room?.close();
     this.emit('left-meeting', {});
   }
 

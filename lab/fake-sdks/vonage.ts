@@ -173,6 +173,7 @@ class FakeSession extends Emitter<VonageSessionEvents> implements VonageSessionA
     if (!this.connected) return;
     this.room?.call('disconnect');
     this.connected = false;
+    this.room?.close();
     for (const publisher of this.publishers) publisher.streamDown('clientDisconnected');
     this.emit('sessionDisconnected', { ...otEvent('sessionDisconnected', this), reason: 'clientDisconnected' });
   }

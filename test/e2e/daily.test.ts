@@ -76,6 +76,7 @@ describe('a Daily room (daily-js replaced by its typed fake) bridged to the lab\
       },
       { timeoutMs: 20_000, what: 'the phone to show the participant\'s camera', intervalMs: 1_000 },
     ).catch(() => undefined);
+    const calls = await room.calls();
     const leftAt = Date.now();
     await room.participantLeaves();
     const record = await lab.client.waitForCall(callId, isFinal, { timeoutMs: 20_000 });
@@ -97,9 +98,13 @@ describe('a Daily room (daily-js replaced by its typed fake) bridged to the lab\
     expect(record.history.at(-1)?.detail).toBe('room empty for 2 s');
     expect(Date.parse(record.timings!.endedAt!) - leftAt).toBeGreaterThanOrEqual(2_000);
     expect(states(record)).toEqual(['QUEUED', 'CLAIMED', 'JOINING', 'DIALING', 'RINGING', 'CONNECTED', 'ENDED']);
+    // the SDK's own peer connection, seen through the bot's tap: the room leg's quality reaches the record
+    expect(record.quality?.room.audioIn?.packets).toBeGreaterThan(100);
+    expect(record.quality?.room.audioOut?.packets).toBeGreaterThan(100);
+    expect(record.quality?.room.videoIn?.frames).toBeGreaterThan(30);
+    expect(record.quality?.room.videoOut?.frames).toBeGreaterThan(30);
     // what daily-js was given: the room URL, the token in its own field, the bot's own subscriptions
     expect(room.join).toEqual({ provider: 'daily', room: ROOM_URL, token: TOKEN, display: 'Phone' });
-    const calls = await room.calls().catch(() => []);
     expect(calls.slice(0, 2)).toEqual(['createCallObject subscribeToTracksAutomatically=false', 'join']);
     expect(calls).toContain('updateParticipant {"audio":true,"screenAudio":true,"video":true,"screenVideo":false}');
     expect(calls.filter((c) => c.startsWith('startCustomTrack ')).sort()).toEqual(TILES.map((t) => `startCustomTrack ${t}`).sort());

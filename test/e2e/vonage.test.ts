@@ -78,6 +78,7 @@ describe('a Vonage Video session (the SDK replaced by its typed fake) bridged to
       },
       { timeoutMs: 20_000, what: 'the phone to show the other client\'s camera', intervalMs: 1_000 },
     ).catch(() => undefined);
+    const calls = await fake.calls();
     const leftAt = Date.now();
     await fake.participantLeaves();
     const record = await lab.client.waitForCall(callId, isFinal, { timeoutMs: 20_000 });
@@ -99,9 +100,13 @@ describe('a Vonage Video session (the SDK replaced by its typed fake) bridged to
     expect(record.history.at(-1)?.detail).toBe('room empty for 2 s');
     expect(Date.parse(record.timings!.endedAt!) - leftAt).toBeGreaterThanOrEqual(2_000);
     expect(states(record)).toEqual(['QUEUED', 'CLAIMED', 'JOINING', 'DIALING', 'RINGING', 'CONNECTED', 'ENDED']);
+    // the SDK's own peer connection, seen through the bot's tap: the room leg's quality reaches the record
+    expect(record.quality?.room.audioIn?.packets).toBeGreaterThan(100);
+    expect(record.quality?.room.audioOut?.packets).toBeGreaterThan(100);
+    expect(record.quality?.room.videoIn?.frames).toBeGreaterThan(30);
+    expect(record.quality?.room.videoOut?.frames).toBeGreaterThan(30);
     // what the SDK was given: the application and session, the token to connect() alone, no default UI anywhere
     expect(fake.join).toEqual({ provider: 'vonage', room: `${APPLICATION_ID}/${SESSION_ID}`, token: TOKEN, display: '' });
-    const calls = await fake.calls().catch(() => []);
     expect(calls.slice(0, 2)).toEqual(['initSession', 'connect']);
     expect(calls).toContain('subscribe insertDefaultUI=false video=true');
     expect(calls).toContain('initPublisher Phone insertDefaultUI=false audio=true video=false');

@@ -18,17 +18,24 @@ export async function phoneHeardLast(lab: Lab, since: number): Promise<ToneRepor
   return latest === undefined ? undefined : analyseTone(await readWav(latest));
 }
 
-/** Waits until the fake room's participant hears `toneHz` from the bot's microphone; returns what it heard last. */
+/** How much of what the fake participant heard is analysed at a time, in ms: the latest stretch. */
+const HEARD_WINDOW_MS = 2_000;
+
+/**
+ * Waits until the fake room's participant hears `toneHz` from the bot's microphone (in the latest two seconds, after
+ * `since`); returns what it heard last.
+ */
 export async function waitUntilHeard(room: FakeRoomHandle, toneHz: number, since: number, timeoutMs = 20_000): Promise<ToneReport> {
+  const latest = () => room.heard(Math.max(since, Date.now() - HEARD_WINDOW_MS));
   let last: ToneReport | undefined;
   await waitUntil(
     async () => {
-      last = await room.heard(since);
+      last = await latest();
       return hasTone(last, toneHz);
     },
     { timeoutMs, what: `the fake participant to hear ${toneHz} Hz`, intervalMs: 500 },
   ).catch(() => undefined);
-  return last ?? (await room.heard(since));
+  return last ?? (await latest());
 }
 
 /** Waits until the bot publishes the videos named `names`, each showing the colour expected of it (by index). */

@@ -1,8 +1,14 @@
-/** A camera of one colour, with a small moving square so every frame differs (encoders skip static input). */
-export function camera(color: readonly [number, number, number]): MediaStreamTrack | undefined {
+/**
+ * A camera of one colour, with a small moving square so every frame differs (encoders skip static input).
+ * @param size width, height and frames per second @default 640x480 at 30
+ */
+export function camera(
+  color: readonly [number, number, number],
+  size: { readonly width: number; readonly height: number; readonly fps: number } = { width: 640, height: 480, fps: 30 },
+): MediaStreamTrack | undefined {
   const canvas = document.createElement('canvas');
-  canvas.width = 640;
-  canvas.height = 480;
+  canvas.width = size.width;
+  canvas.height = size.height;
   const context = canvas.getContext('2d');
   if (context === null) return undefined;
   let tick = 0;
@@ -14,6 +20,6 @@ export function camera(color: readonly [number, number, number]): MediaStreamTra
     tick++;
   };
   draw();
-  setInterval(draw, 1000 / 30);
-  return canvas.captureStream(30).getVideoTracks()[0];
+  setInterval(draw, 1000 / size.fps);
+  return canvas.captureStream(size.fps).getVideoTracks()[0];
 }
