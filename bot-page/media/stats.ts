@@ -14,7 +14,12 @@ export async function legQuality(connections: readonly RTCPeerConnection[]): Pro
   const reports = await Promise.all(
     connections.filter((pc) => pc.connectionState !== 'closed').map((pc) => pc.getStats().catch(() => undefined)),
   );
-  const stats: Stat[][] = reports.filter((r) => r !== undefined).map((r) => [...(r as RTCStatsReport).values()] as Stat[]);
+  return qualityOfReports(reports.filter((r): r is RTCStatsReport => r !== undefined));
+}
+
+/** The quality summary of statistics reports (one per connection), for SDKs that give reports, not connections. */
+export function qualityOfReports(reports: readonly RTCStatsReport[]): LegQuality {
+  const stats: Stat[][] = reports.map((r) => [...r.values()] as Stat[]);
   const audioIn = inboundAudio(stats);
   const audioOut = outboundAudio(stats);
   const videoIn = video(stats, 'inbound-rtp');

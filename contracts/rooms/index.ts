@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import type { MediaOptions } from '../dial-request.js';
+import { chimeRoom } from './chime.js';
 import { janusRoom } from './janus.js';
 import { capabilityIssues, type RoomCapabilities, type RoomIssue } from './provider.js';
 
 export * from './provider.js';
 export { janusRoom, janusRoomSchema, type JanusRoomJoin } from './janus.js';
+export { chimeRoom, chimeRoomSchema, chimeDisplayName, type ChimeRoomJoin, type ChimeMeeting, type ChimeAttendee } from './chime.js';
 
 /**
  * Every room provider, by name: the one list a new provider is added to on the contracts side (its adapter goes into
@@ -12,6 +14,7 @@ export { janusRoom, janusRoomSchema, type JanusRoomJoin } from './janus.js';
  */
 export const ROOM_PROVIDERS = {
   janus: janusRoom,
+  chime: chimeRoom,
 } as const;
 
 export type RoomProviderName = keyof typeof ROOM_PROVIDERS;
