@@ -6,6 +6,7 @@ import type { CallRecord, VideoStreamStats } from '../contracts/call-record.js';
 import type { DialRequestInput } from '../contracts/dial-request.js';
 import { analyseTone, hasTone, readWav, type ToneReport } from './audio-analysis.js';
 import { Lab } from './lab.js';
+import type { RoomPerson } from './room-person.js';
 import { QUADRANT_COLORS, meanColorOfImage, nearestColor, writeCompositeVideo, type Rgb } from './test-video.js';
 
 export interface DemoOptions {
@@ -18,6 +19,11 @@ export interface DemoOptions {
   readonly video?: boolean;
   /** Keep the lab folder (logs, recordings). @default false */
   readonly keep?: boolean;
+  /**
+   * The room the phone is bridged into: the lab's Janus VideoRoom, or a meeting on the lab's Amazon Chime SDK
+   * stand-in (joined with the real SDK; with `video`, each tile is its own attendee). @default "janus"
+   */
+  readonly room?: DemoRoom;
   readonly out?: (line: string) => void;
 }
 
@@ -50,6 +56,10 @@ export interface VideoCheck {
   readonly ok: boolean;
 }
 
+/** The rooms the demo can bridge into. */
+export const DEMO_ROOMS = ['janus', 'chime'] as const;
+export type DemoRoom = (typeof DEMO_ROOMS)[number];
+
 const PERSON_TONE_HZ = 440;
 const PHONE_TONE_HZ = 1000;
 const PERSON_COLOR: Rgb = [200, 0, 200];
@@ -77,15 +87,19 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     out('Making a 2x2 composite test video (the SIP room system\'s picture)...');
     await writeCompositeVideo(composite);
   }
+  const room = options.room ?? 'janus';
   out(
     `Starting the lab: SQS + DynamoDB emulators, Janus, a SIP phone (baresip${video ? ', H.264 video only' : ''}), ` +
-      'a room with one person, a warm worker...',
+      (room === 'chime'
+        ? 'the Amazon Chime SDK stand-in with a meeting and one person in it (the real SDK), a warm worker...'
+        : 'a room with one person, a warm worker...'),
   );
+  const alice = { display: 'Alice', toneHz: PERSON_TONE_HZ, ...(video ? { color: PERSON_COLOR } : {}) };
   const lab = await Lab.start({
     workers: 1,
     keepDir: options.keep ?? false,
     phone: { toneHz: PHONE_TONE_HZ, ...(composite === undefined ? {} : { videoCodecs: ['H264'], videoFile: composite }) },
-    persons: [{ display: 'Alice', toneHz: PERSON_TONE_HZ, ...(video ? { color: PERSON_COLOR } : {}) }],
+    ...(room === 'chime' ? { persons: [], chime: { persons: [alice] } } : { persons: [alice] }),
   });
   try {
     await lab.pool!.waitReady(1);
@@ -95,7 +109,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       talkS: options.talkS ?? 6,
       out,
       video,
-      ...(video ? { request: { media: VIDEO_DEMO_MEDIA } } : {}),
+      request: {
+        ...(video ? { media: VIDEO_DEMO_MEDIA } : {}),
+        ...(room === 'chime' ? { room: lab.chimeRoom({ join: 'join-info', tiles: video ? [...TILE_NAMES] : [] }) } : {}),
+      },
+      ...(room === 'chime' ? { person: lab.chimePersons[0] } : {}),
     });
     printReport(report, out);
     return report.audioBothWays && (report.video === undefined || report.video.ok) ? 0 : 1;
@@ -109,10 +127,17 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
 /** Dials the lab's phone into the lab's room, talks for `talkS` seconds, hangs up, and measures. */
 export async function dialAndMeasure(
   lab: Lab,
-  options: { talkS: number; out?: (line: string) => void; request?: Parameters<Lab['dialRequest']>[0]; video?: boolean },
+  options: {
+    talkS: number;
+    out?: (line: string) => void;
+    request?: Parameters<Lab['dialRequest']>[0];
+    video?: boolean;
+    /** The simulated person whose tone and camera are checked. @default the first person in the lab's room */
+    person?: RoomPerson | undefined;
+  },
 ): Promise<CallReport> {
   const out = options.out ?? (() => undefined);
-  const person = lab.persons[0];
+  const person = options.person ?? lab.persons[0];
   if (person === undefined) throw new Error('the lab has no person in the room');
   const enqueuedAt = Date.now();
   const callId = await lab.client.enqueueDial(lab.dialRequest(options.request));
@@ -136,7 +161,7 @@ export async function dialAndMeasure(
   let video: VideoCheck | undefined;
   if (connected.state === 'CONNECTED') {
     await sleep(options.talkS * 1000);
-    if (options.video === true) video = await checkVideo(lab);
+    if (options.video === true) video = await checkVideo(lab, person);
     out(`Requesting hangup after ${options.talkS} s`);
     await lab.client.requestHangup(callId);
   }
@@ -148,16 +173,16 @@ export async function dialAndMeasure(
     },
     { timeoutMs: 30_000, intervalMs: 100 },
   );
-  return measure(lab, record, enqueuedAt, video);
+  return measure(lab, person, record, enqueuedAt, video);
 }
 
 /** Looks at both ends: the phone's picture (the person's camera?) and the feeds the person sees (the tiles?). */
-async function checkVideo(lab: Lab): Promise<VideoCheck> {
+async function checkVideo(lab: Lab, person: RoomPerson): Promise<VideoCheck> {
   const snapshot = await lab.phone.snapshot(join(lab.dir, `phone-sees-${Date.now()}.png`)).catch(() => undefined);
   const phoneSaw = snapshot === undefined ? undefined : await meanColorOfImage(snapshot);
   const palette: Rgb[] = [PERSON_COLOR, [0, 0, 0], [128, 128, 128]];
   const phoneSawPerson = phoneSaw !== undefined && nearestColor(phoneSaw, palette) === 0;
-  const feeds = await lab.persons[0]!.seenFeeds();
+  const feeds = await person.seenFeeds();
   const tiles = TILE_NAMES.map((name, i) => {
     const feed = feeds.find((f) => f.display === name);
     return {
@@ -171,8 +196,7 @@ async function checkVideo(lab: Lab): Promise<VideoCheck> {
   return { phoneSaw, phoneSawPerson, tiles, ok: phoneSawPerson && tiles.every((t) => t.expected) };
 }
 
-async function measure(lab: Lab, record: CallRecord, enqueuedAt: number, video?: VideoCheck): Promise<CallReport> {
-  const person = lab.persons[0]!;
+async function measure(lab: Lab, person: RoomPerson, record: CallRecord, enqueuedAt: number, video?: VideoCheck): Promise<CallReport> {
   const incoming = lab.phone.invitesSince(enqueuedAt)[0];
   const established = lab.phone.eventsOf('CALL_ESTABLISHED', enqueuedAt)[0];
   const rtp = lab.phone.eventsOf('CALL_RTPESTAB', enqueuedAt)[0];

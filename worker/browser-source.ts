@@ -72,6 +72,12 @@ export interface BrowserSourceOptions {
   readonly netns?: string;
   /** Extra command-line flags (e.g. fake capture files). @default [] */
   readonly extraArgs?: readonly string[];
+  /**
+   * Grant the pages camera and microphone permission. Chromium then lists the machine's addresses as ICE host
+   * candidates; without it, a page that never captured media offers none (a peer that gives candidates of its own,
+   * as Janus does, still connects). The lab's media servers need it; a bot does not. @default false
+   */
+  readonly grantMediaCapture?: boolean;
   readonly logger: Logger;
 }
 
@@ -117,7 +123,7 @@ export class BrowserSource {
         protocolTimeout: 30_000,
       });
       const source = new BrowserSource(browser, tempDir, options.logger);
-      await grantNetworkAccess(browser);
+      await grantNetworkAccess(browser, options.grantMediaCapture === true ? ['audioCapture', 'videoCapture'] : []);
       options.logger.info(
         { chromium: chromium.path, version: await browser.version(), launchMs: Date.now() - started },
         'Chromium launched',
@@ -200,12 +206,12 @@ const NETWORK_PERMISSION_SETS = [
   ['localNetworkAccess'],
 ] as const;
 
-async function grantNetworkAccess(browser: Browser): Promise<void> {
+async function grantNetworkAccess(browser: Browser, more: readonly string[]): Promise<void> {
   // the grant lives as long as the DevTools session that made it: this one stays open with the browser
   const session = await browser.target().createCDPSession();
   for (const permissions of NETWORK_PERMISSION_SETS) {
     const granted = await session
-      .send('Browser.grantPermissions', { origin: PAGE_ORIGIN, permissions: [...permissions] as unknown as 'geolocation'[] })
+      .send('Browser.grantPermissions', { origin: PAGE_ORIGIN, permissions: [...permissions, ...more] as unknown as 'geolocation'[] })
       .then(() => true)
       .catch(() => false);
     if (granted) return;

@@ -11,6 +11,7 @@ import {
   type AudioVideoObserver,
   type Logger,
   type MeetingSessionStatus,
+  type VideoStreamIdSet,
   type VideoTileState,
 } from 'amazon-chime-sdk-js';
 import type { LegQuality } from '../../contracts/call-record.js';
@@ -84,6 +85,7 @@ class ChimeMeetingRoom implements RoomAdapter {
     const audio = tracks.audio ?? this.silentTrack();
     const main = new MeetingSessionHandle(this.room, attendee, {
       audio,
+      ownAttendees: this.ownAttendees,
       ...(tracks.video === undefined ? {} : { video: tracks.video }),
       receiveVideo: this.options.receiveVideo,
       observer: {
@@ -128,6 +130,7 @@ class ChimeMeetingRoom implements RoomAdapter {
     }
     const session = new MeetingSessionHandle(this.room, attendee, {
       audio: this.silentTrack(),
+      ownAttendees: this.ownAttendees,
       video: track,
       receiveVideo: false,
       observer: {
@@ -224,7 +227,27 @@ interface SessionSetup {
   readonly audio: MediaStreamTrack;
   readonly video?: MediaStreamTrack;
   readonly receiveVideo: boolean;
+  /** Attendees whose video this session never receives (the bot's own tiles). */
+  readonly ownAttendees: ReadonlySet<string>;
   readonly observer: AudioVideoObserver;
+}
+
+/** Every other attendee's best video stream, but none of the bot's own attendees (its tiles). */
+class OthersVideoPolicy extends AllHighestVideoBandwidthPolicy {
+  constructor(
+    selfAttendeeId: string,
+    private readonly own: ReadonlySet<string>,
+  ) {
+    super(selfAttendeeId);
+  }
+
+  override chooseSubscriptions(): VideoStreamIdSet {
+    const chosen = super.chooseSubscriptions();
+    for (const streamId of chosen.array()) {
+      if (this.own.has(this.videoIndex.attendeeIdForStreamId(streamId))) chosen.remove(streamId);
+    }
+    return chosen;
+  }
 }
 
 /** One attendee's meeting session: its SDK objects, start (until admitted) and stop. */
@@ -242,7 +265,7 @@ class MeetingSessionHandle {
   ) {
     const configuration = new MeetingSessionConfiguration({ Meeting: room.meeting }, { Attendee: attendee });
     configuration.videoDownlinkBandwidthPolicy = setup.receiveVideo
-      ? new AllHighestVideoBandwidthPolicy(attendee.AttendeeId)
+      ? new OthersVideoPolicy(attendee.AttendeeId, setup.ownAttendees)
       : new NoVideoDownlinkBandwidthPolicy();
     const logger = new PageLogger([attendee.JoinToken, ...(room.tileAttendees ?? []).map((a) => a.JoinToken)]);
     const devices = new DefaultDeviceController(logger, { enableWebAudio: false });
