@@ -233,9 +233,7 @@ export class Lab {
   /** The lab's own Chromium, inside the namespace (simulated people, the Chime stand-in's media page). */
   private async labBrowser(): Promise<BrowserSource> {
     if (this.personBrowser === undefined) {
-      // granted capture: its pages offer their host candidates (two browsers, e.g. the Chime stand-in's media page
-      // and a Chime person, must; a Janus server gives its own)
-      this.personBrowser = await BrowserSource.launch({ netns: this.netns.name, logger: this.logger, grantMediaCapture: true });
+      this.personBrowser = await BrowserSource.launch({ netns: this.netns.name, logger: this.logger });
       this.cleanups.push(() => this.personBrowser!.close());
     }
     return this.personBrowser;

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isFinalState, type CallRecord, type CallState, type EndedBy, type QualitySummary } from '../contracts/call-record.js';
-import type { DialRequest, MediaOptions } from '../contracts/dial-request.js';
+import { splitTileNames, type DialRequest, type MediaOptions, type RoomJoin } from '../contracts/dial-request.js';
 import { RoomlineError, assertNever, type FailureInfo } from '../contracts/errors.js';
 import { describeSipCode, errorCodeForSipFailure } from '../contracts/sip-codes.js';
 import type { PageEventOf, SipAccount } from '../contracts/page-rpc.js';
@@ -23,6 +23,13 @@ export type EndIntent =
 export type SessionOutcome =
   | { readonly kind: 'final'; readonly record: CallRecord }
   | { readonly kind: 'retry'; readonly failure: FailureInfo; readonly record: CallRecord };
+
+/** The room's join data as the page needs it, and what undoes its preparation when the call ends. */
+export interface PreparedRoom {
+  readonly room: RoomJoin;
+  /** Undoes what was made for the call (e.g. deletes Chime attendees). Never throws. */
+  release(): Promise<void>;
+}
 
 export interface CallObserver {
   /** Called after each state change was written. */
@@ -48,6 +55,14 @@ export interface CallSessionOptions {
   /** How often the record is read for a hangup request. @default 1000 */
   readonly watchIntervalMs?: number;
   readonly observer?: CallObserver;
+  /**
+   * Turns the request's room into what the page joins (e.g. a Chime meetingId into attendees of its own), once the
+   * call is JOINING; a failure fails or retries the call like a failed join. @default the room as given
+   */
+  readonly prepareRoom?: (
+    room: RoomJoin,
+    names: { readonly callId: string; readonly display: string; readonly tiles: readonly string[] },
+  ) => Promise<PreparedRoom>;
 }
 
 /**
@@ -93,7 +108,8 @@ export class CallSession {
       const account = await this.options.account?.();
       // state writes are queued in order; the call does not wait for them
       void this.step({ to: 'JOINING', janusNode: this.options.janusNode, detail: `room ${request.room.provider}` });
-      const joined = await bridge.send({ type: 'join-room', room: request.room, display: this.display(), media: this.media });
+      const prepared = await this.prepareRoom();
+      const joined = await bridge.send({ type: 'join-room', room: prepared, display: this.display(), media: this.media });
       logger.info({ participants: joined.participants.length }, 'joined the room');
       if (joined.participants.length === 0) this.startEmptyRoomTimer();
       if (this.intent !== undefined) return await this.finish();
@@ -122,7 +138,24 @@ export class CallSession {
       await watcher;
       for (const unsubscribe of this.unsubscribers) unsubscribe();
       for (const timer of this.timers.values()) clearTimeout(timer);
+      await this.releaseRoom?.();
     }
+  }
+
+  private releaseRoom: (() => Promise<void>) | undefined;
+
+  private async prepareRoom(): Promise<RoomJoin> {
+    const { request } = this.options;
+    if (this.options.prepareRoom === undefined) return request.room;
+    const display = this.display();
+    const split = this.media.splitIncoming;
+    const prepared = await this.options.prepareRoom(request.room, {
+      callId: request.callId,
+      display,
+      tiles: split === undefined ? [] : splitTileNames(split, display),
+    });
+    this.releaseRoom = () => prepared.release();
+    return prepared.room;
   }
 
   private display(): string {

@@ -124,6 +124,7 @@ class ChimeMeetingRoom implements RoomAdapter {
 
   /** One more attendee (the next of the tile attendees), in its own meeting session, with `track` as its camera. */
   async addFeed(name: string, track: MediaStreamTrack): Promise<RoomFeed> {
+    // tiles are added in order (their attendees were made in tile order), even when their sessions start at once
     const attendee: ChimeAttendee | undefined = this.room.tileAttendees?.[this.tiles.length];
     if (attendee === undefined || this.leaving) {
       throw new RoomlineError('INTERNAL', `no Chime attendee left for the feed "${name}"`);
@@ -158,9 +159,7 @@ class ChimeMeetingRoom implements RoomAdapter {
   async stats(): Promise<LegQuality> {
     const main = this.main;
     if (main === undefined) return {};
-    const [incoming, ...outgoing] = await Promise.all(
-      [main, ...this.tiles].map((s) => s.audioVideo.getRTCPeerConnectionStats().catch(() => undefined)),
-    );
+    const [incoming, ...outgoing] = [main, ...this.tiles].map((s) => s.statsReport);
     const received = qualityOfReports(incoming === undefined ? [] : [incoming]);
     const sent = qualityOfReports([incoming, ...outgoing].filter((r): r is RTCStatsReport => r !== undefined));
     return {
@@ -257,6 +256,8 @@ class MeetingSessionHandle {
   private started: Promise<void> | undefined;
   private stopped: Promise<void> | undefined;
   private resolveStop: () => void = () => undefined;
+  /** The connection's latest statistics, as the SDK reports them every second (no extra getStats). */
+  statsReport: RTCStatsReport | undefined;
 
   constructor(
     room: ChimeRoomJoin,
@@ -299,6 +300,7 @@ class MeetingSessionHandle {
         });
       });
       av.addObserver(this.setup.observer);
+      av.addObserver({ metricsDidReceive: (report) => (this.statsReport = report.getRTCStatsReport()) });
       av.start();
       try {
         await admitted;

@@ -58,6 +58,7 @@ export class ChimeStandIn {
       drop: (attendeeId: string) => callPage<void>(page, '__chimeMedia', 'drop', attendeeId),
     };
     const signaling = new ChimeSignaling(meetings, media);
+    signaling.onError = (message) => options.logger.warn({ component: 'chime-stand-in' }, message);
     await page.exposeFunction('__chimeMediaEvent', (event: MediaEvent) => {
       switch (event.type) {
         case 'audio-flowing':
@@ -103,6 +104,11 @@ export class ChimeStandIn {
       page,
       socket,
     );
+  }
+
+  /** What the media side receives from and sends to each attendee now (by attendee id). */
+  mediaStats(): Promise<Record<string, { audioIn: number; videoIn: number; videoOut: number; audioOut: number }>> {
+    return callPage(this.mediaPage, '__chimeMedia', 'stats');
   }
 
   /** Environment that points an AWS SDK (the worker's) at this stand-in's Meetings API. */

@@ -31,6 +31,8 @@ export class ChimeMeetings {
   private readonly meetings = new Map<string, LabMeeting>();
   /** Attendee by join token (how the signalling server knows who connects). */
   private readonly byToken = new Map<string, { meetingId: string; attendee: LabAttendee }>();
+  /** Every join token ever issued (what a test looks for in logs and records). */
+  private readonly tokens: string[] = [];
   /** Every API call served, by operation (what a test counts). */
   readonly calls: { operation: string; meetingId?: string; attendeeId?: string }[] = [];
   private listener: MeetingEvents | undefined;
@@ -80,6 +82,7 @@ export class ChimeMeetings {
       JoinToken: randomBytes(48).toString('base64url'),
     };
     meeting.attendees.set(attendee.AttendeeId, attendee);
+    this.tokens.push(attendee.JoinToken);
     this.byToken.set(attendee.JoinToken, { meetingId, attendee });
     return attendee;
   }
@@ -100,6 +103,10 @@ export class ChimeMeetings {
     this.meetings.delete(meetingId);
     this.listener?.meetingEnded(meetingId);
     return true;
+  }
+
+  issuedTokens(): readonly string[] {
+    return [...this.tokens];
   }
 
   /** Who a join token belongs to, if it is still valid. */

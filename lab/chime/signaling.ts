@@ -54,6 +54,8 @@ export class ChimeSignaling {
   private readonly sessions = new Set<Session>();
   private nextStreamId = 1;
   private nextGroupId = 1;
+  /** Told about what the stand-in could not do (the lab logs it). */
+  onError: ((message: string) => void) | undefined;
   /** Frames received, by type name (what a test can count). */
   readonly received = new Map<string, number>();
 
@@ -165,7 +167,9 @@ export class ChimeSignaling {
         this.send(session, { type: Type.INDEX, index: this.index(session) });
         break;
       case Type.SUBSCRIBE:
-        session.queue = session.queue.then(() => this.subscribe(session, frame.sub ?? {})).catch(() => undefined);
+        session.queue = session.queue
+          .then(() => this.subscribe(session, frame.sub ?? {}))
+          .catch((error: unknown) => this.onError?.(`answering a SUBSCRIBE failed: ${String(error)}`));
         break;
       case Type.PING_PONG:
         if (frame.pingPong?.type === SdkPingPongType.PING) {

@@ -61,9 +61,14 @@ class ChimeMedia {
     const attendee = this.attendees.get(request.attendeeId) ?? this.add(request.attendeeId);
     const { pc } = attendee;
     await pc.setRemoteDescription({ type: 'offer', sdp: request.sdpOffer });
-    const videoLines: RTCRtpTransceiver[] = [];
+    const videoLines: (RTCRtpTransceiver | undefined)[] = [];
     for (const transceiver of pc.getTransceivers()) {
       if (transceiver.mid === null) continue;
+      if (transceiver.currentDirection === 'stopped' || isRejected(request.sdpOffer, transceiver.mid)) {
+        // a rejected m-line (port 0) still takes its place among the video lines
+        if (transceiver.receiver.track.kind === 'video') videoLines.push(undefined);
+        continue;
+      }
       const kind = transceiver.receiver.track.kind;
       if (kind === 'audio') {
         transceiver.direction = 'sendrecv';
@@ -76,6 +81,7 @@ class ChimeMedia {
     const tracks: SubscribeAnswer['tracks'] = [];
     const wanted = new Map<RTCRtpTransceiver, number>();
     videoLines.forEach((transceiver, index) => {
+      if (transceiver === undefined) return;
       if (index === 0) {
         // the attendee's own camera: received here
         transceiver.direction = 'recvonly';
@@ -106,6 +112,23 @@ class ChimeMedia {
       if (forward !== undefined && ssrc !== undefined) tracks.push({ streamId, trackLabel: forward.stream.id, ssrc });
     }
     return { sdpAnswer: sdp, tracks };
+  }
+
+  /** What the media side receives from and sends to each attendee (frames of video, packets of audio). */
+  async stats(): Promise<Record<string, { audioIn: number; videoIn: number; videoOut: number; audioOut: number }>> {
+    const result: Record<string, { audioIn: number; videoIn: number; videoOut: number; audioOut: number }> = {};
+    for (const attendee of this.attendees.values()) {
+      const entry = { audioIn: 0, videoIn: 0, videoOut: 0, audioOut: 0 };
+      for (const stat of (await attendee.pc.getStats()).values()) {
+        const s = stat as { type: string; kind?: string; packetsReceived?: number; packetsSent?: number; framesDecoded?: number; framesEncoded?: number };
+        if (s.type === 'inbound-rtp' && s.kind === 'audio') entry.audioIn += s.packetsReceived ?? 0;
+        if (s.type === 'inbound-rtp' && s.kind === 'video') entry.videoIn += s.framesDecoded ?? 0;
+        if (s.type === 'outbound-rtp' && s.kind === 'audio') entry.audioOut += s.packetsSent ?? 0;
+        if (s.type === 'outbound-rtp' && s.kind === 'video') entry.videoOut += s.framesEncoded ?? 0;
+      }
+      result[attendee.id] = entry;
+    }
+    return result;
   }
 
   /** The attendee left or was removed: its connection closes, nobody hears or sees it any more. */
@@ -189,6 +212,15 @@ class ChimeMedia {
     }
     if (Object.keys(levels).length > 0) report({ type: 'levels', levels });
   }
+}
+
+/** Whether the offer rejects the m-line with this mid (port 0). */
+function isRejected(sdp: string, mid: string): boolean {
+  for (const section of sdp.split(/\r?\nm=/).slice(1)) {
+    if (!new RegExp(`\\r?\\na=mid:${mid}\\r?\\n`).test(`\n${section}\n`)) continue;
+    return /^\w+ 0 /.test(section);
+  }
+  return false;
 }
 
 /** Resolves when the connection's candidates are all in its local description (the SDK does not trickle). */
