@@ -65,7 +65,11 @@ export class ChimeSignaling {
   ) {
     meetings.onChange({
       meetingEnded: (meetingId) => {
-        for (const session of this.inMeeting(meetingId)) session.ws.close(MEETING_ENDED_CLOSE, 'meeting ended');
+        // as Chime does: audio status 410 (the SDK's MeetingEnded) to a connected session, then the close code
+        for (const session of this.inMeeting(meetingId)) {
+          this.send(session, { type: Type.AUDIO_STATUS, audioStatus: { audioStatus: 410 } });
+          session.ws.close(MEETING_ENDED_CLOSE, 'meeting ended');
+        }
       },
       attendeeRemoved: (meetingId, attendeeId) => {
         for (const session of this.inMeeting(meetingId)) {
