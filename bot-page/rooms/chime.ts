@@ -262,7 +262,7 @@ class MeetingSessionHandle {
   constructor(
     room: ChimeRoomJoin,
     private readonly attendee: ChimeAttendee,
-    private readonly setup: SessionSetup,
+    private setup: SessionSetup,
   ) {
     const configuration = new MeetingSessionConfiguration({ Meeting: room.meeting }, { Attendee: attendee });
     configuration.videoDownlinkBandwidthPolicy = setup.receiveVideo
@@ -313,7 +313,10 @@ class MeetingSessionHandle {
     return this.started;
   }
 
+  /** Sends `track` as the attendee's microphone or camera from now on (a no-op when it already is). */
   async replace(kind: 'audio' | 'video', track: MediaStreamTrack): Promise<void> {
+    if ((kind === 'audio' ? this.setup.audio : this.setup.video) === track) return;
+    this.setup = { ...this.setup, [kind]: track };
     if (kind === 'audio') await this.audioVideo.startAudioInput(new MediaStream([track]));
     else await this.audioVideo.startVideoInput(new MediaStream([track]));
   }
