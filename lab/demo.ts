@@ -37,6 +37,8 @@ export interface CallReport {
   readonly phoneToneHz: number;
   readonly audioBothWays: boolean;
   readonly video: VideoCheck | undefined;
+  /** What `beforeHangup` returned. */
+  readonly beforeHangup?: unknown;
   readonly record: CallRecord;
 }
 
@@ -109,7 +111,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
 /** Dials the lab's phone into the lab's room, talks for `talkS` seconds, hangs up, and measures. */
 export async function dialAndMeasure(
   lab: Lab,
-  options: { talkS: number; out?: (line: string) => void; request?: Parameters<Lab['dialRequest']>[0]; video?: boolean },
+  options: {
+    talkS: number;
+    out?: (line: string) => void;
+    request?: Parameters<Lab['dialRequest']>[0];
+    video?: boolean;
+    /** Looks at both ends while the call is still up (after `talkS`); what it returns goes into the report. */
+    beforeHangup?: () => Promise<unknown>;
+  },
 ): Promise<CallReport> {
   const out = options.out ?? (() => undefined);
   const person = lab.persons[0];
@@ -134,9 +143,11 @@ export async function dialAndMeasure(
     { timeoutMs: 60_000, intervalMs: 100 },
   );
   let video: VideoCheck | undefined;
+  let looked: unknown;
   if (connected.state === 'CONNECTED') {
     await sleep(options.talkS * 1000);
     if (options.video === true) video = await checkVideo(lab);
+    looked = await options.beforeHangup?.();
     out(`Requesting hangup after ${options.talkS} s`);
     await lab.client.requestHangup(callId);
   }
@@ -148,7 +159,7 @@ export async function dialAndMeasure(
     },
     { timeoutMs: 30_000, intervalMs: 100 },
   );
-  return measure(lab, record, enqueuedAt, video);
+  return { ...(await measure(lab, record, enqueuedAt, video)), ...(looked === undefined ? {} : { beforeHangup: looked }) };
 }
 
 /** Looks at both ends: the phone's picture (the person's camera?) and the feeds the person sees (the tiles?). */

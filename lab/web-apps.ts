@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LabProcess, run } from './child-process.js';
 import { LAB_JANUS_WS_PORT } from './janus-server.js';
@@ -11,7 +11,9 @@ import { waitUntil } from './wait.js';
  * (a secure context, as an app's https page is):
  * - `/janus-demos/`: Debian's `janus-demos` (the Janus project's own demo pages, with jQuery, Bootstrap, adapter.js
  *   and janus.js from Debian's `libjs-*` packages), configured the way a deployer configures it: its `settings.js`
- *   names the lab's Janus.
+ *   names the lab's Janus. `videoroom-roomline.html` is the same VideoRoom page with a small `window.roomline` added
+ *   (roomline-api.js, what an app's developers write to let the bridge join without join steps): it presses the demo's
+ *   own buttons and lists the feeds the demo shows.
  */
 export const WEB_APPS_PORT = 8080;
 export const JANUS_DEMOS_DIR = '/usr/share/janus/demos';
@@ -48,15 +50,42 @@ process.stdin.on('end', () => process.exit(0));
 process.stdin.resume();
 `;
 
+/** The demo's `window.roomline`: join by its own Start and Join buttons, people from its list of remote feeds. */
+const ROOMLINE_API_JS = `// window.roomline for the Janus VideoRoom demo (see Roomline's README, "Page mode")
+window.roomline = {
+  join: function (options) {
+    return new Promise(function (resolve, reject) {
+      var deadline = Date.now() + 20000;
+      $('#start').click();
+      var typed = false;
+      var timer = setInterval(function () {
+        if (!typed && $('#username').is(':visible')) {
+          typed = true;
+          $('#username').val(options.display);
+          $('#register').click();
+        }
+        if (myid) { clearInterval(timer); resolve(); }
+        else if (Date.now() > deadline) { clearInterval(timer); reject(new Error('not joined within 20 s')); }
+      }, 100);
+    });
+  },
+  leave: function () { if (janus) janus.destroy(); },
+  participants: function () {
+    return feeds.filter(Boolean).map(function (feed) { return { id: String(feed.rfid), name: feed.rfdisplay }; });
+  },
+};
+`;
+
 export class WebApps {
   private constructor(
     private readonly process: LabProcess,
     readonly port: number,
   ) {}
 
-  /** Page-mode URL of the Janus VideoRoom demo for one of the lab's rooms. */
-  janusVideoRoomUrl(roomId: number): string {
-    return `http://localhost:${this.port}/janus-demos/videoroomtest.html?room=${roomId}`;
+  /** Page-mode URL of the Janus VideoRoom demo for one of the lab's rooms (`withApi`: the page with window.roomline). */
+  janusVideoRoomUrl(roomId: number, options: { withApi?: boolean } = {}): string {
+    const page = options.withApi === true ? 'videoroom-roomline.html' : 'videoroomtest.html';
+    return `http://localhost:${this.port}/janus-demos/${page}?room=${roomId}`;
   }
 
   static async start(options: { netns: LabNetns; dir: string }): Promise<WebApps> {
@@ -70,6 +99,12 @@ export class WebApps {
       join(generated, 'janus-demos', 'settings.js'),
       `var server = "ws://${LAB_JANUS_IP}:${LAB_JANUS_WS_PORT}/";\nvar iceServers = null;\nvar token = null;\nvar apisecret = null;\n`,
     );
+    const demo = await readFile(join(JANUS_DEMOS_DIR, 'videoroomtest.html'), 'utf8');
+    await writeFile(
+      join(generated, 'janus-demos', 'videoroom-roomline.html'),
+      demo.replace('</head>', '<script type="text/javascript" src="roomline-api.js"></script>\n</head>'),
+    );
+    await writeFile(join(generated, 'janus-demos', 'roomline-api.js'), ROOMLINE_API_JS);
     const mounts = [['/janus-demos/', JANUS_DEMOS_DIR, [JANUS_DEMOS_DIR, JAVASCRIPT_DIR]]];
     const { command, args } = options.netns.wrap(process.execPath, [
       '-e',

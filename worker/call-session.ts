@@ -4,6 +4,7 @@ import type { DialRequest, MediaOptions } from '../contracts/dial-request.js';
 import { RoomlineError, assertNever, type FailureInfo } from '../contracts/errors.js';
 import { describeSipCode, errorCodeForSipFailure } from '../contracts/sip-codes.js';
 import type { PageEventOf, SipAccount } from '../contracts/page-rpc.js';
+import { roomJoinTimeoutS } from '../contracts/rooms/index.js';
 import { renewLease, transition, type TransitionInput } from './call-state.js';
 import type { CallStore } from './call-store.js';
 import type { Logger } from './logger.js';
@@ -50,6 +51,8 @@ export interface CallSessionOptions {
   readonly account?: () => Promise<SipAccount | undefined>;
   /** How often a connected call's quality summary is written into its record, in ms; 0 = only at the end. @default 0 */
   readonly qualityIntervalMs?: number;
+  /** The worker's usual page command timeout, in ms (a longer join takes the longer). @default 0 */
+  readonly pageTimeoutMs?: number;
   /** How often the record is read for a hangup request. @default 1000 */
   readonly watchIntervalMs?: number;
   readonly observer?: CallObserver;
@@ -99,7 +102,12 @@ export class CallSession {
       // state writes are queued in order; the call does not wait for them
       void this.step({ to: 'JOINING', janusNode: this.options.janusNode, detail: `room ${request.room.provider}` });
       await this.options.prepareRoom?.();
-      const joined = await bridge.send({ type: 'join-room', room: request.room, display: this.display(), media: this.media });
+      // a provider may need longer to join than a page command usually takes (a web app's join steps)
+      const joinTimeoutS = roomJoinTimeoutS(request.room);
+      const joined = await bridge.send(
+        { type: 'join-room', room: request.room, display: this.display(), media: this.media },
+        ...(joinTimeoutS === undefined ? [] : [Math.max(this.options.pageTimeoutMs ?? 0, (joinTimeoutS + 10) * 1000)]),
+      );
       logger.info({ participants: joined.participants.length }, 'joined the room');
       if (joined.participants.length === 0) this.startEmptyRoomTimer();
       if (this.intent !== undefined) return await this.finish();

@@ -213,6 +213,7 @@ export class Worker {
           leaseMs: this.config.leaseS * 1000,
           videoCaps: this.config.videoCaps,
           qualityIntervalMs: this.config.qualityIntervalS * 1000,
+          pageTimeoutMs: this.config.pageTimeoutMs,
           ...(room.provider === 'page'
             ? {
                 prepareRoom: () =>

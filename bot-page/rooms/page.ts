@@ -1,6 +1,6 @@
 import type { LegQuality } from '../../contracts/call-record.js';
 import { RoomlineError } from '../../contracts/errors.js';
-import { JOIN_STEP_TIMEOUT_S, pageRoom, type JoinStep, type PageRoomJoin } from '../../contracts/rooms/page.js';
+import { APP_JOIN_TIMEOUT_S, JOIN_STEP_TIMEOUT_S, pageRoom, type JoinStep, type PageRoomJoin } from '../../contracts/rooms/page.js';
 import { errorMessage, log } from '../host.js';
 import { legQuality } from '../media/stats.js';
 import { currentMediaHub } from '../page-mode/current.js';
@@ -35,7 +35,7 @@ const SWEEP_MS = 500;
 /** How long the app has to publish the bridge's microphone after joining. */
 const PUBLISH_TIMEOUT_MS = 30_000;
 /** How long the app's own `join` may take. */
-const APP_JOIN_TIMEOUT_MS = 30_000;
+const APP_JOIN_TIMEOUT_MS = APP_JOIN_TIMEOUT_S * 1000;
 
 export const createPageRoom: RoomAdapterFactory<'page'> = (room, events) => {
   const hub = currentMediaHub();

@@ -44,6 +44,7 @@ function providerOf<P extends RoomProviderName>(room: RoomJoinOf<P>) {
     readonly capabilities: RoomCapabilities;
     origins(room: RoomJoinOf<P>): readonly string[];
     check?(room: RoomJoinOf<P>, media: MediaOptions): readonly RoomIssue[];
+    joinTimeoutS?(room: RoomJoinOf<P>): number;
     redact(room: RoomJoinOf<P>): RoomJoinOf<P>;
   };
 }
@@ -55,6 +56,11 @@ export function roomCapabilities(room: RoomJoin): RoomCapabilities {
 /** The origins the bot page may reach for this room. */
 export function roomOrigins(room: RoomJoin): readonly string[] {
   return providerOf(room).origins(room);
+}
+
+/** Longest time joining this room may take, in seconds, when its provider says (else undefined). */
+export function roomJoinTimeoutS(room: RoomJoin): number | undefined {
+  return providerOf(room).joinTimeoutS?.(room);
 }
 
 /** The room's join data without its secrets, as records, events and logs may keep it. */
