@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { CallRecord, VideoStreamStats } from '../contracts/call-record.js';
 import type { DialRequestInput } from '../contracts/dial-request.js';
 import { analyseTone, hasTone, readWav, type ToneReport } from './audio-analysis.js';
-import { Lab } from './lab.js';
+import { Lab, type LabOptions } from './lab.js';
 import { QUADRANT_COLORS, meanColorOfImage, nearestColor, writeCompositeVideo, type Rgb } from './test-video.js';
 
 export interface DemoOptions {
@@ -18,6 +18,8 @@ export interface DemoOptions {
   readonly video?: boolean;
   /** Keep the lab folder (logs, recordings). @default false */
   readonly keep?: boolean;
+  /** Which kind of room the phone is bridged into (see DEMO_ROOMS). @default "janus" */
+  readonly room?: DemoRoomName;
   readonly out?: (line: string) => void;
 }
 
@@ -37,8 +39,6 @@ export interface CallReport {
   readonly phoneToneHz: number;
   readonly audioBothWays: boolean;
   readonly video: VideoCheck | undefined;
-  /** What `beforeHangup` returned. */
-  readonly beforeHangup?: unknown;
   readonly record: CallRecord;
 }
 
@@ -54,8 +54,13 @@ export interface VideoCheck {
 
 const PERSON_TONE_HZ = 440;
 const PHONE_TONE_HZ = 1000;
-const PERSON_COLOR: Rgb = [200, 0, 200];
+/** The room person's camera colour in the demo; checkVideo looks for it at the phone. */
+export const PERSON_COLOR: Rgb = [200, 0, 200];
 const TILE_NAMES = ['Desk red', 'Desk green', 'Desk blue', 'Desk yellow'] as const;
+/** The mean colour of the whole 2x2 composite: what a room sees of the phone's picture when it is not split. */
+export const COMPOSITE_MEAN: Rgb = [0, 1, 2].map((c) =>
+  Math.round(QUADRANT_COLORS.reduce((sum, q) => sum + (q[c] ?? 0), 0) / QUADRANT_COLORS.length),
+) as unknown as Rgb;
 
 /** The media of the video demo: H.264 to the phone, its composite split into four named feeds. */
 export const VIDEO_DEMO_MEDIA: DialRequestInput['media'] = {
@@ -63,6 +68,35 @@ export const VIDEO_DEMO_MEDIA: DialRequestInput['media'] = {
   sipVideoCodec: 'H264',
   splitIncoming: { rows: 2, cols: 2, names: [...TILE_NAMES] },
 };
+
+/**
+ * The rooms the demo bridges into: what the lab starts for each, the room of the dial request, and whether the SIP
+ * picture is split into the four feeds (where the provider takes extra feeds) or reaches the room whole.
+ */
+export const DEMO_ROOMS = {
+  janus: {
+    title: 'a Janus VideoRoom',
+    lab: {},
+    room: (lab: Lab) => ({ ...lab.endpoints.room, display: 'Phone' }),
+    split: true,
+  },
+  page: {
+    title: "the Janus demo web app's VideoRoom (page mode: the bot presses Start, types its name, presses Join)",
+    lab: { webApps: true },
+    room: (lab: Lab) => ({
+      provider: 'page' as const,
+      url: lab.webApps!.janusVideoRoomUrl(lab.endpoints.room.roomId),
+      joinSteps: [
+        { action: 'click' as const, selector: '#start' },
+        { action: 'fill' as const, selector: '#username', value: 'display' as const },
+        { action: 'click' as const, selector: '#register' },
+      ],
+      display: 'Phone',
+    }),
+    split: false,
+  },
+} satisfies Record<string, { title: string; lab: Partial<LabOptions>; room: (lab: Lab) => DialRequestInput['room']; split: boolean }>;
+export type DemoRoomName = keyof typeof DEMO_ROOMS;
 
 /**
  * The main job on embedded defaults: start the lab, dial the phone into the room with the client library, show the
@@ -73,6 +107,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
   const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
   const started = Date.now();
   const video = options.video === true;
+  const demoRoom = DEMO_ROOMS[options.room ?? 'janus'];
   const videoDir = video ? await mkdtemp(join(tmpdir(), 'roomline-demo-video-')) : undefined;
   const composite = videoDir === undefined ? undefined : join(videoDir, 'composite.mp4');
   if (composite !== undefined) {
@@ -81,9 +116,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
   }
   out(
     `Starting the lab: SQS + DynamoDB emulators, Janus, a SIP phone (baresip${video ? ', H.264 video only' : ''}), ` +
-      'a room with one person, a warm worker...',
+      `${demoRoom.title} with one person, a warm worker...`,
   );
   const lab = await Lab.start({
+    ...demoRoom.lab,
     workers: 1,
     keepDir: options.keep ?? false,
     phone: { toneHz: PHONE_TONE_HZ, ...(composite === undefined ? {} : { videoCodecs: ['H264'], videoFile: composite }) },
@@ -93,11 +129,12 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     await lab.pool!.waitReady(1);
     const worker = lab.pool!.workers.find((w) => w.state === 'ready');
     out(`Lab up in ${Date.now() - started} ms (worker warm in ${worker?.warmMs ?? '?'} ms). Folder: ${lab.dir}`);
+    const media: DialRequestInput['media'] = demoRoom.split ? VIDEO_DEMO_MEDIA : { video: 'sendrecv', sipVideoCodec: 'H264' };
     const report = await dialAndMeasure(lab, {
       talkS: options.talkS ?? 6,
       out,
-      video,
-      ...(video ? { request: { media: VIDEO_DEMO_MEDIA } } : {}),
+      ...(video ? { video: demoRoom.split ? 'split' : 'whole' } : {}),
+      request: { room: demoRoom.room(lab), ...(video ? { media } : {}) },
     });
     printReport(report, out);
     return report.audioBothWays && (report.video === undefined || report.video.ok) ? 0 : 1;
@@ -115,9 +152,8 @@ export async function dialAndMeasure(
     talkS: number;
     out?: (line: string) => void;
     request?: Parameters<Lab['dialRequest']>[0];
-    video?: boolean;
-    /** Looks at both ends while the call is still up (after `talkS`); what it returns goes into the report. */
-    beforeHangup?: () => Promise<unknown>;
+    /** Check the pictures at both ends: the SIP picture split into the four tiles, or whole. @default no check */
+    video?: 'split' | 'whole';
   },
 ): Promise<CallReport> {
   const out = options.out ?? (() => undefined);
@@ -143,11 +179,9 @@ export async function dialAndMeasure(
     { timeoutMs: 60_000, intervalMs: 100 },
   );
   let video: VideoCheck | undefined;
-  let looked: unknown;
   if (connected.state === 'CONNECTED') {
     await sleep(options.talkS * 1000);
-    if (options.video === true) video = await checkVideo(lab);
-    looked = await options.beforeHangup?.();
+    if (options.video !== undefined) video = await checkVideo(lab, options.video);
     out(`Requesting hangup after ${options.talkS} s`);
     await lab.client.requestHangup(callId);
   }
@@ -159,24 +193,31 @@ export async function dialAndMeasure(
     },
     { timeoutMs: 30_000, intervalMs: 100 },
   );
-  return { ...(await measure(lab, record, enqueuedAt, video)), ...(looked === undefined ? {} : { beforeHangup: looked }) };
+  return measure(lab, record, enqueuedAt, video);
 }
 
-/** Looks at both ends: the phone's picture (the person's camera?) and the feeds the person sees (the tiles?). */
-async function checkVideo(lab: Lab): Promise<VideoCheck> {
+/**
+ * Looks at both ends: the phone's picture (the person's camera?) and the feeds the person sees: the four tiles, or
+ * the phone's whole picture as one feed named "Phone" (the composite's mean colour).
+ */
+async function checkVideo(lab: Lab, expect: 'split' | 'whole'): Promise<VideoCheck> {
   const snapshot = await lab.phone.snapshot(join(lab.dir, `phone-sees-${Date.now()}.png`)).catch(() => undefined);
   const phoneSaw = snapshot === undefined ? undefined : await meanColorOfImage(snapshot);
   const palette: Rgb[] = [PERSON_COLOR, [0, 0, 0], [128, 128, 128]];
   const phoneSawPerson = phoneSaw !== undefined && nearestColor(phoneSaw, palette) === 0;
   const feeds = await lab.persons[0]!.seenFeeds();
-  const tiles = TILE_NAMES.map((name, i) => {
+  const expected: { name: string; colors: readonly Rgb[]; index: number }[] =
+    expect === 'split'
+      ? TILE_NAMES.map((name, i) => ({ name, colors: QUADRANT_COLORS, index: i }))
+      : [{ name: 'Phone', colors: [COMPOSITE_MEAN, [0, 0, 0]], index: 0 }];
+  const tiles = expected.map(({ name, colors, index }) => {
     const feed = feeds.find((f) => f.display === name);
     return {
       name,
       width: feed?.width ?? 0,
       height: feed?.height ?? 0,
       color: feed?.color ?? ([0, 0, 0] as Rgb),
-      expected: feed !== undefined && nearestColor(feed.color, QUADRANT_COLORS) === i,
+      expected: feed !== undefined && nearestColor(feed.color, colors) === index,
     };
   });
   return { phoneSaw, phoneSawPerson, tiles, ok: phoneSawPerson && tiles.every((t) => t.expected) };
@@ -269,7 +310,11 @@ function printReport(report: CallReport, out: (line: string) => void): void {
   out('');
   out(report.audioBothWays ? 'RESULT: audio crossed the bridge both ways' : 'RESULT: audio did NOT cross both ways');
   if (video !== undefined) {
-    out(video.ok ? 'RESULT: video crossed both ways, H.264 to the phone, its composite split into four feeds' : 'RESULT: video did NOT check out');
+    out(
+      video.ok
+        ? `RESULT: video crossed both ways, H.264 to the phone, its composite ${video.tiles.length > 1 ? 'split into four feeds' : 'whole in the room'}`
+        : 'RESULT: video did NOT check out',
+    );
   }
 }
 

@@ -171,8 +171,18 @@ program
   .option('--talk <s>', 'seconds to stay connected', positiveInt, 6)
   .option('--keep', 'keep the lab folder (logs, recordings)')
   .option('--video', 'video both ways: H.264 to an H.264-only phone, its 2x2 composite split into four room feeds')
-  .action(async (options: { talk: number; keep?: boolean; video?: boolean }) => {
-    process.exitCode = await (await loadLab()).runDemo({ talkS: options.talk, keep: options.keep === true, video: options.video === true });
+  .addOption(
+    new Option('--room <kind>', 'the room: a Janus VideoRoom, or the Janus demo web app joined in page mode')
+      .choices(['janus', 'page'])
+      .default('janus'),
+  )
+  .action(async (options: { talk: number; keep?: boolean; video?: boolean; room: 'janus' | 'page' }) => {
+    process.exitCode = await (await loadLab()).runDemo({
+      talkS: options.talk,
+      keep: options.keep === true,
+      video: options.video === true,
+      room: options.room,
+    });
   });
 
 type LabModule = typeof import('../lab/index.js');
