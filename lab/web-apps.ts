@@ -74,6 +74,61 @@ window.roomline = {
     return feeds.filter(Boolean).map(function (feed) { return { id: String(feed.rfid), name: feed.rfdisplay }; });
   },
 };
+// embedded in another site's page (embed/janus-demo.html): the same, asked for and answered by message
+if (window.parent !== window) {
+  addEventListener('message', function (event) {
+    if (!event.data || event.data.roomlineEmbed !== 'join') return;
+    window.roomline.join({ display: event.data.display }).then(function () {
+      event.source.postMessage({ roomlineEmbed: 'joined' }, '*');
+    });
+  });
+  addEventListener('load', function () { window.parent.postMessage({ roomlineEmbed: 'ready' }, '*'); });
+  setInterval(function () {
+    window.parent.postMessage({ roomlineEmbed: 'participants', list: window.roomline.participants() }, '*');
+  }, 500);
+}
+`;
+
+/**
+ * A site that embeds the VideoRoom demo from another origin in an iframe, as sites embed a meeting widget, and gives
+ * the bridge a window.roomline that asks the widget by message.
+ */
+const EMBED_HTML = `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>A site with an embedded meeting</title></head>
+<body>
+<h1>Team room</h1>
+<iframe id="meeting" allow="camera; microphone; autoplay" width="800" height="600"></iframe>
+<script>
+var room = new URLSearchParams(location.search).get('room') || '1234';
+var widget = 'http://localhost:' + location.port + '/janus-demos/videoroom-roomline.html?room=' + encodeURIComponent(room);
+var frame = document.getElementById('meeting');
+var ready = new Promise(function (resolve) {
+  addEventListener('message', function (event) { if (event.data && event.data.roomlineEmbed === 'ready') resolve(); });
+});
+var people = [];
+addEventListener('message', function (event) {
+  if (event.data && event.data.roomlineEmbed === 'participants') people = event.data.list;
+});
+frame.src = widget;
+window.roomline = {
+  join: function (options) {
+    return ready.then(function () {
+      return new Promise(function (resolve) {
+        addEventListener('message', function joined(event) {
+          if (!event.data || event.data.roomlineEmbed !== 'joined') return;
+          removeEventListener('message', joined);
+          resolve();
+        });
+        frame.contentWindow.postMessage({ roomlineEmbed: 'join', display: options.display }, '*');
+      });
+    });
+  },
+  participants: function () { return people; },
+};
+</script>
+</body>
+</html>
 `;
 
 export class WebApps {
@@ -81,6 +136,17 @@ export class WebApps {
     private readonly process: LabProcess,
     readonly port: number,
   ) {}
+
+  /**
+   * Page-mode URL of a site at another origin (127.0.0.1) that embeds the VideoRoom demo (at localhost) in an iframe;
+   * `origin` is the widget's, which the page must also be allowed to reach.
+   */
+  embeddedVideoRoom(roomId: number): { url: string; origin: string } {
+    return {
+      url: `http://127.0.0.1:${this.port}/embed/janus-demo.html?room=${roomId}`,
+      origin: `http://localhost:${this.port}`,
+    };
+  }
 
   /** Page-mode URL of the Janus VideoRoom demo for one of the lab's rooms (`withApi`: the page with window.roomline). */
   janusVideoRoomUrl(roomId: number, options: { withApi?: boolean } = {}): string {
@@ -105,6 +171,8 @@ export class WebApps {
       demo.replace('</head>', '<script type="text/javascript" src="roomline-api.js"></script>\n</head>'),
     );
     await writeFile(join(generated, 'janus-demos', 'roomline-api.js'), ROOMLINE_API_JS);
+    await mkdir(join(generated, 'embed'), { recursive: true });
+    await writeFile(join(generated, 'embed', 'janus-demo.html'), EMBED_HTML);
     const mounts = [['/janus-demos/', JANUS_DEMOS_DIR, [JANUS_DEMOS_DIR, JAVASCRIPT_DIR]]];
     const { command, args } = options.netns.wrap(process.execPath, [
       '-e',

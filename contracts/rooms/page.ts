@@ -62,7 +62,10 @@ const pageUrlSchema = z
 const originSchema = z
   .string()
   .max(256)
-  .regex(/^(https|wss):\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, 'must be an origin such as https://api.example.com (no path)');
+  .regex(
+    /^((https|wss):\/\/[A-Za-z0-9.-]+|(http|ws):\/\/(localhost|127\.0\.0\.1))(:\d{1,5})?$/,
+    'must be an origin such as https://api.example.com (no path; http:// and ws:// only for localhost)',
+  );
 
 export const pageRoomSchema = z
   .strictObject({

@@ -99,6 +99,20 @@ describe('page mode: the customer\'s own web app as the room', () => {
     expect(log).toContain("joining through the app's window.roomline");
   });
 
+  it('relays an app that runs in a cross-origin frame of the page: tones both ways through the frame', async () => {
+    const embedded = lab.webApps!.embeddedVideoRoom(lab.endpoints.room.roomId);
+
+    const report = await dialAndMeasure(lab, {
+      talkS: 4,
+      request: { room: { provider: 'page', url: embedded.url, origins: [embedded.origin], display: 'Phone' } },
+    });
+
+    expect(report.finalState, report.failure).toBe('ENDED');
+    expect(hasTone(report.phoneHeard!, 440), `phone heard ${JSON.stringify(report.phoneHeard)}`).toBe(true);
+    expect(hasTone(report.personHeard, 1000), `person heard ${JSON.stringify(report.personHeard)}`).toBe(true);
+    expect(report.record.quality?.room.audioIn?.packets, 'the frame\'s statistics reached the record').toBeGreaterThan(50);
+  });
+
   it('fails a join step that finds nothing as ROOM_JOIN_FAILED, naming the step, without ringing the phone', async () => {
     const since = Date.now();
     const room: PageRoomInput = { ...janusDemoRoom(), joinSteps: [{ action: 'click', selector: '#no-such-button' }] };
