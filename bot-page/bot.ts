@@ -8,8 +8,11 @@ import { AudioMixer } from './media/audio-mixer.js';
 import { RoomVideoComposer } from './media/room-video-composer.js';
 import { SipVideoRouter } from './media/sip-video-router.js';
 import { legQuality, waitForLegMedia, waitForMedia } from './media/stats.js';
-import type { RoomAdapter } from './rooms/room-adapter.js';
-import { createRoomAdapter } from './rooms/registry.js';
+import type { RoomAdapter, RoomAdapterEvents, RoomAdapterOptions } from './rooms/room-adapter.js';
+import type { RoomJoin } from '../contracts/rooms/index.js';
+
+/** Makes the room adapter of a join: the registry in the bot page, the app's page in page mode. */
+export type CreateRoom = (room: RoomJoin, events: RoomAdapterEvents, options: RoomAdapterOptions) => Promise<RoomAdapter>;
 import { SipLeg } from './sip/sip-leg.js';
 
 type ParsedCommand = ParsedPageCommand;
@@ -32,6 +35,10 @@ export class Bot {
   private speaker: string | undefined;
   /** The room was left or lost: watchers of its media stop. */
   private roomGone = false;
+  /** leave() runs: the Janus session closing is the bot's own doing. */
+  private leaving = false;
+
+  constructor(private readonly createRoom: CreateRoom) {}
 
   async execute<T extends PageCommandType>(command: ParsedCommand & { type: T }): Promise<PageCommandResults[T]> {
     const c = command as ParsedCommand;
@@ -62,7 +69,10 @@ export class Bot {
     } catch (error) {
       throw new RoomlineError('JANUS_UNAVAILABLE', `cannot reach Janus at ${janusUrl}: ${errorMessage(error)}`);
     }
-    this.sipSession.onClosed((reason) => emit({ type: 'janus-lost', reason }));
+    this.sipSession.onClosed((reason) => {
+      // closed by leave(): not a loss
+      if (!this.leaving) emit({ type: 'janus-lost', reason });
+    });
     this.sip = await SipLeg.attach(this.sipSession, {
       progress: (event, detail) => {
         emit({ type: 'sip-progress', event, ...detail });
@@ -96,7 +106,7 @@ export class Bot {
     }
     if (receivesVideo) this.router = new SipVideoRouter(media.splitIncoming, command.display, media.fps);
     const active = () => !this.roomGone;
-    const room = await createRoomAdapter(
+    const room = await this.createRoom(
       command.room,
       {
         participantJoined: (participant) =>
@@ -113,6 +123,10 @@ export class Bot {
           } else {
             this.composer?.addParticipant(participantId, track);
           }
+        },
+        trackEnded: (participantId, track) => {
+          if (track.kind === 'audio') mixer.removeTrack(participantId, track);
+          else this.composer?.removeTrack(participantId, track);
         },
         activeSpeaker: (participantId) => (this.speaker = participantId),
         reconnecting: (reason) => log.warn('the room connection is being re-established', { reason }),
@@ -234,6 +248,7 @@ export class Bot {
   }
 
   private async leave(): Promise<void> {
+    this.leaving = true;
     await this.sip?.close().catch((error) => log.warn('closing the SIP leg failed', { error: errorMessage(error) }));
     this.roomGone = true;
     await this.room?.leave().catch((error) => log.warn('leaving the room failed', { error: errorMessage(error) }));

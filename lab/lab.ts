@@ -15,6 +15,7 @@ import { NamespaceForwards } from './ns-forward.js';
 import { RoomPerson } from './room-person.js';
 import { SipFailures, UNREACHABLE_SIP_PORT } from './sip-failures.js';
 import { PHONE_CTRL_PORT, SipPhone, type SipPhoneOptions } from './sip-phone.js';
+import { WebApps } from './web-apps.js';
 import { WorkerPool } from './worker-pool.js';
 
 export interface LabPersonOptions {
@@ -42,6 +43,8 @@ export interface LabOptions {
    * Janus-only labs do not pay for it).
    */
   readonly chime?: { readonly persons?: readonly LabPersonOptions[] };
+  /** Serve the meeting web apps page mode joins (lab/web-apps.ts). @default false */
+  readonly webApps?: boolean;
   /** Extra environment for the workers. */
   readonly workerEnv?: Readonly<Record<string, string>>;
   /** Keep the folder after stop. @default false, unless ROOMLINE_LAB_KEEP=1 */
@@ -97,6 +100,7 @@ export class Lab {
   /** The people in the lab's Chime meeting. */
   readonly chimePersons: RoomPerson[] = [];
   pool: WorkerPool | undefined;
+  webApps: WebApps | undefined;
   client!: RoomlineClient;
   endpoints!: LabEndpoints;
 
@@ -144,6 +148,11 @@ export class Lab {
       { name: 'phone', host: '127.0.0.1', port: PHONE_CTRL_PORT },
     ]);
     this.cleanups.push(() => this.forwards.stop());
+    if (options.webApps === true) {
+      const webApps = await WebApps.start({ netns: this.netns, dir });
+      this.webApps = webApps;
+      this.cleanups.push(() => webApps.stop());
+    }
     const hostWsUrl = `ws://127.0.0.1:${this.forwards.port('janus')}/`;
     await Promise.all([
       janus.waitReady(hostWsUrl),

@@ -53,6 +53,16 @@ const node = {
 
 await Promise.all([
   build({ ...browser, entryPoints: { bot: 'bot-page/main.ts' }, outdir: 'dist/bot-page' }),
+  // page mode: one classic script injected into the customer's app before its own scripts (no chunks to fetch)
+  build({
+    ...browser,
+    format: 'iife',
+    splitting: false,
+    // no sourceMappingURL comment: the script runs inside the app's page, at the app's URL
+    sourcemap: 'external',
+    entryPoints: { 'page-mode': 'bot-page/page-mode/main.ts' },
+    outdir: 'dist/bot-page',
+  }),
   build({ ...node, entryPoints: { cli: 'worker/cli.ts', index: 'worker/index.ts', contracts: 'contracts/index.ts' }, outdir: 'dist' }),
   copyFile(join(root, 'bot-page/index.html'), join(dist, 'bot-page/index.html')),
   ...(withLab

@@ -4,6 +4,7 @@ import { splitTileNames, type DialRequest, type MediaOptions, type RoomJoin } fr
 import { RoomlineError, assertNever, type FailureInfo } from '../contracts/errors.js';
 import { describeSipCode, errorCodeForSipFailure } from '../contracts/sip-codes.js';
 import type { PageEventOf, SipAccount } from '../contracts/page-rpc.js';
+import { roomJoinTimeoutS } from '../contracts/rooms/index.js';
 import { renewLease, transition, type TransitionInput } from './call-state.js';
 import type { CallStore } from './call-store.js';
 import type { Logger } from './logger.js';
@@ -52,12 +53,15 @@ export interface CallSessionOptions {
   readonly account?: () => Promise<SipAccount | undefined>;
   /** How often a connected call's quality summary is written into its record, in ms; 0 = only at the end. @default 0 */
   readonly qualityIntervalMs?: number;
+  /** The worker's usual page command timeout, in ms (a longer join takes the longer). @default 0 */
+  readonly pageTimeoutMs?: number;
   /** How often the record is read for a hangup request. @default 1000 */
   readonly watchIntervalMs?: number;
   readonly observer?: CallObserver;
   /**
-   * Turns the request's room into what the page joins (e.g. a Chime meetingId into attendees of its own), once the
-   * call is JOINING; a failure fails or retries the call like a failed join. @default the room as given
+   * Provider-specific work once the call is JOINING, before the bot joins: turns the request's room into what the
+   * page joins (a Chime meetingId into attendees of its own) and readies the page (page mode: opens the customer's
+   * app); a failure fails or retries the call like a failed join. @default the room as given
    */
   readonly prepareRoom?: (
     room: RoomJoin,
@@ -109,7 +113,12 @@ export class CallSession {
       // state writes are queued in order; the call does not wait for them
       void this.step({ to: 'JOINING', janusNode: this.options.janusNode, detail: `room ${request.room.provider}` });
       const prepared = await this.prepareRoom();
-      const joined = await bridge.send({ type: 'join-room', room: prepared, display: this.display(), media: this.media });
+      // a provider may need longer to join than a page command usually takes (a web app's join steps)
+      const joinTimeoutS = roomJoinTimeoutS(prepared);
+      const joined = await bridge.send(
+        { type: 'join-room', room: prepared, display: this.display(), media: this.media },
+        ...(joinTimeoutS === undefined ? [] : [Math.max(this.options.pageTimeoutMs ?? 0, (joinTimeoutS + 10) * 1000)]),
+      );
       logger.info({ participants: joined.participants.length }, 'joined the room');
       if (joined.participants.length === 0) this.startEmptyRoomTimer();
       if (this.intent !== undefined) return await this.finish();

@@ -14,6 +14,7 @@ import { createLogger, type Logger } from './logger.js';
 import { handleDialMessage, type HandledMessage } from './message-handler.js';
 import { PageBridge } from './page-bridge.js';
 import { botPageDir } from './paths.js';
+import { enterAppPage } from './rooms/page.js';
 
 /** Lifecycle notices a worker sends its parent over IPC when it has one (the lab uses them; ECS does not). */
 export type WorkerNotice =
@@ -26,6 +27,7 @@ export const SHUTDOWN_DEADLINE_MS = 10_000;
 
 interface Warm {
   readonly browser: BrowserSource;
+  readonly site: PageSite;
   readonly page: Page;
   readonly bridge: PageBridge;
   readonly janusNode: string;
@@ -95,7 +97,8 @@ export class Worker {
       this.logger.error({ reason }, 'browser crashed');
       this.stop('browser crashed');
     });
-    const page = await browser.newPage(await PageSite.load(botPageDir()));
+    const site = await PageSite.load(botPageDir());
+    const page = await browser.newPage(site);
     const bridge = await PageBridge.attach(page, { logger: this.logger, commandTimeoutMs: this.config.pageTimeoutMs });
     this.bridge = bridge;
     await browser.load(page);
@@ -117,7 +120,7 @@ export class Worker {
     const warmMs = Date.now() - started;
     this.logger.info({ warmMs }, 'worker warm: waiting for a call');
     notify({ type: 'roomline-worker', state: 'ready', warmMs, janusNode });
-    return { browser, page, bridge, janusNode };
+    return { browser, site, page, bridge, janusNode };
   }
 
   /** Takes messages until one becomes a call; a cold worker (`warm` undefined) warms up on its first message. */
@@ -198,6 +201,7 @@ export class Worker {
         notify({ type: 'roomline-worker', state: 'busy', callId: request.callId });
         this.aws.metrics.callStarted();
         const trunk = request.trunk;
+        const room = request.room;
         const session = new CallSession({
           request,
           record,
@@ -210,6 +214,7 @@ export class Worker {
           leaseMs: this.config.leaseS * 1000,
           videoCaps: this.config.videoCaps,
           qualityIntervalMs: this.config.qualityIntervalS * 1000,
+          pageTimeoutMs: this.config.pageTimeoutMs,
           observer: { stateChanged: (changed, previous) => this.observe(changed, previous) },
           prepareRoom: async (room, names) => {
             const prepared =
@@ -218,6 +223,10 @@ export class Worker {
                 : { room, release: async () => undefined };
             // the page may reach what the joined room needs, and nothing else
             warm.browser.allowOrigins(warm.page, roomOrigins(prepared.room));
+            // page mode: the bot's tab goes into the customer's app, and opens its SIP session from there
+            if (prepared.room.provider === 'page') {
+              await enterAppPage(prepared.room, { ...warm, janusUrl: warm.janusNode, iceServers: this.config.iceServers });
+            }
             return prepared;
           },
           ...(trunk === undefined

@@ -69,7 +69,7 @@ describe('a phone bridged into an Amazon Chime SDK meeting', () => {
     const report = await dialAndMeasure(lab, {
       talkS: 4,
       person: alice,
-      video: true,
+      video: 'split',
       request: { media: VIDEO_DEMO_MEDIA, room: lab.chimeRoom({ join: 'join-info', tiles: TILES }) },
     });
     records.push(report.record);

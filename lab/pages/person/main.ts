@@ -54,6 +54,7 @@ class Person {
           this.audioFeeds.add(feedId);
           this.audio.hear(track);
         },
+        trackEnded: () => undefined,
         activeSpeaker: () => undefined,
         reconnecting: () => undefined,
         lost: () => undefined,
