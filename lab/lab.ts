@@ -280,6 +280,13 @@ export class Lab {
    * The lab's Chime meeting as a dial request's room: a JoinInfo made here (as a caller with an AWS account would,
    * with `tiles` more attendees for a split), or only the meeting's id (the worker then creates the attendees).
    */
+  /** A new attendee's JoinInfo in the lab's Chime meeting, as a customer's app gets it from its own backend. */
+  chimeJoinInfo(display: string): Pick<ChimeRoomJoin, 'meeting' | 'attendee'> {
+    const chime = this.endpoints.chime;
+    if (this.chime === undefined || chime === undefined) throw new Error('this lab runs no Chime stand-in (LabOptions.chime)');
+    return this.chime.meetings.joinInfo(chime.meetingId, chimeUserId(display));
+  }
+
   chimeRoom(options: { readonly join: 'join-info' | 'meeting-id'; readonly display?: string; readonly tiles?: readonly string[] }): ChimeRoomJoin {
     const chime = this.endpoints.chime;
     if (this.chime === undefined || chime === undefined) throw new Error('this lab runs no Chime stand-in (LabOptions.chime)');

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { LabProcess, run } from './child-process.js';
 import { LAB_JANUS_WS_PORT } from './janus-server.js';
 import { LAB_JANUS_IP, type LabNetns } from './netns.js';
+import { builtDir } from '../worker/paths.js';
 import { waitUntil } from './wait.js';
 
 /**
@@ -13,7 +14,8 @@ import { waitUntil } from './wait.js';
  *   and janus.js from Debian's `libjs-*` packages), configured the way a deployer configures it: its `settings.js`
  *   names the lab's Janus. `videoroom-roomline.html` is the same VideoRoom page with a small `window.roomline` added
  *   (roomline-api.js, what an app's developers write to let the bridge join without join steps): it presses the demo's
- *   own buttons and lists the feeds the demo shows.
+ *   own buttons and lists the feeds the demo shows;
+ * - `/chime-app/`: a meeting page built on the Amazon Chime SDK (lab/pages/chime-app), for the lab's Chime stand-in.
  */
 export const WEB_APPS_PORT = 8080;
 export const JANUS_DEMOS_DIR = '/usr/share/janus/demos';
@@ -137,6 +139,11 @@ export class WebApps {
     readonly port: number,
   ) {}
 
+  /** Page-mode URL of the Chime SDK meeting app; its join data (a secret: it holds the JoinToken) goes as `join`. */
+  chimeAppUrl(): string {
+    return `http://localhost:${this.port}/chime-app/chime-app.html`;
+  }
+
   /**
    * Page-mode URL of a site at another origin (127.0.0.1) that embeds the VideoRoom demo (at localhost) in an iframe;
    * `origin` is the widget's, which the page must also be allowed to reach.
@@ -173,7 +180,11 @@ export class WebApps {
     await writeFile(join(generated, 'janus-demos', 'roomline-api.js'), ROOMLINE_API_JS);
     await mkdir(join(generated, 'embed'), { recursive: true });
     await writeFile(join(generated, 'embed', 'janus-demo.html'), EMBED_HTML);
-    const mounts = [['/janus-demos/', JANUS_DEMOS_DIR, [JANUS_DEMOS_DIR, JAVASCRIPT_DIR]]];
+    const labPages = builtDir('lab-pages', 'chime-app.html');
+    const mounts = [
+      ['/janus-demos/', JANUS_DEMOS_DIR, [JANUS_DEMOS_DIR, JAVASCRIPT_DIR]],
+      ['/chime-app/', labPages, [labPages]],
+    ];
     const { command, args } = options.netns.wrap(process.execPath, [
       '-e',
       SERVER_SOURCE,

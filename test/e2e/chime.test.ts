@@ -29,7 +29,7 @@ beforeAll(async () => {
   await writeCompositeVideo(composite, { durationS: 120 });
 });
 useLab(
-  { workers: 1, phone: { videoCodecs: ['H264'], videoFile: composite }, persons: [], chime: { persons: [] } },
+  { workers: 1, phone: { videoCodecs: ['H264'], videoFile: composite }, persons: [], chime: { persons: [] }, webApps: true },
   async (started) => {
     lab = started;
     alice = await lab.addChimePerson({ display: 'Alice', toneHz: 440, color: ALICE });
@@ -138,5 +138,30 @@ describe('a phone bridged into an Amazon Chime SDK meeting', () => {
       expect(text.includes(token), 'a join token is in a worker log').toBe(false);
       expect(JSON.stringify(stored).includes(token), 'a join token is in a call record').toBe(false);
     }
+  });
+});
+
+describe('page mode: a web app built on the Chime SDK as the room', () => {
+  it('joins the app through its window.roomline and carries tones and pictures both ways', async () => {
+    // the app gets its JoinInfo from its own backend; here it comes in the page's `join` parameter, a secret
+    const join = Buffer.from(JSON.stringify(lab.chimeJoinInfo('Phone'))).toString('base64');
+
+    const report = await dialAndMeasure(lab, {
+      talkS: 4,
+      person: alice,
+      video: 'whole',
+      request: {
+        room: { provider: 'page', url: lab.webApps!.chimeAppUrl(), secretParams: { join }, display: 'Phone' },
+        media: { video: 'sendrecv', sipVideoCodec: 'H264' },
+      },
+    });
+    records.push(report.record);
+
+    expect(report.finalState, report.failure).toBe('ENDED');
+    expect(hasTone(report.phoneHeard!, 440), `phone heard ${JSON.stringify(report.phoneHeard)}`).toBe(true);
+    expect(hasTone(report.personHeard, 1000), `person heard ${JSON.stringify(report.personHeard)}`).toBe(true);
+    expect(report.video?.phoneSawPerson, `the phone showed rgb(${report.video?.phoneSaw?.join(', ')})`).toBe(true);
+    expect(report.video?.tiles[0]?.expected, `Alice saw ${JSON.stringify(report.video?.tiles)}`).toBe(true);
+    expect(JSON.stringify(report.record)).not.toContain(join);
   });
 });
