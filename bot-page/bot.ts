@@ -216,13 +216,14 @@ export class Bot {
     const room = this.room;
     const router = this.router;
     if (room === undefined || router === undefined || !router.splitting) return;
-    for (const tile of router.tiles) {
-      try {
-        await room.addFeed(tile.name, tile.sink.track);
-      } catch (error) {
-        log.warn('publishing a tile of the SIP picture failed', { tile: tile.name, error: errorMessage(error) });
-      }
-    }
+    // all at once: where each tile is its own participant (Chime), each joins on its own
+    await Promise.all(
+      router.tiles.map((tile) =>
+        room.addFeed(tile.name, tile.sink.track).catch((error: unknown) => {
+          log.warn('publishing a tile of the SIP picture failed', { tile: tile.name, error: errorMessage(error) });
+        }),
+      ),
+    );
     log.info('SIP picture split into feeds', { tiles: router.tiles.length });
   }
 

@@ -86,12 +86,14 @@ await Promise.all([
     ? [
         build({
           ...browser,
-          entryPoints: { person: 'lab/pages/person/main.ts', direct: 'lab/pages/direct/main.ts' },
+          entryPoints: { person: 'lab/pages/person/main.ts', direct: 'lab/pages/direct/main.ts', 'chime-media': 'lab/pages/chime-media/main.ts', 'chime-app': 'lab/pages/chime-app/main.ts' },
           outdir: 'dist/lab-pages',
         }),
         build({ ...node, entryPoints: { lab: 'lab/index.ts' }, outdir: 'dist' }),
         copyFile(join(root, 'lab/pages/person.html'), join(dist, 'lab-pages/person.html')),
         copyFile(join(root, 'lab/pages/direct.html'), join(dist, 'lab-pages/direct.html')),
+        copyFile(join(root, 'lab/pages/chime-app.html'), join(dist, 'lab-pages/chime-app.html')),
+        copyFile(join(root, 'lab/pages/chime-media.html'), join(dist, 'lab-pages/chime-media.html')),
       ]
     : []),
 ]);

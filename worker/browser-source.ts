@@ -177,11 +177,16 @@ export class BrowserSource {
   }
 
   /**
-   * Lets pages of `origin` (a customer's web app in page mode) reach servers on private addresses, as the bot's own
-   * origin may: the SIP leg's Janus node sits on one.
+   * What a customer's web app needs in page mode, for each of its origins (its page's and its frames'): reaching
+   * servers on private addresses, as the bot's own origin may (the SIP leg's Janus node sits on one), and the
+   * microphone and camera permission. The app's devices are the bridge's anyway; the permission is what makes
+   * Chromium gather the host's real ICE candidates for a frame's connections (without it a page gets only wildcard
+   * candidates, and two connections inside the browser, e.g. a frame relaying to the top frame, never meet).
    */
-  async grantLocalNetworkAccess(origin: string): Promise<void> {
-    await grantNetworkAccess(this.browser, new URL(origin).origin);
+  async grantAppPermissions(origins: readonly string[]): Promise<void> {
+    for (const origin of new Set(origins.map((o) => new URL(o).origin))) {
+      await grantNetworkAccess(this.browser, origin, ['audioCapture', 'videoCapture']);
+    }
   }
 
   /** Navigates `page` to one of its site's pages and waits for it to load. */
@@ -222,12 +227,12 @@ const NETWORK_PERMISSION_SETS = [
   ['localNetworkAccess'],
 ] as const;
 
-async function grantNetworkAccess(browser: Browser, origin: string): Promise<void> {
+async function grantNetworkAccess(browser: Browser, origin: string, extra: readonly string[] = []): Promise<void> {
   // the grant lives as long as the DevTools session that made it: this one stays open with the browser
   const session = await browser.target().createCDPSession();
   for (const permissions of NETWORK_PERMISSION_SETS) {
     const granted = await session
-      .send('Browser.grantPermissions', { origin, permissions: [...permissions] as unknown as 'geolocation'[] })
+      .send('Browser.grantPermissions', { origin, permissions: [...extra, ...permissions] as unknown as 'geolocation'[] })
       .then(() => true)
       .catch(() => false);
     if (granted) return;

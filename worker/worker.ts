@@ -4,6 +4,7 @@ import { RoomlineError } from '../contracts/errors.js';
 import { roomOrigins } from '../contracts/rooms/index.js';
 import { createAwsMode, protectionMinutesFor, type AwsMode } from './aws/index.js';
 import { BrowserSource, PageSite } from './browser-source.js';
+import { ChimeAttendees } from './chime-attendees.js';
 import { CallSession } from './call-session.js';
 import { CallStore } from './call-store.js';
 import type { WorkerConfig } from './config.js';
@@ -47,6 +48,8 @@ export class Worker {
   private browser: BrowserSource | undefined;
   private bridge: PageBridge | undefined;
   private tornDown: Promise<void> | undefined;
+  /** Chime attendees for meetingId joins, made on the first such call. */
+  private chime: ChimeAttendees | undefined;
 
   constructor(
     private readonly config: WorkerConfig,
@@ -197,8 +200,6 @@ export class Worker {
       runCall: async (request, record, logger) => {
         notify({ type: 'roomline-worker', state: 'busy', callId: request.callId });
         this.aws.metrics.callStarted();
-        // the page may reach what this room's provider needs, and nothing else
-        warm.browser.allowOrigins(warm.page, roomOrigins(request.room));
         const trunk = request.trunk;
         const room = request.room;
         const session = new CallSession({
@@ -213,13 +214,21 @@ export class Worker {
           leaseMs: this.config.leaseS * 1000,
           videoCaps: this.config.videoCaps,
           qualityIntervalMs: this.config.qualityIntervalS * 1000,
-          ...(room.provider === 'page'
-            ? {
-                prepareRoom: () =>
-                  enterAppPage(room, { ...warm, janusUrl: warm.janusNode, iceServers: this.config.iceServers }),
-              }
-            : {}),
+          pageTimeoutMs: this.config.pageTimeoutMs,
           observer: { stateChanged: (changed, previous) => this.observe(changed, previous) },
+          prepareRoom: async (room, names) => {
+            const prepared =
+              room.provider === 'chime'
+                ? await this.chimeAttendees(logger).prepare(room, names)
+                : { room, release: async () => undefined };
+            // the page may reach what the joined room needs, and nothing else
+            warm.browser.allowOrigins(warm.page, roomOrigins(prepared.room));
+            // page mode: the bot's tab goes into the customer's app, and opens its SIP session from there
+            if (prepared.room.provider === 'page') {
+              await enterAppPage(prepared.room, { ...warm, janusUrl: warm.janusNode, iceServers: this.config.iceServers });
+            }
+            return prepared;
+          },
           ...(trunk === undefined
             ? {}
             : {
@@ -244,6 +253,11 @@ export class Worker {
         }
       },
     });
+  }
+
+  private chimeAttendees(logger: Logger): ChimeAttendees {
+    this.chime ??= new ChimeAttendees({ logger, ...(this.config.region === undefined ? {} : { region: this.config.region }) });
+    return this.chime;
   }
 
   /** Call metrics from state changes. */
@@ -282,6 +296,7 @@ export class Worker {
       if (this.browser !== undefined) await this.browser.close();
       this.queue.destroy();
       this.store.destroy();
+      this.chime?.destroy();
       this.logger.info('worker torn down');
     })();
     return this.tornDown;

@@ -1,8 +1,7 @@
 import type { LegQuality } from '../../contracts/call-record.js';
 import { RoomlineError } from '../../contracts/errors.js';
-import { JOIN_STEP_TIMEOUT_S, pageRoom, type JoinStep, type PageRoomJoin } from '../../contracts/rooms/page.js';
+import { APP_JOIN_TIMEOUT_S, JOIN_STEP_TIMEOUT_S, pageRoom, type JoinStep, type PageRoomJoin } from '../../contracts/rooms/page.js';
 import { errorMessage, log } from '../host.js';
-import { legQuality } from '../media/stats.js';
 import { currentMediaHub } from '../page-mode/current.js';
 import type { CapturedTrack, MediaHub } from '../page-mode/media-hub.js';
 import type {
@@ -35,7 +34,7 @@ const SWEEP_MS = 500;
 /** How long the app has to publish the bridge's microphone after joining. */
 const PUBLISH_TIMEOUT_MS = 30_000;
 /** How long the app's own `join` may take. */
-const APP_JOIN_TIMEOUT_MS = 30_000;
+const APP_JOIN_TIMEOUT_MS = APP_JOIN_TIMEOUT_S * 1000;
 
 export const createPageRoom: RoomAdapterFactory<'page'> = (room, events) => {
   const hub = currentMediaHub();
@@ -119,7 +118,7 @@ class PageRoom implements RoomAdapter {
   }
 
   stats(): Promise<LegQuality> {
-    return legQuality(this.hub.liveConnections());
+    return this.hub.stats();
   }
 
   private onTrack(captured: CapturedTrack): void {
@@ -171,7 +170,7 @@ class PageRoom implements RoomAdapter {
   private async waitPublished(): Promise<void> {
     const deadline = performance.now() + PUBLISH_TIMEOUT_MS;
     while (!this.left) {
-      const leg = await legQuality(this.hub.liveConnections());
+      const leg = await this.hub.stats();
       if ((leg.audioOut?.packets ?? 0) > 0) return;
       if (performance.now() > deadline) {
         throw new RoomlineError('ROOM_JOIN_FAILED', `the app sent no audio within ${PUBLISH_TIMEOUT_MS / 1000} s of joining`);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { MediaOptions } from '../dial-request.js';
+import { chimeRoom } from './chime.js';
 import { dailyRoom } from './daily.js';
 import { janusRoom } from './janus.js';
 import { pageRoom } from './page.js';
@@ -8,6 +9,7 @@ import { vonageRoom } from './vonage.js';
 
 export * from './provider.js';
 export { janusRoom, janusRoomSchema, type JanusRoomJoin } from './janus.js';
+export { chimeRoom, chimeRoomSchema, chimeDisplayName, type ChimeRoomJoin, type ChimeMeeting, type ChimeAttendee } from './chime.js';
 export { pageRoom, pageRoomSchema, joinStepSchema, type JoinStep, type PageRoomJoin } from './page.js';
 export { dailyRoom, dailyRoomSchema, type DailyRoomJoin } from './daily.js';
 export { vonageRoom, vonageRoomSchema, type VonageRoomJoin } from './vonage.js';
@@ -18,6 +20,7 @@ export { vonageRoom, vonageRoomSchema, type VonageRoomJoin } from './vonage.js';
  */
 export const ROOM_PROVIDERS = {
   janus: janusRoom,
+  chime: chimeRoom,
   page: pageRoom,
   daily: dailyRoom,
   vonage: vonageRoom,
@@ -52,6 +55,7 @@ function providerOf<P extends RoomProviderName>(room: RoomJoinOf<P>) {
     readonly capabilities: RoomCapabilities;
     origins(room: RoomJoinOf<P>): readonly string[];
     check?(room: RoomJoinOf<P>, media: MediaOptions): readonly RoomIssue[];
+    joinTimeoutS?(room: RoomJoinOf<P>): number;
     redact(room: RoomJoinOf<P>): StoredRoomJoin;
   };
 }
@@ -63,6 +67,11 @@ export function roomCapabilities(room: RoomJoin): RoomCapabilities {
 /** The origins the bot page may reach for this room. */
 export function roomOrigins(room: RoomJoin): readonly string[] {
   return providerOf(room).origins(room);
+}
+
+/** Longest time joining this room may take, in seconds, when its provider says (else undefined). */
+export function roomJoinTimeoutS(room: RoomJoin): number | undefined {
+  return providerOf(room).joinTimeoutS?.(room);
 }
 
 /** The room's join data without its secrets, as records, events and logs may keep it. */

@@ -45,6 +45,8 @@ export type JoinStep = z.output<typeof joinStepSchema>;
 
 /** Seconds a step waits for its element before the join fails. */
 export const JOIN_STEP_TIMEOUT_S = 15;
+/** Seconds the app's own `window.roomline.join` may take. */
+export const APP_JOIN_TIMEOUT_S = 30;
 
 const pageUrlSchema = z
   .string()
@@ -60,7 +62,10 @@ const pageUrlSchema = z
 const originSchema = z
   .string()
   .max(256)
-  .regex(/^(https|wss):\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, 'must be an origin such as https://api.example.com (no path)');
+  .regex(
+    /^((https|wss):\/\/[A-Za-z0-9.-]+|(http|ws):\/\/(localhost|127\.0\.0\.1))(:\d{1,5})?$/,
+    'must be an origin such as https://api.example.com (no path; http:// and ws:// only for localhost)',
+  );
 
 export const pageRoomSchema = z
   .strictObject({
@@ -111,5 +116,8 @@ export const pageRoom = defineRoomProvider({
     maxExtraFeeds: 0,
   },
   origins: (room) => [new URL(room.url).origin, ...(room.origins ?? [])],
+  // the app's own join (window.roomline) or every step at its longest, and the page's first media
+  joinTimeoutS: (room) =>
+    APP_JOIN_TIMEOUT_S + (room.joinSteps ?? []).reduce((sum, step) => sum + (step.action === 'wait' ? (step.timeoutS ?? JOIN_STEP_TIMEOUT_S) : JOIN_STEP_TIMEOUT_S), 0),
   redact: ({ secretParams: _params, secrets: _secrets, ...room }) => room,
 });

@@ -31,7 +31,7 @@ export async function enterAppPage(room: PageRoomJoin, context: AppPageContext):
   // the app's Content-Security-Policy is for the app's own scripts: the bridge's must reach Janus
   await page.setBypassCSP(true);
   await page.evaluateOnNewDocument(context.site.text('page-mode.js'));
-  await context.browser.grantLocalNetworkAccess(room.url);
+  await context.browser.grantAppPermissions([room.url, ...(room.origins ?? []).filter((o) => /^https?:/.test(o))]);
   const url = new URL(room.url);
   for (const [name, value] of Object.entries(room.secretParams ?? {})) url.searchParams.set(name, value);
   const scrub = secretScrubber(room);

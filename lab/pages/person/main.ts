@@ -105,6 +105,11 @@ class Person {
     return feeds;
   }
 
+  /** The other participants in the room. */
+  participants(): { id: string; display?: string }[] {
+    return [...(this.room?.participants() ?? [])];
+  }
+
   /** Stops or restarts speaking (the tone), to make one person the active speaker. */
   speak(on: boolean): void {
     this.audio.speak(on);
