@@ -12,7 +12,7 @@ import { Emulators } from './emulators.js';
 import { buildFakeSdkBotPage } from './fake-sdks/build.js';
 import { FakeSdkControl } from './fake-sdks/control.js';
 import { JanusServer, LAB_JANUS_WS_PORT, LAB_ROOM_IDS } from './janus-server.js';
-import { LAB_JANUS_IP, LAB_PEER_IP, LabNetns } from './netns.js';
+import { LAB_JANUS_IP, LabNetns } from './netns.js';
 import { NamespaceForwards } from './ns-forward.js';
 import { RoomPerson } from './room-person.js';
 import { SipFailures, UNREACHABLE_SIP_PORT } from './sip-failures.js';
@@ -160,7 +160,7 @@ export class Lab {
     let botPageDir: string | undefined;
     if (options.fakeSdks === true) {
       botPageDir = join(dir, 'bot-page-fakes');
-      const [control] = await Promise.all([FakeSdkControl.start({ netns: this.netns, dir, mediaAddress: LAB_PEER_IP }), buildFakeSdkBotPage(botPageDir)]);
+      const [control] = await Promise.all([FakeSdkControl.start({ netns: this.netns, dir }), buildFakeSdkBotPage(botPageDir)]);
       this.fakeSdks = control;
       this.cleanups.push(() => control.stop());
     }

@@ -110,11 +110,9 @@ export class FakeSdkControl {
     private readonly wss: WebSocketServer,
     private readonly entrance: NamespaceEntrance,
     private readonly socketPath: string,
-    private readonly mediaAddress: string,
   ) {}
 
-  /** `mediaAddress`: an address of the lab's namespace (see FakeLabMessage `welcome`). */
-  static async start(options: { netns: LabNetns; dir: string; mediaAddress: string }): Promise<FakeSdkControl> {
+  static async start(options: { netns: LabNetns; dir: string }): Promise<FakeSdkControl> {
     const socketPath = join(options.dir, 'fake-sdk-control.sock');
     await rm(socketPath, { force: true });
     const http = createServer((_request, response) => response.writeHead(426).end('WebSocket only'));
@@ -128,7 +126,7 @@ export class FakeSdkControl {
       await new Promise((resolve) => http.close(resolve));
       throw error;
     });
-    const control = new FakeSdkControl(http, wss, entrance, socketPath, options.mediaAddress);
+    const control = new FakeSdkControl(http, wss, entrance, socketPath);
     wss.on('connection', (socket) => control.accept(socket));
     return control;
   }
@@ -151,8 +149,6 @@ export class FakeSdkControl {
 
   private accept(socket: WebSocket): void {
     let room: FakeRoomHandle | undefined;
-    const welcome: FakeLabMessage = { type: 'welcome', mediaAddress: this.mediaAddress };
-    socket.send(JSON.stringify(welcome));
     socket.on('message', (data) => {
       let message: FakePageMessage;
       try {

@@ -28,7 +28,7 @@ export interface FakeProviderSide {
 export class FakeRoom {
   readonly calls: string[] = [];
   private readonly audio = new LabAudio();
-  private readonly media: LoopbackMedia;
+  private readonly media = new LoopbackMedia();
   private readonly heard = new Set<MediaStreamTrack>();
   /** What the participant receives of the bot's videos, by name (decoded only while looked at). */
   private readonly videos = new Map<string, MediaStreamTrack>();
@@ -36,24 +36,16 @@ export class FakeRoom {
   private sources: MediaStreamTrack[] = [];
   private received = new Map<string, MediaStreamTrack>();
 
-  private constructor(
-    private readonly socket: WebSocket,
-    mediaAddress: string,
-  ) {
-    this.media = new LoopbackMedia(mediaAddress);
-  }
+  private constructor(private readonly socket: WebSocket) {}
 
   /** Opens the lab's control channel, starts the remote participant's media and reports what the SDK was given. */
   static async open(join: FakeJoin, side: FakeProviderSide): Promise<FakeRoom> {
     const socket = new WebSocket(`ws://127.0.0.1:${FAKE_SDK_CONTROL_PORT}/`);
-    const mediaAddress = await new Promise<string>((resolve, reject) => {
-      socket.onmessage = (event: MessageEvent<string>) => {
-        const message = JSON.parse(event.data) as FakeLabMessage;
-        if (message.type === 'welcome') resolve(message.mediaAddress);
-      };
+    await new Promise<void>((resolve, reject) => {
+      socket.onopen = () => resolve();
       socket.onerror = () => reject(new Error('the fake SDK cannot reach the lab\'s control channel'));
     });
-    const room = new FakeRoom(socket, mediaAddress);
+    const room = new FakeRoom(socket);
     await room.audio.start(FAKE_PARTICIPANT.toneHz);
     const voice = room.audio.voiceTrack;
     // a small camera: the bot page carries the whole fake room's media besides its own work
@@ -61,10 +53,7 @@ export class FakeRoom {
     if (voice === undefined || picture === undefined) throw new Error('the fake participant has no tone or camera');
     room.sources = [voice, picture];
     room.received = await room.media.receive({ voice, camera: picture });
-    socket.onmessage = (event: MessageEvent<string>) => {
-      const message = JSON.parse(event.data) as FakeLabMessage;
-      if (message.type === 'command') void room.onCommand(message, side);
-    };
+    socket.onmessage = (event: MessageEvent<string>) => void room.onCommand(JSON.parse(event.data) as FakeLabMessage, side);
     room.send({ type: 'joined', join });
     return room;
   }
@@ -121,7 +110,7 @@ export class FakeRoom {
     if (this.socket.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message));
   }
 
-  private async onCommand(message: Extract<FakeLabMessage, { type: 'command' }>, side: FakeProviderSide): Promise<void> {
+  private async onCommand(message: FakeLabMessage, side: FakeProviderSide): Promise<void> {
     try {
       const result = await this.run(message.command, side);
       this.send({ type: 'reply', id: message.id, result });

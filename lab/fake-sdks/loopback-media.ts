@@ -5,9 +5,7 @@
  * provider's media server, made with the browser's own constructor (not the SDK's connection). The remote participant's
  * tracks go server → sdk and reach the bot as remote WebRTC tracks, like an SFU's; what the bot publishes goes sdk →
  * server and is seen by the participant after a real encode and decode. Transceivers are added on the sdk side and
- * negotiated one change at a time. ICE runs over an address of the lab's namespace: there, without a default route,
- * Chromium gathers no host candidate of its own (a peer with one, like Janus, learns the page's address from its
- * checks), so the server's socket is announced to the SDK's side on `mediaAddress`.
+ * negotiated one change at a time; ICE runs over the lab namespace's own addresses.
  */
 export class LoopbackMedia {
   readonly sdk: RTCPeerConnection;
@@ -15,9 +13,8 @@ export class LoopbackMedia {
   private readonly downlinks = new Map<string, { transceiver: RTCRtpTransceiver; track: MediaStreamTrack }>();
   private readonly uplinks = new Map<string, RTCRtpTransceiver>();
   private negotiation: Promise<void> = Promise.resolve();
-  private announced = false;
 
-  constructor(private readonly mediaAddress: string) {
+  constructor() {
     // An SDK makes its connection with the page's constructor (here, the bot's transparent tap); the server's is the
     // browser's own: the Proxy's prototype is the native one, whose constructor is the native constructor.
     const Native = RTCPeerConnection.prototype.constructor as typeof RTCPeerConnection;
@@ -83,22 +80,6 @@ export class LoopbackMedia {
     }
     await this.server.setLocalDescription(await this.server.createAnswer());
     await this.sdk.setRemoteDescription(await gathered(this.server));
-    if (!this.announced) await this.announceServer();
-  }
-
-  /** Tells the SDK's side where the server's socket listens: its port, on the namespace's address. */
-  private async announceServer(): Promise<void> {
-    this.announced = true;
-    const mid = this.sdk.getTransceivers().find((t) => t.mid !== null)?.mid;
-    if (mid === undefined || mid === null) return;
-    const stats = [...(await this.server.getStats()).values()] as { type: string; address?: string; port?: number; protocol?: string }[];
-    // the unannounced "any address" candidate is the socket the server uses (port 9 is the SDP placeholder)
-    const ports = stats
-      .filter((s) => s.type === 'local-candidate' && s.address === '0.0.0.0' && s.protocol === 'udp' && s.port !== 9)
-      .map((s) => s.port);
-    for (const [i, port] of ports.entries()) {
-      await this.sdk.addIceCandidate({ candidate: `candidate:${i + 1} 1 udp 2122260223 ${this.mediaAddress} ${port} typ host`, sdpMid: mid });
-    }
   }
 }
 

@@ -67,10 +67,8 @@ export type FakePageMessage =
   | { readonly type: 'reply'; readonly id: number; readonly result?: unknown; readonly error?: string };
 
 /** Lab → page. */
-export type FakeLabMessage =
-  /**
-   * First message on a connection: an address of the lab's namespace on which the page's media sockets can be reached
-   * (Chromium gathers no host candidate there without a default route; the fake room's two connections need one).
-   */
-  | { readonly type: 'welcome'; readonly mediaAddress: string }
-  | { readonly type: 'command'; readonly id: number; readonly command: FakeCommand };
+export interface FakeLabMessage {
+  readonly type: 'command';
+  readonly id: number;
+  readonly command: FakeCommand;
+}
