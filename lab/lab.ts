@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DialRequestInput } from '../contracts/dial-request.js';
@@ -12,6 +12,8 @@ import { NamespaceForwards } from './ns-forward.js';
 import { RoomPerson } from './room-person.js';
 import { SipFailures, UNREACHABLE_SIP_PORT } from './sip-failures.js';
 import { PHONE_CTRL_PORT, SipPhone, type SipPhoneOptions } from './sip-phone.js';
+import { SipTrunk } from './sip-trunk.js';
+import { SippPeer, type SippScenario } from './sipp.js';
 import { WorkerPool } from './worker-pool.js';
 
 export interface LabPersonOptions {
@@ -36,6 +38,11 @@ export interface LabOptions {
   readonly persons?: readonly LabPersonOptions[];
   /** Extra environment for the workers. */
   readonly workerEnv?: Readonly<Record<string, string>>;
+  /**
+   * Start Kamailio as an authenticating SIP trunk (proxy and registrar) and give the workers its trunks in a trunks
+   * file (`ROOMLINE_TRUNKS_FILE`). @default false
+   */
+  readonly trunk?: boolean;
   /** Keep the folder after stop. @default false, unless ROOMLINE_LAB_KEEP=1 */
   readonly keepDir?: boolean;
   readonly logger?: Logger;
@@ -81,6 +88,7 @@ export class Lab {
   janus!: JanusServer;
   phone!: SipPhone;
   failures!: SipFailures;
+  trunk: SipTrunk | undefined;
   forwards!: NamespaceForwards;
   personBrowser: BrowserSource | undefined;
   pool: WorkerPool | undefined;
@@ -110,12 +118,15 @@ export class Lab {
     const { options, dir } = this;
     this.netns = await LabNetns.create();
     this.cleanups.push(() => this.netns.remove());
-    const [emulators, janus, phone, failures] = await Promise.all([
+    const [emulators, janus, phone, failures, trunk] = await Promise.all([
       Emulators.start({ maxReceives: options.maxReceives ?? 3 }),
       JanusServer.start({ netns: this.netns, dir }),
       SipPhone.start({ netns: this.netns, dir, ...options.phone }),
       SipFailures.start({ netns: this.netns, dir }),
+      options.trunk === true ? SipTrunk.start({ netns: this.netns, dir }) : undefined,
     ]);
+    this.trunk = trunk;
+    if (trunk !== undefined) this.cleanups.push(() => trunk.stop());
     this.emulators = emulators;
     this.janus = janus;
     this.phone = phone;
@@ -136,7 +147,10 @@ export class Lab {
       janus.waitReady(hostWsUrl),
       phone.attachControl(this.forwards.port('phone')),
       failures.waitReady(),
+      trunk?.waitReady(),
     ]);
+    const trunksFile = join(dir, 'trunks.json');
+    if (trunk !== undefined) await writeFile(trunksFile, JSON.stringify(trunk.trunks(), null, 2), { mode: 0o600 });
 
     const env: Record<string, string> = {
       ...emulators.env(),
@@ -145,6 +159,7 @@ export class Lab {
       ROOMLINE_SIP_FROM: 'sip:roomline@127.0.0.1',
       ROOMLINE_MAX_RECEIVES: String(options.maxReceives ?? 3),
       ROOMLINE_LOG_LEVEL: 'debug',
+      ...(trunk === undefined ? {} : { ROOMLINE_TRUNKS_FILE: trunksFile }),
     };
     const roomId = LAB_ROOM_IDS[0];
     this.endpoints = {
@@ -201,6 +216,15 @@ export class Lab {
     this.cleanups.push(() => pool.stop());
     return pool;
   }
+
+  /** Starts a scripted SIP peer (SIPp) for one call; it is stopped with the lab. */
+  async startSipp(scenario: SippScenario): Promise<SippPeer> {
+    const peer = await SippPeer.start({ netns: this.netns, dir: this.dir, scenario, port: 5100 + this.sippPeers++ * 2 });
+    this.cleanups.push(() => peer.stop());
+    return peer;
+  }
+
+  private sippPeers = 0;
 
   /** A simulated person joins the lab's room. */
   async addPerson(options: LabPersonOptions, roomId: number = this.endpoints.room.roomId): Promise<RoomPerson> {

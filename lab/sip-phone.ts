@@ -21,8 +21,26 @@ export interface PhoneEvent {
   readonly receivedAt: number;
 }
 
-/** The phone's accounts: `probe` answers at once; `ringing` never answers. */
-export type PhoneUser = 'probe' | 'ringing';
+/**
+ * The phone's accounts, all on one baresip:
+ * - `probe` answers at once (every codec baresip has);
+ * - `ringing` rings and never answers (ring timeouts, CANCEL);
+ * - `pcmu`, `pcma`, `g722` answer at once with that one audio codec (legacy phones);
+ * - `srtp` answers at once and requires SDES-SRTP (`mediaenc=srtp-mand`);
+ * - `desk` answers at once: the target of transfers;
+ * - `early` answers with 183 Session Progress and early media, and never answers unless told to (`answer('early')`).
+ */
+export const PHONE_ACCOUNTS = {
+  probe: 'answermode=auto',
+  ringing: 'answermode=manual',
+  pcmu: 'answermode=auto;audio_codecs=PCMU',
+  pcma: 'answermode=auto;audio_codecs=PCMA',
+  g722: 'answermode=auto;audio_codecs=G722',
+  srtp: 'answermode=auto;mediaenc=srtp-mand',
+  desk: 'answermode=auto',
+  early: 'answermode=early',
+} as const;
+export type PhoneUser = keyof typeof PHONE_ACCOUNTS;
 
 /** An INVITE as the phone received it (from baresip's SIP trace). */
 export interface ReceivedInvite {
@@ -45,10 +63,9 @@ export interface SipPhoneOptions {
 }
 
 /**
- * The lab's SIP phone: baresip on the namespace's loopback, with accounts
- * - `probe`   answers at once, sends a tone, records what it hears (sndfile: one -dec.wav per call);
- * - `ringing` rings and never answers (for ring timeouts and CANCEL).
- * It is driven and observed through ctrl_tcp (JSON in netstrings).
+ * The lab's SIP phone: baresip on the namespace's loopback with the accounts of `PHONE_ACCOUNTS`; every call sends
+ * a tone and records what it hears (sndfile: one -dec.wav per call). It is driven and observed through ctrl_tcp
+ * (JSON in netstrings): baresip's own commands hold, resume, transfer and send DTMF on the current call.
  */
 export class SipPhone extends EventEmitter {
   readonly recordingsDir: string;
@@ -181,6 +198,22 @@ export class SipPhone extends EventEmitter {
       });
       socket.write(`${bytes}:${json},`);
     });
+  }
+
+  /**
+   * Makes `user`'s account the current one, so that the commands that act on "the current call" (hold, resume,
+   * transfer, sndcode, accept) reach its call.
+   */
+  async useAccount(user: PhoneUser): Promise<void> {
+    const answer = await this.command('uafind', `sip:${user}@127.0.0.1:${PHONE_SIP_PORT}`);
+    if (!answer.ok) throw new Error(`baresip has no account ${user}: ${answer.data ?? ''}`);
+  }
+
+  /** Digits baresip received on its calls since `since` (RFC 2833 or SIP INFO: its CALL_DTMF_START events). */
+  digitsSince(since = 0): string {
+    return this.eventsOf('CALL_DTMF_START', since)
+      .map((e) => e.param ?? '')
+      .join('');
   }
 
   /** Events of one type seen so far, optionally only those after `since` (epoch ms). */
@@ -337,7 +370,9 @@ video_bitrate 1000000
 video_fps 30.00
 ` : ''}module_path /usr/lib/baresip/modules
 module g711.so
+module g722.so
 module opus.so
+module srtp.so
 module aubridge.so
 module ausine.so
 module aufile.so
@@ -352,9 +387,9 @@ opus_bitrate 32000
 `;
   // without video modules, baresip answers an offer's video m-line with port 0 (declines it)
   const videoParam = hasVideo ? `;video_codecs=${videoCodecs.join(',')}` : '';
-  const accounts = `<${SipPhone.uri('probe')}>;regint=0;answermode=auto${videoParam}
-<${SipPhone.uri('ringing')}>;regint=0;answermode=manual${videoParam}
-`;
+  const accounts = Object.entries(PHONE_ACCOUNTS)
+    .map(([user, params]) => `<${SipPhone.uri(user as PhoneUser)}>;regint=0;${params}${videoParam}\n`)
+    .join('');
   await writeFile(join(dir, 'config'), config);
   await writeFile(join(dir, 'accounts'), accounts);
   await writeFile(join(dir, 'contacts'), '');

@@ -53,6 +53,8 @@ const node = {
 
 await Promise.all([
   build({ ...browser, entryPoints: { bot: 'bot-page/main.ts' }, outdir: 'dist/bot-page' }),
+  // an AudioWorklet module is one script of its own, loaded by URL: no chunks
+  build({ ...browser, splitting: false, format: 'iife', entryPoints: { 'dtmf-worklet': 'bot-page/media/dtmf-worklet.ts' }, outdir: 'dist/bot-page' }),
   build({ ...node, entryPoints: { cli: 'worker/cli.ts', index: 'worker/index.ts', contracts: 'contracts/index.ts' }, outdir: 'dist' }),
   copyFile(join(root, 'bot-page/index.html'), join(dist, 'bot-page/index.html')),
   ...(withLab

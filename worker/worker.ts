@@ -13,6 +13,7 @@ import { createLogger, type Logger } from './logger.js';
 import { handleDialMessage, type HandledMessage } from './message-handler.js';
 import { PageBridge } from './page-bridge.js';
 import { botPageDir } from './paths.js';
+import { TrunkFile, type TrunkSource } from './trunks.js';
 
 /** Lifecycle notices a worker sends its parent over IPC when it has one (the lab uses them; ECS does not). */
 export type WorkerNotice =
@@ -39,6 +40,8 @@ export class Worker {
   private readonly store: CallStore;
   private readonly queue: DialQueue;
   private readonly aws: AwsMode;
+  /** Where trunks come from: the trunks file when configured, else Secrets Manager. */
+  private readonly trunks: TrunkSource;
   private stopping = false;
   private session: CallSession | undefined;
   /** Set as warm-up proceeds, so teardown closes whatever was started. */
@@ -57,6 +60,7 @@ export class Worker {
     });
     this.queue = new DialQueue(config.queueUrl, config.region === undefined ? {} : { region: config.region });
     this.aws = createAwsMode(config.aws, { region: config.region });
+    this.trunks = config.trunksFile === undefined ? this.aws.trunks : new TrunkFile(config.trunksFile);
   }
 
   /** Asks the worker to stop: an idle worker stops polling; a worker in a call hangs up and records the end. */
@@ -210,20 +214,7 @@ export class Worker {
           videoCaps: this.config.videoCaps,
           qualityIntervalMs: this.config.qualityIntervalS * 1000,
           observer: { stateChanged: (changed, previous) => this.observe(changed, previous) },
-          ...(trunk === undefined
-            ? {}
-            : {
-                account: async () => {
-                  const credentials = await this.aws.trunks.get(trunk);
-                  return {
-                    username: credentials.username,
-                    secret: credentials.password,
-                    proxy: credentials.proxy,
-                    ...(credentials.authUsername === undefined ? {} : { authUsername: credentials.authUsername }),
-                    register: credentials.register,
-                  };
-                },
-              }),
+          ...(trunk === undefined ? {} : { trunk: () => this.trunks.get(trunk) }),
         });
         this.session = session;
         if (this.stopping) session.shutdown();
