@@ -87,6 +87,7 @@ export class Bot {
       },
       legChanged: () => this.bindSipSenders(),
       answered: (video) => this.watchSipMedia(video),
+      held: (held) => this.mixer?.setSipMuted(held),
       digit: (digit, carriage) => this.onDigit(digit, carriage),
     });
     await warmLeg.warmUp('sip:roomline@roomline.invalid');

@@ -209,6 +209,17 @@ export class SipPhone extends EventEmitter {
     if (!answer.ok) throw new Error(`baresip has no account ${user}: ${answer.data ?? ''}`);
   }
 
+  /**
+   * RTP packets the current call has received so far (baresip's `audio_debug`: the RTCP session's `rcvd`). baresip's
+   * recording of a call stops when it is put on hold, so what the phone receives after a resume is counted here.
+   */
+  async packetsReceived(): Promise<number> {
+    const answer = await this.command('audio_debug');
+    const match = /rcvd=(\d+)/.exec(answer.data ?? '');
+    if (!answer.ok || match === null) throw new Error(`baresip reported no audio stream: ${answer.data ?? ''}`);
+    return Number(match[1]);
+  }
+
   /** Digits baresip received on its calls since `since` (RFC 2833 or SIP INFO: its CALL_DTMF_START events). */
   digitsSince(since = 0): string {
     return this.eventsOf('CALL_DTMF_START', since)

@@ -16,6 +16,8 @@ export interface SipCallMedia {
   legChanged(): void;
   /** The first leg was answered (`video`: the peer took the video m-line). */
   answered(video: boolean): void;
+  /** The call went on hold (by either side) or off hold. */
+  held(held: boolean): void;
   /** A digit the SIP peer sent, however it came. */
   digit(digit: string, carriage: DtmfReceivedCarriage): void;
 }
@@ -165,6 +167,7 @@ export class SipCall {
       holdChanged: (change) => {
         if (!isCurrent()) return;
         this.held = change.held;
+        this.media.held(change.held);
         emit({ type: 'sip-hold', ...change });
       },
       mediaUpdated: (detail) => {
@@ -221,6 +224,7 @@ export class SipCall {
     emit({ type: 'sip-transfer', by: 'remote', phase: 'followed', target: following.target });
     if (this.held) {
       this.held = false;
+      this.media.held(false);
       emit({ type: 'sip-hold', held: false, by: 'remote', change: 'resume' });
     }
     if (previous !== undefined) {

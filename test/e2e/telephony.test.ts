@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { CallEvent, CallRecord } from '../../contracts/call-record.js';
 import { stateChanges } from '../../contracts/call-record.js';
 import type { DialRequestInput } from '../../contracts/dial-request.js';
+import { analyseTone, hasTone, sliceSeconds } from '../../lab/audio-analysis.js';
 import type { Lab } from '../../lab/lab.js';
 import { SipPhone, type PhoneUser } from '../../lab/sip-phone.js';
 import { SIPP_INFO_DIGITS } from '../../lab/sipp.js';
@@ -109,3 +110,113 @@ describe('DTMF', () => {
 void sleep;
 void stateChanges;
 void phoneUri;
+
+/** When the call's history reached `state` (the last time), epoch ms. */
+const reached = (record: CallRecord, state: string) => Date.parse(record.history.findLast((h) => h.state === state)!.at);
+
+/** Waits until the phone's received packet count grows past `from`; resolves with when it did (epoch ms). */
+async function phoneReceivesAgain(from: number): Promise<number> {
+  await waitUntil(async () => (await lab.phone.packetsReceived()) > from + 5, { timeoutMs: 5_000, intervalMs: 50, what: 'the phone to receive audio again' });
+  return Date.now();
+}
+
+describe('hold and resume', () => {
+  it('follows the phone holding and resuming: ON_HOLD and back, silence in the room meanwhile, audio both ways within 1 s of the resume', async () => {
+    // Prepare
+    const person = lab.persons[0]!;
+    const callId = await connect();
+    await sleep(1_500);
+    await lab.phone.useAccount('probe');
+
+    // Act
+    const heldAt = Date.now();
+    expect((await lab.phone.command('hold')).ok).toBe(true);
+    await lab.client.waitForCall(callId, (r) => r.state === 'ON_HOLD', { timeoutMs: 5_000 });
+    await sleep(2_000);
+    const packetsBefore = await lab.phone.packetsReceived();
+    const resumedAt = Date.now();
+    expect((await lab.phone.command('resume')).ok).toBe(true);
+    const phoneHearsAt = await phoneReceivesAgain(packetsBefore);
+    await lab.client.waitForCall(callId, (r) => r.state === 'CONNECTED', { timeoutMs: 5_000 });
+    await sleep(2_000);
+    const record = await hangUp(callId);
+
+    // Assess
+    expect(stateChanges(record.history).map((h) => h.state)).toEqual([
+      'QUEUED', 'CLAIMED', 'JOINING', 'DIALING', 'RINGING', 'CONNECTED', 'ON_HOLD', 'CONNECTED', 'ENDED',
+    ]);
+    expect([...events(record, 'hold'), ...events(record, 'resume')]).toEqual([
+      { type: 'hold', by: 'remote' },
+      { type: 'resume', by: 'remote' },
+    ]);
+    const heard = await person.recording(heldAt - 1_000);
+    const during = analyseTone(sliceSeconds(heard.pcm, heard.at(heldAt + 500), heard.at(resumedAt)));
+    const after = analyseTone(sliceSeconds(heard.pcm, heard.at(resumedAt), heard.at(resumedAt + 2_000)));
+    expect(during.soundS, `the room heard ${during.soundS} s of sound while the phone held the call`).toBeLessThan(0.1);
+    expect(hasTone(after, 1000), JSON.stringify(after)).toBe(true);
+    expect(after.onsetS! * 1000, "the phone's audio reached the room this long after the resume").toBeLessThan(1_000);
+    expect(phoneHearsAt - resumedAt, "the room's audio reached the phone this long after the resume").toBeLessThan(1_000);
+  });
+
+  it('holds and resumes the SIP leg for the client: the phone and the room stop hearing each other, then hear each other again', async () => {
+    // Prepare
+    const person = lab.persons[0]!;
+    const callId = await connect();
+    await sleep(1_000);
+    await lab.phone.useAccount('probe');
+
+    // Act
+    const hold = await lab.client.waitForControl(callId, await lab.client.hold(callId), { timeoutMs: 10_000 });
+    const held = await lab.client.waitForCall(callId, (r) => r.state === 'ON_HOLD', { timeoutMs: 5_000 });
+    await sleep(300);
+    const packetsHeld = await lab.phone.packetsReceived();
+    await sleep(1_500);
+    const packetsStillHeld = await lab.phone.packetsReceived();
+    const resume = await lab.client.waitForControl(callId, await lab.client.resume(callId), { timeoutMs: 10_000 });
+    const resumed = await lab.client.waitForCall(callId, (r) => r.state === 'CONNECTED' && r.history.length > held.history.length, {
+      timeoutMs: 5_000,
+    });
+    const phoneHearsAt = await phoneReceivesAgain(packetsStillHeld);
+    await sleep(2_000);
+    const record = await hangUp(callId);
+
+    // Assess
+    expect([hold.status, resume.status]).toEqual(['done', 'done']);
+    expect([...events(record, 'hold'), ...events(record, 'resume')]).toEqual([
+      { type: 'hold', by: 'local' },
+      { type: 'resume', by: 'local' },
+    ]);
+    expect(packetsStillHeld - packetsHeld, 'packets the phone received while held').toBeLessThanOrEqual(2);
+    const heldAt = reached(held, 'ON_HOLD');
+    const resumedAt = reached(resumed, 'CONNECTED');
+    const heard = await person.recording(heldAt - 1_000);
+    const during = analyseTone(sliceSeconds(heard.pcm, heard.at(heldAt + 300), heard.at(resumedAt)));
+    const after = analyseTone(sliceSeconds(heard.pcm, heard.at(resumedAt), heard.at(resumedAt + 2_000)));
+    expect(during.soundS, `the room heard ${during.soundS} s of sound while the call was held`).toBeLessThan(0.1);
+    expect(hasTone(after, 1000), JSON.stringify(after)).toBe(true);
+    expect(after.onsetS! * 1000).toBeLessThan(1_000);
+    expect(phoneHearsAt - resumedAt).toBeLessThan(1_000);
+  });
+
+  it('follows a re-INVITE that holds the call, then one that resumes it with another codec, and hears the peer in that codec', async () => {
+    // Prepare
+    const person = lab.persons[0]!;
+    const peer = await lab.startSipp('reinvite');
+
+    // Act
+    const callId = await connect({ to: peer.uri });
+    const updated = await lab.client.waitForCall(callId, (r) => events(r, 'media-updated').length > 0 || isFinal(r), { timeoutMs: 15_000 });
+    const updatedAt = reached(updated, 'CONNECTED');
+    await sleep(2_500);
+    const record = await hangUp(callId);
+
+    // Assess
+    expect(await peer.finished()).toBe(0);
+    expect(stateChanges(record.history).map((h) => h.state).slice(-4)).toEqual(['CONNECTED', 'ON_HOLD', 'CONNECTED', 'ENDED']);
+    expect(events(record, 'media-updated')).toEqual([{ type: 'media-updated', audioCodec: 'PCMA' }]);
+    expect(record.media?.sipAudioCodec).toBe('PCMA');
+    // after the re-INVITE the peer plays G.711 A-law audio: the room hears it
+    const heard = await person.recording(updatedAt);
+    expect(analyseTone(heard.pcm).soundS).toBeGreaterThan(1);
+  });
+});
