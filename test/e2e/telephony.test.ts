@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { CallEvent, CallRecord } from '../../contracts/call-record.js';
 import { stateChanges } from '../../contracts/call-record.js';
 import type { DialRequestInput } from '../../contracts/dial-request.js';
-import { analyseTone, hasTone, sliceSeconds } from '../../lab/audio-analysis.js';
+import { analyseTone, hasTone, readWav, sliceSeconds } from '../../lab/audio-analysis.js';
 import type { Lab } from '../../lab/lab.js';
 import { SipPhone, type PhoneUser } from '../../lab/sip-phone.js';
 import { SIPP_INFO_DIGITS } from '../../lab/sipp.js';
@@ -21,8 +21,10 @@ useLab({ workers: 1, trunk: true }, (started) => {
   lab = started;
 });
 
-const events = (record: CallRecord, type: CallEvent['type']) =>
-  record.history.flatMap((h) => (h.event?.type === type ? [h.event] : []));
+/** The call events of one type in a record's history, in order. */
+function events<T extends CallEvent['type']>(record: CallRecord, type: T): Extract<CallEvent, { type: T }>[] {
+  return record.history.flatMap((h) => (h.event?.type === type ? [h.event as Extract<CallEvent, { type: T }>] : []));
+}
 
 /** Dials, and resolves with the callId once the call is CONNECTED (or fails the test with the record). */
 async function connect(overrides: Partial<DialRequestInput> = {}): Promise<string> {
@@ -106,10 +108,6 @@ describe('DTMF', () => {
     expect(await peer.finished()).toBe(0);
   });
 });
-
-void sleep;
-void stateChanges;
-void phoneUri;
 
 /** When the call's history reached `state` (the last time), epoch ms. */
 const reached = (record: CallRecord, state: string) => Date.parse(record.history.findLast((h) => h.state === state)!.at);
@@ -218,5 +216,91 @@ describe('hold and resume', () => {
     // after the re-INVITE the peer plays G.711 A-law audio: the room hears it
     const heard = await person.recording(updatedAt);
     expect(analyseTone(heard.pcm).soundS).toBeGreaterThan(1);
+  });
+});
+
+describe('blind transfer', () => {
+  it('follows a REFER from the phone to a second account: new INVITE, old leg ended, the room hears the new party', async () => {
+    // Prepare
+    const person = lab.persons[0]!;
+    const callId = await connect();
+    await sleep(1_000);
+    await lab.phone.useAccount('probe');
+    const since = Date.now();
+
+    // Act
+    expect((await lab.phone.command('transfer', phoneUri('desk'))).ok).toBe(true);
+    const followed = await lab.client.waitForCall(
+      callId,
+      (r) => events(r, 'transfer').some((e) => e.phase !== 'requested') || isFinal(r),
+      { timeoutMs: 15_000 },
+    );
+    const followedAt = Date.parse(followed.history.at(-1)!.at);
+    await sleep(2_500);
+    const record = await hangUp(callId);
+    await lab.phone.nextEvent('CALL_CLOSED', { since: followedAt, timeoutMs: 5_000 });
+    await sleep(300);
+
+    // Assess
+    expect(events(record, 'transfer')).toEqual([
+      { type: 'transfer', by: 'remote', phase: 'requested', target: phoneUri('desk') },
+      { type: 'transfer', by: 'remote', phase: 'followed', target: phoneUri('desk') },
+    ]);
+    // the room never noticed: one connected call from start to end
+    expect(stateChanges(record.history).map((h) => h.state).slice(-2)).toEqual(['CONNECTED', 'ENDED']);
+    expect(record.endedBy).toBe('caller');
+    const deskCall = lab.phone.eventsOf('CALL_ESTABLISHED', since).find((e) => e.accountaor?.includes('desk'));
+    expect(deskCall?.peeruri, 'the desk was called by the bridge, as the same caller').toContain('sip:meeting@127.0.0.1');
+    const probeClosed = lab.phone.eventsOf('CALL_CLOSED', since).find((e) => e.accountaor?.includes('probe'));
+    expect(probeClosed?.param).toMatch(/transfer/i);
+    const deskHeard = (await lab.phone.recordingsSince(followedAt - 2_000, 'dec')).at(-1);
+    expect(deskHeard, 'the desk recorded nothing').toBeDefined();
+    expect(hasTone(analyseTone(await readWav(deskHeard!.path)), 440)).toBe(true);
+    const heard = await person.recording(followedAt);
+    expect(hasTone(analyseTone(sliceSeconds(heard.pcm, 0, heard.at(followedAt + 2_000))), 1000)).toBe(true);
+    await lab.phone.keepRecordings();
+  });
+
+  it('declines a REFER when the request says so: no call to the target', async () => {
+    // Prepare
+    const callId = await connect({ sip: { transfer: 'decline' } });
+    await sleep(500);
+    await lab.phone.useAccount('probe');
+    const since = Date.now();
+
+    // Act
+    expect((await lab.phone.command('transfer', phoneUri('desk'))).ok).toBe(true);
+    const declined = await lab.client.waitForCall(callId, (r) => events(r, 'transfer').length > 0 || isFinal(r), { timeoutMs: 10_000 });
+    // baresip 1.0 hangs up a call whose transfer failed
+    const record = await lab.client.waitForCall(callId, isFinal, { timeoutMs: 10_000 });
+
+    // Assess
+    expect(events(declined, 'transfer')).toEqual([{ type: 'transfer', by: 'remote', phase: 'declined', target: phoneUri('desk') }]);
+    expect(record).toMatchObject({ state: 'ENDED', endedBy: 'remote' });
+    expect(lab.phone.eventsOf('CALL_ESTABLISHED', since).filter((e) => e.accountaor?.includes('desk'))).toHaveLength(0);
+  });
+
+  it('blind-transfers the phone for the client: the phone calls the target, the bridge leaves with ENDED by caller', async () => {
+    // Prepare
+    const callId = await connect();
+    await sleep(500);
+    const since = Date.now();
+
+    // Act
+    const control = await lab.client.waitForControl(callId, await lab.client.transfer(callId, phoneUri('desk')), { timeoutMs: 10_000 });
+    const record = await lab.client.waitForCall(callId, isFinal, { timeoutMs: 15_000 });
+
+    // Assess
+    expect(control.status).toBe('done');
+    expect(events(record, 'transfer').map((e) => e.phase)).toEqual(['requested', 'followed']);
+    expect(record).toMatchObject({ state: 'ENDED', endedBy: 'caller' });
+    expect(record.history.at(-1)?.detail).toBe(`transferred to ${phoneUri('desk')}`);
+    // the phone (probe) placed the new call to the desk itself
+    await waitUntil(() => lab.phone.eventsOf('CALL_ESTABLISHED', since).some((e) => e.accountaor?.includes('desk')), {
+      timeoutMs: 5_000,
+      what: 'the desk to answer the call the phone placed',
+    });
+    await lab.phone.useAccount('desk');
+    await lab.phone.command('hangup');
   });
 });
