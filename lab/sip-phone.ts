@@ -27,18 +27,18 @@ export interface PhoneEvent {
  * - `ringing` rings and never answers (ring timeouts, CANCEL);
  * - `pcmu`, `pcma`, `g722` answer at once with that one audio codec (legacy phones);
  * - `srtp` answers at once and requires SDES-SRTP (`mediaenc=srtp-mand`);
- * - `desk` answers at once: the target of transfers;
- * - `early` answers with 183 Session Progress and early media, and never answers unless told to (`answer('early')`).
+ * - `desk` answers at once: the target of transfers.
+ * (baresip 1.0's `answermode=early` sends a 183 but no early media: SIPp plays that part, lab/sipp.ts.)
  */
 export const PHONE_ACCOUNTS = {
   probe: 'answermode=auto',
   ringing: 'answermode=manual',
   pcmu: 'answermode=auto;audio_codecs=PCMU',
   pcma: 'answermode=auto;audio_codecs=PCMA',
-  g722: 'answermode=auto;audio_codecs=G722',
+  // baresip registers G.722 at its 16 kHz audio rate (the SDP says 8000, RFC 3551)
+  g722: 'answermode=auto;audio_codecs=G722/16000/1',
   srtp: 'answermode=auto;mediaenc=srtp-mand',
   desk: 'answermode=auto',
-  early: 'answermode=early',
 } as const;
 export type PhoneUser = keyof typeof PHONE_ACCOUNTS;
 

@@ -2,6 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LabProcess, run } from './child-process.js';
 import type { LabNetns } from './netns.js';
+import { G711, toneRtpPcap } from './rtp-pcap.js';
 import { waitUntil } from './wait.js';
 
 /**
@@ -14,14 +15,20 @@ export const SIPP_SCENARIOS = {
   'info-dtmf': infoDtmfScenario,
   /**
    * Answers with PCMU; re-INVITEs with its audio `sendonly` (hold), then with PCMA only (resume with a new codec),
-   * after which it plays G.711 A-law audio (SIPp's g711a.pcap); waits for the BYE.
+   * after which it plays its tone in A-law; waits for the BYE.
    */
   reinvite: reinviteScenario,
-} as const;
+  /** Answers 183 Session Progress with SDP (PCMA) and plays its tone as early media; answers 3 s later. */
+  'early-media': (pcap: string) => earlyMediaScenario(pcap, true),
+  /** The same early media, but never answers: waits for the CANCEL. */
+  'early-media-unanswered': (pcap: string) => earlyMediaScenario(pcap, false),
+} as const satisfies Record<string, (tonePcap: string) => string>;
 export type SippScenario = keyof typeof SIPP_SCENARIOS;
 
 /** The digits the `info-dtmf` scenario sends. */
 export const SIPP_INFO_DIGITS = '73#';
+/** The tone the scenarios play (G.711 A-law from a generated capture), distinct from the phone's and the room's. */
+export const SIPP_TONE_HZ = 700;
 
 export class SippPeer {
   private constructor(
@@ -41,7 +48,9 @@ export class SippPeer {
     const dir = join(options.dir, `sipp-${options.scenario}`);
     await mkdir(dir, { recursive: true });
     const file = join(dir, `${options.scenario}.xml`);
-    await writeFile(file, SIPP_SCENARIOS[options.scenario]());
+    const tonePcap = join(dir, 'tone.pcap');
+    await writeFile(tonePcap, toneRtpPcap({ hz: SIPP_TONE_HZ, seconds: 8, payloadType: G711.PCMA }));
+    await writeFile(file, SIPP_SCENARIOS[options.scenario](tonePcap));
     const messageLog = join(dir, 'messages.log');
     const { command, args } = options.netns.wrap('sipp', [
       '-sf', file,
@@ -102,6 +111,9 @@ a=fmtp:101 0-15
 a=${direction}
 `;
 }
+
+/** How long the `early-media` scenario plays early media before it answers. */
+export const SIPP_EARLY_MEDIA_MS = 3_000;
 
 /** Answers the INVITE with PCMU, keeping what a request of our own in the dialog needs (their From, their Contact). */
 const ANSWER = `
@@ -199,7 +211,7 @@ ${inDialog('INFO', i + 1, 'Content-Type: application/dtmf-relay\n', `Signal=${di
   return scenario('roomline info-dtmf', `${ANSWER}${infos}${WAIT_FOR_BYE}`);
 }
 
-function reinviteScenario(): string {
+function reinviteScenario(tonePcap: string): string {
   const reinvite = (cseq: number, payload: 0 | 8, direction: 'sendrecv' | 'sendonly') => `
 ${inDialog('INVITE', cseq, 'Content-Type: application/sdp\n', sdp(payload, direction))}
   <recv response="100" optional="true" />
@@ -226,9 +238,84 @@ ${reinvite(1, 0, 'sendonly')}
 ${reinvite(2, 8, 'sendrecv')}
   <nop>
     <action>
-      <exec play_pcap_audio="/usr/share/sip-tester/g711a.pcap" />
+      <exec play_pcap_audio="${tonePcap}" />
     </action>
   </nop>
 ${WAIT_FOR_BYE}`,
   );
+}
+
+function earlyMediaScenario(tonePcap: string, answer: boolean): string {
+  // SIPp refuses a variable that is set but never used: the CSeq is kept only for the 487 of the unanswered call
+  const progress = `
+  <recv request="INVITE" crlf="true">${answer ? '' : `
+    <action>
+      <ereg regexp="[0-9]+" search_in="hdr" header="CSeq:" assign_to="invite_cseq" />
+    </action>`}
+  </recv>
+  <send>
+    <![CDATA[
+SIP/2.0 183 Session Progress
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:sipp@[local_ip]:[local_port];transport=[transport]>
+Content-Type: application/sdp
+Content-Length: [len]
+
+${sdp(8, 'sendrecv')}]]>
+  </send>
+  <nop>
+    <action>
+      <exec play_pcap_audio="${tonePcap}" />
+    </action>
+  </nop>`;
+  const answered = `
+  <pause milliseconds="${SIPP_EARLY_MEDIA_MS}" />
+  <send retrans="500">
+    <![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:sipp@[local_ip]:[local_port];transport=[transport]>
+Content-Type: application/sdp
+Content-Length: [len]
+
+${sdp(8, 'sendrecv')}]]>
+  </send>
+  <recv request="ACK" crlf="true" />
+${WAIT_FOR_BYE}`;
+  const cancelled = `
+  <recv request="CANCEL" />
+  <send>
+    <![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]>
+  </send>
+  <send>
+    <![CDATA[
+SIP/2.0 487 Request Terminated
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+CSeq: [$invite_cseq] INVITE
+Content-Length: 0
+
+]]>
+  </send>
+  <recv request="ACK" />`;
+  return scenario(`roomline early media${answer ? '' : ' (unanswered)'}`, progress + (answer ? answered : cancelled));
 }

@@ -29,6 +29,9 @@ import type { Logger } from './logger.js';
 import type { PageBridge } from './page-bridge.js';
 import type { TrunkCredentials } from './trunks.js';
 
+/** Seconds the ring timer allows, beyond the ring timeout, for Janus to report the INVITE sent. */
+const RING_BACKSTOP_S = 10;
+
 /** Why the bridge decided to end a call (the first reason wins). */
 export type EndIntent =
   | { readonly kind: 'hangup-requested' }
@@ -138,7 +141,8 @@ export class CallSession {
 
       void this.step({ to: 'DIALING', detail: `INVITE ${request.to}` });
       this.dialed = true;
-      this.startTimer('ring', request.limits.ringTimeoutS * 1000, () => this.end({ kind: 'ring-timeout' }));
+      // the ring timeout counts from the INVITE (Janus's `calling`); until then a backstop in case it never comes
+      this.startTimer('ring', (request.limits.ringTimeoutS + RING_BACKSTOP_S) * 1000, () => this.end({ kind: 'ring-timeout' }));
       await bridge.send({
         type: 'dial',
         to: request.to,
@@ -254,6 +258,10 @@ export class CallSession {
     };
     switch (event.event) {
       case 'calling':
+        // early media (183) or not, the callee has this long from the INVITE
+        if (!this.connected) {
+          this.startTimer('ring', this.options.request.limits.ringTimeoutS * 1000, () => this.end({ kind: 'ring-timeout' }));
+        }
         void this.patch({ sip, timings: { inviteAt: now.toISOString() } });
         break;
       case 'ringing':

@@ -6,7 +6,7 @@ import type { DialRequestInput } from '../../contracts/dial-request.js';
 import { analyseTone, hasTone, readWav, sliceSeconds } from '../../lab/audio-analysis.js';
 import type { Lab } from '../../lab/lab.js';
 import { SipPhone, type PhoneUser } from '../../lab/sip-phone.js';
-import { SIPP_INFO_DIGITS } from '../../lab/sipp.js';
+import { SIPP_EARLY_MEDIA_MS, SIPP_INFO_DIGITS, SIPP_TONE_HZ } from '../../lab/sipp.js';
 import { waitUntil } from '../../lab/wait.js';
 import { isFinal, useLab } from '../support/lab.js';
 
@@ -43,9 +43,9 @@ const phoneUri = (user: PhoneUser) => SipPhone.uri(user);
 
 describe('DTMF', () => {
   it('sends digits after answer by RFC 2833 and on request by SIP INFO, and the phone receives each', async () => {
-    // Prepare
+    // Prepare: a G.711 phone (baresip 1.0 sends and reads telephone-events at 8 kHz only; see the README)
     const since = Date.now();
-    const callId = await connect({ sip: { dtmfAfterAnswer: '12#' } });
+    const callId = await connect({ to: phoneUri('pcmu'), sip: { dtmfAfterAnswer: '12#' } });
     await waitUntil(() => lab.phone.digitsSince(since) === '12#', { timeoutMs: 10_000, what: 'the phone to receive 12#' });
 
     // Act
@@ -213,9 +213,10 @@ describe('hold and resume', () => {
     expect(stateChanges(record.history).map((h) => h.state).slice(-4)).toEqual(['CONNECTED', 'ON_HOLD', 'CONNECTED', 'ENDED']);
     expect(events(record, 'media-updated')).toEqual([{ type: 'media-updated', audioCodec: 'PCMA' }]);
     expect(record.media?.sipAudioCodec).toBe('PCMA');
-    // after the re-INVITE the peer plays G.711 A-law audio: the room hears it
-    const heard = await person.recording(updatedAt);
-    expect(analyseTone(heard.pcm).soundS).toBeGreaterThan(1);
+    // after the re-INVITE the peer plays its tone in A-law: the room hears it
+    const heard = analyseTone((await person.recording(updatedAt)).pcm);
+    expect(hasTone(heard, SIPP_TONE_HZ), JSON.stringify(heard)).toBe(true);
+    expect(heard.soundS).toBeGreaterThan(1.5);
   });
 });
 
@@ -302,5 +303,132 @@ describe('blind transfer', () => {
     });
     await lab.phone.useAccount('desk');
     await lab.phone.command('hangup');
+  });
+});
+
+describe('codecs and SRTP', () => {
+  it.each([
+    ['pcmu', 'PCMU'],
+    ['pcma', 'PCMA'],
+    ['g722', 'G722'],
+  ] as const)('bridges audio both ways with a %s-only phone, re-encoding in the page', async (user, codec) => {
+    // Prepare
+    const person = lab.persons[0]!;
+    const since = Date.now();
+
+    // Act
+    const callId = await connect({ to: phoneUri(user) });
+    await sleep(2_500);
+    const record = await hangUp(callId);
+    await lab.phone.nextEvent('CALL_CLOSED', { since, timeoutMs: 5_000 });
+
+    // Assess
+    expect(record.media?.sipAudioCodec).toBe(codec);
+    expect(record.quality?.sip.audioIn?.codec?.toUpperCase()).toContain(codec);
+    const phoneHeard = (await lab.phone.recordingsSince(since, 'dec')).at(-1);
+    expect(hasTone(analyseTone(await readWav(phoneHeard!.path)), 440), 'the phone heard the room').toBe(true);
+    expect(hasTone((await person.hearing(since)).tone, 1000), 'the room heard the phone').toBe(true);
+    await lab.phone.keepRecordings();
+  });
+
+  it('offers only the codecs a request prefers, in its order (G.711 first for the PSTN)', async () => {
+    // Prepare
+    const since = Date.now();
+
+    // Act
+    const callId = await connect({ sip: { audioCodecs: ['PCMA', 'PCMU'] } });
+    const record = await hangUp(callId);
+
+    // Assess
+    const invite = (await lab.phone.receivedInvites()).find((i) => i.callId === record.sip?.sipCallId);
+    const audio = /^m=audio \d+ RTP\/AVP ([\d ]+)$/m.exec(invite?.sdp ?? '')?.[1]?.split(' ') ?? [];
+    const names = audio.map((pt) => new RegExp(`^a=rtpmap:${pt} ([^/]+)`, 'm').exec(invite?.sdp ?? '')?.[1]);
+    expect(names.filter((n) => n !== 'telephone-event' && n !== 'CN')).toEqual(['PCMA', 'PCMU']);
+    expect(record.media?.sipAudioCodec).toBe('PCMA');
+    expect(Date.parse(record.timings!.inviteAt!)).toBeGreaterThanOrEqual(since);
+  });
+
+  it('calls an SRTP-mandatory phone with SDES-SRTP and bridges audio; without SRTP the phone refuses the call', async () => {
+    // Prepare
+    const person = lab.persons[0]!;
+    const since = Date.now();
+
+    // Act
+    const callId = await connect({ to: phoneUri('srtp'), sip: { srtp: 'mandatory' } });
+    await sleep(2_500);
+    const record = await hangUp(callId);
+    const refused = await lab.client.waitForCall(await lab.client.enqueueDial(lab.dialRequest({ to: phoneUri('srtp') })), isFinal, {
+      timeoutMs: 20_000,
+    });
+
+    // Assess
+    const invite = (await lab.phone.receivedInvites()).find((i) => i.callId === record.sip?.sipCallId);
+    expect(invite?.sdp).toMatch(/^m=audio \d+ RTP\/SAVP /m);
+    expect(invite?.sdp).toMatch(/^a=crypto:\d+ AES_CM_128_HMAC_SHA1_80 inline:/m);
+    expect(record.state).toBe('ENDED');
+    expect(hasTone((await person.hearing(since)).tone, 1000), 'the room heard the SRTP phone').toBe(true);
+    expect(refused).toMatchObject({ state: 'FAILED', failure: { code: 'SIP_REJECTED', sipCode: 488 } });
+  });
+});
+
+describe('early media', () => {
+  it('plays a 183 with early media into the room before the answer, then connects', async () => {
+    // Prepare
+    const person = lab.persons[0]!;
+    const peer = await lab.startSipp('early-media');
+
+    // Act
+    const callId = await lab.client.enqueueDial(lab.dialRequest({ to: peer.uri }));
+    const ringing = await lab.client.waitForCall(callId, (r) => r.sip?.lastCode === 183 || isFinal(r), { timeoutMs: 20_000 });
+    const connected = await lab.client.waitForCall(callId, (r) => r.state === 'CONNECTED' || isFinal(r), { timeoutMs: 10_000 });
+
+    // Assess
+    expect(ringing.state).toBe('RINGING');
+    expect(connected.state).toBe('CONNECTED');
+    const answeredAt = reached(connected, 'CONNECTED');
+    expect(answeredAt - reached(ringing, 'RINGING')).toBeGreaterThanOrEqual(SIPP_EARLY_MEDIA_MS - 500);
+    const heard = await person.recording(Date.parse(connected.timings!.inviteAt!));
+    const early = analyseTone(sliceSeconds(heard.pcm, 0, heard.at(answeredAt)));
+    expect(hasTone(early, SIPP_TONE_HZ), `the room heard before the answer: ${JSON.stringify(early)}`).toBe(true);
+    expect(early.soundS).toBeGreaterThan(1.5);
+    await hangUp(callId);
+    expect(await peer.finished()).toBe(0);
+  });
+
+  it('counts the ring timeout from the INVITE, early media or not, and cancels', async () => {
+    // Prepare
+    const person = lab.persons[0]!;
+    const peer = await lab.startSipp('early-media-unanswered');
+
+    // Act
+    const callId = await lab.client.enqueueDial(lab.dialRequest({ to: peer.uri, limits: { ringTimeoutS: 4 } }));
+    const record = await lab.client.waitForCall(callId, isFinal, { timeoutMs: 20_000 });
+
+    // Assess
+    expect(record).toMatchObject({ state: 'FAILED', failure: { code: 'SIP_NO_ANSWER' } });
+    const ringFor = Date.parse(record.timings!.endedAt!) - Date.parse(record.timings!.inviteAt!);
+    expect(ringFor).toBeGreaterThanOrEqual(3_800);
+    expect(ringFor).toBeLessThan(7_000);
+    const heard = analyseTone((await person.recording(Date.parse(record.timings!.inviteAt!))).pcm);
+    expect(hasTone(heard, SIPP_TONE_HZ), `the room heard the early media: ${JSON.stringify(heard)}`).toBe(true);
+    expect(heard.soundS).toBeGreaterThan(1.5);
+    expect(await peer.finished(), 'SIPp saw the CANCEL it waited for').toBe(0);
+  });
+});
+
+describe('what the INVITE carries', () => {
+  it("shows the phone the caller's display name and user and the request's X- headers", async () => {
+    // Act
+    const callId = await connect({
+      from: { uri: 'sip:weekly-sync@127.0.0.1', displayName: 'Weekly sync' },
+      headers: { 'X-Meeting-Id': '42', 'X-Tenant': 'acme' },
+    });
+    const record = await hangUp(callId);
+
+    // Assess
+    const invite = (await lab.phone.receivedInvites()).find((i) => i.callId === record.sip?.sipCallId);
+    expect(invite?.headers['From']).toMatch(/^"Weekly sync" <sip:weekly-sync@127\.0\.0\.1>;tag=/);
+    expect(invite?.headers['X-Meeting-Id']).toBe('42');
+    expect(invite?.headers['X-Tenant']).toBe('acme');
   });
 });
