@@ -290,7 +290,11 @@ export class SipPhone extends EventEmitter {
       let j = i + 1;
       for (; j < lines.length && (lines[j] ?? '') !== ''; j++) {
         const at = (lines[j] ?? '').indexOf(':');
-        if (at > 0) headers[(lines[j] ?? '').slice(0, at).trim()] = (lines[j] ?? '').slice(at + 1).trim();
+        if (at <= 0) continue;
+        const name = (lines[j] ?? '').slice(0, at).trim();
+        const value = (lines[j] ?? '').slice(at + 1).trim();
+        // a header that comes more than once (Via, Record-Route) keeps every value, as one comma-separated list
+        headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
       }
       const length = Number(headers['Content-Length'] ?? '0');
       let sdp = '';

@@ -63,9 +63,9 @@ export class SipTrunk {
     );
   }
 
-  /** The contacts the registrar holds for an address of record, e.g. `sip:roomline@trunk.lab.invalid` (kamcmd). */
-  async registeredContacts(aor: string): Promise<string[]> {
-    const { command, args } = this.netns.wrap('kamcmd', ['-s', `unix:${this.ctlSocket}`, 'ul.lookup', 'location', aor]);
+  /** The contacts the registrar holds for a user of the trunk (kamcmd ul.lookup; records are keyed by user). */
+  async registeredContacts(user: string): Promise<string[]> {
+    const { command, args } = this.netns.wrap('kamcmd', ['-s', `unix:${this.ctlSocket}`, 'ul.lookup', 'location', user]);
     const output = await run(command, args).catch(() => '');
     return [...output.matchAll(/Address:\s*(\S+)/g)].map((m) => m[1] ?? '');
   }

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { CallEvent, CallRecord } from '../../contracts/call-record.js';
@@ -6,6 +7,7 @@ import type { DialRequestInput } from '../../contracts/dial-request.js';
 import { analyseTone, hasTone, readWav, sliceSeconds } from '../../lab/audio-analysis.js';
 import type { Lab } from '../../lab/lab.js';
 import { SipPhone, type PhoneUser } from '../../lab/sip-phone.js';
+import { TRUNK_DOMAIN, TRUNK_SIP_PORT, TRUNK_USER } from '../../lab/sip-trunk.js';
 import { SIPP_EARLY_MEDIA_MS, SIPP_INFO_DIGITS, SIPP_TONE_HZ } from '../../lab/sipp.js';
 import { waitUntil } from '../../lab/wait.js';
 import { isFinal, useLab } from '../support/lab.js';
@@ -430,5 +432,91 @@ describe('what the INVITE carries', () => {
     expect(invite?.headers['From']).toMatch(/^"Weekly sync" <sip:weekly-sync@127\.0\.0\.1>;tag=/);
     expect(invite?.headers['X-Meeting-Id']).toBe('42');
     expect(invite?.headers['X-Tenant']).toBe('acme');
+  });
+});
+
+describe('trunks through Kamailio as an authenticating proxy and registrar', () => {
+  const trunkInvite = async (record: CallRecord) => (await lab.phone.receivedInvites()).find((i) => i.callId === record.sip?.sipCallId);
+
+  it('answers the 407 of its outbound proxy with the trunk password, and calls as the trunk identity', async () => {
+    // Act
+    const callId = await connect({
+      trunk: 'lab-proxy',
+      from: { uri: 'sip:ignored@127.0.0.1', displayName: 'Weekly sync' },
+      headers: { 'X-Meeting-Id': '42' },
+    });
+    await sleep(1_000);
+    const record = await hangUp(callId);
+
+    // Assess
+    const invite = await trunkInvite(record);
+    expect(invite?.headers['From']).toMatch(/^"Weekly sync" <sip:roomline@trunk\.lab\.invalid>;tag=/);
+    expect(invite?.headers['X-Meeting-Id']).toBe('42');
+    // the trunk proxied it (its Via on top, its Record-Route) and kept the credentials to itself
+    expect(invite?.headers['Via']).toContain(`127.0.0.1:${TRUNK_SIP_PORT}`);
+    expect(invite?.headers['Record-Route']).toContain(`127.0.0.1:${TRUNK_SIP_PORT}`);
+    expect(invite?.headers['Proxy-Authorization']).toBeUndefined();
+    expect(record.quality?.sip.audioIn?.packets).toBeGreaterThan(20);
+    const log = await readFile(lab.trunk!.process.logFile!, 'utf8');
+    expect(log).toContain(`INVITE ${phoneUri('probe')}: challenged (407)`);
+    expect(log).toMatch(/INVITE sip:probe@127\.0\.0\.1:5090 from sip:roomline@trunk\.lab\.invalid over udp: authenticated as roomline/);
+  });
+
+  it('registers with a 401 challenge, holds a binding at the registrar, and calls a user of the trunk past its 401', async () => {
+    // Act
+    const callId = await connect({ trunk: 'lab-register', to: `sip:probe@${TRUNK_DOMAIN}` });
+    const contacts = await lab.trunk!.registeredContacts(TRUNK_USER);
+    const record = await hangUp(callId);
+
+    // Assess
+    expect(contacts.length, 'contacts of the bridge at the registrar').toBeGreaterThan(0);
+    const log = await readFile(lab.trunk!.process.logFile!, 'utf8');
+    expect(log).toContain(`REGISTER sip:${TRUNK_USER}@${TRUNK_DOMAIN}: challenged (401)`);
+    expect(log).toContain(`REGISTER sip:${TRUNK_USER}@${TRUNK_DOMAIN}: authenticated as ${TRUNK_USER}, saved`);
+    expect(log).toContain(`INVITE sip:probe@${TRUNK_DOMAIN}: challenged (401)`);
+    expect(record.state).toBe('ENDED');
+  });
+
+  it('reaches the trunk over TCP', async () => {
+    // Act
+    const callId = await connect({ trunk: 'lab-tcp' });
+    const record = await hangUp(callId);
+
+    // Assess: the trunk relayed it over UDP to the phone; the bridge's own hop below it was TCP
+    const log = await readFile(lab.trunk!.process.logFile!, 'utf8');
+    expect(log).toMatch(/INVITE sip:probe@127\.0\.0\.1:5090 from sip:roomline@trunk\.lab\.invalid over tcp: authenticated as roomline/);
+    const invite = await trunkInvite(record);
+    expect(invite).toBeDefined();
+  });
+
+  it("takes the trunk's settings: G.711 first and digits by SIP INFO through the proxy", async () => {
+    // Prepare
+    const since = Date.now();
+
+    // Act
+    const callId = await connect({ trunk: 'lab-pstn', sip: { dtmfAfterAnswer: '55#' } });
+    await waitUntil(() => lab.phone.digitsSince(since) === '55#', { timeoutMs: 10_000, what: 'the phone to receive 55#' });
+    const record = await hangUp(callId);
+
+    // Assess
+    expect(record.media?.sipAudioCodec).toBe('PCMU');
+    expect(events(record, 'dtmf-sent')).toEqual([{ type: 'dtmf-sent', count: 3, carriage: 'info', source: 'request' }]);
+  });
+
+  it.each([
+    ['the INVITE', 'lab-wrong', 407],
+    ['the REGISTER', 'lab-wrong-register', 401],
+  ] as const)('fails as SIP_AUTH_FAILED, not a hang, when the trunk rejects the password for %s', async (_what, trunk, challenge) => {
+    // Act
+    const started = Date.now();
+    const callId = await lab.client.enqueueDial(lab.dialRequest({ trunk, limits: { ringTimeoutS: 30 } }));
+    const record = await lab.client.waitForCall(callId, isFinal, { timeoutMs: 20_000 });
+
+    // Assess: the trunk challenged again after the credentials; Janus's SIP stack gives up with its own 904
+    expect(record, JSON.stringify(record.failure)).toMatchObject({ state: 'FAILED', failure: { code: 'SIP_AUTH_FAILED', sipCode: 904, fault: 'remote' } });
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(JSON.stringify(record)).not.toContain(lab.trunk!.password);
+    const log = await readFile(lab.trunk!.process.logFile!, 'utf8');
+    expect(log.split(`challenged (${challenge})`).length).toBeGreaterThan(2);
   });
 });
