@@ -219,7 +219,7 @@ export class Lab {
 
   /** Starts a scripted SIP peer (SIPp) for one call; it is stopped with the lab. */
   async startSipp(scenario: SippScenario): Promise<SippPeer> {
-    const peer = await SippPeer.start({ netns: this.netns, dir: this.dir, scenario, port: 5100 + this.sippPeers++ * 2 });
+    const peer = await SippPeer.start({ netns: this.netns, dir: this.dir, scenario, index: this.sippPeers++ });
     this.cleanups.push(() => peer.stop());
     return peer;
   }

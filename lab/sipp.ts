@@ -25,6 +25,9 @@ export const SIPP_SCENARIOS = {
 } as const satisfies Record<string, (tonePcap: string) => string>;
 export type SippScenario = keyof typeof SIPP_SCENARIOS;
 
+const SIPP_FIRST_PORT = 5100;
+const SIPP_FIRST_MEDIA_PORT = 6000;
+
 /** The digits the `info-dtmf` scenario sends. */
 export const SIPP_INFO_DIGITS = '73#';
 /** The tone the scenarios play (G.711 A-law from a generated capture), distinct from the phone's and the room's. */
@@ -43,9 +46,13 @@ export class SippPeer {
     return `sip:sipp@127.0.0.1:${this.port}`;
   }
 
-  /** Starts SIPp with `scenario` as a callee on 127.0.0.1:`port` (media on `port` + 1000). */
-  static async start(options: { netns: LabNetns; dir: string; scenario: SippScenario; port: number }): Promise<SippPeer> {
-    const dir = join(options.dir, `sipp-${options.scenario}`);
+  /**
+   * Starts SIPp with `scenario` as a callee; the `index`-th peer of a lab listens on 127.0.0.1:5100 + 2 x index, its
+   * media on 6000 + 10 x index (SIPp binds four media ports: audio and video, RTP and RTCP).
+   */
+  static async start(options: { netns: LabNetns; dir: string; scenario: SippScenario; index: number }): Promise<SippPeer> {
+    const port = SIPP_FIRST_PORT + 2 * options.index;
+    const dir = join(options.dir, `sipp-${options.index}-${options.scenario}`);
     await mkdir(dir, { recursive: true });
     const file = join(dir, `${options.scenario}.xml`);
     const tonePcap = join(dir, 'tone.pcap');
@@ -55,9 +62,9 @@ export class SippPeer {
     const { command, args } = options.netns.wrap('sipp', [
       '-sf', file,
       '-i', '127.0.0.1',
-      '-p', String(options.port),
+      '-p', String(port),
       '-mi', '127.0.0.1',
-      '-mp', String(options.port + 1000),
+      '-mp', String(SIPP_FIRST_MEDIA_PORT + 10 * options.index),
       '-m', '1',
       '-nostdin',
       '-timeout', '120s',
@@ -66,7 +73,7 @@ export class SippPeer {
       '-trace_err', '-error_file', join(dir, 'errors.log'),
     ]);
     const process = LabProcess.start(`sipp-${options.scenario}`, command, args, { logFile: join(dir, 'sipp.log'), cwd: dir });
-    const peer = new SippPeer(process, options.port, messageLog, options.netns);
+    const peer = new SippPeer(process, port, messageLog, options.netns);
     await peer.waitReady();
     return peer;
   }

@@ -19,7 +19,8 @@ import { isFinal, useLab } from '../support/lab.js';
  * phone received it, states and events in the call record.
  */
 let lab: Lab;
-useLab({ workers: 1, trunk: true }, (started) => {
+// two warm workers: one takes the next call while the last call's replacement warms up
+useLab({ workers: 2, trunk: true }, (started) => {
   lab = started;
 });
 
