@@ -9,8 +9,9 @@ const WORKLET_FILE = 'dtmf-worklet.js';
  * plays received telephone-events out as their tones (NetEq's DTMF tone generator), so the SIP leg's audio carries
  * them, as it would in-band tones. The detector (Goertzel filters, dtmf-detector.ts) runs in an AudioWorklet of its
  * own AudioContext: off the page's main thread, and independent of the mixer's context, which is suspended while it
- * only forwards tracks. The context runs at 48 kHz, the rate WebRTC decodes at, with interactive latency: an 8 kHz
- * context (six times fewer samples) resampled the track with dropouts on a busy machine, which split digits. The
+ * only forwards tracks. The context runs at 48 kHz, the rate WebRTC decodes at, with interactive latency (the
+ * detector averages down to 8 kHz itself): an 8 kHz context resampled the track with dropouts on a busy machine,
+ * which split digits. The
  * track must be played by a (muted) media element for Chromium to decode it; the mixer does that for the SIP track.
  */
 export class DtmfListener {

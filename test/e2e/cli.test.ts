@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CallRecord } from '../../contracts/call-record.js';
 import type { LabEndpoints } from '../../lab/lab.js';
 import { packageRoot } from '../../worker/paths.js';
 
@@ -43,9 +44,16 @@ describe('the roomline command', () => {
     const lab = await roomline(['lab', '--help']);
     const dial = await roomline(['dial', '--help']);
 
-    for (const command of ['dial', 'status', 'hangup', 'worker', 'lab', 'demo']) expect(top.out).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    for (const command of ['dial', 'status', 'hangup', 'dtmf', 'hold', 'resume', 'transfer', 'worker', 'lab', 'demo']) {
+      expect(top.out).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    }
     for (const command of ['up', 'down', 'exec']) expect(lab.out).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
-    for (const flag of ['--to', '--room', '--room-url', '--room-id', '--json', '--wait', '--header', '--ring-timeout']) expect(dial.out).toContain(flag);
+    for (const flag of ['--to', '--room', '--room-url', '--room-id', '--json', '--wait', '--header', '--ring-timeout', '--dtmf-after-answer', '--srtp', '--audio-codecs']) {
+      expect(dial.out).toContain(flag);
+    }
+    const dtmf = await roomline(['dtmf', '--help']);
+    expect(dtmf.out).toContain('--carriage');
+    expect(dtmf.out).toContain('--wait');
     expect(top.out).toContain('ROOMLINE_QUEUE_URL');
   });
 
@@ -102,5 +110,31 @@ describe('the roomline command', () => {
 
     expect(worker.code).toBe(2);
     expect(worker.err).toContain('ROOMLINE_QUEUE_URL: must be the SQS queue URL');
+  });
+
+  it('sends digits and holds and resumes a live call, each carried out by its worker (--wait)', async () => {
+    const exec = (...args: string[]) => roomline(['lab', 'exec', '--', process.execPath, bin, ...args]);
+    const dial = await exec('dial', '--to', endpoints.sip.phone, '--room', JSON.stringify(endpoints.room), '--max-duration', '30');
+    const callId = dial.out.trim();
+    for (let i = 0; i < 100; i++) {
+      const status = await exec('status', callId, '--json');
+      if ((JSON.parse(status.out) as { state: string }).state === 'CONNECTED') break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+
+    const dtmf = await exec('dtmf', callId, '42#', '--carriage', 'info', '--wait');
+    const hold = await exec('hold', callId, '--wait');
+    const resume = await exec('resume', callId, '--wait');
+    const bad = await exec('dtmf', callId, '42x');
+    const hangup = await exec('hangup', callId, '--wait');
+
+    expect(dial.code, dial.err).toBe(0);
+    expect([dtmf.out, hold.out, resume.out]).toEqual([`dtmf done for ${callId}\n`, `hold done for ${callId}\n`, `resume done for ${callId}\n`]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('invalid control request: digits: must be DTMF digits');
+    expect(hangup.code).toBe(0);
+    const status = JSON.parse((await exec('status', callId, '--json')).out) as CallRecord;
+    expect(status.history.map((h) => h.state)).toContain('ON_HOLD');
+    expect(status.history.some((h) => h.event?.type === 'dtmf-sent')).toBe(true);
   });
 });
