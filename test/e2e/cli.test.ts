@@ -3,7 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { CallRecord } from '../../contracts/call-record.js';
+import { RoomlineClient } from '../../worker/client.js';
 import type { LabEndpoints } from '../../lab/lab.js';
 import { packageRoot } from '../../worker/paths.js';
 
@@ -112,15 +114,19 @@ describe('the roomline command', () => {
     expect(worker.err).toContain('ROOMLINE_QUEUE_URL: must be the SQS queue URL');
   });
 
-  it('sends digits and holds and resumes a live call, each carried out by its worker (--wait)', async () => {
+  it('sends digits and holds and resumes a live call, each carried out by its worker (--wait)', { timeout: 180_000 }, async () => {
     const exec = (...args: string[]) => roomline(['lab', 'exec', '--', process.execPath, bin, ...args]);
-    const dial = await exec('dial', '--to', endpoints.sip.phone, '--room', JSON.stringify(endpoints.room), '--max-duration', '30');
+    const dial = await exec('dial', '--to', endpoints.sip.phone, '--room', JSON.stringify(endpoints.room), '--max-duration', '120');
     const callId = dial.out.trim();
-    for (let i = 0; i < 100; i++) {
-      const status = await exec('status', callId, '--json');
-      if ((JSON.parse(status.out) as { state: string }).state === 'CONNECTED') break;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    // the lab's one worker may still be warming up after the last call: watch the record (as the library would)
+    const dynamodb = new DynamoDBClient({
+      endpoint: endpoints.dynamodb.endpoint,
+      region: endpoints.env['AWS_REGION'],
+      credentials: { accessKeyId: endpoints.env['AWS_ACCESS_KEY_ID']!, secretAccessKey: endpoints.env['AWS_SECRET_ACCESS_KEY']! },
+    });
+    const client = new RoomlineClient({ queueUrl: endpoints.sqs.queueUrl, tableName: endpoints.dynamodb.table, dynamodb });
+    await client.waitForCall(callId, (r) => r.state === 'CONNECTED' || r.state === 'ENDED' || r.state === 'FAILED', { timeoutMs: 90_000 });
+    dynamodb.destroy();
 
     const dtmf = await exec('dtmf', callId, '42#', '--carriage', 'info', '--wait');
     const hold = await exec('hold', callId, '--wait');
@@ -129,7 +135,11 @@ describe('the roomline command', () => {
     const hangup = await exec('hangup', callId, '--wait');
 
     expect(dial.code, dial.err).toBe(0);
-    expect([dtmf.out, hold.out, resume.out]).toEqual([`dtmf done for ${callId}\n`, `hold done for ${callId}\n`, `resume done for ${callId}\n`]);
+    expect([dtmf.out, hold.out, resume.out], [dtmf.err, hold.err, resume.err].join(' ')).toEqual([
+      `dtmf done for ${callId}\n`,
+      `hold done for ${callId}\n`,
+      `resume done for ${callId}\n`,
+    ]);
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('invalid control request: digits: must be DTMF digits');
     expect(hangup.code).toBe(0);
