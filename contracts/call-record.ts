@@ -1,6 +1,7 @@
 import type { CallControl } from './call-control.js';
 import type { FailureInfo } from './errors.js';
 import type { DialRequest } from './dial-request.js';
+import type { StoredRoomJoin } from './rooms/index.js';
 import type {
   DtmfCarriage,
   DtmfReceivedCarriage,
@@ -191,6 +192,9 @@ export interface CallMedia {
   readonly sipAudioCodec?: string;
 }
 
+/** A dial request as a call record keeps it: the room's secrets (pins, tokens) removed. */
+export type StoredDialRequest = Omit<DialRequest, 'room'> & { readonly room: StoredRoomJoin };
+
 /** The call record kept in the calls table, one per callId. */
 export interface CallRecord {
   readonly callId: string;
@@ -200,8 +204,8 @@ export interface CallRecord {
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly history: readonly CallHistoryEntry[];
-  /** The validated request (absent for a request that failed validation). */
-  readonly request?: DialRequest;
+  /** The validated request, its room's secrets removed (absent for a request that failed validation). */
+  readonly request?: StoredDialRequest;
   readonly to?: string;
   readonly workerId?: string;
   readonly janusNode?: string;

@@ -16,6 +16,7 @@ const NEEDS = [
   { path: '/usr/sbin/kamailio', pkg: 'kamailio', what: 'Kamailio (SIP failure simulator, authenticating trunk)' },
   { path: '/usr/bin/sipp', pkg: 'sip-tester', what: 'SIPp (scripted SIP peers)' },
   { path: '/usr/bin/ffmpeg', pkg: 'ffmpeg', what: 'FFmpeg (test videos)' },
+  { path: '/usr/share/janus/demos/videoroomtest.html', pkg: 'janus-demos', what: 'the Janus demo web app (page mode)' },
   { path: '/usr/sbin/ip', pkg: 'iproute2', what: 'iproute2 (network namespaces)' },
 ];
 

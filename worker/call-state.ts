@@ -14,6 +14,7 @@ import {
   type EndedBy,
   type QualitySummary,
   type SipInfo,
+  type StoredDialRequest,
 } from '../contracts/call-record.js';
 import type { CallControl } from '../contracts/call-control.js';
 import type { DialRequest } from '../contracts/dial-request.js';
@@ -26,7 +27,7 @@ import { redactRoom } from '../contracts/rooms/index.js';
  */
 
 /** The request as a call record keeps it: the room's secrets (pins, tokens) and the digits to dial after answer removed. */
-export function storedRequest(request: DialRequest & { callId: string }): DialRequest & { callId: string } {
+export function storedRequest(request: DialRequest & { callId: string }): StoredDialRequest & { callId: string } {
   const { dtmfAfterAnswer: _digits, ...sip } = request.sip;
   return { ...request, room: redactRoom(request.room), sip };
 }

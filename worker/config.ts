@@ -60,6 +60,11 @@ export const workerEnvSchema = clientEnvSchema.extend({
   ROOMLINE_WORKER_ID: z.string().min(1).max(128).optional(),
   /** Chromium executable. @default /usr/bin/chromium, else @sparticuz/chromium if installed */
   ROOMLINE_CHROMIUM_PATH: z.string().min(1).optional(),
+  /**
+   * Folder of the built bot page the worker serves its Chromium (end-to-end tests point it at a build whose CPaaS SDKs
+   * are the lab's typed fakes). @default dist/bot-page of the package
+   */
+  ROOMLINE_BOT_PAGE_DIR: z.string().min(1).optional(),
   /** Network namespace Chromium runs in (the lab sets it; needs root). @default none */
   ROOMLINE_CHROMIUM_NETNS: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).optional(),
   /** SIP identity used as From when a request has none. @default "sip:roomline@roomline.invalid" */
@@ -116,6 +121,8 @@ export interface WorkerConfig extends ClientConfig {
   readonly workerId: string;
   readonly chromiumPath: string | undefined;
   readonly chromiumNetns: string | undefined;
+  /** The built bot page to serve; undefined: the package's own (dist/bot-page). */
+  readonly botPageDir: string | undefined;
   readonly defaultFrom: string;
   readonly trunksFile: string | undefined;
   readonly iceServers: readonly { urls: string | string[]; username?: string; credential?: string }[];
@@ -167,6 +174,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     workerId: parsed.ROOMLINE_WORKER_ID ?? defaultWorkerId(env),
     chromiumPath: parsed.ROOMLINE_CHROMIUM_PATH,
     chromiumNetns: parsed.ROOMLINE_CHROMIUM_NETNS,
+    botPageDir: parsed.ROOMLINE_BOT_PAGE_DIR,
     defaultFrom: parsed.ROOMLINE_SIP_FROM,
     trunksFile: parsed.ROOMLINE_TRUNKS_FILE,
     iceServers: parsed.ROOMLINE_ICE_SERVERS,

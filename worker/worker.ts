@@ -4,6 +4,7 @@ import { RoomlineError } from '../contracts/errors.js';
 import { roomOrigins } from '../contracts/rooms/index.js';
 import { createAwsMode, protectionMinutesFor, type AwsMode } from './aws/index.js';
 import { BrowserSource, PageSite } from './browser-source.js';
+import { ChimeAttendees } from './chime-attendees.js';
 import { CallSession } from './call-session.js';
 import { CallStore } from './call-store.js';
 import type { WorkerConfig } from './config.js';
@@ -13,6 +14,7 @@ import { createLogger, type Logger } from './logger.js';
 import { handleDialMessage, type HandledMessage } from './message-handler.js';
 import { PageBridge } from './page-bridge.js';
 import { botPageDir } from './paths.js';
+import { enterAppPage } from './rooms/page.js';
 import { TrunkFile, type TrunkSource } from './trunks.js';
 
 /** Lifecycle notices a worker sends its parent over IPC when it has one (the lab uses them; ECS does not). */
@@ -26,6 +28,7 @@ export const SHUTDOWN_DEADLINE_MS = 10_000;
 
 interface Warm {
   readonly browser: BrowserSource;
+  readonly site: PageSite;
   readonly page: Page;
   readonly bridge: PageBridge;
   readonly janusNode: string;
@@ -48,6 +51,8 @@ export class Worker {
   private browser: BrowserSource | undefined;
   private bridge: PageBridge | undefined;
   private tornDown: Promise<void> | undefined;
+  /** Chime attendees for meetingId joins, made on the first such call. */
+  private chime: ChimeAttendees | undefined;
 
   constructor(
     private readonly config: WorkerConfig,
@@ -96,7 +101,8 @@ export class Worker {
       this.logger.error({ reason }, 'browser crashed');
       this.stop('browser crashed');
     });
-    const page = await browser.newPage(await PageSite.load(botPageDir()));
+    const site = await PageSite.load(this.config.botPageDir ?? botPageDir());
+    const page = await browser.newPage(site);
     const bridge = await PageBridge.attach(page, { logger: this.logger, commandTimeoutMs: this.config.pageTimeoutMs });
     this.bridge = bridge;
     await browser.load(page);
@@ -118,7 +124,7 @@ export class Worker {
     const warmMs = Date.now() - started;
     this.logger.info({ warmMs }, 'worker warm: waiting for a call');
     notify({ type: 'roomline-worker', state: 'ready', warmMs, janusNode });
-    return { browser, page, bridge, janusNode };
+    return { browser, site, page, bridge, janusNode };
   }
 
   /** Takes messages until one becomes a call; a cold worker (`warm` undefined) warms up on its first message. */
@@ -198,9 +204,8 @@ export class Worker {
       runCall: async (request, record, logger) => {
         notify({ type: 'roomline-worker', state: 'busy', callId: request.callId });
         this.aws.metrics.callStarted();
-        // the page may reach what this room's provider needs, and nothing else
-        warm.browser.allowOrigins(warm.page, roomOrigins(request.room));
         const trunk = request.trunk;
+        const room = request.room;
         const session = new CallSession({
           request,
           record,
@@ -213,7 +218,21 @@ export class Worker {
           leaseMs: this.config.leaseS * 1000,
           videoCaps: this.config.videoCaps,
           qualityIntervalMs: this.config.qualityIntervalS * 1000,
+          pageTimeoutMs: this.config.pageTimeoutMs,
           observer: { stateChanged: (changed, previous) => this.observe(changed, previous) },
+          prepareRoom: async (room, names) => {
+            const prepared =
+              room.provider === 'chime'
+                ? await this.chimeAttendees(logger).prepare(room, names)
+                : { room, release: async () => undefined };
+            // the page may reach what the joined room needs, and nothing else
+            warm.browser.allowOrigins(warm.page, roomOrigins(prepared.room));
+            // page mode: the bot's tab goes into the customer's app, and opens its SIP session from there
+            if (prepared.room.provider === 'page') {
+              await enterAppPage(prepared.room, { ...warm, janusUrl: warm.janusNode, iceServers: this.config.iceServers });
+            }
+            return prepared;
+          },
           ...(trunk === undefined ? {} : { trunk: () => this.trunks.get(trunk) }),
         });
         this.session = session;
@@ -225,6 +244,11 @@ export class Worker {
         }
       },
     });
+  }
+
+  private chimeAttendees(logger: Logger): ChimeAttendees {
+    this.chime ??= new ChimeAttendees({ logger, ...(this.config.region === undefined ? {} : { region: this.config.region }) });
+    return this.chime;
   }
 
   /** Call metrics from state changes. */
@@ -263,6 +287,7 @@ export class Worker {
       if (this.browser !== undefined) await this.browser.close();
       this.queue.destroy();
       this.store.destroy();
+      this.chime?.destroy();
       this.logger.info('worker torn down');
     })();
     return this.tornDown;

@@ -1,8 +1,8 @@
 import { DTMF_DIGIT_PATTERN } from '../../contracts/telephony.js';
 import { DTMF_PROCESSOR } from './dtmf-detector.js';
 
-/** The worklet's file, built next to the bot page. */
-const WORKLET_FILE = 'dtmf-worklet.js';
+/** The worklet's script (bot-page/media/dtmf-worklet.ts), built into the bundle as text by scripts/build.mjs. */
+declare const __ROOMLINE_DTMF_WORKLET__: string;
 
 /**
  * Listens for DTMF digits in a track's decoded audio. Janus 1.1.2 reports no RFC 2833 telephone-events, but WebRTC
@@ -44,7 +44,13 @@ export class DtmfListener {
     this.loading ??= (async () => {
       const context = new AudioContext({ sampleRate: 48_000, latencyHint: 'interactive' });
       this.context = context;
-      await context.audioWorklet.addModule(new URL(WORKLET_FILE, document.baseURI).href);
+      // from a Blob: relative URLs would be the customer's app's in page mode
+      const url = URL.createObjectURL(new Blob([__ROOMLINE_DTMF_WORKLET__], { type: 'text/javascript' }));
+      try {
+        await context.audioWorklet.addModule(url);
+      } finally {
+        URL.revokeObjectURL(url);
+      }
       // no outputs: the node is pulled by the context without being connected to its destination
       const node = new AudioWorkletNode(context, DTMF_PROCESSOR, { numberOfInputs: 1, numberOfOutputs: 0, channelCount: 1, channelCountMode: 'explicit' });
       node.port.onmessage = (event: MessageEvent<{ digit?: unknown }>) => {
