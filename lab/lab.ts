@@ -18,6 +18,7 @@ import { RoomPerson } from './room-person.js';
 import { SipFailures, UNREACHABLE_SIP_PORT } from './sip-failures.js';
 import { PHONE_CTRL_PORT, SipPhone, type SipPhoneOptions } from './sip-phone.js';
 import { SipTrunk } from './sip-trunk.js';
+import { makeLabTlsCerts } from './tls-certs.js';
 import { SippPeer, type SippScenario } from './sipp.js';
 import { WebApps } from './web-apps.js';
 import { WorkerPool } from './worker-pool.js';
@@ -144,12 +145,14 @@ export class Lab {
     const { options, dir } = this;
     this.netns = await LabNetns.create();
     this.cleanups.push(() => this.netns.remove());
+    // SIP over TLS between Janus and the trunk needs certificates at both ends
+    const tls = options.trunk === true ? await makeLabTlsCerts(join(dir, 'tls')) : undefined;
     const [emulators, janus, phone, failures, trunk] = await Promise.all([
       Emulators.start({ maxReceives: options.maxReceives ?? 3 }),
-      JanusServer.start({ netns: this.netns, dir }),
+      JanusServer.start({ netns: this.netns, dir, ...(tls === undefined ? {} : { sipsCertsDir: tls.sofiaDir }) }),
       SipPhone.start({ netns: this.netns, dir, ...options.phone }),
       SipFailures.start({ netns: this.netns, dir }),
-      options.trunk === true ? SipTrunk.start({ netns: this.netns, dir }) : undefined,
+      tls === undefined ? undefined : SipTrunk.start({ netns: this.netns, dir, tls }),
     ]);
     this.trunk = trunk;
     if (trunk !== undefined) this.cleanups.push(() => trunk.stop());

@@ -6,9 +6,12 @@ import { LabProcess, run } from './child-process.js';
 import { multiarch } from './janus-server.js';
 import type { LabNetns } from './netns.js';
 import { PHONE_SIP_PORT } from './sip-phone.js';
+import type { LabTlsCerts } from './tls-certs.js';
 import { waitUntil } from './wait.js';
 
 export const TRUNK_SIP_PORT = 5080;
+/** The trunk's SIP over TLS port. */
+export const TRUNK_SIPS_PORT = 5081;
 /** The trunk's own domain: a call to a user of it is answered by the trunk as the callee's server (401). */
 export const TRUNK_DOMAIN = 'trunk.lab.invalid';
 /** The realm of the trunk's digest challenges. */
@@ -17,11 +20,11 @@ export const TRUNK_REALM = 'trunk.lab.invalid';
 export const TRUNK_USER = 'roomline';
 
 /** The lab's trunks by name, as the worker's trunks file holds them (with the trunk's real password). */
-export type LabTrunkName = 'lab-proxy' | 'lab-register' | 'lab-tcp' | 'lab-pstn' | 'lab-wrong' | 'lab-wrong-register';
+export type LabTrunkName = 'lab-proxy' | 'lab-register' | 'lab-tcp' | 'lab-tls' | 'lab-pstn' | 'lab-wrong' | 'lab-wrong-register';
 
 /**
- * Kamailio as a SIP trunk: an authenticating proxy and registrar on 127.0.0.1:5080 (UDP and TCP), with the bridge's
- * password in its configuration (no database):
+ * Kamailio as a SIP trunk: an authenticating proxy and registrar on 127.0.0.1:5080 (UDP and TCP) and 5081 (TLS, with
+ * the lab's self-signed certificate), with the bridge's password in its configuration (no database):
  * - REGISTER: digest challenge 401 (`pv_auth_check`, `auth_challenge`), then `save("location")` in memory (usrloc);
  * - INVITE to a user of its own domain (`sip:probe@trunk.lab.invalid`): 401 (`pv_www_authenticate`), then the
  *   registered contact (`lookup("location")`), else the lab phone;
@@ -38,13 +41,20 @@ export class SipTrunk {
     readonly password: string,
   ) {}
 
-  static async start(options: { netns: LabNetns; dir: string }): Promise<SipTrunk> {
+  static async start(options: { netns: LabNetns; dir: string; tls: LabTlsCerts }): Promise<SipTrunk> {
     const dir = join(options.dir, 'kamailio-trunk');
     await mkdir(dir, { recursive: true });
     const password = randomBytes(12).toString('base64url');
     const ctlSocket = join(dir, 'ctl.sock');
     const cfg = join(dir, 'kamailio.cfg');
-    await writeFile(cfg, trunkConfig(password, ctlSocket));
+    const tlsCfg = join(dir, 'tls.cfg');
+    await writeFile(
+      tlsCfg,
+      `[server:default]\nmethod = TLSv1.2+\nverify_certificate = no\nrequire_certificate = no\n` +
+        `private_key = ${options.tls.privateKey}\ncertificate = ${options.tls.certificate}\n\n` +
+        `[client:default]\nmethod = TLSv1.2+\nverify_certificate = no\nrequire_certificate = no\n`,
+    );
+    await writeFile(cfg, trunkConfig(password, ctlSocket, tlsCfg));
     const { command, args } = options.netns.wrap('kamailio', [
       '-f', cfg, '-DD', '-E', '-m', '32', '-M', '4', '-P', join(dir, 'kamailio.pid'), '-Y', dir,
     ]);
@@ -57,7 +67,10 @@ export class SipTrunk {
     const { command, args } = this.netns.wrap('ss', ['-lunt']);
     await this.process.whileRunning(
       waitUntil(
-        async () => (await run(command, args)).split(`127.0.0.1:${TRUNK_SIP_PORT}`).length > 2,
+        async () => {
+          const sockets = await run(command, args);
+          return sockets.split(`127.0.0.1:${TRUNK_SIP_PORT}`).length > 2 && sockets.includes(`127.0.0.1:${TRUNK_SIPS_PORT}`);
+        },
         { timeoutMs, what: 'Kamailio (trunk)', intervalMs: 100 },
       ),
     );
@@ -89,6 +102,13 @@ export class SipTrunk {
       'lab-register': { ...base, register: true },
       /** The same over TCP. */
       'lab-tcp': { ...base, outboundProxy: `${proxy};transport=tcp`, proxy: `${proxy};transport=tcp`, transport: 'tcp' },
+      /** The same over TLS. */
+      'lab-tls': {
+        ...base,
+        outboundProxy: `sip:127.0.0.1:${TRUNK_SIPS_PORT};transport=tls`,
+        proxy: `sip:127.0.0.1:${TRUNK_SIPS_PORT};transport=tls`,
+        transport: 'tls',
+      },
       /** A PSTN-like trunk: G.711 only, digits by SIP INFO. */
       'lab-pstn': { ...base, audioCodecs: ['PCMU', 'PCMA'], dtmf: 'info' },
       'lab-wrong': { ...base, password: `not-${this.password}` },
@@ -101,7 +121,7 @@ export class SipTrunk {
   }
 }
 
-function trunkConfig(password: string, ctlSocket: string): string {
+function trunkConfig(password: string, ctlSocket: string, tlsCfg: string): string {
   return `#!KAMAILIO
 debug=2
 log_stderror=yes
@@ -111,8 +131,12 @@ tcp_children=2
 auto_aliases=no
 listen=udp:127.0.0.1:${TRUNK_SIP_PORT}
 listen=tcp:127.0.0.1:${TRUNK_SIP_PORT}
+enable_tls=yes
+listen=tls:127.0.0.1:${TRUNK_SIPS_PORT}
 alias="${TRUNK_DOMAIN}"
 mpath="/usr/lib/${multiarch()}/kamailio/modules/"
+loadmodule "tls.so"
+modparam("tls", "config", "${tlsCfg}")
 loadmodule "tm.so"
 loadmodule "sl.so"
 loadmodule "rr.so"

@@ -45,7 +45,7 @@ import {
  * - `register`: send a REGISTER before calling (Janus `send_register`); with `false` the credentials only answer the
  *   trunk's 401/407 challenges to the INVITE. @default false
  * - `outboundProxy`: send every request through this proxy, whatever the target (Janus `outbound_proxy`). Optional.
- * - `transport`: `udp`, `tcp`, or `tls` (`sips`; needs a Janus SIP plugin with TLS certificates). @default "udp"
+ * - `transport`: `udp`, `tcp`, or `tls` (Janus `sips`; the SIP plugin needs `sips_certs_dir`). @default "udp"
  * - `srtp`: SDES-SRTP `off`, `optional` or `mandatory`, unless a request says otherwise. @default "off"
  * - `audioCodecs`: the audio codecs offered, in order (e.g. G.711 first for the PSTN), unless a request says
  *   otherwise. @default every codec the browser has, opus first
