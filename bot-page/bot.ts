@@ -1,7 +1,8 @@
 import type { QualitySummary } from '../contracts/call-record.js';
 import { RoomlineError, assertNever } from '../contracts/errors.js';
 import { roomCapabilities } from '../contracts/rooms/index.js';
-import type { PageCommandResults, PageCommandType, ParsedPageCommand } from '../contracts/page-rpc.js';
+import type { PageCommandResults, PageCommandType, ParsedPageCommand, RoomDtmfMessage } from '../contracts/page-rpc.js';
+import type { DtmfReceivedCarriage } from '../contracts/telephony.js';
 import { emit, errorMessage, log } from './host.js';
 import { JanusError, JanusSession } from './janus/janus-client.js';
 import { AudioMixer } from './media/audio-mixer.js';
@@ -10,10 +11,11 @@ import { SipVideoRouter } from './media/sip-video-router.js';
 import { legQuality, waitForLegMedia, waitForMedia } from './media/stats.js';
 import type { RoomAdapter, RoomAdapterEvents, RoomAdapterOptions } from './rooms/room-adapter.js';
 import type { RoomJoin } from '../contracts/rooms/index.js';
+import { SipCall } from './sip/sip-call.js';
+import { SipLeg, type DialOptions, type SipIdentity } from './sip/sip-leg.js';
 
 /** Makes the room adapter of a join: the registry in the bot page, the app's page in page mode. */
 export type CreateRoom = (room: RoomJoin, events: RoomAdapterEvents, options: RoomAdapterOptions) => Promise<RoomAdapter>;
-import { SipLeg } from './sip/sip-leg.js';
 
 type ParsedCommand = ParsedPageCommand;
 
@@ -23,7 +25,9 @@ type ParsedCommand = ParsedPageCommand;
  */
 export class Bot {
   private sipSession: JanusSession | undefined;
-  private sip: SipLeg | undefined;
+  private sip: SipCall | undefined;
+  /** Forward the SIP peer's digits into the room as data messages. */
+  private dtmfToRoom = false;
   private room: RoomAdapter | undefined;
   private mixer: AudioMixer | undefined;
   /** Room → SIP video (when the SIP leg sends video). */
@@ -51,6 +55,17 @@ export class Bot {
         return (await this.dial(c)) as PageCommandResults[T];
       case 'hangup':
         return { sent: (await this.sip?.hangup()) ?? false } as PageCommandResults[T];
+      case 'send-dtmf':
+        return { sent: await this.requireSip().sendDtmf(c.digits, c.carriage) } as PageCommandResults[T];
+      case 'hold':
+        await this.requireSip().hold();
+        return { held: true } as PageCommandResults[T];
+      case 'resume':
+        await this.requireSip().resume();
+        return { held: false } as PageCommandResults[T];
+      case 'transfer':
+        await this.requireSip().transfer(c.to);
+        return { requested: true } as PageCommandResults[T];
       case 'get-stats':
         return (await this.stats()) as PageCommandResults[T];
       case 'leave':
@@ -73,20 +88,35 @@ export class Bot {
       // closed by leave(): not a loss
       if (!this.leaving) emit({ type: 'janus-lost', reason });
     });
-    this.sip = await SipLeg.attach(this.sipSession, {
-      progress: (event, detail) => {
-        emit({ type: 'sip-progress', event, ...detail });
-        if (event === 'accepted') this.watchSipMedia(detail.video?.negotiated === true);
-      },
-      ended: (detail) => emit({ type: 'sip-ended', ...detail }),
-      track: (track) => {
+    const warmLeg = await SipLeg.attach(this.sipSession);
+    this.sip = new SipCall(this.sipSession, warmLeg, {
+      outgoing: () => this.outgoingSipMedia(),
+      incoming: (track) => {
         if (track.kind === 'audio') this.mixer?.setSipTrack(track);
         else this.router?.attach(track);
       },
-      mediaFailed: (reason) => emit({ type: 'media-failed', leg: 'sip', reason }),
+      legChanged: () => this.bindSipSenders(),
+      answered: (video) => this.watchSipMedia(video),
+      held: (held) => this.mixer?.setSipMuted(held),
+      digit: (digit, carriage) => this.onDigit(digit, carriage),
     });
-    await this.sip.warmUp('sip:roomline@roomline.invalid');
+    await warmLeg.warmUp('sip:roomline@roomline.invalid');
     return { janusServer: this.sipSession.server };
+  }
+
+  private requireSip(): SipCall {
+    if (this.sip === undefined) throw new RoomlineError('INTERNAL', 'no SIP call');
+    return this.sip;
+  }
+
+  /** A digit from the SIP peer: to the worker, and into the room when asked. */
+  private onDigit(digit: string, carriage: DtmfReceivedCarriage): void {
+    emit({ type: 'sip-dtmf', digit, carriage });
+    if (!this.dtmfToRoom) return;
+    const message: RoomDtmfMessage = { type: 'roomline.dtmf', digit, carriage };
+    void this.room?.sendData(JSON.stringify(message)).catch((error: unknown) =>
+      log.warn('forwarding a digit into the room failed', { error: errorMessage(error) }),
+    );
   }
 
   private async joinRoom(command: Extract<ParsedCommand, { type: 'join-room' }>): Promise<PageCommandResults['join-room']> {
@@ -135,7 +165,12 @@ export class Bot {
           emit({ type: 'room-lost', reason });
         },
       },
-      { iceServers: this.iceServers, receiveVideo: this.composer !== undefined, lowLatency: true },
+      {
+        iceServers: this.iceServers,
+        receiveVideo: this.composer !== undefined,
+        lowLatency: true,
+        dataChannel: command.dataMessages,
+      },
     );
     this.room = room;
     // the SIP peer's picture is the bot's camera, unless it is split into tiles (each its own feed)
@@ -164,43 +199,67 @@ export class Bot {
     return this.speaker === undefined ? new Map() : new Map([[this.speaker, 1]]);
   }
 
+  private dialMedia: Extract<ParsedCommand, { type: 'dial' }>['media'] | undefined;
+
   private async dial(command: Extract<ParsedCommand, { type: 'dial' }>): Promise<PageCommandResults['dial']> {
     const sip = this.sip;
     if (sip === undefined || this.mixer === undefined) throw new RoomlineError('INTERNAL', 'dial before init and join');
+    this.dialMedia = command.media;
+    this.dtmfToRoom = command.sip.dtmfToRoom;
+    const display = command.from.displayName;
+    const identity: SipIdentity =
+      command.account === undefined
+        ? { kind: 'guest', uri: command.from.uri, ...(display === undefined ? {} : { display }) }
+        : { kind: 'account', account: command.account, ...(display === undefined ? {} : { display }) };
     try {
-      await sip.dial({
-        to: command.to,
-        fromUri: command.from.uri,
-        ...(command.from.displayName === undefined ? {} : { fromDisplay: command.from.displayName }),
-        headers: command.headers ?? {},
-        ...(command.account === undefined ? {} : { account: command.account }),
-        iceServers: this.iceServers,
-        lowLatency: true,
-        audio: command.media.audio === false ? undefined : this.mixer.roomToSipTrack,
-        video:
-          command.media.video === 'off'
-            ? undefined
-            : {
-                track: this.composer?.output.track,
-                direction: command.media.video,
-                codecs: command.media.sipVideoCodec === 'any' ? [] : [command.media.sipVideoCodec],
-                maxFramerate: command.media.fps,
-              },
-      });
+      await sip.dial(
+        {
+          to: command.to,
+          identity,
+          headers: command.headers ?? {},
+          iceServers: this.iceServers,
+          lowLatency: true,
+          srtp: command.sip.srtp,
+          ...(command.sip.audioCodecs === undefined ? {} : { audioCodecs: command.sip.audioCodecs }),
+        },
+        command.sip,
+      );
     } catch (error) {
       if (error instanceof RoomlineError) throw error;
       if (error instanceof JanusError) throw new RoomlineError('JANUS_UNAVAILABLE', error.message);
       throw error;
     }
-    this.mixer.bindSipOutput(async (track) => {
-      const sender = sip.audioSender;
-      if (sender !== undefined && sender.track !== track) await sender.replaceTrack(track);
-    });
+    this.bindSipSenders();
     return { accepted: true };
   }
 
+  /** What a SIP leg sends: the room's audio (the mix to start with) and, when asked, the composed picture. */
+  private outgoingSipMedia(): Pick<DialOptions, 'audio' | 'video'> {
+    const media = this.dialMedia;
+    return {
+      audio: media?.audio === false ? undefined : this.mixer?.roomToSipTrack,
+      video:
+        media === undefined || media.video === 'off'
+          ? undefined
+          : {
+              track: this.composer?.output.track,
+              direction: media.video,
+              codecs: media.sipVideoCodec === 'any' ? [] : [media.sipVideoCodec],
+              maxFramerate: media.fps,
+            },
+    };
+  }
+
+  /** Puts the room's audio on the current SIP leg's sender (again, after a transfer brought a new leg). */
+  private bindSipSenders(): void {
+    this.mixer?.bindSipOutput(async (track) => {
+      const sender = this.sip?.leg?.audioSender;
+      if (sender !== undefined && sender.track !== track) await sender.replaceTrack(track);
+    });
+  }
+
   private watchSipMedia(video: boolean): void {
-    const pc = this.sip?.peerConnection;
+    const pc = this.sip?.leg?.peerConnection;
     if (pc === undefined) return;
     for (const kind of video ? (['audio', 'video'] as const) : (['audio'] as const)) {
       for (const direction of ['in', 'out'] as const) {
@@ -239,7 +298,7 @@ export class Bot {
   }
 
   private async stats(): Promise<QualitySummary> {
-    const sipPc = this.sip?.peerConnection;
+    const sipPc = this.sip?.leg?.peerConnection;
     const [sip, room] = await Promise.all([
       legQuality(sipPc === undefined ? [] : [sipPc]),
       this.room?.stats() ?? Promise.resolve({}),

@@ -1,6 +1,13 @@
+import type { CallControl } from './call-control.js';
 import type { FailureInfo } from './errors.js';
 import type { DialRequest } from './dial-request.js';
 import type { StoredRoomJoin } from './rooms/index.js';
+import type {
+  DtmfCarriage,
+  DtmfReceivedCarriage,
+  SipSide,
+  TransferPhase,
+} from './telephony.js';
 
 /** The states of a call, in the order a successful call passes through them. */
 export const CALL_STATES = [
@@ -10,6 +17,7 @@ export const CALL_STATES = [
   'DIALING',
   'RINGING',
   'CONNECTED',
+  'ON_HOLD',
   'ENDED',
   'FAILED',
 ] as const;
@@ -17,14 +25,18 @@ export type CallState = (typeof CALL_STATES)[number];
 
 export const FINAL_STATES: ReadonlySet<CallState> = new Set<CallState>(['ENDED', 'FAILED']);
 
-/** Which transitions are allowed. `QUEUED` is re-entered when a retryable failure hands the call back to the queue. */
+/**
+ * Which transitions are allowed. `QUEUED` is re-entered when a retryable failure hands the call back to the queue;
+ * `ON_HOLD` is a connected call held by either side, and returns to `CONNECTED` when neither holds it any more.
+ */
 export const CALL_TRANSITIONS: Readonly<Record<CallState, readonly CallState[]>> = {
   QUEUED: ['CLAIMED', 'FAILED'],
   CLAIMED: ['JOINING', 'QUEUED', 'ENDED', 'FAILED'],
   JOINING: ['DIALING', 'QUEUED', 'ENDED', 'FAILED'],
   DIALING: ['RINGING', 'CONNECTED', 'QUEUED', 'ENDED', 'FAILED'],
   RINGING: ['CONNECTED', 'ENDED', 'FAILED'],
-  CONNECTED: ['ENDED', 'FAILED'],
+  CONNECTED: ['ON_HOLD', 'ENDED', 'FAILED'],
+  ON_HOLD: ['CONNECTED', 'ENDED', 'FAILED'],
   ENDED: [],
   FAILED: [],
 };
@@ -41,8 +53,40 @@ export function canTransition(from: CallState, to: CallState): boolean {
 export const ENDED_BY = ['caller', 'remote', 'room', 'limit', 'system'] as const;
 export type EndedBy = (typeof ENDED_BY)[number];
 
-/** One entry of a call's history: every state change, timestamped. */
+/** The states in which a call is up: the SIP peer answered and the call has not ended. */
+export const LIVE_STATES: ReadonlySet<CallState> = new Set<CallState>(['CONNECTED', 'ON_HOLD']);
+
+/**
+ * Something that happened on a live call's SIP leg, kept in its history. Digits sent are counted, never kept (they
+ * may be a PIN); digits received are kept one entry each.
+ */
+export type CallEvent =
+  /** The SIP peer sent a digit. */
+  | { readonly type: 'dtmf-received'; readonly digit: string; readonly carriage: DtmfReceivedCarriage }
+  /** The bridge sent digits: from the request's `dtmfAfterAnswer` or a control request. */
+  | {
+      readonly type: 'dtmf-sent';
+      readonly count: number;
+      readonly carriage: DtmfCarriage;
+      readonly source: 'request' | 'control';
+    }
+  /** One side put the call on hold, or took it off hold. */
+  | { readonly type: 'hold' | 'resume'; readonly by: SipSide }
+  /** The SIP peer changed the media mid-call (a re-INVITE with another codec or address) and the bridge followed. */
+  | { readonly type: 'media-updated'; readonly audioCodec?: string }
+  /** A blind transfer: asked for by the peer (`remote`, a REFER to the bridge) or by the caller (`local`). */
+  | {
+      readonly type: 'transfer';
+      readonly by: SipSide;
+      readonly phase: TransferPhase;
+      readonly target: string;
+      readonly sipCode?: number;
+    };
+export type CallEventType = CallEvent['type'];
+
+/** One entry of a call's history: every state change, and every call event, timestamped. */
 export interface CallHistoryEntry {
+  /** The call's state after this entry (an event that changes no state keeps the state before it). */
   readonly state: CallState;
   /** ISO 8601 time of the change. */
   readonly at: string;
@@ -51,7 +95,32 @@ export interface CallHistoryEntry {
   /** SIP status code that caused the change, if any. */
   readonly sipCode?: number;
   readonly workerId?: string;
+  /** What happened on the SIP leg, when this entry records an event. */
+  readonly event?: CallEvent;
 }
+
+/** The entries of a history that changed the state (events that kept the state left out). */
+export function stateChanges(history: readonly CallHistoryEntry[]): CallHistoryEntry[] {
+  return history.filter((entry, i) => i === 0 || entry.state !== history[i - 1]?.state);
+}
+
+/** Most event entries a record keeps; later events are logged but not recorded (a record must stay small). */
+export const MAX_HISTORY_EVENTS = 500;
+
+/** A control request in the call record: pending until the worker has carried it out (`done`) or could not (`failed`). */
+export interface CallControlRequest {
+  readonly id: string;
+  readonly requestedAt: string;
+  /** What is asked. A DTMF control's digits are removed once it is acknowledged (they may be a PIN). */
+  readonly control: CallControl;
+  readonly status: 'pending' | 'done' | 'failed';
+  readonly doneAt?: string;
+  /** Why it failed, in words. */
+  readonly error?: string;
+}
+
+/** Most control requests a record holds; acknowledged ones make room for new ones, pending ones do not. */
+export const MAX_CONTROL_REQUESTS = 16;
 
 /** Audio statistics of one direction of one leg, from WebRTC getStats. */
 export interface AudioStreamStats {
@@ -119,6 +188,8 @@ export interface CallMedia {
   readonly video: 'off' | 'negotiated' | 'declined';
   /** The SIP leg's video codec, when negotiated (e.g. H264). */
   readonly sipVideoCodec?: string;
+  /** The SIP leg's audio codec as answered by the peer (e.g. PCMU, G722, opus); a re-INVITE may change it. */
+  readonly sipAudioCodec?: string;
 }
 
 /** A dial request as a call record keeps it: the room's secrets (pins, tokens) removed. */
@@ -145,6 +216,8 @@ export interface CallRecord {
   readonly sip?: SipInfo;
   readonly timings?: CallTimings;
   readonly hangupRequestedAt?: string;
+  /** Control requests (DTMF, hold, resume, transfer), oldest first; see `MAX_CONTROL_REQUESTS`. */
+  readonly controls?: readonly CallControlRequest[];
   readonly endedBy?: EndedBy;
   readonly failure?: FailureInfo;
   /** The last retryable failure, while the call waits to be retried. */

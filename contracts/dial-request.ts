@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { RoomlineError } from './errors.js';
-import { roomIssues, roomSchema, type RoomJoin } from './rooms/index.js';
+import { roomCapabilities, roomIssues, roomSchema, type RoomJoin } from './rooms/index.js';
+import {
+  DTMF_CARRIAGES,
+  SRTP_MODES,
+  TRANSFER_POLICIES,
+  audioCodecListSchema,
+  dtmfDigitsSchema,
+} from './telephony.js';
 import { HEADER_SAFE_PATTERN } from './text.js';
 
 /**
@@ -96,6 +103,31 @@ export const limitsSchema = z.strictObject({
   emptyRoomTimeoutS: z.number().int().min(0).max(86_400).default(60),
 });
 
+/**
+ * How the SIP leg behaves as a telephone. Settings left out come from the request's trunk (when it has them), then
+ * from the defaults below.
+ */
+export const sipOptionsSchema = z.strictObject({
+  /** How digits are sent to the SIP peer. @default the trunk's `dtmf`, else "rfc2833" */
+  dtmf: z.enum(DTMF_CARRIAGES).optional(),
+  /**
+   * Digits sent once the peer answers (e.g. a conference PIN): 0-9 * # A-D, "," for a 2-second pause. Kept out of
+   * the call record and logs like any secret.
+   */
+  dtmfAfterAnswer: dtmfDigitsSchema.optional(),
+  /** SDES-SRTP on the SIP leg. @default the trunk's `srtp`, else "off" */
+  srtp: z.enum(SRTP_MODES).optional(),
+  /**
+   * The audio codecs the SIP leg offers, most preferred first (e.g. ["PCMU", "PCMA"] for the PSTN); only these are
+   * offered. @default the trunk's `audioCodecs`, else every codec the browser has, opus first
+   */
+  audioCodecs: audioCodecListSchema.optional(),
+  /** A blind transfer (REFER) from the SIP peer: `follow` calls the new target, `decline` refuses it. @default "follow" */
+  transfer: z.enum(TRANSFER_POLICIES).default('follow'),
+  /** Send each digit the SIP peer sends into the room as a data message (where the provider has them). @default false */
+  dtmfToRoom: z.boolean().default(false),
+});
+
 export const fromSchema = z.strictObject({
   uri: sipUriSchema,
   displayName: z
@@ -124,6 +156,8 @@ export const dialRequestSchema = z
       .optional(),
     room: roomSchema,
     media: mediaSchema.default(() => mediaSchema.parse({})),
+    /** Telephone behaviour of the SIP leg: DTMF, SRTP, codecs, transfers. */
+    sip: sipOptionsSchema.default(() => sipOptionsSchema.parse({})),
     limits: limitsSchema.default(() => limitsSchema.parse({})),
     /** Free-form string pairs kept in the call record (e.g. your own meeting or tenant id). */
     metadata: z
@@ -138,6 +172,9 @@ export const dialRequestSchema = z
   // what the room's provider cannot do is refused here, at the edge, not found out mid-call
   .superRefine((r, ctx) => {
     for (const issue of roomIssues(r.room, r.media)) ctx.addIssue({ code: 'custom', path: [...issue.path], message: issue.message });
+    if (r.sip.dtmfToRoom && !roomCapabilities(r.room).dataMessages) {
+      ctx.addIssue({ code: 'custom', path: ['sip', 'dtmfToRoom'], message: 'this room provider carries no data messages' });
+    }
   });
 
 /** A dial request as written by a caller (defaults not yet applied). */
@@ -147,6 +184,7 @@ export type DialRequest = z.output<typeof dialRequestSchema>;
 export type { RoomJoin };
 export type MediaOptions = z.output<typeof mediaSchema>;
 export type CallLimits = z.output<typeof limitsSchema>;
+export type SipOptions = z.output<typeof sipOptionsSchema>;
 export type SplitLayout = z.output<typeof splitSchema>;
 
 export type DialRequestParseResult =

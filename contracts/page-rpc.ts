@@ -3,6 +3,18 @@ import { ERROR_CODE_NAMES, FAULTS } from './errors.js';
 import { fromSchema, mediaSchema, sipUriSchema } from './dial-request.js';
 import { roomSchema } from './rooms/index.js';
 import type { QualitySummary } from './call-record.js';
+import {
+  DTMF_CARRIAGES,
+  DTMF_DIGIT_PATTERN,
+  DTMF_RECEIVED_CARRIAGES,
+  SIP_SIDES,
+  SIP_TRANSPORTS,
+  SRTP_MODES,
+  TRANSFER_PHASES,
+  TRANSFER_POLICIES,
+  audioCodecListSchema,
+  dtmfDigitsSchema,
+} from './telephony.js';
 
 /**
  * The RPC between the worker (Node) and the bot page (browser). Commands go worker → page through `page.evaluate`;
@@ -30,8 +42,32 @@ export const sipAccountSchema = z.strictObject({
   authUsername: z.string().optional(),
   /** Send a REGISTER before calling; otherwise the credentials only answer the INVITE's challenges. */
   register: z.boolean(),
+  /** Every request (REGISTER, INVITE, in-dialog) goes through this proxy (Janus SIP `outbound_proxy`). */
+  outboundProxy: sipUriSchema.optional(),
+  /** The transport of the SIP stack: UDP, TCP, or TLS. @default "udp" */
+  transport: z.enum(SIP_TRANSPORTS).default('udp'),
 });
-export type SipAccount = z.infer<typeof sipAccountSchema>;
+export type SipAccount = z.input<typeof sipAccountSchema>;
+
+/** The SIP leg's telephone settings for one call, resolved from the request and its trunk. */
+export const sipLegOptionsSchema = z.strictObject({
+  srtp: z.enum(SRTP_MODES).default('off'),
+  /** Offer only these audio codecs, in this order; absent: everything the browser has. */
+  audioCodecs: audioCodecListSchema.optional(),
+  /** Listen for digits in the SIP peer's audio (RFC 2833 events, played out as tones by WebRTC). @default true */
+  detectDtmf: z.boolean().default(true),
+  transfer: z.enum(TRANSFER_POLICIES).default('follow'),
+  /** Send each digit received into the room as a data message. @default false */
+  dtmfToRoom: z.boolean().default(false),
+});
+export type SipLegOptions = z.output<typeof sipLegOptionsSchema>;
+
+/** The data message a bot sends into the room for each digit the SIP peer dials (when `dtmfToRoom` is on). */
+export interface RoomDtmfMessage {
+  readonly type: 'roomline.dtmf';
+  readonly digit: string;
+  readonly carriage: (typeof DTMF_RECEIVED_CARRIAGES)[number];
+}
 
 export const pageCommandSchema = z.discriminatedUnion('type', [
   /** Warm-up: connect to the Janus node for SIP and attach the SIP plugin. */
@@ -40,8 +76,17 @@ export const pageCommandSchema = z.discriminatedUnion('type', [
     janusUrl: z.string(),
     iceServers: z.array(iceServerSchema).default([]),
   }),
-  /** Join the room as the bot; `media` says what the bot will publish (SIP audio, SIP video or its tiles). */
-  z.strictObject({ type: z.literal('join-room'), room: roomSchema, display: z.string(), media: mediaSchema }),
+  /**
+   * Join the room as the bot; `media` says what the bot will publish (SIP audio, SIP video or its tiles);
+   * `dataMessages` opens a data channel to the room on the bot's feed.
+   */
+  z.strictObject({
+    type: z.literal('join-room'),
+    room: roomSchema,
+    display: z.string(),
+    media: mediaSchema,
+    dataMessages: z.boolean().default(false),
+  }),
   /** Call the SIP target; progress arrives as `sip-progress` / `sip-ended` events. */
   z.strictObject({
     type: z.literal('dial'),
@@ -51,9 +96,17 @@ export const pageCommandSchema = z.discriminatedUnion('type', [
     media: mediaSchema,
     display: z.string(),
     account: sipAccountSchema.optional(),
+    sip: sipLegOptionsSchema.default(() => sipLegOptionsSchema.parse({})),
   }),
   /** Hang up the SIP leg (BYE when answered, CANCEL while ringing). Resolves when Janus confirms or after a timeout. */
   z.strictObject({ type: z.literal('hangup') }),
+  /** Send DTMF digits ("," pauses 2 s) on the answered SIP leg; resolves when the last one was sent. */
+  z.strictObject({ type: z.literal('send-dtmf'), digits: dtmfDigitsSchema, carriage: z.enum(DTMF_CARRIAGES) }),
+  /** Put the SIP leg on hold (a re-INVITE with media inactive) or take it off hold. */
+  z.strictObject({ type: z.literal('hold') }),
+  z.strictObject({ type: z.literal('resume') }),
+  /** Ask the SIP peer to call `to` instead (a blind transfer: REFER); the outcome arrives as `sip-transfer` events. */
+  z.strictObject({ type: z.literal('transfer'), to: sipUriSchema }),
   z.strictObject({ type: z.literal('get-stats') }),
   /** Leave the room and close every peer connection; the Janus session stays for nothing else. */
   z.strictObject({ type: z.literal('leave') }),
@@ -75,6 +128,11 @@ export interface PageCommandResults {
   readonly 'join-room': { readonly selfId: string; readonly participants: readonly ParticipantInfo[] };
   readonly dial: { readonly accepted: true };
   readonly hangup: { readonly sent: boolean };
+  /** How many digits were sent (pauses not counted). */
+  readonly 'send-dtmf': { readonly sent: number };
+  readonly hold: { readonly held: true };
+  readonly resume: { readonly held: false };
+  readonly transfer: { readonly requested: true };
   readonly 'get-stats': QualitySummary;
   readonly leave: { readonly left: true };
 }
@@ -118,6 +176,8 @@ export const pageEventSchema = z.discriminatedUnion('type', [
     code: z.number().int().optional(),
     reason: z.string().optional(),
     sipCallId: z.string().optional(),
+    /** For `progress` and `accepted`: the audio codec the SIP peer answered with. */
+    audioCodec: z.string().max(32).optional(),
     /** For `accepted`, when video was offered: whether the SIP peer accepted it, and with which codec each way. */
     video: z
       .strictObject({
@@ -133,6 +193,25 @@ export const pageEventSchema = z.discriminatedUnion('type', [
     reason: z.string().optional(),
     /** `remote` when the peer ended it (failure response or BYE), `local` after our own hangup. */
     by: z.enum(['remote', 'local']),
+  }),
+  /** The SIP peer sent a digit (SIP INFO, or heard in its audio). */
+  z.strictObject({
+    type: z.literal('sip-dtmf'),
+    digit: z.string().regex(DTMF_DIGIT_PATTERN),
+    carriage: z.enum(DTMF_RECEIVED_CARRIAGES),
+  }),
+  /** The SIP leg went on hold or off hold; `held` is whether either side holds it now. */
+  z.strictObject({ type: z.literal('sip-hold'), held: z.boolean(), by: z.enum(SIP_SIDES), change: z.enum(['hold', 'resume']) }),
+  /** The SIP peer changed the media mid-call (re-INVITE) and the leg followed. */
+  z.strictObject({ type: z.literal('sip-media-updated'), audioCodec: z.string().max(32).optional() }),
+  /** A blind transfer's progress. */
+  z.strictObject({
+    type: z.literal('sip-transfer'),
+    by: z.enum(SIP_SIDES),
+    phase: z.enum(TRANSFER_PHASES),
+    target: z.string().max(512),
+    code: z.number().int().optional(),
+    reason: z.string().max(256).optional(),
   }),
   /** First media seen in one direction of one leg. */
   z.strictObject({

@@ -2,7 +2,8 @@ import type { ErrorCode } from './errors.js';
 
 /**
  * Maps a final SIP failure response (as reported by the Janus SIP plugin's `hangup` event before the call was
- * answered) to a Roomline error code. `0` or a missing code means no SIP response arrived at all.
+ * answered) to a Roomline error code. `0` or a missing code means no SIP response arrived at all; 904 is not sent by
+ * any peer: it is what Janus's SIP stack (sofia-sip) reports when a proxy challenged its credentials again.
  */
 export function errorCodeForSipFailure(sipCode: number | undefined): ErrorCode {
   if (sipCode === undefined || sipCode === 0) return 'SIP_UNREACHABLE';
@@ -25,6 +26,8 @@ export function errorCodeForSipFailure(sipCode: number | undefined): ErrorCode {
     case 401:
     case 403:
     case 407:
+    // sofia-sip (Janus's SIP stack) ends a request with 904 when the server challenges again after its credentials
+    case 904:
       return 'SIP_AUTH_FAILED';
     case 502:
     case 503:
@@ -39,7 +42,9 @@ export function errorCodeForSipFailure(sipCode: number | undefined): ErrorCode {
 export function describeSipCode(sipCode: number): string {
   return (
     SIP_REASONS[sipCode] ??
-    (sipCode >= 600
+    (sipCode >= 700
+      ? 'Local Failure'
+      : sipCode >= 600
       ? 'Global Failure'
       : sipCode >= 500
         ? 'Server Error'
@@ -78,4 +83,5 @@ const SIP_REASONS: Readonly<Record<number, string>> = {
   604: 'Does Not Exist Anywhere',
   606: 'Not Acceptable',
   607: 'Unwanted',
+  904: 'Credentials refused (no matching challenge)',
 };

@@ -96,6 +96,13 @@ export function timelineOf(
   };
 }
 
+/** The part of a recording from `fromS` to `toS` seconds (clamped to the recording). */
+export function sliceSeconds(pcm: Pcm, fromS: number, toS: number): Pcm {
+  const from = Math.max(0, Math.round(fromS * pcm.sampleRate));
+  const to = Math.min(pcm.samples.length, Math.max(from, Math.round(toS * pcm.sampleRate)));
+  return { sampleRate: pcm.sampleRate, samples: pcm.samples.subarray(from, to) };
+}
+
 /** A WAV file (16-bit PCM) of the given mono samples, duplicated to `channels`. */
 export function encodeWav(samples: Float32Array, sampleRate: number, channels = 1): Buffer {
   const data = Buffer.alloc(samples.length * 2 * channels);

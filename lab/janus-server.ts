@@ -15,6 +15,8 @@ export interface JanusServerOptions {
   readonly janusBinary?: string;
   /** Port range for the SIP plugin's RTP, inside the namespace. @default "30000-30999" */
   readonly sipRtpPortRange?: string;
+  /** Certificates for SIP over TLS (`agent.pem`, `cafile.pem`): the SIP plugin's `sips_certs_dir`. @default none */
+  readonly sipsCertsDir?: string;
 }
 
 /**
@@ -31,7 +33,7 @@ export class JanusServer {
   static async start(options: JanusServerOptions): Promise<JanusServer> {
     const configDir = join(options.dir, 'janus');
     await mkdir(configDir, { recursive: true });
-    await writeJanusConfig(configDir, options.sipRtpPortRange ?? '30000-30999');
+    await writeJanusConfig(configDir, options.sipRtpPortRange ?? '30000-30999', options.sipsCertsDir);
     const logFile = join(options.dir, 'janus.log');
     const { command, args } = options.netns.wrap(options.janusBinary ?? 'janus', [
       '-F',
@@ -89,7 +91,7 @@ export function multiarch(): string {
   return process.arch === 'arm64' ? 'aarch64-linux-gnu' : 'x86_64-linux-gnu';
 }
 
-async function writeJanusConfig(dir: string, sipRtpPortRange: string): Promise<void> {
+async function writeJanusConfig(dir: string, sipRtpPortRange: string, sipsCertsDir: string | undefined): Promise<void> {
   const libDir = `/usr/lib/${multiarch()}/janus`;
   const files: Record<string, string> = {
     'janus.jcfg': `general: {
@@ -139,7 +141,7 @@ admin: {
   behind_nat = false
   register_ttl = 3600
   rtp_port_range = "${sipRtpPortRange}"
-  sip_timer_t1x64 = 4000
+${sipsCertsDir === undefined ? '' : `  sips_certs_dir = "${sipsCertsDir}"\n`}  sip_timer_t1x64 = 4000
   user_agent = "Roomline lab (Janus SIP)"
   events = false
 }

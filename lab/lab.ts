@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -17,6 +17,9 @@ import { NamespaceForwards } from './ns-forward.js';
 import { RoomPerson } from './room-person.js';
 import { SipFailures, UNREACHABLE_SIP_PORT } from './sip-failures.js';
 import { PHONE_CTRL_PORT, SipPhone, type SipPhoneOptions } from './sip-phone.js';
+import { SipTrunk } from './sip-trunk.js';
+import { makeLabTlsCerts } from './tls-certs.js';
+import { SippPeer, type SippScenario } from './sipp.js';
 import { WebApps } from './web-apps.js';
 import { WorkerPool } from './worker-pool.js';
 
@@ -54,6 +57,11 @@ export interface LabOptions {
   readonly fakeSdks?: boolean;
   /** Extra environment for the workers. */
   readonly workerEnv?: Readonly<Record<string, string>>;
+  /**
+   * Start Kamailio as an authenticating SIP trunk (proxy and registrar) and give the workers its trunks in a trunks
+   * file (`ROOMLINE_TRUNKS_FILE`). @default false
+   */
+  readonly trunk?: boolean;
   /** Keep the folder after stop. @default false, unless ROOMLINE_LAB_KEEP=1 */
   readonly keepDir?: boolean;
   readonly logger?: Logger;
@@ -101,6 +109,7 @@ export class Lab {
   janus!: JanusServer;
   phone!: SipPhone;
   failures!: SipFailures;
+  trunk: SipTrunk | undefined;
   forwards!: NamespaceForwards;
   personBrowser: BrowserSource | undefined;
   chime: ChimeStandIn | undefined;
@@ -136,12 +145,17 @@ export class Lab {
     const { options, dir } = this;
     this.netns = await LabNetns.create();
     this.cleanups.push(() => this.netns.remove());
-    const [emulators, janus, phone, failures] = await Promise.all([
+    // SIP over TLS between Janus and the trunk needs certificates at both ends
+    const tls = options.trunk === true ? await makeLabTlsCerts(join(dir, 'tls')) : undefined;
+    const [emulators, janus, phone, failures, trunk] = await Promise.all([
       Emulators.start({ maxReceives: options.maxReceives ?? 3 }),
-      JanusServer.start({ netns: this.netns, dir }),
+      JanusServer.start({ netns: this.netns, dir, ...(tls === undefined ? {} : { sipsCertsDir: tls.sofiaDir }) }),
       SipPhone.start({ netns: this.netns, dir, ...options.phone }),
       SipFailures.start({ netns: this.netns, dir }),
+      tls === undefined ? undefined : SipTrunk.start({ netns: this.netns, dir, tls }),
     ]);
+    this.trunk = trunk;
+    if (trunk !== undefined) this.cleanups.push(() => trunk.stop());
     this.emulators = emulators;
     this.janus = janus;
     this.phone = phone;
@@ -174,7 +188,10 @@ export class Lab {
       janus.waitReady(hostWsUrl),
       phone.attachControl(this.forwards.port('phone')),
       failures.waitReady(),
+      trunk?.waitReady(),
     ]);
+    const trunksFile = join(dir, 'trunks.json');
+    if (trunk !== undefined) await writeFile(trunksFile, JSON.stringify(trunk.trunks(), null, 2), { mode: 0o600 });
 
     if (options.chime !== undefined) {
       const chime = await ChimeStandIn.start({ netns: this.netns, browser: await this.labBrowser(), dir, logger: this.logger });
@@ -192,6 +209,7 @@ export class Lab {
       ROOMLINE_SIP_FROM: 'sip:roomline@127.0.0.1',
       ROOMLINE_MAX_RECEIVES: String(options.maxReceives ?? 3),
       ROOMLINE_LOG_LEVEL: 'debug',
+      ...(trunk === undefined ? {} : { ROOMLINE_TRUNKS_FILE: trunksFile }),
       ...(botPageDir === undefined ? {} : { ROOMLINE_BOT_PAGE_DIR: botPageDir }),
     };
     const roomId = LAB_ROOM_IDS[0];
@@ -255,6 +273,15 @@ export class Lab {
     this.cleanups.push(() => pool.stop());
     return pool;
   }
+
+  /** Starts a scripted SIP peer (SIPp) for one call; it is stopped with the lab. */
+  async startSipp(scenario: SippScenario): Promise<SippPeer> {
+    const peer = await SippPeer.start({ netns: this.netns, dir: this.dir, scenario, index: this.sippPeers++ });
+    this.cleanups.push(() => peer.stop());
+    return peer;
+  }
+
+  private sippPeers = 0;
 
   /** The lab's own Chromium, inside the namespace (simulated people, the Chime stand-in's media page). */
   private async labBrowser(): Promise<BrowserSource> {

@@ -1,5 +1,5 @@
 import type { Page } from 'puppeteer-core';
-import type { SeenFeed } from './pages/person/main.js';
+import type { ReceivedMessage, SeenFeed } from './pages/person/main.js';
 import type { Recording } from './pages/person/lab-audio.js';
 import { roomOrigins, type RoomJoin } from '../contracts/rooms/index.js';
 import { PageSite, type BrowserSource } from '../worker/browser-source.js';
@@ -7,7 +7,7 @@ import { builtDir } from '../worker/paths.js';
 import { analyseTone, pcmFromBase64, timelineOf, type Pcm, type ToneReport } from './audio-analysis.js';
 import { callPage } from './page-global.js';
 
-export type { SeenFeed };
+export type { ReceivedMessage, SeenFeed };
 
 /** What a simulated person heard: the analysis of the recording, and when sound first arrived (epoch ms). */
 export interface PersonHearing {
@@ -98,6 +98,11 @@ export class RoomPerson {
   /** The video feeds this person sees, with the mean colour of each picture now. */
   seenFeeds(): Promise<SeenFeed[]> {
     return callPage(this.page, '__person', 'seenFeeds');
+  }
+
+  /** The data messages this person received from other participants (e.g. digits the bot forwards). */
+  dataMessages(): Promise<ReceivedMessage[]> {
+    return callPage(this.page, '__person', 'dataMessages');
   }
 
   /** The other participants this person sees in the room. */

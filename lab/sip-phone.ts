@@ -21,8 +21,26 @@ export interface PhoneEvent {
   readonly receivedAt: number;
 }
 
-/** The phone's accounts: `probe` answers at once; `ringing` never answers. */
-export type PhoneUser = 'probe' | 'ringing';
+/**
+ * The phone's accounts, all on one baresip:
+ * - `probe` answers at once (every codec baresip has);
+ * - `ringing` rings and never answers (ring timeouts, CANCEL);
+ * - `pcmu`, `pcma`, `g722` answer at once with that one audio codec (legacy phones);
+ * - `srtp` answers at once and requires SDES-SRTP (`mediaenc=srtp-mand`);
+ * - `desk` answers at once: the target of transfers.
+ * (baresip 1.0's `answermode=early` sends a 183 but no early media: SIPp plays that part, lab/sipp.ts.)
+ */
+export const PHONE_ACCOUNTS = {
+  probe: 'answermode=auto',
+  ringing: 'answermode=manual',
+  pcmu: 'answermode=auto;audio_codecs=PCMU',
+  pcma: 'answermode=auto;audio_codecs=PCMA',
+  // baresip registers G.722 at its 16 kHz audio rate (the SDP says 8000, RFC 3551)
+  g722: 'answermode=auto;audio_codecs=G722/16000/1',
+  srtp: 'answermode=auto;mediaenc=srtp-mand',
+  desk: 'answermode=auto',
+} as const;
+export type PhoneUser = keyof typeof PHONE_ACCOUNTS;
 
 /** An INVITE as the phone received it (from baresip's SIP trace). */
 export interface ReceivedInvite {
@@ -45,10 +63,9 @@ export interface SipPhoneOptions {
 }
 
 /**
- * The lab's SIP phone: baresip on the namespace's loopback, with accounts
- * - `probe`   answers at once, sends a tone, records what it hears (sndfile: one -dec.wav per call);
- * - `ringing` rings and never answers (for ring timeouts and CANCEL).
- * It is driven and observed through ctrl_tcp (JSON in netstrings).
+ * The lab's SIP phone: baresip on the namespace's loopback with the accounts of `PHONE_ACCOUNTS`; every call sends
+ * a tone and records what it hears (sndfile: one -dec.wav per call). It is driven and observed through ctrl_tcp
+ * (JSON in netstrings): baresip's own commands hold, resume, transfer and send DTMF on the current call.
  */
 export class SipPhone extends EventEmitter {
   readonly recordingsDir: string;
@@ -183,6 +200,33 @@ export class SipPhone extends EventEmitter {
     });
   }
 
+  /**
+   * Makes `user`'s account the current one, so that the commands that act on "the current call" (hold, resume,
+   * transfer, sndcode, accept) reach its call.
+   */
+  async useAccount(user: PhoneUser): Promise<void> {
+    const answer = await this.command('uafind', `sip:${user}@127.0.0.1:${PHONE_SIP_PORT}`);
+    if (!answer.ok) throw new Error(`baresip has no account ${user}: ${answer.data ?? ''}`);
+  }
+
+  /**
+   * RTP packets the current call has received so far (baresip's `audio_debug`: the RTCP session's `rcvd`). baresip's
+   * recording of a call stops when it is put on hold, so what the phone receives after a resume is counted here.
+   */
+  async packetsReceived(): Promise<number> {
+    const answer = await this.command('audio_debug');
+    const match = /rcvd=(\d+)/.exec(answer.data ?? '');
+    if (!answer.ok || match === null) throw new Error(`baresip reported no audio stream: ${answer.data ?? ''}`);
+    return Number(match[1]);
+  }
+
+  /** Digits baresip received on its calls since `since` (RFC 2833 or SIP INFO: its CALL_DTMF_START events). */
+  digitsSince(since = 0): string {
+    return this.eventsOf('CALL_DTMF_START', since)
+      .map((e) => e.param ?? '')
+      .join('');
+  }
+
   /** Events of one type seen so far, optionally only those after `since` (epoch ms). */
   eventsOf(type: string, since = 0): PhoneEvent[] {
     return this.events.filter((e) => e.type === type && e.receivedAt >= since);
@@ -246,7 +290,11 @@ export class SipPhone extends EventEmitter {
       let j = i + 1;
       for (; j < lines.length && (lines[j] ?? '') !== ''; j++) {
         const at = (lines[j] ?? '').indexOf(':');
-        if (at > 0) headers[(lines[j] ?? '').slice(0, at).trim()] = (lines[j] ?? '').slice(at + 1).trim();
+        if (at <= 0) continue;
+        const name = (lines[j] ?? '').slice(0, at).trim();
+        const value = (lines[j] ?? '').slice(at + 1).trim();
+        // a header that comes more than once (Via, Record-Route) keeps every value, as one comma-separated list
+        headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
       }
       const length = Number(headers['Content-Length'] ?? '0');
       let sdp = '';
@@ -337,7 +385,9 @@ video_bitrate 1000000
 video_fps 30.00
 ` : ''}module_path /usr/lib/baresip/modules
 module g711.so
+module g722.so
 module opus.so
+module srtp.so
 module aubridge.so
 module ausine.so
 module aufile.so
@@ -352,9 +402,9 @@ opus_bitrate 32000
 `;
   // without video modules, baresip answers an offer's video m-line with port 0 (declines it)
   const videoParam = hasVideo ? `;video_codecs=${videoCodecs.join(',')}` : '';
-  const accounts = `<${SipPhone.uri('probe')}>;regint=0;answermode=auto${videoParam}
-<${SipPhone.uri('ringing')}>;regint=0;answermode=manual${videoParam}
-`;
+  const accounts = Object.entries(PHONE_ACCOUNTS)
+    .map(([user, params]) => `<${SipPhone.uri(user as PhoneUser)}>;regint=0;${params}${videoParam}\n`)
+    .join('');
   await writeFile(join(dir, 'config'), config);
   await writeFile(join(dir, 'accounts'), accounts);
   await writeFile(join(dir, 'contacts'), '');

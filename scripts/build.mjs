@@ -68,6 +68,19 @@ const node = {
   logLevel: 'warning',
 };
 
+// The DTMF detector's AudioWorklet is one script of its own; the bot loads it from a Blob of this text, so it works in
+// the bot page and in page mode alike (where relative URLs are the customer's app's).
+const worklet = await build({
+  ...browser,
+  splitting: false,
+  format: 'iife',
+  sourcemap: false,
+  write: false,
+  entryPoints: ['bot-page/media/dtmf-worklet.ts'],
+  outdir: 'dist/bot-page',
+});
+browser.define = { ...browser.define, __ROOMLINE_DTMF_WORKLET__: JSON.stringify(worklet.outputFiles[0].text) };
+
 await Promise.all([
   build({ ...browser, entryPoints: { bot: 'bot-page/main.ts' }, outdir: 'dist/bot-page' }),
   // page mode: one classic script injected into the customer's app before its own scripts (no chunks to fetch)

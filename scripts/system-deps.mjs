@@ -1,5 +1,5 @@
 // Makes sure the system programs the lab and the end-to-end tests use are installed: Janus, Chromium, baresip (with
-// its FFmpeg codecs), Kamailio, FFmpeg and iproute2. On Debian/Ubuntu as root, missing ones are installed with apt-get;
+// its FFmpeg codecs), Kamailio, SIPp, FFmpeg and iproute2. On Debian/Ubuntu as root, missing ones are installed with apt-get;
 // elsewhere this stops with the exact command to run. Runs before `npm test` and `npm run demo`; plain JavaScript so
 // it works on any Node.
 import { spawnSync } from 'node:child_process';
@@ -13,7 +13,10 @@ const NEEDS = [
   { path: '/usr/bin/chromium', pkg: 'chromium', what: 'Chromium' },
   { path: '/usr/bin/baresip', pkg: 'baresip', what: 'baresip (the lab SIP phone)' },
   { path: '/usr/lib/baresip/modules/avcodec.so', pkg: 'baresip-ffmpeg', what: 'baresip H.264 codec (avcodec)' },
-  { path: '/usr/sbin/kamailio', pkg: 'kamailio', what: 'Kamailio (SIP failure simulator)' },
+  { path: '/usr/sbin/kamailio', pkg: 'kamailio', what: 'Kamailio (SIP failure simulator, authenticating trunk)' },
+  { path: `/usr/lib/${multiarch}/kamailio/modules/tls.so`, pkg: 'kamailio-tls-modules', what: 'Kamailio TLS (the lab trunk over TLS)' },
+  { path: '/usr/bin/sipp', pkg: 'sip-tester', what: 'SIPp (scripted SIP peers)' },
+  { path: '/usr/bin/openssl', pkg: 'openssl', what: 'OpenSSL (the lab\'s TLS certificate)' },
   { path: '/usr/bin/ffmpeg', pkg: 'ffmpeg', what: 'FFmpeg (test videos)' },
   { path: '/usr/share/janus/demos/videoroomtest.html', pkg: 'janus-demos', what: 'the Janus demo web app (page mode)' },
   { path: '/usr/sbin/ip', pkg: 'iproute2', what: 'iproute2 (network namespaces)' },

@@ -1,14 +1,37 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isFinalState, type CallRecord, type CallState, type EndedBy, type QualitySummary } from '../contracts/call-record.js';
+import {
+  isFinalState,
+  type CallControlRequest,
+  type CallEvent,
+  type CallMedia,
+  type CallRecord,
+  type CallState,
+  type EndedBy,
+  type QualitySummary,
+} from '../contracts/call-record.js';
+import { parseCallControl } from '../contracts/call-control.js';
 import { splitTileNames, type DialRequest, type MediaOptions, type RoomJoin } from '../contracts/dial-request.js';
 import { RoomlineError, assertNever, type FailureInfo } from '../contracts/errors.js';
 import { describeSipCode, errorCodeForSipFailure } from '../contracts/sip-codes.js';
-import type { PageEventOf, SipAccount } from '../contracts/page-rpc.js';
+import type { PageEventOf, SipLegOptions } from '../contracts/page-rpc.js';
 import { roomJoinTimeoutS } from '../contracts/rooms/index.js';
-import { renewLease, transition, type TransitionInput } from './call-state.js';
+import { dtmfDigitCount, type DtmfCarriage } from '../contracts/telephony.js';
+import {
+  acknowledgeControl,
+  pendingControls,
+  recordEvent,
+  renewLease,
+  transition,
+  type EventInput,
+  type TransitionInput,
+} from './call-state.js';
 import type { CallStore } from './call-store.js';
 import type { Logger } from './logger.js';
 import type { PageBridge } from './page-bridge.js';
+import type { TrunkCredentials } from './trunks.js';
+
+/** Seconds the ring timer allows, beyond the ring timeout, for Janus to report the INVITE sent. */
+const RING_BACKSTOP_S = 10;
 
 /** Why the bridge decided to end a call (the first reason wins). */
 export type EndIntent =
@@ -49,13 +72,13 @@ export interface CallSessionOptions {
   readonly leaseMs: number;
   /** The worker's ceiling on video size and rate, whatever the request asks. */
   readonly videoCaps: { readonly width: number; readonly height: number; readonly fps: number };
-  /** The SIP account of the request's trunk (looked up at the start of the call); none for a guest call. */
-  readonly account?: () => Promise<SipAccount | undefined>;
+  /** The request's trunk: credentials and settings, looked up at the start of the call; none for a guest call. */
+  readonly trunk?: () => Promise<TrunkCredentials>;
   /** How often a connected call's quality summary is written into its record, in ms; 0 = only at the end. @default 0 */
   readonly qualityIntervalMs?: number;
   /** The worker's usual page command timeout, in ms (a longer join takes the longer). @default 0 */
   readonly pageTimeoutMs?: number;
-  /** How often the record is read for a hangup request. @default 1000 */
+  /** How often the record is read for a hangup or control request. @default 1000 */
   readonly watchIntervalMs?: number;
   readonly observer?: CallObserver;
   /**
@@ -82,6 +105,17 @@ export class CallSession {
   private ringing = false;
   private connected = false;
   private sipEnded: PageEventOf<'sip-ended'> | undefined;
+  /** Held by either side now (decided on events: record writes may lag). */
+  private held = false;
+  /** A blind transfer the caller asked for, once the peer reported it done: the end that follows is expected. */
+  private transferredTo: string | undefined;
+  /** The media the record shows once connected; codec changes update it. */
+  private callMedia: CallMedia | undefined;
+  /** How digits are sent on this call (request, else trunk, else RFC 2833). */
+  private dtmfCarriage: DtmfCarriage = 'rfc2833';
+  /** Control requests already taken (by id), and the queue that carries them out one after another. */
+  private readonly controlsTaken = new Set<string>();
+  private controlQueue: Promise<void> = Promise.resolve();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly unsubscribers: (() => void)[] = [];
   private resolveEnd: () => void = () => undefined;
@@ -109,14 +143,21 @@ export class CallSession {
     this.listen();
     const watcher = this.watchRecord();
     try {
-      const account = await this.options.account?.();
+      const trunk = await this.options.trunk?.();
+      const sip = this.sipLegOptions(trunk);
       // state writes are queued in order; the call does not wait for them
       void this.step({ to: 'JOINING', janusNode: this.options.janusNode, detail: `room ${request.room.provider}` });
       const prepared = await this.prepareRoom();
       // a provider may need longer to join than a page command usually takes (a web app's join steps)
       const joinTimeoutS = roomJoinTimeoutS(prepared);
       const joined = await bridge.send(
-        { type: 'join-room', room: prepared, display: this.display(), media: this.media },
+        {
+          type: 'join-room',
+          room: prepared,
+          display: this.display(),
+          media: this.media,
+          dataMessages: request.sip.dtmfToRoom,
+        },
         ...(joinTimeoutS === undefined ? [] : [Math.max(this.options.pageTimeoutMs ?? 0, (joinTimeoutS + 10) * 1000)]),
       );
       logger.info({ participants: joined.participants.length }, 'joined the room');
@@ -125,15 +166,21 @@ export class CallSession {
 
       void this.step({ to: 'DIALING', detail: `INVITE ${request.to}` });
       this.dialed = true;
-      this.startTimer('ring', request.limits.ringTimeoutS * 1000, () => this.end({ kind: 'ring-timeout' }));
+      // the ring timeout counts from the INVITE (Janus's `calling`); until then a backstop in case it never comes
+      this.startTimer('ring', (request.limits.ringTimeoutS + RING_BACKSTOP_S) * 1000, () => this.end({ kind: 'ring-timeout' }));
       await bridge.send({
         type: 'dial',
         to: request.to,
-        from: request.from ?? { uri: this.options.defaultFrom },
+        // through a trunk the From is the trunk's identity, with the request's display name
+        from:
+          trunk === undefined
+            ? (request.from ?? { uri: this.options.defaultFrom })
+            : { uri: trunk.username, ...(request.from?.displayName === undefined ? {} : { displayName: request.from.displayName }) },
         headers: request.headers ?? {},
         media: this.media,
         display: this.display(),
-        ...(account === undefined ? {} : { account }),
+        ...(trunk === undefined ? {} : { account: trunk.toSipAccount() }),
+        sip,
       });
       await this.ended;
       return await this.finish();
@@ -149,6 +196,20 @@ export class CallSession {
       for (const timer of this.timers.values()) clearTimeout(timer);
       await this.releaseRoom?.();
     }
+  }
+
+  /** The SIP leg's settings: the request's, else its trunk's, else the defaults. */
+  private sipLegOptions(trunk: TrunkCredentials | undefined): SipLegOptions {
+    const wanted = this.options.request.sip;
+    this.dtmfCarriage = wanted.dtmf ?? trunk?.dtmf ?? 'rfc2833';
+    const audioCodecs = wanted.audioCodecs ?? trunk?.audioCodecs;
+    return {
+      srtp: wanted.srtp ?? trunk?.srtp ?? 'off',
+      ...(audioCodecs === undefined ? {} : { audioCodecs: [...audioCodecs] }),
+      detectDtmf: true,
+      transfer: wanted.transfer,
+      dtmfToRoom: wanted.dtmfToRoom,
+    };
   }
 
   private releaseRoom: (() => Promise<void>) | undefined;
@@ -196,6 +257,37 @@ export class CallSession {
         this.end({ kind: 'failure', error: new RoomlineError('MEDIA_FAILED', `${event.leg} leg: ${event.reason}`) }),
       ),
       bridge.on('media-flowing', (event) => logger.info({ leg: event.leg, kind: event.kind, direction: event.direction }, 'media flowing')),
+      bridge.on('sip-dtmf', (event) => {
+        // the digit goes to the record, not the log (it may be a PIN)
+        logger.info({ carriage: event.carriage }, 'digit received');
+        void this.event({ type: 'dtmf-received', digit: event.digit, carriage: event.carriage }, `DTMF ${event.digit} (${event.carriage})`);
+      }),
+      bridge.on('sip-hold', (event) => this.onHold(event)),
+      bridge.on('sip-media-updated', (event) => {
+        logger.info({ audioCodec: event.audioCodec }, 'SIP peer changed the media');
+        if (this.callMedia !== undefined && event.audioCodec !== undefined) this.callMedia = { ...this.callMedia, sipAudioCodec: event.audioCodec };
+        void this.event(
+          { type: 'media-updated', ...(event.audioCodec === undefined ? {} : { audioCodec: event.audioCodec }) },
+          `re-INVITE followed${event.audioCodec === undefined ? '' : ` (audio ${event.audioCodec})`}`,
+          this.callMedia === undefined ? {} : { media: this.callMedia },
+        );
+      }),
+      bridge.on('sip-transfer', (event) => {
+        logger.info({ by: event.by, phase: event.phase, code: event.code }, 'transfer');
+        if (event.by === 'local' && event.phase === 'followed') this.transferredTo = event.target;
+        const words = `${event.by === 'remote' ? 'the SIP peer asked to transfer' : 'transfer'} to ${event.target}: ${event.phase}`;
+        void this.event(
+          {
+            type: 'transfer',
+            by: event.by,
+            phase: event.phase,
+            target: event.target,
+            ...(event.code === undefined ? {} : { sipCode: event.code }),
+          },
+          `${words}${event.reason === undefined ? '' : ` (${event.reason})`}`,
+          event.code === undefined ? {} : { sipCode: event.code },
+        );
+      }),
     );
     bridge.onUnresponsive((reason) => this.end({ kind: 'failure', error: new RoomlineError('BROWSER_FAILED', reason) }));
   }
@@ -208,6 +300,10 @@ export class CallSession {
     };
     switch (event.event) {
       case 'calling':
+        // early media (183) or not, the callee has this long from the INVITE
+        if (!this.connected) {
+          this.startTimer('ring', this.options.request.limits.ringTimeoutS * 1000, () => this.end({ kind: 'ring-timeout' }));
+        }
         void this.patch({ sip, timings: { inviteAt: now.toISOString() } });
         break;
       case 'ringing':
@@ -223,26 +319,31 @@ export class CallSession {
         }
         break;
       }
-      case 'accepted':
+      case 'accepted': {
         this.connected = true;
         this.stopTimer('ring');
         this.startTimer('max-duration', this.options.request.limits.maxDurationS * 1000, () =>
           this.end({ kind: 'max-duration' }),
         );
+        this.callMedia = {
+          audio: this.media.audio,
+          video: this.media.video === 'off' ? 'off' : event.video?.negotiated === true ? 'negotiated' : 'declined',
+          ...(event.video?.codec === undefined ? {} : { sipVideoCodec: event.video.codec }),
+          ...(event.audioCodec === undefined ? {} : { sipAudioCodec: event.audioCodec }),
+        };
         void this.step({
           to: 'CONNECTED',
           sipCode: 200,
           detail: event.video?.negotiated === false ? '200 OK (audio only: the SIP peer declined video)' : '200 OK',
           sip,
           timings: { answeredAt: now.toISOString() },
-          media: {
-            audio: this.media.audio,
-            video: this.media.video === 'off' ? 'off' : event.video?.negotiated === true ? 'negotiated' : 'declined',
-            ...(event.video?.codec === undefined ? {} : { sipVideoCodec: event.video.codec }),
-          },
+          media: this.callMedia,
         });
         this.sampleQualityEvery(this.options.qualityIntervalMs ?? 0);
+        const digits = this.options.request.sip.dtmfAfterAnswer;
+        if (digits !== undefined) this.enqueueControl(() => this.sendDtmf(digits, this.dtmfCarriage, 'request'));
         break;
+      }
       default:
         assertNever(event.event, 'SIP progress event');
     }
@@ -295,6 +396,7 @@ export class CallSession {
     });
     if (intent === undefined) {
       // the SIP leg ended by itself: a failure response before answer, a BYE after
+      if (connected && this.transferredTo !== undefined) return ended('caller', `transferred to ${this.transferredTo}`);
       if (connected) return ended('remote', `remote hangup${sip?.reason ? ` (${sip.reason})` : ''}`, sip?.code);
       const code = sip?.code;
       const errorCode = errorCodeForSipFailure(code);
@@ -411,10 +513,102 @@ export class CallSession {
         }
         const stored = await this.options.store.get(this.callId);
         if (stored?.hangupRequestedAt !== undefined) this.end({ kind: 'hangup-requested' });
+        else if (stored !== undefined) this.takeControls(stored);
       } catch (error) {
         this.options.logger.warn({ error: String(error) }, 'watching the call record failed');
       }
     }
+  }
+
+  /** A call event in the record's history (a digit, a transfer's progress, a media update), after earlier writes. */
+  private event(event: CallEvent, detail: string, extra: Pick<EventInput, 'sipCode' | 'media'> = {}): Promise<void> {
+    return this.enqueueWrite(async () => {
+      if (isFinalState(this.record.state)) return;
+      this.record = await this.options.store.update(
+        this.callId,
+        (current) =>
+          recordEvent(current ?? this.record, { event, detail, ...extra, workerId: this.options.workerId, now: new Date() }),
+        { known: this.record },
+      );
+    });
+  }
+
+  /** Hold or resume by either side: `ON_HOLD` while either holds the call, `CONNECTED` again when neither does. */
+  private onHold(event: PageEventOf<'sip-hold'>): void {
+    this.options.logger.info({ by: event.by, change: event.change, held: event.held }, 'hold changed');
+    const entry: CallEvent = { type: event.change, by: event.by };
+    const detail = `${event.change === 'hold' ? 'put on hold' : 'taken off hold'} by the ${event.by === 'remote' ? 'SIP peer' : 'caller'}`;
+    if (!this.connected || this.intent !== undefined) return;
+    if (event.held !== this.held) {
+      this.held = event.held;
+      void this.step({ to: event.held ? 'ON_HOLD' : 'CONNECTED', event: entry, detail });
+    } else {
+      void this.event(entry, detail);
+    }
+  }
+
+  /** Takes the record's new control requests, in order, into the control queue. */
+  private takeControls(stored: CallRecord): void {
+    for (const request of pendingControls(stored)) {
+      if (this.controlsTaken.has(request.id)) continue;
+      this.controlsTaken.add(request.id);
+      this.enqueueControl(() => this.carryOut(request));
+    }
+  }
+
+  /** Runs one control after the others (a DTMF string is sent whole before a hold, and so on). */
+  private enqueueControl(run: () => Promise<void>): void {
+    this.controlQueue = this.controlQueue.then(async () => {
+      if (this.intent !== undefined || this.sipEnded !== undefined) return;
+      await run().catch((error: unknown) => this.options.logger.warn({ error: String(error) }, 'control failed'));
+    });
+  }
+
+  /** Carries out a control request and acknowledges it in the record. */
+  private async carryOut(request: CallControlRequest): Promise<void> {
+    let outcome: { ok: true } | { ok: false; error: string } = { ok: true };
+    const control = request.control;
+    try {
+      // the record is open to any writer: what arrives is checked like any request
+      parseCallControl(control);
+      if (!this.connected) throw new RoomlineError('INVALID_REQUEST', 'the call is not connected');
+      switch (control.type) {
+        case 'dtmf':
+          await this.sendDtmf(control.digits, control.carriage ?? this.dtmfCarriage, 'control');
+          break;
+        case 'hold':
+          await this.options.bridge.send({ type: 'hold' });
+          break;
+        case 'resume':
+          await this.options.bridge.send({ type: 'resume' });
+          break;
+        case 'transfer':
+          await this.options.bridge.send({ type: 'transfer', to: control.to });
+          break;
+        default:
+          assertNever(control, 'call control');
+      }
+    } catch (error) {
+      outcome = { ok: false, error: RoomlineError.from(error).message.slice(0, 512) };
+    }
+    this.options.logger.info({ control: control.type, id: request.id, ok: outcome.ok }, 'control carried out');
+    await this.enqueueWrite(async () => {
+      this.record = await this.options.store.update(
+        this.callId,
+        (current) => acknowledgeControl(current ?? this.record, request.id, outcome, new Date()),
+        { known: this.record },
+      );
+    }).catch(() => undefined);
+  }
+
+  /** Sends digits on the SIP leg and records how many went (never which: they may be a PIN). */
+  private async sendDtmf(digits: string, carriage: DtmfCarriage, source: 'request' | 'control'): Promise<void> {
+    const pauses = digits.length - dtmfDigitCount(digits);
+    // 2 s a pause, under 200 ms a digit (Janus answers each SIP INFO), and room to spare
+    const timeoutMs = pauses * 2_000 + dtmfDigitCount(digits) * 500 + 10_000;
+    const { sent } = await this.options.bridge.send({ type: 'send-dtmf', digits, carriage }, timeoutMs);
+    this.options.logger.info({ count: sent, carriage, source }, 'DTMF sent');
+    await this.event({ type: 'dtmf-sent', count: sent, carriage, source }, `${sent} DTMF digit${sent === 1 ? '' : 's'} sent (${carriage})`);
   }
 
   /** While connected, writes the quality summary into the record every `ms` (live figures for dashboards). */

@@ -1,6 +1,11 @@
 import {
+  LIVE_STATES,
+  MAX_CONTROL_REQUESTS,
+  MAX_HISTORY_EVENTS,
   canTransition,
   isFinalState,
+  type CallControlRequest,
+  type CallEvent,
   type CallHistoryEntry,
   type CallMedia,
   type CallRecord,
@@ -11,6 +16,7 @@ import {
   type SipInfo,
   type StoredDialRequest,
 } from '../contracts/call-record.js';
+import type { CallControl } from '../contracts/call-control.js';
 import type { DialRequest } from '../contracts/dial-request.js';
 import { RoomlineError, type FailureInfo } from '../contracts/errors.js';
 import { redactRoom } from '../contracts/rooms/index.js';
@@ -20,9 +26,10 @@ import { redactRoom } from '../contracts/rooms/index.js';
  * rules (allowed transitions, one owner, history, timings) live in one place and are tested without a database.
  */
 
-/** The request as a call record keeps it: the room's secrets (pins, tokens) removed. */
+/** The request as a call record keeps it: the room's secrets (pins, tokens) and the digits to dial after answer removed. */
 export function storedRequest(request: DialRequest & { callId: string }): StoredDialRequest & { callId: string } {
-  return { ...request, room: redactRoom(request.room) };
+  const { dtmfAfterAnswer: _digits, ...sip } = request.sip;
+  return { ...request, room: redactRoom(request.room), sip };
 }
 
 export function newQueuedRecord(request: DialRequest & { callId: string }, now: Date): CallRecord {
@@ -120,6 +127,8 @@ export interface TransitionInput {
   readonly quality?: QualitySummary;
   readonly media?: CallMedia;
   readonly leaseMs?: number;
+  /** What happened on the SIP leg to cause the change (e.g. a hold by the peer). */
+  readonly event?: CallEvent;
 }
 
 /** Moves a call to its next state, checking the transition is allowed and made by the call's owner. */
@@ -136,6 +145,7 @@ export function transition(record: CallRecord, input: TransitionInput): CallReco
     at,
     ...(input.detail === undefined ? {} : { detail: input.detail }),
     ...(input.sipCode === undefined ? {} : { sipCode: input.sipCode }),
+    ...(input.event === undefined ? {} : { event: input.event }),
   };
   const final = isFinalState(input.to);
   const next: CallRecord = {
@@ -197,4 +207,98 @@ export function renewLease(record: CallRecord, workerId: string, leaseMs: number
 export function requestHangup(record: CallRecord, now: Date): CallRecord {
   if (isFinalState(record.state) || record.hangupRequestedAt !== undefined) return record;
   return { ...record, revision: record.revision + 1, hangupRequestedAt: now.toISOString(), updatedAt: now.toISOString() };
+}
+
+export interface EventInput {
+  readonly event: CallEvent;
+  readonly workerId: string;
+  readonly now: Date;
+  readonly detail?: string;
+  readonly sipCode?: number;
+  readonly media?: CallMedia;
+  readonly sip?: SipInfo;
+}
+
+/**
+ * Records an event of a live call that changes no state (a digit, a transfer's progress, a media update) as a
+ * history entry keeping the current state. Past `MAX_HISTORY_EVENTS` event entries the record is left unchanged.
+ */
+export function recordEvent(record: CallRecord, input: EventInput): CallRecord {
+  if (record.workerId !== input.workerId) {
+    throw new RoomlineError('INTERNAL', `worker ${input.workerId} does not own call ${record.callId}`);
+  }
+  if (isFinalState(record.state)) return record;
+  if (record.history.filter((h) => h.event !== undefined).length >= MAX_HISTORY_EVENTS) return record;
+  const at = input.now.toISOString();
+  const entry: CallHistoryEntry = {
+    state: record.state,
+    at,
+    event: input.event,
+    ...(input.detail === undefined ? {} : { detail: input.detail }),
+    ...(input.sipCode === undefined ? {} : { sipCode: input.sipCode }),
+  };
+  return {
+    ...record,
+    revision: record.revision + 1,
+    updatedAt: at,
+    history: [...record.history, entry],
+    ...(input.media === undefined ? {} : { media: input.media }),
+    ...(input.sip === undefined ? {} : { sip: { ...record.sip, ...input.sip } }),
+  };
+}
+
+/**
+ * Adds a control request (DTMF, hold, resume, transfer) to a live call's record for its worker to carry out.
+ * Refused (INVALID_REQUEST) when the call is not up, or when `MAX_CONTROL_REQUESTS` are still pending; acknowledged
+ * requests are dropped, oldest first, to make room.
+ */
+export function requestControl(record: CallRecord, control: CallControl, id: string, now: Date): CallRecord {
+  if (!LIVE_STATES.has(record.state) || record.hangupRequestedAt !== undefined) {
+    const why = record.hangupRequestedAt !== undefined && !isFinalState(record.state) ? 'is being hung up' : `is ${record.state}`;
+    throw new RoomlineError('INVALID_REQUEST', `call ${record.callId} ${why}: ${control.type} needs a connected call`);
+  }
+  const controls = [...(record.controls ?? [])];
+  if (controls.some((c) => c.id === id)) return record;
+  if (controls.filter((c) => c.status === 'pending').length >= MAX_CONTROL_REQUESTS) {
+    throw new RoomlineError(
+      'INVALID_REQUEST',
+      `call ${record.callId} has ${MAX_CONTROL_REQUESTS} control requests pending: wait for them to be carried out`,
+    );
+  }
+  while (controls.length >= MAX_CONTROL_REQUESTS) {
+    const oldest = controls.findIndex((c) => c.status !== 'pending');
+    controls.splice(oldest, 1);
+  }
+  const at = now.toISOString();
+  controls.push({ id, requestedAt: at, control, status: 'pending' });
+  return { ...record, revision: record.revision + 1, updatedAt: at, controls };
+}
+
+/** Marks a control request carried out (or failed, with why). A DTMF request's digits are cleared. */
+export function acknowledgeControl(
+  record: CallRecord,
+  id: string,
+  outcome: { readonly ok: true } | { readonly ok: false; readonly error: string },
+  now: Date,
+): CallRecord {
+  const index = (record.controls ?? []).findIndex((c) => c.id === id && c.status === 'pending');
+  if (index < 0) return record;
+  const at = now.toISOString();
+  const controls = (record.controls ?? []).map((request, i): CallControlRequest => {
+    if (i !== index) return request;
+    const control = request.control.type === 'dtmf' ? { ...request.control, digits: '' } : request.control;
+    return {
+      ...request,
+      control,
+      status: outcome.ok ? 'done' : 'failed',
+      doneAt: at,
+      ...(outcome.ok ? {} : { error: outcome.error }),
+    };
+  });
+  return { ...record, revision: record.revision + 1, updatedAt: at, controls };
+}
+
+/** The control requests of a record that wait to be carried out, oldest first. */
+export function pendingControls(record: CallRecord): CallControlRequest[] {
+  return (record.controls ?? []).filter((c) => c.status === 'pending');
 }

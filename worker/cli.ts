@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import type { CallControl } from '../contracts/call-control.js';
 import { isFinalState, type CallRecord } from '../contracts/call-record.js';
+import { DTMF_CARRIAGES, SIP_AUDIO_CODECS, SRTP_MODES, TRANSFER_POLICIES } from '../contracts/telephony.js';
 import { ROOM_PROVIDER_NAMES, RoomlineError, VIDEO_DIRECTIONS, SIP_VIDEO_CODECS } from '../contracts/index.js';
 import { RoomlineClient } from './client.js';
 import { loadWorkerConfig } from './config.js';
@@ -23,14 +25,17 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
 }) as typeof process.emitWarning;
 
 const program = new Command('roomline')
-  .description('Bridge WebRTC rooms to SIP phones: dial requests on SQS, one warm Chromium worker per call.')
+  .description(
+    'Bridge WebRTC rooms to SIP phones: dial requests on SQS, one warm Chromium worker per call. A connected call takes\n' +
+      'DTMF, hold, resume and transfer requests through its call record (dtmf, hold, resume, transfer).',
+  )
   .showHelpAfterError()
   .addHelpText(
     'after',
     `
 Environment:
   ROOMLINE_QUEUE_URL          dial queue URL (dial, worker)
-  ROOMLINE_TABLE              calls table name (dial, status, hangup, worker)
+  ROOMLINE_TABLE              calls table name (dial, status, hangup, dtmf, hold, resume, transfer, worker)
   AWS_REGION                  region (default us-east-1 with endpoint overrides)
   AWS_ENDPOINT_URL_SQS        SQS endpoint override (emulators)
   AWS_ENDPOINT_URL_DYNAMODB   DynamoDB endpoint override (emulators)
@@ -41,7 +46,9 @@ Examples:
   npm run demo                                   the lab: one call, report, teardown
   roomline lab up && roomline lab exec -- roomline dial --to sip:probe@127.0.0.1:5090 \\
       --room-url ws://10.77.0.1:8188/ --room-id 1234 --wait
-  roomline dial --json request.json --wait       a dial request from a file ("-" reads stdin)`,
+  roomline dial --json request.json --wait       a dial request from a file ("-" reads stdin)
+  roomline dtmf <callId> ',,1234#' --wait        wait 4 s, then send a conference PIN
+  roomline hold <callId> && roomline resume <callId>`,
   );
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -60,6 +67,12 @@ program
   .option('--from-name <name>', 'caller display name')
   .option('--header <X-Name=value>', 'extra X- header for the INVITE (repeatable)', collect, [])
   .option('--trunk <name>', 'SIP trunk configured on the workers')
+  .option('--dtmf-after-answer <digits>', 'digits to send once answered (e.g. a conference PIN; "," pauses 2 s)')
+  .addOption(new Option('--dtmf <how>', 'how digits are sent').choices([...DTMF_CARRIAGES]))
+  .addOption(new Option('--srtp <mode>', 'SDES-SRTP on the SIP leg').choices([...SRTP_MODES]))
+  .option('--audio-codecs <list>', `audio codecs offered, in order, comma-separated (${SIP_AUDIO_CODECS.join(', ')})`)
+  .addOption(new Option('--transfer <policy>', 'what a REFER from the SIP peer does').choices([...TRANSFER_POLICIES]))
+  .option('--dtmf-to-room', 'send the digits the SIP peer dials into the room as data messages')
   .option(
     '--room <json|file>',
     `the room as JSON (e.g. '{"provider":"janus",...}') or a JSON file; providers: ${ROOM_PROVIDER_NAMES.join(', ')}`,
@@ -114,6 +127,63 @@ program
     );
     if (options.wait === true && !isFinalState(record.state)) process.exitCode = await follow(client, callId, 60);
   });
+
+/** Sends a control request and, with --wait, waits for the worker's acknowledgement. */
+async function runControl(callId: string, control: CallControl, options: { wait?: boolean; waitTimeout: number }): Promise<void> {
+  const client = new RoomlineClient();
+  const id = await client.control(callId, control);
+  if (options.wait !== true) {
+    process.stdout.write(`${control.type} requested for ${callId} (request ${id})\n`);
+    return;
+  }
+  const request = await client.waitForControl(callId, id, { timeoutMs: options.waitTimeout * 1000 });
+  if (request.status === 'done') {
+    process.stdout.write(`${control.type} done for ${callId}\n`);
+  } else {
+    process.stderr.write(`${control.type} failed for ${callId}: ${request.error ?? 'no reason given'}\n`);
+    process.exitCode = EXIT.failed;
+  }
+}
+
+const controlWait = (command: Command) =>
+  command
+    .option('--wait', "wait until the worker has carried it out; exit 1 if it could not")
+    .option('--wait-timeout <s>', 'give up waiting after this many seconds', positiveInt, 60);
+
+controlWait(
+  program
+    .command('dtmf')
+    .description('send DTMF digits to the SIP peer of a connected call (e.g. a PIN: roomline dtmf <callId> 1234#)')
+    .argument('<callId>')
+    .argument('<digits>', 'digits 0-9 * # A-D; "," pauses 2 s')
+    .addOption(
+      new Option('--carriage <how>', 'RFC 2833 telephone-events or SIP INFO (default: as the call sends digits)').choices([...DTMF_CARRIAGES]),
+    ),
+).action(async (callId: string, digits: string, options: { carriage?: 'rfc2833' | 'info'; wait?: boolean; waitTimeout: number }) => {
+  await runControl(callId, { type: 'dtmf', digits, ...(options.carriage === undefined ? {} : { carriage: options.carriage }) }, options);
+});
+
+controlWait(
+  program.command('hold').description('put the SIP leg of a connected call on hold (the room goes on unheard)').argument('<callId>'),
+).action(async (callId: string, options: { wait?: boolean; waitTimeout: number }) => {
+  await runControl(callId, { type: 'hold' }, options);
+});
+
+controlWait(
+  program.command('resume').description('take the SIP leg of a call off hold').argument('<callId>'),
+).action(async (callId: string, options: { wait?: boolean; waitTimeout: number }) => {
+  await runControl(callId, { type: 'resume' }, options);
+});
+
+controlWait(
+  program
+    .command('transfer')
+    .description('blind-transfer the SIP peer to another SIP URI (REFER); the bridge leaves the call once the peer reached it')
+    .argument('<callId>')
+    .argument('<uri>', 'the new target, e.g. sip:desk@pbx.example.com'),
+).action(async (callId: string, uri: string, options: { wait?: boolean; waitTimeout: number }) => {
+  await runControl(callId, { type: 'transfer', to: uri }, options);
+});
 
 program
   .command('worker')
@@ -219,6 +289,12 @@ interface DialFlags {
   fromName?: string;
   header: string[];
   trunk?: string;
+  dtmfAfterAnswer?: string;
+  dtmf?: string;
+  srtp?: string;
+  audioCodecs?: string;
+  transfer?: string;
+  dtmfToRoom?: boolean;
   room?: string;
   roomUrl?: string;
   roomId?: string;
@@ -268,6 +344,14 @@ async function buildDialRequest(flags: DialFlags): Promise<unknown> {
     ...(flags.trunk === undefined ? {} : { trunk: flags.trunk }),
     ...(flags.header.length === 0 ? {} : { headers: pairs(flags.header, '--header') }),
     room: { ...(await roomFromFlags(flags)), ...(flags.display === undefined ? {} : { display: flags.display }) },
+    sip: {
+      ...(flags.dtmfAfterAnswer === undefined ? {} : { dtmfAfterAnswer: flags.dtmfAfterAnswer }),
+      ...(flags.dtmf === undefined ? {} : { dtmf: flags.dtmf }),
+      ...(flags.srtp === undefined ? {} : { srtp: flags.srtp }),
+      ...(flags.audioCodecs === undefined ? {} : { audioCodecs: flags.audioCodecs.split(',').map((c) => c.trim()) }),
+      ...(flags.transfer === undefined ? {} : { transfer: flags.transfer }),
+      ...(flags.dtmfToRoom === true ? { dtmfToRoom: true } : {}),
+    },
     media: {
       ...(flags.video === undefined ? {} : { video: flags.video }),
       ...(flags.sipVideoCodec === undefined ? {} : { sipVideoCodec: flags.sipVideoCodec }),
@@ -338,8 +422,13 @@ function summarise(record: CallRecord): string {
     ...(record.sip?.lastCode === undefined ? [] : [`sip       ${record.sip.lastCode} ${record.sip.lastReason ?? ''}`]),
     ...(record.workerId === undefined ? [] : [`worker    ${record.workerId}`]),
     ...(record.janusNode === undefined ? [] : [`janus     ${record.janusNode}`]),
+    ...(record.media?.sipAudioCodec === undefined ? [] : [`audio     ${record.media.sipAudioCodec}`]),
     'history',
     ...record.history.map((h) => `  ${h.at}  ${h.state.padEnd(9)} ${h.detail ?? ''}`),
+    ...((record.controls?.length ?? 0) === 0 ? [] : ['controls']),
+    ...(record.controls ?? []).map(
+      (c) => `  ${c.requestedAt}  ${c.control.type.padEnd(9)} ${c.status}${c.error === undefined ? '' : `: ${c.error}`}`,
+    ),
   ];
   return `${lines.join('\n')}\n`;
 }

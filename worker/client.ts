@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { isFinalState, type CallRecord } from '../contracts/call-record.js';
+import { parseCallControl, type CallControl } from '../contracts/call-control.js';
+import { isFinalState, type CallControlRequest, type CallRecord } from '../contracts/call-record.js';
 import { parseDialRequest } from '../contracts/dial-request.js';
 import { RoomlineError } from '../contracts/errors.js';
-import { newQueuedRecord, requestHangup as markHangupRequested } from './call-state.js';
+import { newQueuedRecord, requestControl, requestHangup as markHangupRequested } from './call-state.js';
 import { CallStore } from './call-store.js';
 import { loadClientConfig } from './config.js';
 import { DialQueue } from './dial-queue.js';
@@ -78,6 +79,59 @@ export class RoomlineClient {
     });
   }
 
+  /**
+   * Asks the worker of a connected call to carry out a control request (DTMF, hold, resume, transfer). The request
+   * goes into the call record; the worker takes it within about a second, carries it out in order with the others,
+   * and acknowledges it there (see `waitForControl`). Returns the request's id. Throws `INVALID_REQUEST` for a bad
+   * request, an unknown call, a call that is not connected, or too many requests pending.
+   */
+  async control(callId: string, control: CallControl): Promise<string> {
+    const parsed = parseCallControl(control);
+    const id = randomUUID();
+    await this.store.update(callId, (current) => {
+      if (current === undefined) throw new RoomlineError('INVALID_REQUEST', `no call with callId ${callId}`);
+      return requestControl(current, parsed, id, new Date());
+    });
+    return id;
+  }
+
+  /** Sends DTMF digits ("," pauses 2 s) to the SIP peer: RFC 2833 or SIP INFO, by default as the call sends them. */
+  sendDtmf(callId: string, digits: string, options: { carriage?: 'rfc2833' | 'info' } = {}): Promise<string> {
+    return this.control(callId, { type: 'dtmf', digits, ...(options.carriage === undefined ? {} : { carriage: options.carriage }) });
+  }
+
+  /** Puts the SIP leg on hold (the room goes on; neither side hears the other). */
+  hold(callId: string): Promise<string> {
+    return this.control(callId, { type: 'hold' });
+  }
+
+  /** Takes the SIP leg off hold. */
+  resume(callId: string): Promise<string> {
+    return this.control(callId, { type: 'resume' });
+  }
+
+  /** Asks the SIP peer to call `to` instead (a blind transfer, REFER); once it did, the bridge leaves the call. */
+  transfer(callId: string, to: string): Promise<string> {
+    return this.control(callId, { type: 'transfer', to });
+  }
+
+  /**
+   * Resolves with a control request once the worker acknowledged it (`done` or `failed`); throws if the call ended
+   * first or `timeoutMs` passed.
+   */
+  async waitForControl(callId: string, id: string, options: { timeoutMs?: number; intervalMs?: number } = {}): Promise<CallControlRequest> {
+    const settled = (r: CallRecord) => {
+      const request = r.controls?.find((c) => c.id === id);
+      return (request !== undefined && request.status !== 'pending') || isFinalState(r.state);
+    };
+    const record = await this.waitForCall(callId, settled, options);
+    const request = record.controls?.find((c) => c.id === id);
+    if (request === undefined || request.status === 'pending') {
+      throw new RoomlineError('INVALID_REQUEST', `call ${callId} ended (${record.state}) before the control request was carried out`);
+    }
+    return request;
+  }
+
   /** Yields the record each time it changes, until it is final (or `signal` aborts). */
   async *watchCall(callId: string, options: { intervalMs?: number; signal?: AbortSignal } = {}): AsyncGenerator<CallRecord> {
     let revision = -1;
@@ -129,6 +183,27 @@ export function enqueueDial(request: unknown, options?: ClientOptions): Promise<
 /** {@link RoomlineClient.getCall} with a client configured from `options` or the environment. */
 export function getCall(callId: string, options?: ClientOptions): Promise<CallRecord | undefined> {
   return clientFor(options).getCall(callId);
+}
+
+/** {@link RoomlineClient.sendDtmf} with a client configured from `options` or the environment. */
+export function sendDtmf(callId: string, digits: string, options?: ClientOptions & { carriage?: 'rfc2833' | 'info' }): Promise<string> {
+  const { carriage, ...client } = options ?? {};
+  return clientFor(options === undefined ? undefined : client).sendDtmf(callId, digits, carriage === undefined ? {} : { carriage });
+}
+
+/** {@link RoomlineClient.hold} with a client configured from `options` or the environment. */
+export function hold(callId: string, options?: ClientOptions): Promise<string> {
+  return clientFor(options).hold(callId);
+}
+
+/** {@link RoomlineClient.resume} with a client configured from `options` or the environment. */
+export function resume(callId: string, options?: ClientOptions): Promise<string> {
+  return clientFor(options).resume(callId);
+}
+
+/** {@link RoomlineClient.transfer} with a client configured from `options` or the environment. */
+export function transfer(callId: string, to: string, options?: ClientOptions): Promise<string> {
+  return clientFor(options).transfer(callId, to);
 }
 
 /** {@link RoomlineClient.requestHangup} with a client configured from `options` or the environment. */

@@ -69,6 +69,11 @@ export const workerEnvSchema = clientEnvSchema.extend({
   ROOMLINE_CHROMIUM_NETNS: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).optional(),
   /** SIP identity used as From when a request has none. @default "sip:roomline@roomline.invalid" */
   ROOMLINE_SIP_FROM: z.string().regex(/^sips?:\S+$/, 'must be a sip: URI').default('sip:roomline@roomline.invalid'),
+  /**
+   * A JSON file of SIP trunks by name (worker/trunks.ts); when set, trunks come from it instead of Secrets Manager.
+   * @default none: trunks come from Secrets Manager (`ROOMLINE_TRUNK_SECRET_PREFIX`)
+   */
+  ROOMLINE_TRUNKS_FILE: z.string().min(1).optional(),
   /** ICE servers (STUN/TURN) for both legs, as a JSON array of RTCIceServer. @default [] */
   ROOMLINE_ICE_SERVERS: iceServers.default([]),
   /** Receives after which a retryable failure becomes final (match the queue's maxReceiveCount). @default 3 */
@@ -119,6 +124,7 @@ export interface WorkerConfig extends ClientConfig {
   /** The built bot page to serve; undefined: the package's own (dist/bot-page). */
   readonly botPageDir: string | undefined;
   readonly defaultFrom: string;
+  readonly trunksFile: string | undefined;
   readonly iceServers: readonly { urls: string | string[]; username?: string; credential?: string }[];
   readonly maxReceives: number;
   readonly visibilityTimeoutS: number;
@@ -170,6 +176,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     chromiumNetns: parsed.ROOMLINE_CHROMIUM_NETNS,
     botPageDir: parsed.ROOMLINE_BOT_PAGE_DIR,
     defaultFrom: parsed.ROOMLINE_SIP_FROM,
+    trunksFile: parsed.ROOMLINE_TRUNKS_FILE,
     iceServers: parsed.ROOMLINE_ICE_SERVERS,
     maxReceives: parsed.ROOMLINE_MAX_RECEIVES,
     visibilityTimeoutS: parsed.ROOMLINE_VISIBILITY_TIMEOUT_S,

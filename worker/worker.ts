@@ -15,6 +15,7 @@ import { handleDialMessage, type HandledMessage } from './message-handler.js';
 import { PageBridge } from './page-bridge.js';
 import { botPageDir } from './paths.js';
 import { enterAppPage } from './rooms/page.js';
+import { TrunkFile, type TrunkSource } from './trunks.js';
 
 /** Lifecycle notices a worker sends its parent over IPC when it has one (the lab uses them; ECS does not). */
 export type WorkerNotice =
@@ -42,6 +43,8 @@ export class Worker {
   private readonly store: CallStore;
   private readonly queue: DialQueue;
   private readonly aws: AwsMode;
+  /** Where trunks come from: the trunks file when configured, else Secrets Manager. */
+  private readonly trunks: TrunkSource;
   private stopping = false;
   private session: CallSession | undefined;
   /** Set as warm-up proceeds, so teardown closes whatever was started. */
@@ -62,6 +65,7 @@ export class Worker {
     });
     this.queue = new DialQueue(config.queueUrl, config.region === undefined ? {} : { region: config.region });
     this.aws = createAwsMode(config.aws, { region: config.region });
+    this.trunks = config.trunksFile === undefined ? this.aws.trunks : new TrunkFile(config.trunksFile);
   }
 
   /** Asks the worker to stop: an idle worker stops polling; a worker in a call hangs up and records the end. */
@@ -229,20 +233,7 @@ export class Worker {
             }
             return prepared;
           },
-          ...(trunk === undefined
-            ? {}
-            : {
-                account: async () => {
-                  const credentials = await this.aws.trunks.get(trunk);
-                  return {
-                    username: credentials.username,
-                    secret: credentials.password,
-                    proxy: credentials.proxy,
-                    ...(credentials.authUsername === undefined ? {} : { authUsername: credentials.authUsername }),
-                    register: credentials.register,
-                  };
-                },
-              }),
+          ...(trunk === undefined ? {} : { trunk: () => this.trunks.get(trunk) }),
         });
         this.session = session;
         if (this.stopping) session.shutdown();

@@ -17,6 +17,7 @@ export class AudioMixer {
   private sipInput: { track: MediaStreamTrack; element: HTMLMediaElement } | undefined;
   private sipOutput: TrackOutput | undefined;
   private roomOutput: TrackOutput | undefined;
+  private sipMuted = false;
   private closed = false;
 
   /** @param levels keep per-participant audio levels (for choosing the active speaker). */
@@ -68,6 +69,16 @@ export class AudioMixer {
     void this.route();
   }
 
+  /**
+   * Mutes the SIP peer in the room (while the call is held: the room hears silence, not the fading concealment of a
+   * stream that stopped, nor a PBX's hold music) or unmutes it.
+   */
+  setSipMuted(muted: boolean): void {
+    if (this.sipMuted === muted) return;
+    this.sipMuted = muted;
+    void this.route();
+  }
+
   /** Removes `key`'s audio if it still is `track` (a newer track of the same participant stays). */
   removeTrack(key: string, track: MediaStreamTrack): void {
     if (this.inputs.get(key)?.track === track) this.remove(key);
@@ -114,7 +125,9 @@ export class AudioMixer {
   private async route(): Promise<void> {
     if (this.closed) return;
     const forward = this.mode === 'forward';
-    const needsGraph = !forward || this.levels;
+    // a muted SIP peer is replaced by the silent feed, which produces frames only while the context runs (a feed
+    // without frames would leave the room's receivers concealing the last sound they had)
+    const needsGraph = !forward || this.levels || this.sipMuted;
     for (const input of this.inputs.values()) {
       const inGraph = !forward || this.levels;
       if (inGraph && input.source === undefined) {
@@ -135,7 +148,8 @@ export class AudioMixer {
     if (!needsGraph && this.context.state === 'running') await this.context.suspend().catch(() => undefined);
     const roomTrack = forward ? [...this.inputs.values()][0]?.track : undefined;
     await this.sipOutput?.(roomTrack ?? this.roomToSipTrack).catch(() => undefined);
-    await this.roomOutput?.(this.sipInput?.track ?? this.sipToRoomTrack).catch(() => undefined);
+    const sipTrack = this.sipMuted ? undefined : this.sipInput?.track;
+    await this.roomOutput?.(sipTrack ?? this.sipToRoomTrack).catch(() => undefined);
   }
 }
 

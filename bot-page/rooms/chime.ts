@@ -149,6 +149,11 @@ class ChimeMeetingRoom implements RoomAdapter {
     return [...this.others.values()];
   }
 
+  async sendData(): Promise<void> {
+    // capabilities.dataMessages is false: a request asking for data messages is refused at the edge
+    throw new RoomlineError('INTERNAL', 'data messages are not supported for Chime SDK meetings');
+  }
+
   async leave(): Promise<void> {
     if (this.leaving) return;
     this.leaving = true;

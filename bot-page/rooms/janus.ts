@@ -47,6 +47,7 @@ class JanusVideoRoom implements RoomAdapter {
   private readonly publishers = new Set<string>();
   private readonly subscriptions = new Map<string, Subscription>();
   private leaving = false;
+  private channel: RTCDataChannel | undefined;
 
   constructor(
     private readonly room: JanusRoomJoin,
@@ -79,7 +80,7 @@ class JanusVideoRoom implements RoomAdapter {
     for (const attendee of asList(joined['attendees'])) this.addParticipant(attendee);
     for (const publisher of asList(joined['publishers'])) this.addPublisher(publisher);
     // admitted: the bot's feed is negotiated while the caller goes on (e.g. places the SIP call)
-    const published = this.publish(handle, display, tracks).then((pc) => {
+    const published = this.publish(handle, display, tracks, this.options.dataChannel === true).then((pc) => {
       if (this.mainFeed !== undefined) this.mainFeed.pc = pc;
     });
     published.catch(() => undefined);
@@ -115,12 +116,29 @@ class JanusVideoRoom implements RoomAdapter {
     };
   }
 
-  /** Publishes `tracks` on `handle` (a joined publisher); resolves with the sending peer connection. */
-  private async publish(handle: JanusHandle, display: string, tracks: PublishedTracks): Promise<RTCPeerConnection> {
+  async sendData(text: string): Promise<void> {
+    const channel = this.channel;
+    if (channel === undefined) throw new RoomlineError('INTERNAL', 'the bot joined without a data channel');
+    if (channel.readyState === 'connecting') {
+      await new Promise<void>((resolve, reject) => {
+        channel.addEventListener('open', () => resolve(), { once: true });
+        channel.addEventListener('close', () => reject(new Error('the data channel closed')), { once: true });
+      });
+    }
+    if (channel.readyState !== 'open') throw new RoomlineError('INTERNAL', `the data channel is ${channel.readyState}`);
+    channel.send(text);
+  }
+
+  /**
+   * Publishes `tracks` on `handle` (a joined publisher), with a data channel when asked (the VideoRoom relays its
+   * messages to subscribers of the feed's data stream); resolves with the sending peer connection.
+   */
+  private async publish(handle: JanusHandle, display: string, tracks: PublishedTracks, data = false): Promise<RTCPeerConnection> {
     const pc = new RTCPeerConnection({ iceServers: [...this.options.iceServers], bundlePolicy: 'max-bundle' });
     pc.onicecandidate = (event) => handle.trickle(event.candidate);
     if (tracks.audio !== undefined) pc.addTransceiver(tracks.audio, { direction: 'sendonly' });
     if (tracks.video !== undefined) pc.addTransceiver(tracks.video, { direction: 'sendonly' });
+    if (data) this.channel = pc.createDataChannel('roomline');
     const offer = await pc.createOffer();
     await pc.setLocalDescription(offer);
     const { jsep } = await handle.request(
@@ -234,18 +252,24 @@ class JanusVideoRoom implements RoomAdapter {
     this.addParticipant(value);
     this.publishers.add(id);
     // only the kinds the bot uses: an audio call in a video room decodes no video
-    const mids = asList(publisher['streams'])
+    const streams = asList(publisher['streams'])
       .map((stream) => stream as Record<string, unknown>)
-      .filter((stream) => stream['type'] === 'audio' || (this.options.receiveVideo && stream['type'] === 'video'))
-      .filter((stream) => stream['disabled'] !== true)
-      .map((stream) => String(stream['mid']));
+      .filter(
+        (stream) =>
+          stream['type'] === 'audio' ||
+          (this.options.receiveVideo && stream['type'] === 'video') ||
+          (this.options.receiveData === true && stream['type'] === 'data'),
+      )
+      .filter((stream) => stream['disabled'] !== true);
+    const mids = streams.map((stream) => String(stream['mid']));
+    const dataMids = new Set(streams.filter((stream) => stream['type'] === 'data').map((stream) => String(stream['mid'])));
     if (mids.length === 0) return;
-    void this.subscribe(id, mids).catch((error) =>
+    void this.subscribe(id, mids, dataMids).catch((error) =>
       log.warn('subscribing to a room feed failed', { feed: id, error: errorMessage(error) }),
     );
   }
 
-  private async subscribe(feedId: string, mids: readonly string[]): Promise<void> {
+  private async subscribe(feedId: string, mids: readonly string[], dataMids: ReadonlySet<string> = new Set()): Promise<void> {
     const session = this.session;
     if (session === undefined || this.leaving) return;
     const handle = await session.attach(PLUGIN);
@@ -256,6 +280,15 @@ class JanusVideoRoom implements RoomAdapter {
       if (this.options.lowLatency === true) event.receiver.jitterBufferTarget = 0;
       this.events.track(feedId, event.track);
     };
+    pc.ondatachannel = (event) => {
+      event.channel.onmessage = (message) => {
+        if (typeof message.data === 'string') this.events.data?.(feedId, message.data);
+      };
+    };
+    if (dataMids.size > 0) {
+      // Janus relays data to a subscriber only once a channel of its own is open (as janus.js does)
+      pc.createDataChannel('roomline-receive');
+    }
     handle.listen((event) => {
       if (event.kind === 'plugin' && event.jsep?.type === 'offer') {
         // Janus renegotiates when the feed changes (e.g. adds video)

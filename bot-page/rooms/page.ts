@@ -110,6 +110,11 @@ class PageRoom implements RoomAdapter {
     return this.app?.participants !== undefined ? [...this.listed.values()] : [...this.media.values()].map((m) => m.participant);
   }
 
+  async sendData(): Promise<void> {
+    // capabilities.dataMessages is false: a request asking for data messages is refused at the edge
+    throw new RoomlineError('INTERNAL', 'data messages are not supported for page-mode rooms');
+  }
+
   async leave(): Promise<void> {
     if (this.left) return;
     this.left = true;

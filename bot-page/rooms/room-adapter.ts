@@ -31,6 +31,8 @@ export interface RoomAdapterEvents {
   reconnecting(reason: string): void;
   /** The connection to the room is gone for good (the room ended, the bot was removed, the server went away). */
   lost(reason: string): void;
+  /** A data message from another participant (with `receiveData`). */
+  data?(participantId: string, text: string): void;
 }
 
 export interface PublishedTracks {
@@ -64,6 +66,11 @@ export interface RoomAdapter {
   replaceTrack(kind: 'audio' | 'video', track: MediaStreamTrack): Promise<void>;
   /** Publishes an extra named video feed (see `capabilities.extraFeeds`); throws where the provider has none. */
   addFeed(name: string, track: MediaStreamTrack): Promise<RoomFeed>;
+  /**
+   * Sends a text message to the room's participants (see `capabilities.dataMessages`; the join must have asked for
+   * `dataChannel`). Resolves once handed to the transport; throws where the provider has none.
+   */
+  sendData(text: string): Promise<void>;
   /** Participants other than the bot, now. */
   participants(): RoomParticipant[];
   /** Leaves the room and releases everything. Idempotent. */
@@ -78,6 +85,10 @@ export interface RoomAdapterOptions {
   readonly receiveVideo: boolean;
   /** Keep receive jitter buffers minimal (a bridge: the far ends buffer). @default false */
   readonly lowLatency?: boolean;
+  /** Open a data channel on the bot's own feed, for `sendData`. @default false */
+  readonly dataChannel?: boolean;
+  /** Receive the other participants' data messages (the `data` event). @default false */
+  readonly receiveData?: boolean;
 }
 
 /** Makes a provider's adapter for one room join. */

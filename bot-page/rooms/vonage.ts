@@ -171,6 +171,11 @@ class VonageRoom implements RoomAdapter {
     return [...this.others.values()];
   }
 
+  async sendData(): Promise<void> {
+    // capabilities.dataMessages is false: a request asking for data messages is refused at the edge
+    throw new RoomlineError('INTERNAL', 'data messages are not supported for Vonage sessions');
+  }
+
   async leave(): Promise<void> {
     if (this.leaving) return;
     this.leaving = true;

@@ -1,5 +1,6 @@
 import { RoomlineError } from '../../contracts/errors.js';
 import type { SIP_PROGRESS_EVENTS, SipAccount } from '../../contracts/page-rpc.js';
+import type { DtmfCarriage, SipAudioCodec, SipSide, SrtpMode } from '../../contracts/telephony.js';
 import { type JanusHandle, type JanusJsep, type JanusSession } from '../janus/janus-client.js';
 import { errorMessage, log } from '../host.js';
 import { bridgePeerConnection } from '../media/peer-connection.js';
@@ -9,7 +10,13 @@ export type SipProgressEvent = (typeof SIP_PROGRESS_EVENTS)[number];
 export interface SipLegEvents {
   progress(
     event: SipProgressEvent,
-    detail: { code?: number; reason?: string; sipCallId?: string; video?: { negotiated: boolean; codec?: string } },
+    detail: {
+      code?: number;
+      reason?: string;
+      sipCallId?: string;
+      audioCodec?: string;
+      video?: { negotiated: boolean; codec?: string };
+    },
   ): void;
   /** The SIP leg ended: `by` is `remote` for failure responses and BYEs, `local` after our own hangup. */
   ended(detail: { code?: number; reason?: string; by: 'remote' | 'local' }): void;
@@ -17,16 +24,38 @@ export interface SipLegEvents {
   track(track: MediaStreamTrack): void;
   /** ICE/DTLS failed on the SIP leg. */
   mediaFailed(reason: string): void;
+  /** The SIP peer sent a digit by SIP INFO. */
+  dtmf(digit: string): void;
+  /** One side held or resumed the call; `held` is whether either side holds it now. */
+  holdChanged(change: { held: boolean; by: SipSide; change: 'hold' | 'resume' }): void;
+  /** The peer changed the media with a re-INVITE (e.g. another codec) and the leg followed. */
+  mediaUpdated(detail: { audioCodec?: string }): void;
+  /** The peer asks the bridge to call someone else (REFER); answer with `declineTransfer` or a new leg's `dial`. */
+  transferRequested(request: { referId: number; target: string }): void;
+  /** How the transfer the bridge asked for goes, from the peer's NOTIFYs (a SIP status line each). */
+  transferNotified(status: { code: number; reason?: string }): void;
 }
+
+/** Who the SIP leg calls as. */
+export type SipIdentity =
+  /** A guest identity: no REGISTER, no credentials. */
+  | { readonly kind: 'guest'; readonly uri: string; readonly display?: string }
+  /** A trunk account: its credentials answer 401/407 challenges; with `register` a REGISTER goes first. */
+  | { readonly kind: 'account'; readonly account: SipAccount; readonly display?: string }
+  /** A second call of an identity registered on another leg (Janus SIP helper): same identity, credentials, transport. */
+  | { readonly kind: 'helper'; readonly masterId: number; readonly uri: string };
 
 export interface DialOptions {
   readonly to: string;
-  readonly fromUri: string;
-  readonly fromDisplay?: string;
+  readonly identity: SipIdentity;
   readonly headers: Readonly<Record<string, string>>;
-  /** Trunk credentials; without them the call is placed as a guest (no REGISTER, no authentication). */
-  readonly account?: SipAccount;
   readonly iceServers: RTCIceServer[];
+  /** SDES-SRTP towards the SIP peer. @default "off" */
+  readonly srtp?: SrtpMode;
+  /** Offer only these audio codecs, in this order (telephone-event always stays). @default all the browser has */
+  readonly audioCodecs?: readonly SipAudioCodec[];
+  /** This call follows a REFER (Janus's `refer_id`): the transferor is told how it goes. */
+  readonly referId?: number;
   /**
    * Keep the receive jitter buffer as small as the network allows: right for a bridge, whose far ends keep their own
    * buffers. @default false (what a normal endpoint does)
@@ -44,7 +73,17 @@ export interface DialOptions {
     | undefined;
 }
 
-/** The SIP leg: one outgoing call through the Janus SIP plugin, as a guest (no REGISTER is sent). */
+/** RTCDTMFSender timing: 100 ms tones, 70 ms gaps (phones send 40-100 ms). */
+const DTMF_TONE_MS = 100;
+const DTMF_GAP_MS = 70;
+/** A "," in a digit string: a 2-second pause, as RTCDTMFSender defines it. */
+const DTMF_PAUSE_MS = 2_000;
+
+/**
+ * One call through the Janus SIP plugin, on one plugin handle: registration (guest, trunk account, or helper of
+ * another leg), the INVITE, early media, answer, re-INVITEs in both directions (hold, resume, codec changes), DTMF
+ * both ways, and transfers. Janus wire names stay in here and in the Janus client.
+ */
 export class SipLeg {
   private pc: RTCPeerConnection | undefined;
   private phase: 'idle' | 'calling' | 'answered' | 'ended' = 'idle';
@@ -53,11 +92,15 @@ export class SipLeg {
   private videoTransceiver: RTCRtpTransceiver | undefined;
   private audioTransceiver: RTCRtpTransceiver | undefined;
   private registration: ((result: Record<string, unknown>) => void) | undefined;
+  private heldLocally = false;
+  private heldRemotely = false;
+  private audioCodec: string | undefined;
+  /** The Janus SIP session id other legs use to call as this leg's identity (its `master_id`). */
+  private masterIdValue: number | undefined;
+  private identityUri: string | undefined;
+  private events: SipLegEvents = IGNORE_SIP_LEG_EVENTS;
 
-  private constructor(
-    private readonly handle: JanusHandle,
-    private readonly events: SipLegEvents,
-  ) {
+  private constructor(private readonly handle: JanusHandle) {
     handle.listen((event) => {
       switch (event.kind) {
         case 'plugin':
@@ -79,9 +122,15 @@ export class SipLeg {
     });
   }
 
-  static async attach(session: JanusSession, events: SipLegEvents): Promise<SipLeg> {
+  /** Attaches a new handle of the Janus SIP plugin; its events go nowhere until `bind`. */
+  static async attach(session: JanusSession): Promise<SipLeg> {
     const handle = await session.attach('janus.plugin.sip');
-    return new SipLeg(handle, events);
+    return new SipLeg(handle);
+  }
+
+  /** Where this leg's events go from now on. */
+  bind(events: SipLegEvents): void {
+    this.events = events;
   }
 
   /**
@@ -105,12 +154,28 @@ export class SipLeg {
     return this.audioTransceiver?.sender;
   }
 
+  /** Whether the call is up (answered and not ended). */
+  get answered(): boolean {
+    return this.phase === 'answered';
+  }
+
+  get ended(): boolean {
+    return this.phase === 'ended';
+  }
+
+  /** What another leg needs to call as this leg's identity (a transfer's new call), once this leg registered. */
+  get helperIdentity(): SipIdentity | undefined {
+    return this.masterIdValue === undefined || this.identityUri === undefined
+      ? undefined
+      : { kind: 'helper', masterId: this.masterIdValue, uri: this.identityUri };
+  }
+
   /** Places the call. Resolves when Janus has taken the INVITE; progress arrives as events. */
   async dial(options: DialOptions): Promise<void> {
     if (this.phase !== 'idle') throw new Error('this SIP leg has already dialed');
     this.phase = 'calling';
     const t0 = performance.now();
-    await this.register(options);
+    await this.register(options.identity);
     const registered = performance.now();
     const pc = bridgePeerConnection({ iceServers: options.iceServers, bundlePolicy: 'max-bundle' });
     this.pc = pc;
@@ -125,19 +190,29 @@ export class SipLeg {
     this.audioTransceiver = pc.addTransceiver(options.audio ?? 'audio', {
       direction: options.audio === undefined ? 'recvonly' : 'sendrecv',
     });
+    if (options.audioCodecs !== undefined) preferAudioCodecs(this.audioTransceiver, options.audioCodecs);
     if (options.video !== undefined) {
       this.videoTransceiver = pc.addTransceiver(options.video.track ?? 'video', {
         direction: options.video.direction,
         sendEncodings: [{ maxFramerate: options.video.maxFramerate }],
       });
-      preferCodecs(this.videoTransceiver, options.video.codecs);
+      preferVideoCodecs(this.videoTransceiver, options.video.codecs);
     }
     const offer = await pc.createOffer();
     await pc.setLocalDescription(offer);
     const offered = performance.now();
+    const srtp = options.srtp ?? 'off';
     try {
       await this.handle.send(
-        { request: 'call', uri: options.to, headers: { ...options.headers }, autoaccept_reinvites: false },
+        {
+          request: 'call',
+          uri: options.to,
+          headers: { ...options.headers },
+          // re-INVITEs come to the page, which answers them with the media it has (hold, codec changes)
+          autoaccept_reinvites: false,
+          ...(srtp === 'off' ? {} : { srtp: srtp === 'mandatory' ? 'sdes_mandatory' : 'sdes_optional' }),
+          ...(options.referId === undefined ? {} : { refer_id: options.referId }),
+        },
         { type: 'offer', sdp: pc.localDescription?.sdp ?? offer.sdp ?? '' },
       );
     } catch (error) {
@@ -151,31 +226,52 @@ export class SipLeg {
   }
 
   /**
-   * Registers the caller identity: as a guest, or with the trunk's credentials (which then answer the proxy's digest
-   * challenges; with `account.register` a REGISTER is sent and must succeed first).
+   * Registers the caller identity: as a guest, with a trunk account (whose credentials then answer the proxy's digest
+   * challenges; with `register` a REGISTER is sent and must succeed first), or as a helper of another leg.
    */
-  private async register(options: DialOptions): Promise<void> {
-    const display = options.fromDisplay === undefined ? {} : { display_name: options.fromDisplay };
-    const account = options.account;
-    const body =
-      account === undefined
-        ? { request: 'register', type: 'guest', username: options.fromUri, ...display }
-        : {
-            request: 'register',
-            username: account.username,
-            secret: account.secret,
-            proxy: account.proxy,
-            ...(account.authUsername === undefined ? {} : { authuser: account.authUsername }),
-            send_register: account.register,
-            ...display,
-          };
+  private async register(identity: SipIdentity): Promise<void> {
+    let body: Record<string, unknown>;
+    switch (identity.kind) {
+      case 'guest':
+        body = {
+          request: 'register',
+          type: 'guest',
+          username: identity.uri,
+          ...(identity.display === undefined ? {} : { display_name: identity.display }),
+        };
+        this.identityUri = identity.uri;
+        break;
+      case 'account': {
+        const account = identity.account;
+        const transport = account.transport ?? 'udp';
+        body = {
+          request: 'register',
+          username: account.username,
+          secret: account.secret,
+          proxy: account.proxy,
+          ...(account.outboundProxy === undefined ? {} : { outbound_proxy: account.outboundProxy }),
+          ...(account.authUsername === undefined ? {} : { authuser: account.authUsername }),
+          send_register: account.register,
+          ...(transport === 'tcp' ? { force_tcp: true } : {}),
+          ...(transport === 'tls' ? { sips: true } : {}),
+          ...(identity.display === undefined ? {} : { display_name: identity.display }),
+        };
+        this.identityUri = account.username;
+        break;
+      }
+      case 'helper':
+        body = { request: 'register', type: 'helper', username: identity.uri, master_id: identity.masterId };
+        this.identityUri = identity.uri;
+        break;
+    }
+    const trunk = identity.kind === 'account';
     let data: Record<string, unknown>;
     try {
       ({ data } = await this.handle.request(body, undefined, 15_000));
     } catch (error) {
       throw new RoomlineError(
-        account === undefined ? 'INVALID_REQUEST' : 'SIP_AUTH_FAILED',
-        `the SIP plugin refused the ${account === undefined ? 'caller identity' : 'trunk account'}: ${errorMessage(error)}`,
+        trunk ? 'SIP_AUTH_FAILED' : 'INVALID_REQUEST',
+        `the SIP plugin refused the ${trunk ? 'trunk account' : 'caller identity'}: ${errorMessage(error)}`,
       );
     }
     let result = (data['result'] ?? {}) as Record<string, unknown>;
@@ -195,6 +291,81 @@ export class SipLeg {
         ...(code === undefined ? {} : { sipCode: code }),
       });
     }
+    if (typeof result['master_id'] === 'number' && identity.kind !== 'helper') this.masterIdValue = result['master_id'];
+  }
+
+  /**
+   * Sends DTMF digits ("," pauses 2 s) on the answered call: as RFC 2833 telephone-events on the audio stream
+   * (RTCDTMFSender), or one SIP INFO (application/dtmf-relay) per digit. Resolves once the last one was sent.
+   */
+  async sendDtmf(digits: string, carriage: DtmfCarriage): Promise<number> {
+    if (this.phase !== 'answered') throw new RoomlineError('INVALID_REQUEST', 'DTMF needs an answered call');
+    const count = digits.replace(/,/g, '').length;
+    switch (carriage) {
+      case 'rfc2833': {
+        const dtmf = this.audioTransceiver?.sender.dtmf;
+        if (dtmf === undefined || dtmf === null || !dtmf.canInsertDTMF) {
+          throw new RoomlineError('INVALID_REQUEST', 'the SIP peer did not accept telephone-events (RFC 2833): send DTMF by SIP INFO');
+        }
+        const done = new Promise<void>((resolve) => {
+          const onTone = (event: RTCDTMFToneChangeEvent) => {
+            if (event.tone !== '') return;
+            dtmf.removeEventListener('tonechange', onTone);
+            resolve();
+          };
+          dtmf.addEventListener('tonechange', onTone);
+        });
+        dtmf.insertDTMF(digits, DTMF_TONE_MS, DTMF_GAP_MS);
+        const expectedMs = [...digits].reduce((ms, d) => ms + (d === ',' ? DTMF_PAUSE_MS : DTMF_TONE_MS + DTMF_GAP_MS), 0);
+        await Promise.race([done, sleep(expectedMs + 5_000)]);
+        return count;
+      }
+      case 'info':
+        for (const digit of digits) {
+          if (digit === ',') {
+            await sleep(DTMF_PAUSE_MS);
+            continue;
+          }
+          if (this.phase !== 'answered') throw new RoomlineError('INVALID_REQUEST', 'the call ended while sending DTMF');
+          await this.handle.request({ request: 'dtmf_info', digit, duration: DTMF_TONE_MS });
+          await sleep(DTMF_GAP_MS);
+        }
+        return count;
+    }
+  }
+
+  /**
+   * Puts the call on hold: a re-INVITE with the media `inactive`, so neither side hears the other (Janus drops the
+   * media both ways while held; the room goes on unheard by the peer).
+   */
+  async hold(): Promise<void> {
+    if (this.phase !== 'answered') throw new RoomlineError('INVALID_REQUEST', 'hold needs an answered call');
+    if (this.heldLocally) return;
+    await this.handle.request({ request: 'hold', direction: 'inactive' });
+    this.heldLocally = true;
+    this.events.holdChanged({ held: true, by: 'local', change: 'hold' });
+  }
+
+  /** Takes the call off hold: a re-INVITE restoring the media as it was. */
+  async resume(): Promise<void> {
+    if (this.phase !== 'answered') throw new RoomlineError('INVALID_REQUEST', 'resume needs an answered call');
+    if (!this.heldLocally) return;
+    await this.handle.request({ request: 'unhold' });
+    this.heldLocally = false;
+    this.events.holdChanged({ held: this.heldRemotely, by: 'local', change: 'resume' });
+  }
+
+  /** Asks the peer to call `to` instead (blind transfer: REFER); the peer's NOTIFYs arrive as `transferNotified`. */
+  async transfer(to: string): Promise<void> {
+    if (this.phase !== 'answered') throw new RoomlineError('INVALID_REQUEST', 'transfer needs an answered call');
+    await this.handle.request({ request: 'transfer', uri: to });
+  }
+
+  /** Refuses a transfer the peer asked for (NOTIFY 603). */
+  async declineTransfer(referId: number): Promise<void> {
+    await this.handle.request({ request: 'decline', refer_id: referId, code: 603 }).catch((error: unknown) =>
+      log.warn('declining a transfer failed', { error: errorMessage(error) }),
+    );
   }
 
   /**
@@ -206,7 +377,7 @@ export class SipLeg {
     this.hangupSent = true;
     const ended = new Promise<void>((resolve) => this.endedWaiters.push(resolve));
     await this.handle.send({ request: 'hangup' }).catch(() => undefined);
-    await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, timeoutMs))]);
+    await Promise.race([ended, sleep(timeoutMs)]);
     // finish() is idempotent: a no-op when Janus confirmed the hangup in time
     this.finish({ reason: 'hangup not confirmed by Janus', by: 'local' });
     return true;
@@ -214,8 +385,13 @@ export class SipLeg {
 
   async close(): Promise<void> {
     if (this.phase === 'calling' || this.phase === 'answered') await this.hangup();
-    this.pc?.close();
+    this.releaseMedia();
     await this.handle.detach();
+  }
+
+  /** Closes the leg's PeerConnection but keeps its handle (a helper leg needs the handle of its master). */
+  releaseMedia(): void {
+    this.pc?.close();
   }
 
   private async onPluginEvent(data: Record<string, unknown>, jsep: JanusJsep | undefined): Promise<void> {
@@ -235,15 +411,22 @@ export class SipLeg {
       case 'proceeding':
         this.events.progress(event, { ...(code === undefined ? {} : { code }), ...(reason ? { reason } : {}), ...(sipCallId ? { sipCallId } : {}) });
         break;
-      case 'progress':
+      case 'progress': {
         if (jsep !== undefined) await this.applyAnswer(jsep);
-        this.events.progress('progress', { code: 183 });
+        this.audioCodec = this.negotiatedAudioCodec();
+        this.events.progress('progress', { code: 183, ...(this.audioCodec === undefined ? {} : { audioCodec: this.audioCodec }) });
         break;
+      }
       case 'accepted': {
         if (jsep !== undefined) await this.applyAnswer(jsep);
         this.phase = 'answered';
-        const video = this.videoTransceiver === undefined ? undefined : await this.videoOutcome();
-        this.events.progress('accepted', { code: 200, ...(video === undefined ? {} : { video }) });
+        this.audioCodec = this.negotiatedAudioCodec();
+        const video = this.videoTransceiver === undefined ? undefined : this.videoOutcome();
+        this.events.progress('accepted', {
+          code: 200,
+          ...(this.audioCodec === undefined ? {} : { audioCodec: this.audioCodec }),
+          ...(video === undefined ? {} : { video }),
+        });
         break;
       }
       case 'registered':
@@ -253,6 +436,18 @@ export class SipLeg {
         break;
       case 'updatingcall':
         await this.answerReinvite(jsep);
+        break;
+      case 'info':
+        this.onInfo(String(result['type'] ?? ''), String(result['content'] ?? ''));
+        break;
+      case 'transfer': {
+        const referId = result['refer_id'];
+        const target = result['refer_to'];
+        if (typeof referId === 'number' && typeof target === 'string') this.events.transferRequested({ referId, target });
+        break;
+      }
+      case 'notify':
+        if (result['notify'] === 'refer') this.onReferNotify(String(result['content'] ?? ''));
         break;
       case 'hangup':
         this.finish({
@@ -266,19 +461,45 @@ export class SipLeg {
     }
   }
 
+  /** A SIP INFO from the peer: DTMF as application/dtmf-relay (`Signal=5`) or application/dtmf (`5`). */
+  private onInfo(type: string, content: string): void {
+    const contentType = type.toLowerCase();
+    const digit =
+      contentType === 'application/dtmf-relay'
+        ? /Signal\s*=\s*([0-9*#A-Da-d])/.exec(content)?.[1]
+        : contentType === 'application/dtmf'
+          ? /^\s*([0-9*#A-Da-d])\s*$/.exec(content)?.[1]
+          : undefined;
+    if (digit === undefined) {
+      log.debug('SIP INFO without a digit ignored', { type: contentType });
+      return;
+    }
+    this.events.dtmf(digit.toUpperCase());
+  }
+
+  /** A NOTIFY about our REFER: its body is a SIP status line (message/sipfrag), e.g. "SIP/2.0 200 OK". */
+  private onReferNotify(content: string): void {
+    const status = /^SIP\/2\.0\s+(\d{3})\s*([^\r\n]*)/.exec(content.trim());
+    if (status === null) return;
+    this.events.transferNotified({ code: Number(status[1]), ...(status[2] ? { reason: status[2] } : {}) });
+  }
+
   /** Whether the SIP peer's answer kept the video m-line, and the codec it chose. */
-  private async videoOutcome(): Promise<{ negotiated: boolean; codec?: string }> {
+  private videoOutcome(): { negotiated: boolean; codec?: string } {
     const transceiver = this.videoTransceiver;
-    const sdp = this.pc?.remoteDescription?.sdp ?? '';
-    const mid = transceiver?.mid;
-    const section = sdp.split(/\r?\n(?=m=)/).find((s) => s.startsWith('m=video') && (mid === null || mid === undefined || s.includes(`a=mid:${mid}`)));
+    const section = mediaSection(this.pc?.remoteDescription?.sdp ?? '', 'video', transceiver?.mid);
     const port = Number(section?.split(' ')[1] ?? '0');
     const negotiated =
       section !== undefined && port !== 0 && !/a=inactive/.test(section) && transceiver?.currentDirection !== 'inactive';
     if (!negotiated) return { negotiated: false };
-    const payload = section.split('\n')[0]?.trim().split(' ')[3];
-    const codec = payload === undefined ? undefined : new RegExp(`a=rtpmap:${payload} ([^/\\s]+)`).exec(section)?.[1];
+    const codec = firstCodec(section);
     return { negotiated: true, ...(codec === undefined ? {} : { codec: codec.toUpperCase() }) };
+  }
+
+  /** The audio codec of the peer's answer (its first payload type), as the remote description names it. */
+  private negotiatedAudioCodec(): string | undefined {
+    const section = mediaSection(this.pc?.remoteDescription?.sdp ?? '', 'audio', this.audioTransceiver?.mid);
+    return section === undefined ? undefined : firstCodec(section);
   }
 
   private async applyAnswer(jsep: JanusJsep): Promise<void> {
@@ -287,16 +508,35 @@ export class SipLeg {
     await pc.setRemoteDescription(jsep);
   }
 
-  /** A re-INVITE from the peer (hold, codec change): answer it with our current media. */
+  /**
+   * A re-INVITE from the peer: hold (its audio `sendonly` or `inactive`), resume, or new media (another codec or
+   * address, which Janus follows on the SIP side). Answered with the media the bridge has: the WebRTC answer keeps
+   * the peer's direction and codec, so the leg follows it.
+   */
   private async answerReinvite(jsep: JanusJsep | undefined): Promise<void> {
     const pc = this.pc;
     if (pc === undefined || jsep === undefined || jsep.type !== 'offer') return;
+    const offered = mediaSection(jsep.sdp ?? '', 'audio', this.audioTransceiver?.mid);
+    const direction = /^a=(sendonly|inactive|recvonly|sendrecv)\s*$/m.exec(offered ?? '')?.[1] ?? 'sendrecv';
     await pc.setRemoteDescription(jsep);
     const answer = await pc.createAnswer();
     await pc.setLocalDescription(answer);
-    await this.handle.send({ request: 'update' }, { type: 'answer', sdp: answer.sdp ?? '' }).catch((error) =>
-      log.warn('answering a re-INVITE failed', { error: errorMessage(error) }),
-    );
+    try {
+      await this.handle.request({ request: 'update' }, { type: 'answer', sdp: answer.sdp ?? '' });
+    } catch (error) {
+      log.warn('answering a re-INVITE failed', { error: errorMessage(error) });
+      return;
+    }
+    const heldNow = direction === 'sendonly' || direction === 'inactive';
+    if (heldNow !== this.heldRemotely) {
+      this.heldRemotely = heldNow;
+      this.events.holdChanged({ held: heldNow || this.heldLocally, by: 'remote', change: heldNow ? 'hold' : 'resume' });
+    }
+    const codec = this.negotiatedAudioCodec();
+    if (codec !== undefined && codec !== this.audioCodec) {
+      this.audioCodec = codec;
+      this.events.mediaUpdated({ audioCodec: codec });
+    }
   }
 
   private finish(detail: { code?: number; reason?: string; by: 'remote' | 'local' }): void {
@@ -308,8 +548,47 @@ export class SipLeg {
   }
 }
 
+/** Listeners that ignore every event: spread it under the ones a caller cares about. */
+export const IGNORE_SIP_LEG_EVENTS: SipLegEvents = {
+  progress: () => undefined,
+  ended: () => undefined,
+  track: () => undefined,
+  mediaFailed: () => undefined,
+  dtmf: () => undefined,
+  holdChanged: () => undefined,
+  mediaUpdated: () => undefined,
+  transferRequested: () => undefined,
+  transferNotified: () => undefined,
+};
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The m-section of `kind` in an SDP (the one with `mid` when given and present). */
+function mediaSection(sdp: string, kind: 'audio' | 'video', mid: string | null | undefined): string | undefined {
+  const sections = sdp.split(/\r?\n(?=m=)/).filter((s) => s.startsWith(`m=${kind}`));
+  return (mid === null || mid === undefined ? undefined : sections.find((s) => s.includes(`a=mid:${mid}`))) ?? sections[0];
+}
+
+/** The codec of an m-section's first payload type (e.g. "opus", "PCMU", "G722", "H264"). */
+function firstCodec(section: string): string | undefined {
+  const payload = section.split('\n')[0]?.trim().split(' ')[3];
+  return payload === undefined ? undefined : new RegExp(`a=rtpmap:${payload} ([^/\\s]+)`).exec(section)?.[1];
+}
+
+/** Offers only the wanted audio codecs, in that order, keeping telephone-event (RFC 2833 DTMF) and comfort noise. */
+function preferAudioCodecs(transceiver: RTCRtpTransceiver, wanted: readonly SipAudioCodec[]): void {
+  const capabilities = RTCRtpReceiver.getCapabilities('audio')?.codecs ?? [];
+  const subtype = (c: RTCRtpCodec) => c.mimeType.split('/')[1]?.toLowerCase() ?? '';
+  const preferred = wanted.flatMap((name) => capabilities.filter((c) => subtype(c) === name.toLowerCase()));
+  if (preferred.length === 0) throw new RoomlineError('MEDIA_FAILED', `this browser cannot send ${wanted.join('/')}`);
+  const helpers = capabilities.filter((c) => subtype(c) === 'telephone-event' || subtype(c) === 'cn');
+  transceiver.setCodecPreferences([...preferred, ...helpers]);
+}
+
 /** Orders the transceiver's codecs so the wanted ones (by MIME subtype, e.g. "H264") come first, or only them. */
-function preferCodecs(transceiver: RTCRtpTransceiver, wanted: readonly string[]): void {
+function preferVideoCodecs(transceiver: RTCRtpTransceiver, wanted: readonly string[]): void {
   if (wanted.length === 0) return;
   const capabilities = RTCRtpReceiver.getCapabilities('video')?.codecs ?? [];
   const subtype = (c: RTCRtpCodec) => c.mimeType.split('/')[1]?.toUpperCase() ?? '';
@@ -322,4 +601,3 @@ function preferCodecs(transceiver: RTCRtpTransceiver, wanted: readonly string[])
   if (preferred.length === 0) throw new RoomlineError('MEDIA_FAILED', `this browser cannot send ${wanted.join('/')}`);
   transceiver.setCodecPreferences([...preferred, ...repair]);
 }
-

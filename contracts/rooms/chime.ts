@@ -73,6 +73,8 @@ export const chimeRoom = defineRoomProvider({
     // one camera per attendee: each tile is its own attendee, in its own meeting session
     extraFeeds: 'participants',
     maxExtraFeeds: 16,
+    // not yet: the SDK has data messages (realtimeSendDataMessage); the lab's Chime stand-in does not
+    dataMessages: false,
   },
   origins: (room) => {
     const placement = room.meeting?.MediaPlacement;

@@ -99,6 +99,8 @@ export const dailyRoom = defineRoomProvider({
     // kept to a 2x2 grid.
     extraFeeds: 'feeds',
     maxExtraFeeds: DAILY_MAX_TILES,
+    // not yet: Daily has app messages (sendAppMessage), which the lab cannot reach
+    dataMessages: false,
   },
   /**
    * HTTPS origins the page needs for a Daily room, from daily-js's own code and Daily's networking guide: the room's

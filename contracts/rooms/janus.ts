@@ -25,6 +25,8 @@ export const janusRoom = defineRoomProvider({
     // each tile is one more publisher in the room, with its own handle on the bot's Janus session
     extraFeeds: 'feeds',
     maxExtraFeeds: 16,
+    // a data channel on the bot's own feed, relayed by the VideoRoom to subscribers of its data stream
+    dataMessages: true,
   },
   origins: (room) => [new URL(room.serverUrl).origin],
   redact: ({ pin: _pin, ...room }) => room,

@@ -114,6 +114,8 @@ export const pageRoom = defineRoomProvider({
     // the app publishes one microphone and one camera: the bridge cannot add feeds of its own
     extraFeeds: 'none',
     maxExtraFeeds: 0,
+    // the customer's app decides what its participants receive
+    dataMessages: false,
   },
   origins: (room) => [new URL(room.url).origin, ...(room.origins ?? [])],
   // the app's own join (window.roomline) or every step at its longest, and the page's first media

@@ -23,6 +23,8 @@ export interface RoomCapabilities {
   readonly extraFeeds: 'feeds' | 'participants' | 'none';
   /** Most extra feeds at once. */
   readonly maxExtraFeeds: number;
+  /** The bot can send data messages to the participants (e.g. the digits the SIP peer dials). */
+  readonly dataMessages: boolean;
 }
 
 /** A problem with what a request asks of its room, at a path inside the dial request. */

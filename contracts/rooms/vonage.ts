@@ -48,6 +48,8 @@ export const vonageRoom = defineRoomProvider({
     // publisher is a peer connection and an encoder of its own, so a split is kept to a 2x2 grid.
     extraFeeds: 'feeds',
     maxExtraFeeds: VONAGE_MAX_TILES,
+    // not yet: Vonage has signals (session.signal), which the lab cannot reach
+    dataMessages: false,
   },
   /**
    * HTTPS origins the page needs, from the SDK's own configuration: the config service (`config.opentok.com`, asked

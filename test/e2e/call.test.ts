@@ -115,7 +115,7 @@ describe('a bridged call through the real lab', () => {
 
     const record = await lab.client.waitForCall(callId, isFinal, { timeoutMs: 10_000 });
     expect(record.state).toBe('ENDED');
-    expect(record.media).toEqual({ audio: true, video: 'declined' });
+    expect(record.media).toEqual({ audio: true, video: 'declined', sipAudioCodec: 'opus' });
     expect(record.history.find((h) => h.state === 'CONNECTED')?.detail).toContain('declined video');
     expect(record.quality?.sip.audioIn?.packets).toBeGreaterThan(50);
     expect(record.quality?.sip.videoIn).toBeUndefined();

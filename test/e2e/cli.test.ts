@@ -3,6 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { CallRecord } from '../../contracts/call-record.js';
+import { RoomlineClient } from '../../worker/client.js';
 import type { LabEndpoints } from '../../lab/lab.js';
 import { packageRoot } from '../../worker/paths.js';
 
@@ -43,9 +46,16 @@ describe('the roomline command', () => {
     const lab = await roomline(['lab', '--help']);
     const dial = await roomline(['dial', '--help']);
 
-    for (const command of ['dial', 'status', 'hangup', 'worker', 'lab', 'demo']) expect(top.out).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    for (const command of ['dial', 'status', 'hangup', 'dtmf', 'hold', 'resume', 'transfer', 'worker', 'lab', 'demo']) {
+      expect(top.out).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    }
     for (const command of ['up', 'down', 'exec']) expect(lab.out).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
-    for (const flag of ['--to', '--room', '--room-url', '--room-id', '--json', '--wait', '--header', '--ring-timeout']) expect(dial.out).toContain(flag);
+    for (const flag of ['--to', '--room', '--room-url', '--room-id', '--json', '--wait', '--header', '--ring-timeout', '--dtmf-after-answer', '--srtp', '--audio-codecs']) {
+      expect(dial.out).toContain(flag);
+    }
+    const dtmf = await roomline(['dtmf', '--help']);
+    expect(dtmf.out).toContain('--carriage');
+    expect(dtmf.out).toContain('--wait');
     expect(top.out).toContain('ROOMLINE_QUEUE_URL');
   });
 
@@ -102,5 +112,39 @@ describe('the roomline command', () => {
 
     expect(worker.code).toBe(2);
     expect(worker.err).toContain('ROOMLINE_QUEUE_URL: must be the SQS queue URL');
+  });
+
+  it('sends digits and holds and resumes a live call, each carried out by its worker (--wait)', { timeout: 180_000 }, async () => {
+    const exec = (...args: string[]) => roomline(['lab', 'exec', '--', process.execPath, bin, ...args]);
+    const dial = await exec('dial', '--to', endpoints.sip.phone, '--room', JSON.stringify(endpoints.room), '--max-duration', '120');
+    const callId = dial.out.trim();
+    // the lab's one worker may still be warming up after the last call: watch the record (as the library would)
+    const dynamodb = new DynamoDBClient({
+      endpoint: endpoints.dynamodb.endpoint,
+      region: endpoints.env['AWS_REGION'],
+      credentials: { accessKeyId: endpoints.env['AWS_ACCESS_KEY_ID']!, secretAccessKey: endpoints.env['AWS_SECRET_ACCESS_KEY']! },
+    });
+    const client = new RoomlineClient({ queueUrl: endpoints.sqs.queueUrl, tableName: endpoints.dynamodb.table, dynamodb });
+    await client.waitForCall(callId, (r) => r.state === 'CONNECTED' || r.state === 'ENDED' || r.state === 'FAILED', { timeoutMs: 90_000 });
+    dynamodb.destroy();
+
+    const dtmf = await exec('dtmf', callId, '42#', '--carriage', 'info', '--wait');
+    const hold = await exec('hold', callId, '--wait');
+    const resume = await exec('resume', callId, '--wait');
+    const bad = await exec('dtmf', callId, '42x');
+    const hangup = await exec('hangup', callId, '--wait');
+
+    expect(dial.code, dial.err).toBe(0);
+    expect([dtmf.out, hold.out, resume.out], [dtmf.err, hold.err, resume.err].join(' ')).toEqual([
+      `dtmf done for ${callId}\n`,
+      `hold done for ${callId}\n`,
+      `resume done for ${callId}\n`,
+    ]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('invalid control request: digits: must be DTMF digits');
+    expect(hangup.code).toBe(0);
+    const status = JSON.parse((await exec('status', callId, '--json')).out) as CallRecord;
+    expect(status.history.map((h) => h.state)).toContain('ON_HOLD');
+    expect(status.history.some((h) => h.event?.type === 'dtmf-sent')).toBe(true);
   });
 });

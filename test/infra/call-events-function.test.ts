@@ -96,4 +96,19 @@ describe('call events enrichment', () => {
     // Assess
     expect(events.map((e) => `${e.callId}:${e.state}`)).toEqual(['c-4:QUEUED', 'c-4:CLAIMED']);
   });
+
+  it('emits going on hold and back as state changes, and nothing for a digit that keeps the state', () => {
+    // Prepare
+    const records: StreamRecord[] = [
+      { eventName: 'MODIFY', dynamodb: { OldImage: image({ callId: 'c-5', state: 'CONNECTED' }), NewImage: image({ callId: 'c-5', state: 'ON_HOLD' }) } },
+      { eventName: 'MODIFY', dynamodb: { OldImage: image({ callId: 'c-5', state: 'ON_HOLD' }), NewImage: image({ callId: 'c-5', state: 'CONNECTED' }) } },
+      { eventName: 'MODIFY', dynamodb: { OldImage: image({ callId: 'c-5', state: 'CONNECTED' }), NewImage: image({ callId: 'c-5', state: 'CONNECTED' }) } },
+    ];
+
+    // Act
+    const events = toCallEvents(records);
+
+    // Assess
+    expect(events.map((e) => `${e.previousState}->${e.state}`)).toEqual(['CONNECTED->ON_HOLD', 'ON_HOLD->CONNECTED']);
+  });
 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDialRequest } from '../../contracts/dial-request.js';
 import { RoomlineError } from '../../contracts/errors.js';
 import { RoomlineClient } from '../../worker/client.js';
-import { claim, transition } from '../../worker/call-state.js';
+import { acknowledgeControl, claim, transition } from '../../worker/call-state.js';
 import { startEmulators, type EmulatorFixture } from '../support/emulators.js';
 
 const request = {
@@ -103,5 +103,37 @@ describe('client library on the emulators', () => {
 
     expect(claims.filter(Boolean)).toHaveLength(1);
     expect((await client.getCall(callId))?.attempts).toBe(1);
+  });
+
+  it('puts control requests of a connected call into its record, each once, concurrently, and reports them carried out', async () => {
+    // Prepare: a call a worker connected
+    const callId = await client.enqueueDial(request);
+    await fixture.store.update(callId, (current) => {
+      let record = claim(current, { request: { ...parseDialRequest(request), callId }, workerId: 'w1', leaseMs: 10_000, now: new Date() }).record;
+      for (const to of ['JOINING', 'DIALING', 'RINGING', 'CONNECTED'] as const) record = transition(record, { to, workerId: 'w1', now: new Date() });
+      return record;
+    });
+
+    // Act
+    const ids = await Promise.all([client.sendDtmf(callId, '12#'), client.hold(callId), client.transfer(callId, 'sip:desk@127.0.0.1')]);
+    const waiting = client.waitForControl(callId, ids[1], { timeoutMs: 5_000, intervalMs: 50 });
+    await fixture.store.update(callId, (r) => acknowledgeControl(r!, ids[1], { ok: true }, new Date()));
+    const hold = await waiting;
+
+    // Assess
+    const record = await client.getCall(callId);
+    expect(new Set(record?.controls?.map((c) => c.id))).toEqual(new Set(ids));
+    expect(record?.controls?.find((c) => c.id === ids[0])?.control).toEqual({ type: 'dtmf', digits: '12#' });
+    expect(hold).toMatchObject({ id: ids[1], status: 'done', control: { type: 'hold' } });
+  });
+
+  it('refuses a control request for a call that is not connected, or that is invalid, and writes nothing', async () => {
+    const callId = await client.enqueueDial(request);
+    const before = await client.getCall(callId);
+
+    await expect(client.hold(callId)).rejects.toThrow(/is QUEUED: hold needs a connected call/);
+    await expect(client.sendDtmf(callId, '12x')).rejects.toThrow(/invalid control request: digits/);
+    await expect(client.resume('no-such-call')).rejects.toThrow('no call with callId no-such-call');
+    expect((await client.getCall(callId))?.revision).toBe(before?.revision);
   });
 });

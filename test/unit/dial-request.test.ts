@@ -95,4 +95,25 @@ describe('dial request v1', () => {
 
     expect(result).toMatchObject({ ok: false, callId: 'keep-me' });
   });
+
+  it('takes the SIP leg as a telephone: DTMF, SRTP, codecs and transfers, with documented defaults', () => {
+    const defaults = parseDialRequest(minimal).sip;
+    const full = parseDialRequest({
+      ...minimal,
+      sip: { dtmf: 'info', dtmfAfterAnswer: ',,1234#', srtp: 'mandatory', audioCodecs: ['PCMU', 'PCMA'], transfer: 'decline', dtmfToRoom: true },
+    }).sip;
+
+    expect(defaults).toEqual({ transfer: 'follow', dtmfToRoom: false });
+    expect(full).toEqual({ dtmf: 'info', dtmfAfterAnswer: ',,1234#', srtp: 'mandatory', audioCodecs: ['PCMU', 'PCMA'], transfer: 'decline', dtmfToRoom: true });
+  });
+
+  it.each([
+    ['digits that are not DTMF', { dtmfAfterAnswer: '12x' }, 'sip.dtmfAfterAnswer: must be DTMF digits'],
+    ['only pauses', { dtmfAfterAnswer: ',,,' }, 'sip.dtmfAfterAnswer: must contain at least one digit'],
+    ['an unknown codec', { audioCodecs: ['GSM'] }, 'sip.audioCodecs.0: Invalid option'],
+    ['a codec twice', { audioCodecs: ['PCMU', 'PCMU'] }, 'sip.audioCodecs: must not name a codec twice'],
+    ['an unknown SRTP mode', { srtp: 'dtls' }, 'sip.srtp: Invalid option'],
+  ])('refuses %s in the SIP options', (_name, sip, message) => {
+    expect(reasonFor({ ...minimal, sip })).toContain(message);
+  });
 });

@@ -15,6 +15,7 @@ describe('SIP failure mapping', () => {
     [487, 'SIP_NO_ANSWER'],
     [401, 'SIP_AUTH_FAILED'],
     [407, 'SIP_AUTH_FAILED'],
+    [904, 'SIP_AUTH_FAILED'],
     [503, 'SIP_UNREACHABLE'],
     [488, 'SIP_REJECTED'],
     [500, 'SIP_REJECTED'],

@@ -1,92 +1,21 @@
-import { inspect } from 'node:util';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
-import { sipUriSchema } from '../../contracts/dial-request.js';
 import { RoomlineError } from '../../contracts/errors.js';
+import { parseTrunk, type TrunkCredentials, type TrunkSource } from '../trunks.js';
 
 /**
- * SIP trunk credentials, kept in AWS Secrets Manager, one secret per trunk, named `<prefix><trunk>` (by default
- * `roomline/trunks/<trunk>`). A dial request names the trunk; the credentials never travel in messages and are never
- * logged: `TrunkCredentials` prints as `[redacted]` in logs, `JSON.stringify` and `util.inspect`.
- *
- * The secret's value is a JSON object (version 1):
- *
- * ```json
- * {
- *   "proxy": "sip:sip.trunk.example.com:5060",
- *   "username": "sip:roomline@sip.trunk.example.com",
- *   "password": "…",
- *   "authUsername": "roomline",
- *   "realm": "sip.trunk.example.com",
- *   "register": false
- * }
- * ```
- *
- * - `proxy`: the trunk's SIP proxy (Janus SIP plugin `proxy`). Required.
- * - `username`: the identity on the trunk, a SIP URI (Janus `username`; also the default From). Required.
- * - `password`: the digest secret (Janus `secret`). Required.
- * - `authUsername`: user name for digest authentication when it differs from the URI's user part (Janus `authuser`).
- * - `realm`: the realm the trunk challenges with, for documentation and checks. Optional.
- * - `register`: send a REGISTER before calling (Janus `send_register`); with `false` the credentials only answer the
- *   trunk's 401/407 challenges to the INVITE. @default false
+ * SIP trunk credentials kept in AWS Secrets Manager, one secret per trunk, named `<prefix><trunk>` (by default
+ * `roomline/trunks/<trunk>`). The secret's value is the trunk object documented in worker/trunks.ts (credentials and
+ * settings); the credentials never travel in messages and are never logged.
  */
 
 /** Default secret-name prefix: trunk `acme` lives in the secret `roomline/trunks/acme`. */
 export const DEFAULT_TRUNK_SECRET_PREFIX = 'roomline/trunks/';
 
-export const trunkSecretSchema = z.strictObject({
-  proxy: sipUriSchema,
-  username: sipUriSchema,
-  password: z.string().min(1, 'must not be empty').max(1024),
-  authUsername: z.string().min(1).max(256).optional(),
-  realm: z.string().min(1).max(256).optional(),
-  register: z.boolean().default(false),
-});
+export { TrunkCredentials, trunkSecretSchema } from '../trunks.js';
 
 /** The name of the secret holding a trunk's credentials. */
 export function trunkSecretName(trunk: string, prefix: string = DEFAULT_TRUNK_SECRET_PREFIX): string {
   return `${prefix}${trunk}`;
-}
-
-/** A trunk's credentials. Its password is readable through `password`, and hidden from every printed form. */
-export class TrunkCredentials {
-  readonly trunk: string;
-  readonly proxy: string;
-  readonly username: string;
-  readonly authUsername: string | undefined;
-  readonly realm: string | undefined;
-  readonly register: boolean;
-  readonly #password: string;
-
-  constructor(trunk: string, secret: z.output<typeof trunkSecretSchema>) {
-    this.trunk = trunk;
-    this.proxy = secret.proxy;
-    this.username = secret.username;
-    this.authUsername = secret.authUsername;
-    this.realm = secret.realm;
-    this.register = secret.register;
-    this.#password = secret.password;
-  }
-
-  /** The digest secret: pass it to Janus only. */
-  get password(): string {
-    return this.#password;
-  }
-
-  /** What logs may show: everything but the password. */
-  toJSON(): Record<string, unknown> {
-    return {
-      trunk: this.trunk,
-      proxy: this.proxy,
-      username: this.username,
-      register: this.register,
-      password: '[redacted]',
-    };
-  }
-
-  [inspect.custom](): string {
-    return `TrunkCredentials ${JSON.stringify(this.toJSON())}`;
-  }
 }
 
 export interface TrunkCredentialStoreOptions {
@@ -104,7 +33,7 @@ export interface TrunkCredentialStoreOptions {
  * when the secret is not valid JSON of the documented shape or the task may not read it; `INTERNAL` retryable when
  * Secrets Manager is unavailable or throttles. Messages name the secret and the invalid fields, never a value.
  */
-export class TrunkCredentialStore {
+export class TrunkCredentialStore implements TrunkSource {
   readonly #client: SecretsManagerClient;
   readonly #prefix: string;
 
@@ -131,12 +60,7 @@ export class TrunkCredentialStore {
     } catch {
       throw new RoomlineError('INTERNAL', `secret ${secretId} of trunk "${trunk}" is not JSON`);
     }
-    const parsed = trunkSecretSchema.safeParse(json);
-    if (!parsed.success) {
-      const fields = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(secret)'}: ${issue.message}`).join('; ');
-      throw new RoomlineError('INTERNAL', `secret ${secretId} of trunk "${trunk}" is invalid: ${fields}`);
-    }
-    return new TrunkCredentials(trunk, parsed.data);
+    return parseTrunk(trunk, json, `secret ${secretId}`);
   }
 }
 

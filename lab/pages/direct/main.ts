@@ -2,7 +2,7 @@ import type { LegQuality } from '../../../contracts/call-record.js';
 import { JanusSession } from '../../../bot-page/janus/janus-client.js';
 import { LabAudio, type ClicksPlayed, type Recording } from '../person/lab-audio.js';
 import { legQuality } from '../../../bot-page/media/stats.js';
-import { SipLeg } from '../../../bot-page/sip/sip-leg.js';
+import { IGNORE_SIP_LEG_EVENTS, SipLeg } from '../../../bot-page/sip/sip-leg.js';
 
 /**
  * The benchmark's baseline: a browser page that calls the SIP phone directly through the Janus SIP plugin, with no
@@ -35,8 +35,10 @@ class DirectCaller {
     await this.sip.warmUp('sip:roomline@roomline.invalid');
   }
 
-  private attach(session: JanusSession): Promise<SipLeg> {
-    return SipLeg.attach(session, {
+  private async attach(session: JanusSession): Promise<SipLeg> {
+    const leg = await SipLeg.attach(session);
+    leg.bind({
+      ...IGNORE_SIP_LEG_EVENTS,
       progress: (event) => {
         if (event === 'accepted') this.acceptedAt = now();
       },
@@ -47,8 +49,8 @@ class DirectCaller {
       track: (track) => {
         if (track.kind === 'audio') this.audio.hear(track);
       },
-      mediaFailed: () => undefined,
     });
+    return leg;
   }
 
   /** Places a call; resolves with the time the call was asked for (the baseline's "enqueue"). */
@@ -66,7 +68,7 @@ class DirectCaller {
     this.calledAt = now();
     await this.sip.dial({
       to: options.to,
-      fromUri: options.from,
+      identity: { kind: 'guest', uri: options.from },
       headers: {},
       iceServers: [],
       audio: this.audio.voiceTrack,

@@ -22,6 +22,14 @@ export interface PersonOptions {
   readonly record?: boolean;
 }
 
+/** A data message from another participant. */
+export interface ReceivedMessage {
+  readonly from: string;
+  readonly text: string;
+  /** When it arrived (epoch ms). */
+  readonly at: number;
+}
+
 /** A video feed this person receives, and what its picture looks like now. */
 export interface SeenFeed {
   readonly feedId: string;
@@ -37,6 +45,7 @@ class Person {
   private room: RoomAdapter | undefined;
   private readonly audioFeeds = new Set<string>();
   private readonly videos = new Map<string, HTMLVideoElement>();
+  private readonly messages: ReceivedMessage[] = [];
 
   async start(options: PersonOptions): Promise<{ selfId: string }> {
     await this.audio.start(options.toneHz, options.toneLevel ?? 0.25);
@@ -59,8 +68,9 @@ class Person {
         activeSpeaker: () => undefined,
         reconnecting: () => undefined,
         lost: () => undefined,
+        data: (from, text) => this.messages.push({ from, text, at: Date.now() }),
       },
-      { iceServers: [], receiveVideo: true },
+      { iceServers: [], receiveVideo: true, receiveData: true },
     );
     this.room = room;
     const audio = this.audio.voiceTrack;
@@ -128,6 +138,11 @@ class Person {
   /** What was heard since `since` (epoch ms), or all that is kept. */
   recording(since?: number): Recording {
     return this.audio.recording(since);
+  }
+
+  /** The data messages this person received from other participants, oldest first. */
+  dataMessages(): ReceivedMessage[] {
+    return [...this.messages];
   }
 
   /** The room feeds whose audio this person hears. */
