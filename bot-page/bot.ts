@@ -1,7 +1,7 @@
 import type { QualitySummary } from '../contracts/call-record.js';
 import { RoomlineError, assertNever } from '../contracts/errors.js';
 import { roomCapabilities } from '../contracts/rooms/index.js';
-import type { PageCommandResults, PageCommandType, ParsedPageCommand, RoomDtmfMessage } from '../contracts/page-rpc.js';
+import type { PageCommandResults, PageCommandType, ParsedPageCommand, RoomDtmfMessage, SipAccount } from '../contracts/page-rpc.js';
 import type { DtmfReceivedCarriage } from '../contracts/telephony.js';
 import { emit, errorMessage, log } from './host.js';
 import { JanusError, JanusSession } from './janus/janus-client.js';
@@ -39,6 +39,8 @@ export class Bot {
   private speaker: string | undefined;
   /** The room was left or lost: watchers of its media stop. */
   private roomGone = false;
+  /** Dial-in: the handle registered at the registrar, where inbound INVITEs arrive. */
+  private inboundLeg: SipLeg | undefined;
   /** leave() runs: the Janus session closing is the bot's own doing. */
   private leaving = false;
 
@@ -53,6 +55,16 @@ export class Bot {
         return (await this.joinRoom(c)) as PageCommandResults[T];
       case 'dial':
         return (await this.dial(c)) as PageCommandResults[T];
+      case 'inbound-register':
+        await this.registerInbound(c.account, c.headerPrefixes);
+        return { registered: true } as PageCommandResults[T];
+      case 'inbound-unregister':
+        return { unregistered: (await this.inboundLeg?.unregister()) ?? false } as PageCommandResults[T];
+      case 'inbound-decline':
+        return { declined: (await this.inboundLeg?.decline(c.code)) ?? false } as PageCommandResults[T];
+      case 'answer':
+        await this.answer(c);
+        return { answering: true } as PageCommandResults[T];
       case 'hangup':
         return { sent: (await this.sip?.hangup()) ?? false } as PageCommandResults[T];
       case 'send-dtmf':
@@ -233,6 +245,47 @@ export class Bot {
     return { accepted: true };
   }
 
+  /** Dial-in: registers a handle of its own at the registrar; its INVITEs are reported to the worker. */
+  private async registerInbound(account: SipAccount, headerPrefixes: readonly string[]): Promise<void> {
+    const session = this.sipSession;
+    if (session === undefined) throw new RoomlineError('INTERNAL', 'register before init');
+    if (this.inboundLeg !== undefined) throw new RoomlineError('INTERNAL', 'the bot is already registered for dial-in');
+    const leg = await SipLeg.attach(session);
+    this.inboundLeg = leg;
+    try {
+      await leg.registerInbound(account, headerPrefixes, {
+        incoming: (call) => emit({ type: 'sip-incoming', ...call }),
+        gone: (sipCallId) => emit({ type: 'sip-incoming-gone', ...(sipCallId === undefined ? {} : { sipCallId }) }),
+      });
+    } catch (error) {
+      this.inboundLeg = undefined;
+      await leg.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Dial-in: answers the incoming call on the registered handle, once the bot is in the room. */
+  private async answer(command: Extract<ParsedCommand, { type: 'answer' }>): Promise<void> {
+    const sip = this.sip;
+    const leg = this.inboundLeg;
+    if (sip === undefined || this.mixer === undefined || leg === undefined) {
+      throw new RoomlineError('INTERNAL', 'answer before init, registration and join');
+    }
+    this.dialMedia = command.media;
+    this.dtmfToRoom = command.sip.dtmfToRoom;
+    await sip.answer(
+      leg,
+      {
+        iceServers: this.iceServers,
+        lowLatency: true,
+        srtp: command.sip.srtp,
+        ...(command.sip.audioCodecs === undefined ? {} : { audioCodecs: command.sip.audioCodecs }),
+      },
+      command.sip,
+    );
+    this.bindSipSenders();
+  }
+
   /** What a SIP leg sends: the room's audio (the mix to start with) and, when asked, the composed picture. */
   private outgoingSipMedia(): Pick<DialOptions, 'audio' | 'video'> {
     const media = this.dialMedia;
@@ -309,6 +362,8 @@ export class Bot {
   private async leave(): Promise<void> {
     this.leaving = true;
     await this.sip?.close().catch((error) => log.warn('closing the SIP leg failed', { error: errorMessage(error) }));
+    // the inbound handle is the SIP call's leg once answered (closed above); otherwise its registration goes here
+    if (this.inboundLeg !== undefined && this.sip?.leg !== this.inboundLeg) await this.inboundLeg.close().catch(() => undefined);
     this.roomGone = true;
     await this.room?.leave().catch((error) => log.warn('leaving the room failed', { error: errorMessage(error) }));
     this.composer?.stop();

@@ -225,4 +225,20 @@ export interface CallRecord {
   readonly quality?: QualitySummary;
   readonly media?: CallMedia;
   readonly metadata?: Readonly<Record<string, string>>;
+  /** `inbound` for a call a phone made to the dial-in address; absent (or `outbound`) for a dial request's call. */
+  readonly direction?: CallDirection;
+  /** Who called, for an inbound call: the From URI's number and display name. */
+  readonly caller?: CallerInfo;
+  /** The route an inbound call took (its key, e.g. `number:+15551230000`). */
+  readonly routeId?: string;
+}
+
+export const CALL_DIRECTIONS = ['outbound', 'inbound'] as const;
+export type CallDirection = (typeof CALL_DIRECTIONS)[number];
+
+/** The caller of an inbound call, as its INVITE's From named them. */
+export interface CallerInfo {
+  readonly uri: string;
+  readonly number: string;
+  readonly displayName?: string;
 }

@@ -10,6 +10,8 @@ export const ERROR_CODES = {
   INVALID_REQUEST: { retryable: false, fault: 'caller' },
   /** The request names a SIP trunk the worker has no configuration for. */
   TRUNK_UNKNOWN: { retryable: false, fault: 'caller' },
+  /** An inbound call matched no route (its dialled number or headers): declined 404. */
+  ROUTE_NOT_FOUND: { retryable: false, fault: 'caller' },
   /** The SIP peer answered 486 Busy Here or 600 Busy Everywhere. */
   SIP_BUSY: { retryable: false, fault: 'remote' },
   /** The SIP peer answered 603 Decline. */

@@ -98,6 +98,29 @@ export const pageCommandSchema = z.discriminatedUnion('type', [
     account: sipAccountSchema.optional(),
     sip: sipLegOptionsSchema.default(() => sipLegOptionsSchema.parse({})),
   }),
+  /**
+   * Dial-in: register a SIP handle of its own as a contact of the inbound address at the registrar, so that inbound
+   * INVITEs forked to it arrive as `sip-incoming` events. Resolves once the registrar accepted the REGISTER.
+   */
+  z.strictObject({
+    type: z.literal('inbound-register'),
+    account: sipAccountSchema,
+    /** Headers of incoming INVITEs reported with `sip-incoming` (Janus `incoming_header_prefixes`). */
+    headerPrefixes: z.array(z.string().regex(/^X-[A-Za-z0-9-]{0,64}$/)).max(8).default(['X-']),
+  }),
+  /** Dial-in: remove the registration (the worker took a call or stops); resolves once the registrar confirmed. */
+  z.strictObject({ type: z.literal('inbound-unregister') }),
+  /** Dial-in: refuse the pending incoming call with a final response (486 when another worker took it, 404...). */
+  z.strictObject({ type: z.literal('inbound-decline'), code: z.number().int().min(400).max(699) }),
+  /**
+   * Dial-in: answer the pending incoming call (200 OK with the bridge's media), after the bot joined its room;
+   * progress arrives as `sip-progress` (`accepted`) and the end as `sip-ended`, as for a dialled call.
+   */
+  z.strictObject({
+    type: z.literal('answer'),
+    media: mediaSchema,
+    sip: sipLegOptionsSchema.default(() => sipLegOptionsSchema.parse({})),
+  }),
   /** Hang up the SIP leg (BYE when answered, CANCEL while ringing). Resolves when Janus confirms or after a timeout. */
   z.strictObject({ type: z.literal('hangup') }),
   /** Send DTMF digits ("," pauses 2 s) on the answered SIP leg; resolves when the last one was sent. */
@@ -127,6 +150,10 @@ export interface PageCommandResults {
   readonly init: { readonly janusServer: string };
   readonly 'join-room': { readonly selfId: string; readonly participants: readonly ParticipantInfo[] };
   readonly dial: { readonly accepted: true };
+  readonly 'inbound-register': { readonly registered: true };
+  readonly 'inbound-unregister': { readonly unregistered: boolean };
+  readonly 'inbound-decline': { readonly declined: boolean };
+  readonly answer: { readonly answering: true };
   readonly hangup: { readonly sent: boolean };
   /** How many digits were sent (pauses not counted). */
   readonly 'send-dtmf': { readonly sent: number };
@@ -194,6 +221,17 @@ export const pageEventSchema = z.discriminatedUnion('type', [
     /** `remote` when the peer ended it (failure response or BYE), `local` after our own hangup. */
     by: z.enum(['remote', 'local']),
   }),
+  /** Dial-in: an INVITE reached the bot's registered handle; the worker claims it, then answers or declines. */
+  z.strictObject({
+    type: z.literal('sip-incoming'),
+    sipCallId: z.string().min(1).max(256),
+    from: z.string().max(512),
+    displayName: z.string().max(256).optional(),
+    to: z.string().max(512),
+    headers: z.record(z.string().max(128), z.string().max(512)).default({}),
+  }),
+  /** Dial-in: the pending incoming call went away before it was answered (the caller or the registrar cancelled it). */
+  z.strictObject({ type: z.literal('sip-incoming-gone'), sipCallId: z.string().max(256).optional() }),
   /** The SIP peer sent a digit (SIP INFO, or heard in its audio). */
   z.strictObject({
     type: z.literal('sip-dtmf'),

@@ -4,7 +4,7 @@ import type { DtmfCarriage, DtmfReceivedCarriage } from '../../contracts/telepho
 import { emit, errorMessage, log } from '../host.js';
 import type { JanusSession } from '../janus/janus-client.js';
 import { DtmfListener } from '../media/dtmf-listener.js';
-import { SipLeg, type DialOptions, type SipLegEvents } from './sip-leg.js';
+import { SipLeg, type AnswerOptions, type DialOptions, type SipLegEvents } from './sip-leg.js';
 
 /** What the call needs from the bot's media graph, for its first leg and for each leg a transfer brings. */
 export interface SipCallMedia {
@@ -70,6 +70,16 @@ export class SipCall {
     this.current = leg;
     if (sip.detectDtmf) this.listener = new DtmfListener((digit) => this.media.digit(digit, 'audio'));
     await leg.dial({ ...options, ...this.media.outgoing() });
+  }
+
+  /** Dial-in: answers the incoming call pending on `leg` (a registered handle), which becomes the call's leg. */
+  async answer(leg: SipLeg, options: Omit<AnswerOptions, 'audio' | 'video'>, sip: SipLegOptions): Promise<void> {
+    this.options = sip;
+    this.dialOptions = { ...options, headers: {} };
+    leg.bind(this.eventsFor(leg));
+    this.current = leg;
+    if (sip.detectDtmf) this.listener = new DtmfListener((digit) => this.media.digit(digit, 'audio'));
+    await leg.answer({ ...options, ...this.media.outgoing() });
   }
 
   async hangup(): Promise<boolean> {

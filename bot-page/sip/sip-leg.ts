@@ -36,6 +36,22 @@ export interface SipLegEvents {
   transferNotified(status: { code: number; reason?: string }): void;
 }
 
+/** An INVITE that reached a registered handle (dial-in). */
+export interface IncomingCall {
+  readonly sipCallId: string;
+  readonly from: string;
+  readonly displayName?: string;
+  readonly to: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** Where a registered handle reports incoming calls. */
+export interface IncomingCallEvents {
+  incoming(call: IncomingCall): void;
+  /** The pending incoming call went away before an answer (cancelled, or declined). */
+  gone(sipCallId: string | undefined): void;
+}
+
 /** Who the SIP leg calls as. */
 export type SipIdentity =
   /** A guest identity: no REGISTER, no credentials. */
@@ -73,6 +89,9 @@ export interface DialOptions {
     | undefined;
 }
 
+/** What answering an incoming call needs: a dialled call's options without a target, identity or headers. */
+export type AnswerOptions = Omit<DialOptions, 'to' | 'identity' | 'headers' | 'referId'>;
+
 /** RTCDTMFSender timing: 100 ms tones, 70 ms gaps (phones send 40-100 ms). */
 const DTMF_TONE_MS = 100;
 const DTMF_GAP_MS = 70;
@@ -99,6 +118,10 @@ export class SipLeg {
   private masterIdValue: number | undefined;
   private identityUri: string | undefined;
   private events: SipLegEvents = IGNORE_SIP_LEG_EVENTS;
+  /** Dial-in: the INVITE waiting for `answer` or `decline` on this (registered) handle. */
+  private incoming: { readonly offer: JanusJsep | undefined; readonly sipCallId: string | undefined } | undefined;
+  private incomingEvents: IncomingCallEvents | undefined;
+  private unregistration: (() => void) | undefined;
 
   private constructor(private readonly handle: JanusHandle) {
     handle.listen((event) => {
@@ -229,7 +252,7 @@ export class SipLeg {
    * Registers the caller identity: as a guest, with a trunk account (whose credentials then answer the proxy's digest
    * challenges; with `register` a REGISTER is sent and must succeed first), or as a helper of another leg.
    */
-  private async register(identity: SipIdentity): Promise<void> {
+  private async register(identity: SipIdentity, extra: Record<string, unknown> = {}): Promise<void> {
     let body: Record<string, unknown>;
     switch (identity.kind) {
       case 'guest':
@@ -264,6 +287,7 @@ export class SipLeg {
         this.identityUri = identity.uri;
         break;
     }
+    body = { ...body, ...extra };
     const trunk = identity.kind === 'account';
     let data: Record<string, unknown>;
     try {
@@ -292,6 +316,124 @@ export class SipLeg {
       });
     }
     if (typeof result['master_id'] === 'number' && identity.kind !== 'helper') this.masterIdValue = result['master_id'];
+  }
+
+  /**
+   * Dial-in: registers this handle as a contact of an inbound address at a registrar (a REGISTER that must succeed),
+   * so that INVITEs the registrar forks to it arrive as `incoming` calls. Only the headers with `headerPrefixes` are
+   * reported with them.
+   */
+  async registerInbound(account: SipAccount, headerPrefixes: readonly string[], events: IncomingCallEvents): Promise<void> {
+    this.incomingEvents = events;
+    await this.register({ kind: 'account', account: { ...account, register: true } }, { incoming_header_prefixes: [...headerPrefixes] });
+  }
+
+  /** Removes the registration; resolves true once the registrar confirmed it (false after `timeoutMs`). */
+  async unregister(timeoutMs = 5_000): Promise<boolean> {
+    const done = new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.unregistration = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+    });
+    try {
+      await this.handle.request({ request: 'unregister' }, undefined, timeoutMs);
+    } catch (error) {
+      this.unregistration = undefined;
+      log.warn('unregistering failed', { error: errorMessage(error) });
+      return false;
+    }
+    return done;
+  }
+
+  /** Refuses the pending incoming call with `code`; false when there was none (it went away meanwhile). */
+  async decline(code: number): Promise<boolean> {
+    if (this.incoming === undefined || this.phase !== 'idle') return false;
+    this.incoming = undefined;
+    try {
+      await this.handle.request({ request: 'decline', code });
+      return true;
+    } catch (error) {
+      log.debug('declining an incoming call failed', { error: errorMessage(error) });
+      return false;
+    }
+  }
+
+  /**
+   * Answers the pending incoming call: the browser answers Janus's offer with the bridge's media and Janus sends the
+   * 200 OK. Janus then reports `accepted`, and the leg goes on as a dialled one would (re-INVITEs, DTMF, BYE).
+   */
+  async answer(options: AnswerOptions): Promise<void> {
+    const incoming = this.incoming;
+    if (this.phase !== 'idle' || incoming === undefined) throw new RoomlineError('INTERNAL', 'no incoming call to answer');
+    if (incoming.offer === undefined) throw new RoomlineError('MEDIA_FAILED', 'an INVITE without an SDP offer cannot be answered');
+    this.phase = 'calling';
+    const pc = bridgePeerConnection({ iceServers: options.iceServers, bundlePolicy: 'max-bundle' });
+    this.pc = pc;
+    pc.onicecandidate = (event) => this.handle.trickle(event.candidate);
+    pc.ontrack = (event) => {
+      if (options.lowLatency === true) event.receiver.jitterBufferTarget = 0;
+      this.events.track(event.track);
+    };
+    pc.onconnectionstatechange = () => {
+      if (pc.connectionState === 'failed') this.events.mediaFailed(`SIP leg connection ${pc.connectionState}`);
+    };
+    await pc.setRemoteDescription(incoming.offer);
+    for (const transceiver of pc.getTransceivers()) {
+      const kind = transceiver.receiver.track.kind;
+      if (kind === 'audio' && this.audioTransceiver === undefined) {
+        this.audioTransceiver = transceiver;
+        if (options.audio !== undefined) await transceiver.sender.replaceTrack(options.audio);
+        transceiver.direction = options.audio === undefined ? 'recvonly' : 'sendrecv';
+        if (options.audioCodecs !== undefined) preferAudioCodecs(transceiver, options.audioCodecs);
+      } else if (kind === 'video' && options.video !== undefined && this.videoTransceiver === undefined) {
+        this.videoTransceiver = transceiver;
+        if (options.video.track !== undefined) await transceiver.sender.replaceTrack(options.video.track);
+        transceiver.direction = options.video.direction;
+      } else {
+        transceiver.direction = 'inactive';
+      }
+    }
+    const answer = await pc.createAnswer();
+    await pc.setLocalDescription(answer);
+    const srtp = options.srtp ?? 'off';
+    try {
+      await this.handle.send(
+        {
+          request: 'accept',
+          autoaccept_reinvites: false,
+          ...(srtp === 'off' ? {} : { srtp: srtp === 'mandatory' ? 'sdes_mandatory' : 'sdes_optional' }),
+        },
+        { type: 'answer', sdp: pc.localDescription?.sdp ?? answer.sdp ?? '' },
+      );
+    } catch (error) {
+      throw new RoomlineError('JANUS_UNAVAILABLE', `Janus did not take the answer: ${errorMessage(error)}`);
+    }
+    this.incoming = undefined;
+  }
+
+  private onIncomingCall(result: Record<string, unknown>, sipCallId: string | undefined, jsep: JanusJsep | undefined): void {
+    const callId = sipCallId ?? (typeof result['call_id'] === 'string' ? result['call_id'] : undefined);
+    if (this.phase !== 'idle' || callId === undefined) {
+      log.warn('an incoming call this leg cannot take', { phase: this.phase });
+      void this.handle.request({ request: 'decline', code: 486 }).catch(() => undefined);
+      return;
+    }
+    this.incoming = { offer: jsep, sipCallId: callId };
+    const headers: Record<string, string> = {};
+    const raw = result['headers'];
+    if (typeof raw === 'object' && raw !== null) {
+      for (const [name, value] of Object.entries(raw)) if (typeof value === 'string') headers[name] = value;
+    }
+    const displayName = typeof result['displayname'] === 'string' ? result['displayname'].replace(/^"|"$/g, '') : undefined;
+    this.incomingEvents?.incoming({
+      sipCallId: callId,
+      from: String(result['username'] ?? ''),
+      ...(displayName === undefined || displayName === '' ? {} : { displayName }),
+      to: String(result['callee'] ?? ''),
+      headers,
+    });
   }
 
   /**
@@ -449,7 +591,24 @@ export class SipLeg {
       case 'notify':
         if (result['notify'] === 'refer') this.onReferNotify(String(result['content'] ?? ''));
         break;
+      case 'incomingcall':
+        this.onIncomingCall(result, sipCallId, jsep);
+        break;
+      case 'missed_call':
+        log.debug('an INVITE arrived while this handle was busy: Janus answered 486');
+        break;
+      case 'unregistered':
+        this.unregistration?.();
+        this.unregistration = undefined;
+        break;
       case 'hangup':
+        if (this.phase === 'idle') {
+          // a pending incoming call went away (the caller cancelled, another contact answered, or it was declined)
+          const gone = this.incoming;
+          this.incoming = undefined;
+          if (gone !== undefined) this.incomingEvents?.gone(gone.sipCallId);
+          break;
+        }
         this.finish({
           ...(code === undefined ? {} : { code }),
           ...(reason ? { reason } : {}),
