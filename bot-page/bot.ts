@@ -249,8 +249,9 @@ export class Bot {
   private async registerInbound(account: SipAccount, headerPrefixes: readonly string[]): Promise<void> {
     const session = this.sipSession;
     if (session === undefined) throw new RoomlineError('INTERNAL', 'register before init');
-    if (this.inboundLeg !== undefined) throw new RoomlineError('INTERNAL', 'the bot is already registered for dial-in');
-    const leg = await SipLeg.attach(session);
+    // a worker that declined a call it could not route registers the same handle again
+    const fresh = this.inboundLeg === undefined;
+    const leg = this.inboundLeg ?? (await SipLeg.attach(session));
     this.inboundLeg = leg;
     try {
       await leg.registerInbound(account, headerPrefixes, {
@@ -258,8 +259,10 @@ export class Bot {
         gone: (sipCallId) => emit({ type: 'sip-incoming-gone', ...(sipCallId === undefined ? {} : { sipCallId }) }),
       });
     } catch (error) {
-      this.inboundLeg = undefined;
-      await leg.close().catch(() => undefined);
+      if (fresh) {
+        this.inboundLeg = undefined;
+        await leg.close().catch(() => undefined);
+      }
       throw error;
     }
   }

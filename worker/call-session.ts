@@ -86,6 +86,12 @@ export interface CallSessionOptions {
    * page joins (a Chime meetingId into attendees of its own) and readies the page (page mode: opens the customer's
    * app); a failure fails or retries the call like a failed join. @default the room as given
    */
+  /**
+   * Dial-in: the call is an INVITE this worker claimed; once the bot is in the room it answers it (200 OK) instead of
+   * dialling. Until then the caller hears ringing; a call ended before the answer is declined (480).
+   * @default undefined (a dialled call)
+   */
+  readonly inbound?: { readonly callerNumber: string };
   readonly prepareRoom?: (
     room: RoomJoin,
     names: { readonly callId: string; readonly display: string; readonly tiles: readonly string[] },
@@ -164,6 +170,15 @@ export class CallSession {
       if (joined.participants.length === 0) this.startEmptyRoomTimer();
       if (this.intent !== undefined) return await this.finish();
 
+      if (this.options.inbound !== undefined) {
+        void this.step({ to: 'DIALING', detail: `answering the INVITE from ${this.options.inbound.callerNumber}` });
+        this.dialed = true;
+        // the answer is quick; the timer only guards against a page that never reports it
+        this.startTimer('ring', (request.limits.ringTimeoutS + RING_BACKSTOP_S) * 1000, () => this.end({ kind: 'ring-timeout' }));
+        await bridge.send({ type: 'answer', media: this.media, sip });
+        await this.ended;
+        return await this.finish();
+      }
       void this.step({ to: 'DIALING', detail: `INVITE ${request.to}` });
       this.dialed = true;
       // the ring timeout counts from the INVITE (Janus's `calling`); until then a backstop in case it never comes
@@ -242,6 +257,13 @@ export class CallSession {
       bridge.on('sip-ended', (event) => {
         logger.info({ code: event.code, reason: event.reason, by: event.by }, 'SIP leg ended');
         this.sipEnded = event;
+        this.resolveEnd();
+      }),
+      bridge.on('sip-incoming-gone', () => {
+        // dial-in: the caller hung up (CANCEL) before the bridge answered
+        if (this.options.inbound === undefined || this.connected || this.sipEnded !== undefined) return;
+        logger.info('the caller hung up before the answer');
+        this.sipEnded = { type: 'sip-ended', code: 487, reason: 'the caller hung up before the answer', by: 'remote' };
         this.resolveEnd();
       }),
       bridge.on('room-participant', (event) => {
@@ -354,6 +376,14 @@ export class CallSession {
     if (this.intent !== undefined) return;
     this.intent = intent;
     this.options.logger.info({ reason: intent.kind }, 'ending the call');
+    if (this.options.inbound !== undefined && !this.dialed && this.sipEnded === undefined) {
+      // dial-in: the INVITE is still waiting for an answer: it gets a final response now
+      void this.options.bridge
+        .send({ type: 'inbound-decline', code: 480 })
+        .catch((error: unknown) => this.options.logger.warn({ error: String(error) }, 'declining the INVITE failed'))
+        .finally(() => this.resolveEnd());
+      return;
+    }
     if (!this.dialed || this.sipEnded !== undefined) {
       this.resolveEnd();
       return;
@@ -398,6 +428,7 @@ export class CallSession {
       // the SIP leg ended by itself: a failure response before answer, a BYE after
       if (connected && this.transferredTo !== undefined) return ended('caller', `transferred to ${this.transferredTo}`);
       if (connected) return ended('remote', `remote hangup${sip?.reason ? ` (${sip.reason})` : ''}`, sip?.code);
+      if (this.options.inbound !== undefined && sip?.code === 487) return ended('remote', sip.reason ?? 'the caller hung up before the answer', 487);
       const code = sip?.code;
       const errorCode = errorCodeForSipFailure(code);
       const reason = code === undefined ? sip?.reason ?? 'no SIP response' : `${code} ${sip?.reason ?? describeSipCode(code)}`;

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { RoomlineError } from '../contracts/errors.js';
 import { loadAwsModeConfig, type AwsModeConfig } from './aws/aws-env.js';
+import type { DialInConfig } from './dial-in.js';
 
 /**
  * Configuration from the environment, validated once at start. Every value is documented with its default; a bad
@@ -108,6 +109,18 @@ export const workerEnvSchema = clientEnvSchema.extend({
   ROOMLINE_MAX_VIDEO_FPS: positiveInt(30),
   /** pino log level. @default "info" */
   ROOMLINE_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  /**
+   * Dial-in: the registrar (SIP URI, e.g. sip:10.0.1.5:5060) idle workers register with as contacts of the inbound
+   * address. Setting it turns dial-in on, and then ROOMLINE_DIAL_IN_SECRET and ROOMLINE_ROUTES_TABLE are required.
+   * @default none: the worker only dials out
+   */
+  ROOMLINE_DIAL_IN_REGISTRAR: z.string().regex(/^sips?:\S+$/, 'must be a sip: URI').optional(),
+  /** Dial-in: the inbound address the workers register as. @default "sip:inbound@<the registrar's host>" */
+  ROOMLINE_DIAL_IN_AOR: z.string().regex(/^sips?:[^@\s]+@\S+$/, 'must be a sip: URI with a user').optional(),
+  /** Dial-in: the inbound address's password at the registrar (from a secret; never logged). */
+  ROOMLINE_DIAL_IN_SECRET: z.string().min(8, 'must be at least 8 characters').optional(),
+  /** Dial-in: the routes table (DynamoDB). */
+  ROOMLINE_ROUTES_TABLE: z.string().min(3, 'must be the DynamoDB table name').optional(),
 });
 
 export interface ClientConfig {
@@ -137,6 +150,8 @@ export interface WorkerConfig extends ClientConfig {
   readonly prewarm: boolean;
   readonly videoCaps: { readonly width: number; readonly height: number; readonly fps: number };
   readonly logLevel: string;
+  /** Dial-in, when ROOMLINE_DIAL_IN_REGISTRAR is set. */
+  readonly dialIn: DialInConfig | undefined;
   /** Metrics, task protection and trunk secrets (worker/aws/aws-env.ts). */
   readonly aws: AwsModeConfig;
 }
@@ -193,7 +208,30 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
       fps: parsed.ROOMLINE_MAX_VIDEO_FPS,
     },
     logLevel: parsed.ROOMLINE_LOG_LEVEL,
+    dialIn: dialInConfig(parsed),
     aws: loadAwsModeConfig(env),
+  };
+}
+
+function dialInConfig(parsed: z.output<typeof workerEnvSchema>): DialInConfig | undefined {
+  const registrar = parsed.ROOMLINE_DIAL_IN_REGISTRAR;
+  if (registrar === undefined) return undefined;
+  const missing = [
+    parsed.ROOMLINE_DIAL_IN_SECRET === undefined ? 'ROOMLINE_DIAL_IN_SECRET' : undefined,
+    parsed.ROOMLINE_ROUTES_TABLE === undefined ? 'ROOMLINE_ROUTES_TABLE' : undefined,
+  ].filter((name) => name !== undefined);
+  if (missing.length > 0) {
+    throw new RoomlineError('INVALID_REQUEST', `configuration error:\n  ${missing.join(', ')}: required with ROOMLINE_DIAL_IN_REGISTRAR`);
+  }
+  if (!parsed.ROOMLINE_PREWARM) {
+    throw new RoomlineError('INVALID_REQUEST', 'configuration error:\n  ROOMLINE_PREWARM: dial-in needs warm workers (true)');
+  }
+  const host = /^sips?:(?:[^@]+@)?([^:;>]+)/.exec(registrar)?.[1] ?? 'roomline.invalid';
+  return {
+    registrar,
+    aor: parsed.ROOMLINE_DIAL_IN_AOR ?? `sip:inbound@${host}`,
+    secret: parsed.ROOMLINE_DIAL_IN_SECRET!,
+    routesTable: parsed.ROOMLINE_ROUTES_TABLE!,
   };
 }
 

@@ -16,6 +16,11 @@ import { PageBridge } from './page-bridge.js';
 import { botPageDir } from './paths.js';
 import { enterAppPage } from './rooms/page.js';
 import { TrunkFile, type TrunkSource } from './trunks.js';
+import { DialIn, type ClaimedInbound } from './dial-in.js';
+import { RouteStore } from './route-store.js';
+import { transition } from './call-state.js';
+import type { SessionOutcome } from './call-session.js';
+import type { DialRequest } from '../contracts/dial-request.js';
 
 /** Lifecycle notices a worker sends its parent over IPC when it has one (the lab uses them; ECS does not). */
 export type WorkerNotice =
@@ -51,6 +56,13 @@ export class Worker {
   private browser: BrowserSource | undefined;
   private bridge: PageBridge | undefined;
   private tornDown: Promise<void> | undefined;
+  /** Dial-in (when configured): the registration and the INVITEs that reach this worker. */
+  private dialIn: DialIn | undefined;
+  private routes: RouteStore | undefined;
+  /** Taken by a call (dialled or inbound) or by an INVITE being claimed: nothing else may start. */
+  private busy = false;
+  /** The inbound call this worker claimed, running. */
+  private inboundRun: Promise<CallRecord> | undefined;
   /** Chime attendees for meetingId joins, made on the first such call. */
   private chime: ChimeAttendees | undefined;
 
@@ -74,6 +86,8 @@ export class Worker {
     this.logger.info({ reason }, 'stopping');
     this.stopping = true;
     this.session?.shutdown();
+    // out of the registrar at once: INVITEs go to workers that stay
+    void this.dialIn?.unregister();
   }
 
   async run(): Promise<number> {
@@ -133,8 +147,9 @@ export class Worker {
     const idleSince = Date.now();
     this.aws.gauge.set('idle');
     if (warm === undefined) notify({ type: 'roomline-worker', state: 'ready', warmMs: 0, janusNode: '' });
+    else await this.startDialIn(warm);
     try {
-      while (!this.stopping) {
+      while (!this.stopping && this.inboundRun === undefined) {
         if (this.config.idleExitS > 0 && Date.now() - idleSince > this.config.idleExitS * 1000) {
           this.logger.info({ idleExitS: this.config.idleExitS }, 'idle for too long: exiting');
           return 0;
@@ -152,6 +167,13 @@ export class Worker {
           this.logger.info('stopping: a message that arrived meanwhile was handed back');
           break;
         }
+        if (this.busy) {
+          // an inbound call took this worker while it polled: the message goes to another worker at once
+          await this.queue.handBack(message, 0);
+          this.logger.info('taken by an inbound call: a message that arrived meanwhile was handed back');
+          continue;
+        }
+        this.busy = true;
         if (warm === undefined) {
           // a cold worker that cannot warm up gives the message back at once rather than at its visibility timeout
           warm = await this.warmUp().catch(async (error: unknown) => {
@@ -166,7 +188,17 @@ export class Worker {
         }
         // not a call (invalid, duplicate, lost): the browser was not touched, so the worker stays warm
         await this.releaseProtection();
+        this.busy = false;
+        if (this.dialIn !== undefined && !this.stopping) {
+          await this.dialIn.register().catch((error: unknown) =>
+            this.logger.error({ error: String(error) }, 'registering for dial-in again failed: this worker only dials out'),
+          );
+        }
         this.aws.gauge.set('idle');
+      }
+      if (this.inboundRun !== undefined) {
+        const record = await this.inboundRun;
+        notify({ type: 'roomline-worker', state: 'done', callId: record.callId });
       }
       return 0;
     } finally {
@@ -197,6 +229,8 @@ export class Worker {
       stopRequested: () => this.stopping,
       beforeClaim: async (request) => {
         this.aws.gauge.set('busy');
+        // a worker in a call is no contact for inbound calls
+        await this.dialIn?.unregister();
         // protected before the claim: a scale-in between claim and protection would strand a claimed call
         const result = await this.aws.protection.protect(protectionMinutesFor(request.limits));
         this.protectedTask = result.kind !== 'not-on-ecs';
@@ -204,46 +238,126 @@ export class Worker {
       runCall: async (request, record, logger) => {
         notify({ type: 'roomline-worker', state: 'busy', callId: request.callId });
         this.aws.metrics.callStarted();
-        const trunk = request.trunk;
-        const room = request.room;
-        const session = new CallSession({
-          request,
-          record,
-          store: this.store,
-          bridge: warm.bridge,
-          logger,
-          workerId: this.config.workerId,
-          janusNode: warm.janusNode,
-          defaultFrom: this.config.defaultFrom,
-          leaseMs: this.config.leaseS * 1000,
-          videoCaps: this.config.videoCaps,
-          qualityIntervalMs: this.config.qualityIntervalS * 1000,
-          pageTimeoutMs: this.config.pageTimeoutMs,
-          observer: { stateChanged: (changed, previous) => this.observe(changed, previous) },
-          prepareRoom: async (room, names) => {
-            const prepared =
-              room.provider === 'chime'
-                ? await this.chimeAttendees(logger).prepare(room, names)
-                : { room, release: async () => undefined };
-            // the page may reach what the joined room needs, and nothing else
-            warm.browser.allowOrigins(warm.page, roomOrigins(prepared.room));
-            // page mode: the bot's tab goes into the customer's app, and opens its SIP session from there
-            if (prepared.room.provider === 'page') {
-              await enterAppPage(prepared.room, { ...warm, janusUrl: warm.janusNode, iceServers: this.config.iceServers });
-            }
-            return prepared;
-          },
-          ...(trunk === undefined ? {} : { trunk: () => this.trunks.get(trunk) }),
-        });
-        this.session = session;
-        if (this.stopping) session.shutdown();
-        try {
-          return await session.run();
-        } finally {
-          this.session = undefined;
-        }
+        return this.runSession(request, record, logger, warm);
       },
     });
+  }
+
+  /** Runs one call (dialled, or inbound with `inbound`) on the warm page, to its end. */
+  private async runSession(
+    request: DialRequest & { callId: string },
+    record: CallRecord,
+    logger: Logger,
+    warm: Warm,
+    inbound?: { readonly callerNumber: string },
+  ): Promise<SessionOutcome> {
+    const trunk = request.trunk;
+    const session = new CallSession({
+      request,
+      record,
+      store: this.store,
+      bridge: warm.bridge,
+      logger,
+      workerId: this.config.workerId,
+      janusNode: warm.janusNode,
+      defaultFrom: this.config.defaultFrom,
+      leaseMs: this.config.leaseS * 1000,
+      videoCaps: this.config.videoCaps,
+      qualityIntervalMs: this.config.qualityIntervalS * 1000,
+      pageTimeoutMs: this.config.pageTimeoutMs,
+      observer: { stateChanged: (changed, previous) => this.observe(changed, previous) },
+      prepareRoom: async (room, names) => {
+        const prepared =
+          room.provider === 'chime'
+            ? await this.chimeAttendees(logger).prepare(room, names)
+            : { room, release: async () => undefined };
+        // the page may reach what the joined room needs, and nothing else
+        warm.browser.allowOrigins(warm.page, roomOrigins(prepared.room));
+        // page mode: the bot's tab goes into the customer's app, and opens its SIP session from there
+        if (prepared.room.provider === 'page') {
+          await enterAppPage(prepared.room, { ...warm, janusUrl: warm.janusNode, iceServers: this.config.iceServers });
+        }
+        return prepared;
+      },
+      ...(inbound === undefined ? {} : { inbound }),
+      ...(trunk === undefined ? {} : { trunk: () => this.trunks.get(trunk) }),
+    });
+    this.session = session;
+    if (this.stopping) session.shutdown();
+    try {
+      return await session.run();
+    } finally {
+      this.session = undefined;
+    }
+  }
+
+  /** Registers for dial-in (when configured) once the worker is warm; a registrar that refuses leaves it dial-out only. */
+  private async startDialIn(warm: Warm): Promise<void> {
+    const config = this.config.dialIn;
+    if (config === undefined) return;
+    this.routes = new RouteStore(config.routesTable, this.config.region === undefined ? {} : { region: this.config.region });
+    const dialIn = new DialIn({
+      config,
+      bridge: warm.bridge,
+      store: this.store,
+      routes: this.routes,
+      logger: this.logger,
+      workerId: this.config.workerId,
+      janusNode: warm.janusNode,
+      leaseMs: this.config.leaseS * 1000,
+      reserve: () => {
+        if (this.busy || this.stopping) return false;
+        this.busy = true;
+        return true;
+      },
+      unreserve: () => {
+        this.busy = false;
+      },
+      run: (claimed) => {
+        this.inboundRun = this.runInbound(claimed, warm);
+      },
+      failed: (record) => this.observe(record, 'CLAIMED'),
+    });
+    this.dialIn = dialIn;
+    try {
+      await dialIn.register();
+    } catch (error) {
+      this.logger.error({ error: String(error) }, 'registering for dial-in failed: this worker only dials out');
+    }
+  }
+
+  /** Runs a claimed inbound call; a failure the queue would retry for a dialled call is final here (the caller is gone). */
+  private async runInbound(claimed: ClaimedInbound, warm: Warm): Promise<CallRecord> {
+    const logger = this.logger.child({ callId: claimed.request.callId });
+    this.aws.gauge.set('busy');
+    const protection = await this.aws.protection.protect(protectionMinutesFor(claimed.request.limits)).catch(() => undefined);
+    this.protectedTask = protection !== undefined && protection.kind !== 'not-on-ecs';
+    notify({ type: 'roomline-worker', state: 'busy', callId: claimed.request.callId });
+    this.aws.metrics.callStarted();
+    try {
+      const outcome = await this.runSession(claimed.request, claimed.record, logger, warm, {
+        callerNumber: claimed.record.caller?.number ?? 'unknown',
+      });
+      if (outcome.kind === 'final') return outcome.record;
+      const failure = { ...outcome.failure, retryable: false };
+      const record = await this.store.update(
+        claimed.request.callId,
+        (current) =>
+          transition(current ?? outcome.record, {
+            to: 'FAILED',
+            workerId: this.config.workerId,
+            now: new Date(),
+            failure,
+            detail: `${failure.code}: ${failure.reason}`,
+          }),
+        { known: outcome.record },
+      );
+      this.observe(record, outcome.record.state);
+      return record;
+    } catch (error) {
+      logger.error({ error: String(error) }, 'the inbound call failed');
+      return claimed.record;
+    }
   }
 
   private chimeAttendees(logger: Logger): ChimeAttendees {
@@ -280,6 +394,10 @@ export class Worker {
   /** Leaves the room, closes the page and Chromium. Idempotent. */
   private teardown(): Promise<void> {
     this.tornDown ??= (async () => {
+      // a stopping worker leaves the registrar before its page goes
+      await this.dialIn?.unregister();
+      this.dialIn?.stop();
+      this.routes?.destroy();
       if (this.bridge !== undefined) {
         await this.bridge.send({ type: 'leave' }, 3_000).catch(() => undefined);
         this.bridge.stop();
