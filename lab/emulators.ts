@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { ROUTES_TABLE } from '../contracts/dial-in.js';
 import { CALLS_TABLE } from '../worker/calls-table.js';
 
 type FauxqsServer = Awaited<ReturnType<(typeof import('fauxqs'))['startFauxqs']>>;
@@ -29,6 +30,8 @@ export class Emulators {
     readonly queueUrl: string,
     readonly deadLetterQueueUrl: string,
     readonly tableName: string,
+    /** The dial-in routes table. */
+    readonly routesTableName: string,
   ) {}
 
   static async start(options: EmulatorOptions = {}): Promise<Emulators> {
@@ -52,8 +55,10 @@ export class Emulators {
     if (address === null || typeof address === 'string') throw new Error('dynalite has no TCP address');
     const dynamodbEndpoint = `http://127.0.0.1:${address.port}`;
     const tableName = 'roomline-calls';
+    const routesTableName = 'roomline-routes';
     await createCallsTable(dynamodbEndpoint, tableName);
-    return new Emulators(sqs, dynamo, sqs.address, dynamodbEndpoint, queue.queueUrl, dlq.queueUrl, tableName);
+    await createRoutesTable(dynamodbEndpoint, routesTableName);
+    return new Emulators(sqs, dynamo, sqs.address, dynamodbEndpoint, queue.queueUrl, dlq.queueUrl, tableName, routesTableName);
   }
 
   /** Environment for a client, CLI or worker using these emulators. */
@@ -66,6 +71,7 @@ export class Emulators {
       AWS_ENDPOINT_URL_DYNAMODB: this.dynamodbEndpoint,
       ROOMLINE_QUEUE_URL: this.queueUrl,
       ROOMLINE_TABLE: this.tableName,
+      ROOMLINE_ROUTES_TABLE: this.routesTableName,
       // no Secrets Manager in the lab: a trunk lookup fails here, on loopback, instead of reaching for AWS
       AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:9',
     };
@@ -110,6 +116,23 @@ export async function createCallsTable(endpoint: string, tableName: string): Pro
             Projection: { ProjectionType: 'ALL' },
           },
         ],
+      }),
+    );
+  } finally {
+    client.destroy();
+  }
+}
+
+/** The dial-in routes table as the CDK construct defines it: one item per route key. */
+export async function createRoutesTable(endpoint: string, tableName: string): Promise<void> {
+  const client = new DynamoDBClient({ endpoint, region: LAB_REGION, credentials: LAB_CREDENTIALS });
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: ROUTES_TABLE.partitionKey, AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: ROUTES_TABLE.partitionKey, KeyType: 'HASH' }],
       }),
     );
   } finally {

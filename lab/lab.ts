@@ -18,6 +18,7 @@ import { RoomPerson } from './room-person.js';
 import { SipFailures, UNREACHABLE_SIP_PORT } from './sip-failures.js';
 import { PHONE_CTRL_PORT, SipPhone, type SipPhoneOptions } from './sip-phone.js';
 import { SipTrunk } from './sip-trunk.js';
+import { SipRegistrar } from './sip-registrar.js';
 import { makeLabTlsCerts } from './tls-certs.js';
 import { SippPeer, type SippScenario } from './sipp.js';
 import { WebApps } from './web-apps.js';
@@ -62,6 +63,11 @@ export interface LabOptions {
    * file (`ROOMLINE_TRUNKS_FILE`). @default false
    */
   readonly trunk?: boolean;
+  /**
+   * Dial-in: start the Kamailio registrar (lab/sip-registrar.ts) and have the workers register there for inbound
+   * calls, routed by the emulated routes table. @default false
+   */
+  readonly dialIn?: boolean;
   /** Keep the folder after stop. @default false, unless ROOMLINE_LAB_KEEP=1 */
   readonly keepDir?: boolean;
   readonly logger?: Logger;
@@ -110,6 +116,8 @@ export class Lab {
   phone!: SipPhone;
   failures!: SipFailures;
   trunk: SipTrunk | undefined;
+  /** The dial-in registrar (with `dialIn`). */
+  registrar: SipRegistrar | undefined;
   forwards!: NamespaceForwards;
   personBrowser: BrowserSource | undefined;
   chime: ChimeStandIn | undefined;
@@ -147,15 +155,18 @@ export class Lab {
     this.cleanups.push(() => this.netns.remove());
     // SIP over TLS between Janus and the trunk needs certificates at both ends
     const tls = options.trunk === true ? await makeLabTlsCerts(join(dir, 'tls')) : undefined;
-    const [emulators, janus, phone, failures, trunk] = await Promise.all([
+    const [emulators, janus, phone, failures, trunk, registrar] = await Promise.all([
       Emulators.start({ maxReceives: options.maxReceives ?? 3 }),
       JanusServer.start({ netns: this.netns, dir, ...(tls === undefined ? {} : { sipsCertsDir: tls.sofiaDir }) }),
       SipPhone.start({ netns: this.netns, dir, ...options.phone }),
       SipFailures.start({ netns: this.netns, dir }),
       tls === undefined ? undefined : SipTrunk.start({ netns: this.netns, dir, tls }),
+      options.dialIn === true ? SipRegistrar.start({ netns: this.netns, dir }) : undefined,
     ]);
     this.trunk = trunk;
     if (trunk !== undefined) this.cleanups.push(() => trunk.stop());
+    this.registrar = registrar;
+    if (registrar !== undefined) this.cleanups.push(() => registrar.stop());
     this.emulators = emulators;
     this.janus = janus;
     this.phone = phone;
@@ -189,6 +200,7 @@ export class Lab {
       phone.attachControl(this.forwards.port('phone')),
       failures.waitReady(),
       trunk?.waitReady(),
+      registrar?.waitReady(),
     ]);
     const trunksFile = join(dir, 'trunks.json');
     if (trunk !== undefined) await writeFile(trunksFile, JSON.stringify(trunk.trunks(), null, 2), { mode: 0o600 });
@@ -211,6 +223,7 @@ export class Lab {
       ROOMLINE_LOG_LEVEL: 'debug',
       ...(trunk === undefined ? {} : { ROOMLINE_TRUNKS_FILE: trunksFile }),
       ...(botPageDir === undefined ? {} : { ROOMLINE_BOT_PAGE_DIR: botPageDir }),
+      ...(registrar === undefined ? {} : registrar.workerEnv(emulators.routesTableName)),
     };
     const roomId = LAB_ROOM_IDS[0];
     this.endpoints = {
@@ -247,6 +260,7 @@ export class Lab {
     this.client = new RoomlineClient({
       queueUrl: emulators.queueUrl,
       tableName: emulators.tableName,
+      routesTableName: emulators.routesTableName,
       sqs: emulators.sqsClient(),
       dynamodb: emulators.dynamodbClient(),
     });

@@ -42,6 +42,9 @@ export const PHONE_ACCOUNTS = {
 } as const;
 export type PhoneUser = keyof typeof PHONE_ACCOUNTS;
 
+/** The phone's calling identity for dial-in: a number with a display name (it never answers calls itself). */
+export const PHONE_CALLER = { number: '+15550100', displayName: 'Ada Lovelace' } as const;
+
 /** An INVITE as the phone received it (from baresip's SIP trace). */
 export interface ReceivedInvite {
   readonly callId: string;
@@ -207,6 +210,17 @@ export class SipPhone extends EventEmitter {
   async useAccount(user: PhoneUser): Promise<void> {
     const answer = await this.command('uafind', `sip:${user}@127.0.0.1:${PHONE_SIP_PORT}`);
     if (!answer.ok) throw new Error(`baresip has no account ${user}: ${answer.data ?? ''}`);
+  }
+
+  /**
+   * Calls `uri` from the caller identity (`PHONE_CALLER`); resolves when baresip has sent the INVITE. What happens
+   * next arrives as events (CALL_RINGING, CALL_ESTABLISHED, CALL_CLOSED with the SIP reason).
+   */
+  async call(uri: string): Promise<void> {
+    const found = await this.command('uafind', `sip:${PHONE_CALLER.number}@127.0.0.1:${PHONE_SIP_PORT}`);
+    if (!found.ok) throw new Error(`baresip has no caller account: ${found.data ?? ''}`);
+    const dialled = await this.command('dial', uri);
+    if (!dialled.ok) throw new Error(`baresip could not dial ${uri}: ${dialled.data ?? ''}`);
   }
 
   /**
@@ -405,7 +419,8 @@ opus_bitrate 32000
   const accounts = Object.entries(PHONE_ACCOUNTS)
     .map(([user, params]) => `<${SipPhone.uri(user as PhoneUser)}>;regint=0;${params}${videoParam}\n`)
     .join('');
+  const caller = `"${PHONE_CALLER.displayName}" <sip:${PHONE_CALLER.number}@127.0.0.1:${PHONE_SIP_PORT}>;regint=0;answermode=manual${videoParam}\n`;
   await writeFile(join(dir, 'config'), config);
-  await writeFile(join(dir, 'accounts'), accounts);
+  await writeFile(join(dir, 'accounts'), accounts + caller);
   await writeFile(join(dir, 'contacts'), '');
 }

@@ -10,6 +10,9 @@ import { newQueuedRecord, requestControl, requestHangup as markHangupRequested }
 import { CallStore } from './call-store.js';
 import { loadClientConfig } from './config.js';
 import { DialQueue } from './dial-queue.js';
+import { RouteStore } from './route-store.js';
+import type { Route, RouteInput } from '../contracts/dial-in.js';
+import { redactRoom, type StoredRoomJoin } from '../contracts/rooms/index.js';
 
 /**
  * The client library: what any service uses to start, watch and end calls. Configuration comes from the options,
@@ -19,6 +22,8 @@ export interface ClientOptions {
   readonly queueUrl?: string;
   readonly tableName?: string;
   readonly region?: string;
+  /** The dial-in routes table, for `addRoute`, `listRoutes`, `removeRoute`. @default ROOMLINE_ROUTES_TABLE */
+  readonly routesTableName?: string;
   /** Your own SDK clients (credentials, endpoints, retries). @default clients built from the environment */
   readonly sqs?: SQSClient;
   readonly dynamodb?: DynamoDBClient;
@@ -27,6 +32,7 @@ export interface ClientOptions {
 export class RoomlineClient {
   private readonly queue: DialQueue;
   private readonly store: CallStore;
+  private readonly routes: RouteStore | undefined;
 
   constructor(options: ClientOptions = {}) {
     const fromEnv =
@@ -40,6 +46,40 @@ export class RoomlineClient {
       ...(options.dynamodb === undefined ? {} : { client: options.dynamodb }),
       ...(region === undefined ? {} : { region }),
     });
+    const routesTable = options.routesTableName ?? process.env['ROOMLINE_ROUTES_TABLE'];
+    this.routes =
+      routesTable === undefined || routesTable === ''
+        ? undefined
+        : new RouteStore(routesTable, {
+            ...(options.dynamodb === undefined ? {} : { client: options.dynamodb }),
+            ...(region === undefined ? {} : { region }),
+          });
+  }
+
+  private requireRoutes(): RouteStore {
+    if (this.routes === undefined) {
+      throw new RoomlineError('INVALID_REQUEST', 'no routes table: set ROOMLINE_ROUTES_TABLE or the routesTableName option');
+    }
+    return this.routes;
+  }
+
+  /**
+   * Dial-in: adds a route (validated: its match, a room of any provider, how the caller is named, limits). Its id is
+   * its match's key (`number:+15551230000`, `header:x-room:sales`); a second route with the same match is refused
+   * unless `replace` is set.
+   */
+  addRoute(input: RouteInput, options: { replace?: boolean } = {}): Promise<Route> {
+    return this.requireRoutes().add(input, options);
+  }
+
+  /** Dial-in: every route, ordered by id. The rooms' secrets (pins, tokens) are left out. */
+  async listRoutes(): Promise<(Omit<Route, 'room'> & { room: StoredRoomJoin })[]> {
+    return (await this.requireRoutes().list()).map((route) => ({ ...route, room: redactRoom(route.room) }));
+  }
+
+  /** Dial-in: removes a route; false if there was none with that id. */
+  removeRoute(routeId: string): Promise<boolean> {
+    return this.requireRoutes().remove(routeId);
   }
 
   /**
