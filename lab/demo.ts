@@ -53,8 +53,8 @@ export interface VideoCheck {
   readonly ok: boolean;
 }
 
-const PERSON_TONE_HZ = 440;
-const PHONE_TONE_HZ = 1000;
+export const PERSON_TONE_HZ = 440;
+export const PHONE_TONE_HZ = 1000;
 /** The room person's camera colour in the demo; checkVideo looks for it at the phone. */
 export const PERSON_COLOR: Rgb = [200, 0, 200];
 const TILE_NAMES = ['Desk red', 'Desk green', 'Desk blue', 'Desk yellow'] as const;

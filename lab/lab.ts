@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { DialRequestInput } from '../contracts/dial-request.js';
+import type { CallRecord } from '../contracts/call-record.js';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { waitUntil } from './wait.js';
 import type { ChimeRoomJoin } from '../contracts/rooms/chime.js';
 import { BrowserSource } from '../worker/browser-source.js';
 import { RoomlineClient } from '../worker/client.js';
@@ -367,6 +370,48 @@ export class Lab {
       limits: { ringTimeoutS: 20, maxDurationS: 120, emptyRoomTimeoutS: 30 },
       ...overrides,
     };
+  }
+
+  /**
+   * The inbound calls' records (dial-in), oldest first: read from the calls table, as an operator's query would
+   * (a test's view; the workers never scan).
+   */
+  async inboundCalls(): Promise<CallRecord[]> {
+    const doc = DynamoDBDocumentClient.from(this.emulators.dynamodbClient());
+    try {
+      const records: CallRecord[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await doc.send(
+          new ScanCommand({
+            TableName: this.emulators.tableName,
+            FilterExpression: '#d = :inbound',
+            ExpressionAttributeNames: { '#d': 'direction' },
+            ExpressionAttributeValues: { ':inbound': 'inbound' },
+            ExclusiveStartKey: start,
+            ConsistentRead: true,
+          }),
+        );
+        for (const item of page.Items ?? []) records.push(item as CallRecord);
+        start = page.LastEvaluatedKey;
+      } while (start !== undefined);
+      return records.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    } finally {
+      doc.destroy();
+    }
+  }
+
+  /** Waits for the first inbound call record created at or after `since` (epoch ms) that satisfies `done`. */
+  async waitInboundCall(since: number, done: (record: CallRecord) => boolean, timeoutMs = 30_000): Promise<CallRecord> {
+    let found: CallRecord | undefined;
+    await waitUntil(
+      async () => {
+        found = (await this.inboundCalls()).find((r) => Date.parse(r.createdAt) >= since - 1_000 && done(r));
+        return found !== undefined;
+      },
+      { timeoutMs, what: 'an inbound call record', intervalMs: 200 },
+    );
+    return found!;
   }
 
   /** Asks every call of this lab that is not final to hang up, and waits for them to end. */
