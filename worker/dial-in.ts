@@ -168,8 +168,9 @@ export class DialIn {
       deps.unreserve();
       return;
     }
-    // this worker takes the call: out of the registrar first, so the next INVITE goes to an idle worker
-    await this.unregister();
+    // this worker takes the call: out of the registrar, so the next INVITE goes to an idle worker (meanwhile one
+    // reaching this worker is declined 486: it is reserved), while the call goes on to the room
+    void this.unregister();
     const request = inboundRequest(call, route, claim.callId);
     const record = await deps.store.update(claim.callId, (current) => routedRecord(current ?? claim, request, route, new Date()), {
       known: claim,

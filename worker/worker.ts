@@ -135,10 +135,13 @@ export class Worker {
       }
     }
     if (janusNode === undefined) throw RoomlineError.from(lastError, 'JANUS_UNAVAILABLE');
+    const warm = { browser, site, page, bridge, janusNode };
+    // warm means reachable both ways: on the queue, and (with dial-in) at the registrar
+    await this.startDialIn(warm);
     const warmMs = Date.now() - started;
     this.logger.info({ warmMs }, 'worker warm: waiting for a call');
     notify({ type: 'roomline-worker', state: 'ready', warmMs, janusNode });
-    return { browser, site, page, bridge, janusNode };
+    return warm;
   }
 
   /** Takes messages until one becomes a call; a cold worker (`warm` undefined) warms up on its first message. */
@@ -147,7 +150,6 @@ export class Worker {
     const idleSince = Date.now();
     this.aws.gauge.set('idle');
     if (warm === undefined) notify({ type: 'roomline-worker', state: 'ready', warmMs: 0, janusNode: '' });
-    else await this.startDialIn(warm);
     try {
       while (!this.stopping && this.inboundRun === undefined) {
         if (this.config.idleExitS > 0 && Date.now() - idleSince > this.config.idleExitS * 1000) {

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { hasTone } from '../../lab/audio-analysis.js';
@@ -55,4 +56,108 @@ describe('dial-in', () => {
     const hearing = await lab.persons[0]!.hearing(since);
     expect(hasTone(hearing.tone, PHONE_TONE_HZ), `person heard ${JSON.stringify(hearing.tone)}`).toBe(true);
   });
+
+  it('records ENDED by remote when the caller hangs up, and the phone\'s BYE ends the bridge', async () => {
+    const since = Date.now();
+    await lab.phone.call(SipRegistrar.uri(ROUTED_NUMBER));
+    const connected = await lab.waitInboundCall(since, (r) => r.state === 'CONNECTED' || isFinal(r));
+    expect(connected.state).toBe('CONNECTED');
+
+    const response = await lab.phone.command('hangup');
+
+    expect(response.ok).toBe(true);
+    const record = await lab.client.waitForCall(connected.callId, isFinal, { timeoutMs: 10_000 });
+    expect(record.state).toBe('ENDED');
+    expect(record.endedBy).toBe('remote');
+  });
+
+  it('sends the phone a BYE when the room side asks for the hangup, and records ENDED by caller', async () => {
+    const since = Date.now();
+    await lab.phone.call(SipRegistrar.uri(ROUTED_NUMBER));
+    const connected = await lab.waitInboundCall(since, (r) => r.state === 'CONNECTED' || isFinal(r));
+    expect(connected.state).toBe('CONNECTED');
+    const askedAt = Date.now();
+
+    await lab.client.requestHangup(connected.callId);
+
+    const closed = await lab.phone.nextEvent('CALL_CLOSED', { since: askedAt, timeoutMs: 10_000 });
+    expect(closed.param).toMatch(/reset by peer/i);
+    const record = await lab.client.waitForCall(connected.callId, isFinal, { timeoutMs: 10_000 });
+    expect(record.state).toBe('ENDED');
+    expect(record.endedBy).toBe('caller');
+  });
+
+  it('refuses a number no route takes with 404, records FAILED ROUTE_NOT_FOUND, and the worker stays registered', async () => {
+    const since = Date.now();
+
+    await lab.phone.call(SipRegistrar.uri(UNROUTED_NUMBER));
+
+    const closed = await lab.phone.nextEvent('CALL_CLOSED', { since, timeoutMs: 10_000 });
+    expect(closed.param).toMatch(/404/);
+    const record = await lab.waitInboundCall(since, isFinal);
+    expect(record.state).toBe('FAILED');
+    expect(record.failure).toMatchObject({ code: 'ROUTE_NOT_FOUND', sipCode: 404, fault: 'caller', retryable: false });
+    expect(record.to).toContain(UNROUTED_NUMBER);
+    expect(record.caller?.number).toBe(PHONE_CALLER.number);
+    await lab.registrar!.waitContacts(1, 5_000);
+    expect(lab.pool!.workers.filter((w) => w.state === 'ready')).toHaveLength(1);
+  });
+
+  it('answers once when two warm workers are registered: one claims the call, the other declines and stays idle', async () => {
+    lab.startWorkers(2);
+    await lab.pool!.waitReady(2);
+    await lab.registrar!.waitContacts(2);
+    const since = Date.now();
+
+    await lab.phone.call(SipRegistrar.uri(ROUTED_NUMBER));
+
+    const connected = await lab.waitInboundCall(since, (r) => r.state === 'CONNECTED' || isFinal(r));
+    expect(connected.state).toBe('CONNECTED');
+    const busy = lab.pool!.workers.filter((w) => w.callId === connected.callId);
+    expect(busy).toHaveLength(1);
+    const idle = lab.pool!.workers.filter((w) => w.state === 'ready');
+    expect(idle).toHaveLength(1);
+    // the registrar forked the INVITE to the idle worker too, which lost the claim and declined
+    expect(await readFile(idle[0]!.logFile, 'utf8')).toContain('another worker claimed the inbound call: declined 486');
+    // the winner left the registrar; the other worker is still there for the next call
+    await lab.registrar!.waitContacts(1, 5_000);
+    expect(lab.phone.eventsOf('CALL_ESTABLISHED', since)).toHaveLength(1);
+    await lab.client.requestHangup(connected.callId);
+    const record = await lab.client.waitForCall(connected.callId, isFinal, { timeoutMs: 10_000 });
+    lab.startWorkers(1);
+
+    expect(record.state).toBe('ENDED');
+    expect(record.attempts).toBe(1);
+    const all = await lab.inboundCalls();
+    expect(all.filter((r) => r.sip?.sipCallId === connected.sip?.sipCallId)).toHaveLength(1);
+  });
+
+  it('answers 480 from the registrar when no worker is idle, and logs the rejection the alarm counts', async () => {
+    // the only worker takes a dialled call: it leaves the registrar, which then has nobody to fork to
+    const dialled = await lab.client.enqueueDial(lab.dialRequest());
+    await lab.client.waitForCall(dialled, (r) => r.state === 'CONNECTED' || isFinal(r), { timeoutMs: 20_000 });
+    await lab.registrar!.waitContacts(0, 5_000);
+    const rejectedBefore = (await lab.registrar!.rejections()).length;
+    const since = Date.now();
+
+    await lab.phone.call(SipRegistrar.uri(ROUTED_NUMBER));
+
+    const closed = await waitForClosed(since, (e) => /480/.test(e.param ?? ''));
+    expect(closed.param).toMatch(/480 No Idle Worker/);
+    const rejections = await lab.registrar!.rejections();
+    expect(rejections.slice(rejectedBefore)).toEqual([
+      { event: 'dial-in-rejected', reason: 'no-idle-worker', dialled: ROUTED_NUMBER },
+    ]);
+    await lab.client.requestHangup(dialled);
+    await lab.client.waitForCall(dialled, isFinal, { timeoutMs: 10_000 });
+  });
 });
+
+/** The first CALL_CLOSED since `since` that matches (the phone may also close the dialled call meanwhile). */
+async function waitForClosed(since: number, match: (event: { param?: string }) => boolean) {
+  for (let after = since; ; ) {
+    const event = await lab.phone.nextEvent('CALL_CLOSED', { since: after, timeoutMs: 10_000 });
+    if (match(event)) return event;
+    after = event.receivedAt + 1;
+  }
+}
