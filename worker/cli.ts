@@ -5,6 +5,7 @@ import type { CallControl } from '../contracts/call-control.js';
 import { isFinalState, type CallRecord } from '../contracts/call-record.js';
 import { DTMF_CARRIAGES, SIP_AUDIO_CODECS, SRTP_MODES, TRANSFER_POLICIES } from '../contracts/telephony.js';
 import { ROOM_PROVIDER_NAMES, RoomlineError, VIDEO_DIRECTIONS, SIP_VIDEO_CODECS } from '../contracts/index.js';
+import { CALLER_NAMES, type RouteInput } from '../contracts/dial-in.js';
 import { RoomlineClient } from './client.js';
 import { loadWorkerConfig } from './config.js';
 import { labModulePath } from './paths.js';
@@ -36,6 +37,7 @@ const program = new Command('roomline')
 Environment:
   ROOMLINE_QUEUE_URL          dial queue URL (dial, worker)
   ROOMLINE_TABLE              calls table name (dial, status, hangup, dtmf, hold, resume, transfer, worker)
+  ROOMLINE_ROUTES_TABLE       dial-in routes table name (route, worker with dial-in)
   AWS_REGION                  region (default us-east-1 with endpoint overrides)
   AWS_ENDPOINT_URL_SQS        SQS endpoint override (emulators)
   AWS_ENDPOINT_URL_DYNAMODB   DynamoDB endpoint override (emulators)
@@ -48,7 +50,8 @@ Examples:
       --room-url ws://10.77.0.1:8188/ --room-id 1234 --wait
   roomline dial --json request.json --wait       a dial request from a file ("-" reads stdin)
   roomline dtmf <callId> ',,1234#' --wait        wait 4 s, then send a conference PIN
-  roomline hold <callId> && roomline resume <callId>`,
+  roomline hold <callId> && roomline resume <callId>
+  roomline route add --number +15551230000 --room room.json --caller-name name`,
   );
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -184,6 +187,53 @@ controlWait(
 ).action(async (callId: string, uri: string, options: { wait?: boolean; waitTimeout: number }) => {
   await runControl(callId, { type: 'transfer', to: uri }, options);
 });
+
+const route = program
+  .command('route')
+  .description('dial-in routes: which room an inbound call joins, by dialled number or X- header (ROOMLINE_ROUTES_TABLE)');
+route
+  .command('add')
+  .description('add a route and print its id')
+  .option('--json <file>', 'read the whole route (JSON) from a file, or "-" for stdin')
+  .option('--number <digits>', 'the dialled number that takes this route, e.g. +15551230000')
+  .option('--header <X-Name=value>', 'an X- header of the INVITE that takes this route')
+  .option('--room <json|file>', `the room as JSON or a JSON file; providers: ${ROOM_PROVIDER_NAMES.join(', ')}`)
+  .option('--room-url <url>', 'Janus VideoRoom shortcut: the Janus server WebSocket URL of the room')
+  .option('--room-id <id>', 'Janus VideoRoom shortcut: the room id')
+  .option('--room-pin-from-env', 'Janus VideoRoom shortcut: take the room pin from ROOMLINE_ROOM_PIN')
+  .addOption(new Option('--caller-name <how>', "the bot's name in the room: the caller's masked number, whole number, or display name").choices([...CALLER_NAMES]))
+  .option('--max-duration <s>', 'longest call in seconds', positiveInt)
+  .option('--empty-room-timeout <s>', 'seconds the room may stay empty before the bot hangs up', positiveInt)
+  .option('--description <text>', 'what this route is for')
+  .option('--replace', 'replace a route with the same match')
+  .action(async (flags: RouteFlags) => {
+    const input = await buildRoute(flags);
+    const added = await new RoomlineClient().addRoute(input as RouteInput, { replace: flags.replace === true });
+    process.stdout.write(`${added.routeId}\n`);
+  });
+route
+  .command('list')
+  .description('list the routes (rooms without their pins and tokens)')
+  .option('--json', 'print the routes as JSON')
+  .action(async (options: { json?: boolean }) => {
+    const routes = await new RoomlineClient().listRoutes();
+    if (options.json === true) {
+      process.stdout.write(`${JSON.stringify(routes, null, 2)}\n`);
+      return;
+    }
+    for (const r of routes) {
+      process.stdout.write(`${r.routeId}  ${r.room.provider}  caller name: ${r.callerName}${r.description === undefined ? '' : `  ${r.description}`}\n`);
+    }
+  });
+route
+  .command('remove')
+  .description('remove a route by its id (as `route list` shows it)')
+  .argument('<routeId>')
+  .action(async (routeId: string) => {
+    const removed = await new RoomlineClient().removeRoute(routeId);
+    if (!removed) throw new RoomlineError('INVALID_REQUEST', `no route ${routeId}`);
+    process.stdout.write(`removed ${routeId}\n`);
+  });
 
 program
   .command('worker')
@@ -361,6 +411,57 @@ async function buildDialRequest(flags: DialFlags): Promise<unknown> {
       ...(flags.maxDuration === undefined ? {} : { maxDurationS: flags.maxDuration }),
     },
     ...(flags.metadata.length === 0 ? {} : { metadata: pairs(flags.metadata, '--metadata') }),
+  };
+}
+
+interface RouteFlags {
+  json?: string;
+  number?: string;
+  header?: string;
+  room?: string;
+  roomUrl?: string;
+  roomId?: string;
+  roomPinFromEnv?: boolean;
+  callerName?: string;
+  maxDuration?: number;
+  emptyRoomTimeout?: number;
+  description?: string;
+  replace?: boolean;
+}
+
+async function buildRoute(flags: RouteFlags): Promise<unknown> {
+  if (flags.json !== undefined) {
+    const text = flags.json === '-' ? await readStdin() : await readFile(flags.json, 'utf8');
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (error) {
+      throw new RoomlineError('INVALID_REQUEST', `${flags.json} is not JSON: ${String(error)}`);
+    }
+  }
+  if ((flags.number === undefined) === (flags.header === undefined)) {
+    throw new RoomlineError('INVALID_REQUEST', 'route add needs exactly one of --number or --header (or --json <file>)');
+  }
+  if (flags.room === undefined && (flags.roomUrl === undefined || flags.roomId === undefined)) {
+    throw new RoomlineError('INVALID_REQUEST', 'route add needs --room <json|file>, or --room-url and --room-id');
+  }
+  let match: Record<string, unknown>;
+  if (flags.number !== undefined) {
+    match = { kind: 'number', number: flags.number };
+  } else {
+    const header = flags.header!;
+    const at = header.indexOf('=');
+    if (at <= 0) throw new RoomlineError('INVALID_REQUEST', `--header "${header}" must look like X-Name=value`);
+    match = { kind: 'header', name: header.slice(0, at), value: header.slice(at + 1) };
+  }
+  return {
+    match,
+    room: await roomFromFlags({ ...flags, header: [], metadata: [], waitTimeout: 0 } as DialFlags),
+    ...(flags.callerName === undefined ? {} : { callerName: flags.callerName }),
+    limits: {
+      ...(flags.maxDuration === undefined ? {} : { maxDurationS: flags.maxDuration }),
+      ...(flags.emptyRoomTimeout === undefined ? {} : { emptyRoomTimeoutS: flags.emptyRoomTimeout }),
+    },
+    ...(flags.description === undefined ? {} : { description: flags.description }),
   };
 }
 
