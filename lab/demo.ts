@@ -7,6 +7,7 @@ import type { DialRequestInput } from '../contracts/dial-request.js';
 import { analyseTone, hasTone, readWav, type ToneReport } from './audio-analysis.js';
 import { Lab, type LabOptions, type LabPersonOptions } from './lab.js';
 import type { RoomPerson } from './room-person.js';
+import { SipRegistrar } from './sip-registrar.js';
 import { QUADRANT_COLORS, meanColorOfImage, nearestColor, writeCompositeVideo, type Rgb } from './test-video.js';
 
 export interface DemoOptions {
@@ -21,6 +22,11 @@ export interface DemoOptions {
   readonly keep?: boolean;
   /** Which kind of room the phone is bridged into (see DEMO_ROOMS). @default "janus" */
   readonly room?: DemoRoomName;
+  /**
+   * Dial-in instead: the phone calls the lab's registrar, the INVITE is forked to the warm worker registered there,
+   * routed by its dialled number into the Janus room and answered. @default false
+   */
+  readonly dialIn?: boolean;
   readonly out?: (line: string) => void;
 }
 
@@ -130,6 +136,7 @@ export type DemoRoomName = keyof typeof DEMO_ROOMS;
  */
 export async function runDemo(options: DemoOptions = {}): Promise<number> {
   const out = options.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  if (options.dialIn === true) return runDialInDemo(options, out);
   const started = Date.now();
   const video = options.video === true;
   const videoDir = video ? await mkdtemp(join(tmpdir(), 'roomline-demo-video-')) : undefined;
@@ -171,6 +178,79 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     out('Tearing the lab down...');
     await lab.stop();
     if (videoDir !== undefined) await rm(videoDir, { recursive: true, force: true });
+  }
+}
+
+/** The number the dial-in demo's route answers. */
+export const DIAL_IN_DEMO_NUMBER = '+15551230000';
+
+/**
+ * Dial-in: start the lab with its registrar, add a route for the demo number into the Janus room, have the phone call
+ * it, show the call's progress, let the phone hang up after a few seconds, and report what crossed. Exit code 0 only
+ * if audio crossed both ways.
+ */
+async function runDialInDemo(options: DemoOptions, out: (line: string) => void): Promise<number> {
+  if (options.video === true || (options.room ?? 'janus') !== 'janus') {
+    out('--dial-in runs with the Janus room and audio only');
+    return 2;
+  }
+  const started = Date.now();
+  out('Starting the lab: SQS + DynamoDB emulators, Janus, a SIP phone, a Janus VideoRoom with one person, the dial-in');
+  out('registrar (Kamailio), a warm worker registered there...');
+  const lab = await Lab.start({
+    persons: [{ display: 'Alice', toneHz: PERSON_TONE_HZ }],
+    workers: 1,
+    dialIn: true,
+    keepDir: options.keep ?? false,
+    phone: { toneHz: PHONE_TONE_HZ },
+  });
+  try {
+    await lab.pool!.waitReady(1);
+    await lab.registrar!.waitContacts(1);
+    const route = await lab.client.addRoute({
+      match: { kind: 'number', number: DIAL_IN_DEMO_NUMBER },
+      room: { ...lab.endpoints.room },
+      callerName: 'name',
+      limits: { maxDurationS: 120 },
+    });
+    out(`Lab up in ${Date.now() - started} ms. Route ${route.routeId} → Janus room ${lab.endpoints.room.roomId}. Folder: ${lab.dir}`);
+    const person = lab.persons[0]!;
+    const dialledAt = Date.now();
+    const uri = SipRegistrar.uri(DIAL_IN_DEMO_NUMBER);
+    out(`The phone calls ${uri}`);
+    await lab.phone.call(uri);
+    let lastShown = 0;
+    const show = (record: CallRecord) => {
+      for (const entry of record.history.slice(lastShown)) {
+        out(`  +${String(Date.parse(entry.at) - dialledAt).padStart(5)} ms  ${entry.state.padEnd(9)} ${entry.detail ?? ''}`);
+      }
+      lastShown = record.history.length;
+    };
+    const connected = await lab.waitInboundCall(dialledAt, (r) => {
+      show(r);
+      return r.state === 'CONNECTED' || r.state === 'ENDED' || r.state === 'FAILED';
+    }, 60_000);
+    if (connected.state === 'CONNECTED') {
+      const seen = await person.participants();
+      out(`  the room person sees: ${seen.map((p) => p.display ?? p.id).join(', ')}`);
+      await sleep((options.talkS ?? 6) * 1000);
+      out(`The phone hangs up after ${options.talkS ?? 6} s`);
+      await lab.phone.command('hangup');
+    }
+    const record = await lab.client.waitForCall(
+      connected.callId,
+      (r) => {
+        show(r);
+        return r.state === 'ENDED' || r.state === 'FAILED';
+      },
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
+    const report = await measure(lab, person, record, dialledAt);
+    printReport(report, out, 'the phone dialling');
+    return report.audioBothWays ? 0 : 1;
+  } finally {
+    out('Tearing the lab down...');
+    await lab.stop();
   }
 }
 
@@ -295,7 +375,7 @@ async function measure(lab: Lab, person: RoomPerson, record: CallRecord, enqueue
   };
 }
 
-function printReport(report: CallReport, out: (line: string) => void): void {
+function printReport(report: CallReport, out: (line: string) => void, origin = 'enqueue'): void {
   const ms = (v: number | undefined) => (v === undefined ? 'n/a' : `${v} ms`);
   const tone = (t: ToneReport | undefined, expected: number) =>
     t === undefined || t.onsetS === undefined
@@ -311,8 +391,8 @@ function printReport(report: CallReport, out: (line: string) => void): void {
   out('====================');
   out(`call ${report.callId}: ${report.finalState}${report.endedBy ? ` (ended by ${report.endedBy})` : ''}${report.failure ? ` ${report.failure}` : ''}`);
   out('');
-  out('Setup (from enqueue)');
-  out(`  INVITE at the phone ........ ${ms(report.enqueueToInviteMs)}`);
+  out(`Setup (from ${origin})`);
+  if (origin === 'enqueue') out(`  INVITE at the phone ........ ${ms(report.enqueueToInviteMs)}`);
   out(`  answered ................... ${ms(report.enqueueToAnswerMs)}`);
   out(`  first audio at the phone ... ${ms(report.enqueueToFirstAudioAtPhoneMs)}`);
   out(`  first audio at the person .. ${ms(report.enqueueToFirstAudioAtPersonMs)}`);

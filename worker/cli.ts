@@ -291,6 +291,7 @@ program
   .option('--talk <s>', 'seconds to stay connected', positiveInt, 6)
   .option('--keep', 'keep the lab folder (logs, recordings)')
   .option('--video', 'video both ways: H.264 to an H.264-only phone, its 2x2 composite split into four room feeds')
+  .option('--dial-in', 'dial-in instead: the phone calls a routed number at the lab\'s registrar and lands in the room')
   .addOption(
     new Option(
       '--room <kind>',
@@ -301,8 +302,9 @@ program
       .choices(['janus', 'chime', 'page'])
       .default('janus'),
   )
-  .action(async (options: { talk: number; keep?: boolean; video?: boolean; room: 'janus' | 'chime' | 'page' }) => {
+  .action(async (options: { talk: number; keep?: boolean; video?: boolean; dialIn?: boolean; room: 'janus' | 'chime' | 'page' }) => {
     process.exitCode = await (await loadLab()).runDemo({
+      dialIn: options.dialIn === true,
       talkS: options.talk,
       keep: options.keep === true,
       video: options.video === true,
