@@ -11,6 +11,8 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
+# eSpeak NG speaks the dial-in PIN prompts the build writes into the bot page
+RUN apt-get update && apt-get install -y --no-install-recommends espeak-ng && rm -rf /var/lib/apt/lists/*
 COPY . .
 RUN node scripts/build.mjs --no-lab
 

@@ -6,6 +6,7 @@ import type { DtmfReceivedCarriage } from '../contracts/telephony.js';
 import { emit, errorMessage, log } from './host.js';
 import { JanusError, JanusSession } from './janus/janus-client.js';
 import { AudioMixer } from './media/audio-mixer.js';
+import { PromptPlayer } from './media/prompt-player.js';
 import { RoomVideoComposer } from './media/room-video-composer.js';
 import { SipVideoRouter } from './media/sip-video-router.js';
 import { legQuality, waitForLegMedia, waitForMedia } from './media/stats.js';
@@ -39,6 +40,10 @@ export class Bot {
   private speaker: string | undefined;
   /** The room was left or lost: watchers of its media stop. */
   private roomGone = false;
+  /** Dial-in PIN line: the prompts the caller hears before the bot is in a room. */
+  private prompts: PromptPlayer | undefined;
+  /** The SIP peer's audio, kept for a mixer made later (a PIN line answers before the room is joined). */
+  private sipAudio: MediaStreamTrack | undefined;
   /** Dial-in: the handle registered at the registrar, where inbound INVITEs arrive. */
   private inboundLeg: SipLeg | undefined;
   /** leave() runs: the Janus session closing is the bot's own doing. */
@@ -65,6 +70,8 @@ export class Bot {
       case 'answer':
         await this.answer(c);
         return { answering: true } as PageCommandResults[T];
+      case 'play-prompt':
+        return { playedMs: await this.promptPlayer().play(c.prompt) } as PageCommandResults[T];
       case 'hangup':
         return { sent: (await this.sip?.hangup()) ?? false } as PageCommandResults[T];
       case 'send-dtmf':
@@ -104,8 +111,12 @@ export class Bot {
     this.sip = new SipCall(this.sipSession, warmLeg, {
       outgoing: () => this.outgoingSipMedia(),
       incoming: (track) => {
-        if (track.kind === 'audio') this.mixer?.setSipTrack(track);
-        else this.router?.attach(track);
+        if (track.kind === 'audio') {
+          this.sipAudio = track;
+          this.mixer?.setSipTrack(track);
+        } else {
+          this.router?.attach(track);
+        }
       },
       legChanged: () => this.bindSipSenders(),
       answered: (video) => this.watchSipMedia(video),
@@ -141,6 +152,9 @@ export class Bot {
     const speakerFromProvider = capabilities.activeSpeaker && capabilities.serverMixedAudio;
     const mixer = new AudioMixer(sendsVideo && media.layout === 'active-speaker' && !speakerFromProvider);
     this.mixer = mixer;
+    // a PIN line answered before the room: the caller's audio goes to the room, the room's replaces the prompts
+    if (this.sipAudio !== undefined) mixer.setSipTrack(this.sipAudio);
+    if (this.sip?.leg?.answered === true) this.bindSipSenders();
     if (sendsVideo) {
       const levels = speakerFromProvider ? () => this.speakerLevels() : () => mixer.inputLevels();
       this.composer = new RoomVideoComposer(media.layout, media, levels);
@@ -245,6 +259,11 @@ export class Bot {
     return { accepted: true };
   }
 
+  private promptPlayer(): PromptPlayer {
+    this.prompts ??= new PromptPlayer();
+    return this.prompts;
+  }
+
   /** Dial-in: registers a handle of its own at the registrar; its INVITEs are reported to the worker. */
   private async registerInbound(account: SipAccount, headerPrefixes: readonly string[]): Promise<void> {
     const session = this.sipSession;
@@ -271,9 +290,8 @@ export class Bot {
   private async answer(command: Extract<ParsedCommand, { type: 'answer' }>): Promise<void> {
     const sip = this.sip;
     const leg = this.inboundLeg;
-    if (sip === undefined || this.mixer === undefined || leg === undefined) {
-      throw new RoomlineError('INTERNAL', 'answer before init, registration and join');
-    }
+    // a PIN line answers before the bot joins a room: its caller hears the prompts until then
+    if (sip === undefined || leg === undefined) throw new RoomlineError('INTERNAL', 'answer before init and registration');
     this.dialMedia = command.media;
     this.dtmfToRoom = command.sip.dtmfToRoom;
     await sip.answer(
@@ -293,7 +311,7 @@ export class Bot {
   private outgoingSipMedia(): Pick<DialOptions, 'audio' | 'video'> {
     const media = this.dialMedia;
     return {
-      audio: media?.audio === false ? undefined : this.mixer?.roomToSipTrack,
+      audio: media?.audio === false ? undefined : (this.mixer?.roomToSipTrack ?? this.promptPlayer().track),
       video:
         media === undefined || media.video === 'off'
           ? undefined
@@ -372,6 +390,7 @@ export class Bot {
     this.composer?.stop();
     this.router?.stop();
     await this.mixer?.close();
+    await this.prompts?.close();
     await this.sipSession?.destroy();
   }
 }

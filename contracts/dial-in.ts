@@ -26,6 +26,8 @@ export const routeMatchSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('number'), number: dialledNumberSchema }),
   /** An X- header the caller's trunk or PBX set on the INVITE (e.g. X-Room: sales). */
   z.strictObject({ kind: z.literal('header'), name: headerNameSchema, value: headerValueSchema }),
+  /** A PIN the caller enters by DTMF after calling a PIN line (a number route with `collectPin`). */
+  z.strictObject({ kind: z.literal('pin'), number: dialledNumberSchema, pin: z.string().regex(/^[0-9]{4,12}$/, 'must be 4-12 digits') }),
 ]);
 export type RouteMatch = z.output<typeof routeMatchSchema>;
 
@@ -34,20 +36,36 @@ export const CALLER_NAMES = ['masked', 'number', 'name'] as const;
 export type CallerNameMode = (typeof CALLER_NAMES)[number];
 
 /** A route as it is written (through the client library or `roomline route add`). */
-export const routeInputSchema = z.strictObject({
-  match: routeMatchSchema,
-  /** The room the call joins, of any provider the bot supports. */
-  room: roomSchema,
-  /**
-   * The bot's name in the room: `masked` shows the number's last 4 digits ("Phone ••••1234"), `number` the whole
-   * number, `name` the caller's display name (else the number). @default "masked"
-   */
-  callerName: z.enum(CALLER_NAMES).default('masked'),
-  /** Limits of calls on this route (the ring timeout does not apply: the caller is already ringing). */
-  limits: limitsSchema.default(() => limitsSchema.parse({})),
-  /** Free-form description, e.g. whose line this is. */
-  description: z.string().max(256).optional(),
-});
+export const routeInputSchema = z
+  .strictObject({
+    match: routeMatchSchema,
+    /** The room the call joins, of any provider the bot supports (not for a PIN line: its PIN routes have rooms). */
+    room: roomSchema.optional(),
+    /**
+     * A PIN line: the bridge answers, asks for a PIN (a spoken prompt), and the PIN's route (`match.kind: "pin"` for
+     * this number) says which room; a wrong PIN is asked for again, then the call ends. Only for number routes.
+     * @default false
+     */
+    collectPin: z.boolean().default(false),
+    /**
+     * The bot's name in the room: `masked` shows the number's last 4 digits ("Phone ••••1234"), `number` the whole
+     * number, `name` the caller's display name (else the number). @default "masked"
+     */
+    callerName: z.enum(CALLER_NAMES).default('masked'),
+    /** Limits of calls on this route (the ring timeout does not apply: the caller is already ringing). */
+    limits: limitsSchema.default(() => limitsSchema.parse({})),
+    /** Free-form description, e.g. whose line this is. */
+    description: z.string().max(256).optional(),
+  })
+  .superRefine((r, ctx) => {
+    if (r.collectPin && r.match.kind !== 'number') {
+      ctx.addIssue({ code: 'custom', path: ['collectPin'], message: 'only a number route can be a PIN line' });
+    }
+    if (r.collectPin && r.room !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['room'], message: 'a PIN line has no room: its PIN routes have' });
+    }
+    if (!r.collectPin && r.room === undefined) ctx.addIssue({ code: 'custom', path: ['room'], message: 'a route needs a room' });
+  });
 export type RouteInput = z.input<typeof routeInputSchema>;
 
 /** A stored route: its key is made from its match. */
@@ -66,8 +84,24 @@ export function routeKey(match: RouteMatch): string {
       return `number:${match.number}`;
     case 'header':
       return `header:${match.name.toLowerCase()}:${match.value}`;
+    case 'pin':
+      return pinRouteKey(match.number, match.pin);
   }
 }
+
+/** The key of the route a PIN opens on a PIN line. */
+export function pinRouteKey(number: string, pin: string): string {
+  return `pin:${number}:${pin}`;
+}
+
+/** A route id as it may be shown (a PIN route's PIN masked). */
+export function displayRouteId(routeId: string): string {
+  return routeId.startsWith('pin:') ? routeId.replace(/:[0-9]+$/, ':••••') : routeId;
+}
+
+/** The prompts a PIN line plays (WAVs served with the bot page, made at build time). */
+export const PIN_PROMPTS = ['enter-pin', 'wrong-pin', 'goodbye'] as const;
+export type PinPrompt = (typeof PIN_PROMPTS)[number];
 
 /** An inbound call as the bridge sees it when the INVITE arrives (from the Janus SIP plugin's `incomingcall`). */
 export interface InboundCall {
@@ -134,7 +168,8 @@ export function callerDisplay(call: Pick<InboundCall, 'from' | 'displayName'>, m
   }
 }
 
-/** A route's room with the bot's display name set for this call. */
+/** A route's room with the bot's display name set for this call (a PIN line has none: its PIN routes have). */
 export function routedRoom(route: Route, display: string): RoomJoin {
+  if (route.room === undefined) throw new Error(`route ${displayRouteId(route.routeId)} has no room`);
   return { ...route.room, display } as RoomJoin;
 }

@@ -12,6 +12,8 @@ export const ERROR_CODES = {
   TRUNK_UNKNOWN: { retryable: false, fault: 'caller' },
   /** An inbound call matched no route (its dialled number or headers): declined 404. */
   ROUTE_NOT_FOUND: { retryable: false, fault: 'caller' },
+  /** A caller on a PIN line entered no valid PIN in the attempts allowed. */
+  PIN_INVALID: { retryable: false, fault: 'caller' },
   /** The SIP peer answered 486 Busy Here or 600 Busy Everywhere. */
   SIP_BUSY: { retryable: false, fault: 'remote' },
   /** The SIP peer answered 603 Decline. */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ERROR_CODE_NAMES, FAULTS } from './errors.js';
 import { fromSchema, mediaSchema, sipUriSchema } from './dial-request.js';
 import { roomSchema } from './rooms/index.js';
+import { PIN_PROMPTS } from './dial-in.js';
 import type { QualitySummary } from './call-record.js';
 import {
   DTMF_CARRIAGES,
@@ -121,6 +122,11 @@ export const pageCommandSchema = z.discriminatedUnion('type', [
     media: mediaSchema,
     sip: sipLegOptionsSchema.default(() => sipLegOptionsSchema.parse({})),
   }),
+  /**
+   * Dial-in PIN line: play a prompt to the SIP peer (answered before the bot joins any room); resolves when it has
+   * played. Once the bot joins the room, the room's audio replaces the prompts.
+   */
+  z.strictObject({ type: z.literal('play-prompt'), prompt: z.enum(PIN_PROMPTS) }),
   /** Hang up the SIP leg (BYE when answered, CANCEL while ringing). Resolves when Janus confirms or after a timeout. */
   z.strictObject({ type: z.literal('hangup') }),
   /** Send DTMF digits ("," pauses 2 s) on the answered SIP leg; resolves when the last one was sent. */
@@ -154,6 +160,7 @@ export interface PageCommandResults {
   readonly 'inbound-unregister': { readonly unregistered: boolean };
   readonly 'inbound-decline': { readonly declined: boolean };
   readonly answer: { readonly answering: true };
+  readonly 'play-prompt': { readonly playedMs: number };
   readonly hangup: { readonly sent: boolean };
   /** How many digits were sent (pauses not counted). */
   readonly 'send-dtmf': { readonly sent: number };

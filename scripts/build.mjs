@@ -7,6 +7,7 @@
 // left out of the worker image.
 import { build } from 'esbuild';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { writePrompts } from './prompts.mjs';
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +47,7 @@ if (fakeSdksDir !== undefined) {
     build({ ...browser, alias, entryPoints: { bot: 'bot-page/main.ts' }, outdir: fakeSdksDir }),
     build({ ...browser, alias, format: 'iife', splitting: false, sourcemap: 'external', entryPoints: { 'page-mode': 'bot-page/page-mode/main.ts' }, outdir: fakeSdksDir }),
     copyFile(join(root, 'bot-page/index.html'), join(fakeSdksDir, 'index.html')),
+    writePrompts(join(fakeSdksDir, 'prompts')),
   ]);
   console.log(`roomline: built the bot page with fake SDKs into ${fakeSdksDir} in ${Date.now() - started} ms`);
   process.exit(0);
@@ -110,6 +112,10 @@ await Promise.all([
       ]
     : []),
 ]);
+
+// The dial-in PIN line's prompts, served with the bot page.
+const prompts = await writePrompts(join(dist, 'bot-page/prompts'));
+console.log(`roomline: PIN prompts: ${prompts}`);
 
 // Type declarations for the library's consumers (`import { enqueueDial } from 'roomline'`).
 const tsc = spawnSync(

@@ -243,6 +243,8 @@ const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.map': 'application/json',
+  // the dial-in PIN line's prompts
+  '.wav': 'audio/wav',
 };
 
 async function serve(

@@ -5,7 +5,7 @@ import type { CallControl } from '../contracts/call-control.js';
 import { isFinalState, type CallRecord } from '../contracts/call-record.js';
 import { DTMF_CARRIAGES, SIP_AUDIO_CODECS, SRTP_MODES, TRANSFER_POLICIES } from '../contracts/telephony.js';
 import { ROOM_PROVIDER_NAMES, RoomlineError, VIDEO_DIRECTIONS, SIP_VIDEO_CODECS } from '../contracts/index.js';
-import { CALLER_NAMES, type RouteInput } from '../contracts/dial-in.js';
+import { CALLER_NAMES, displayRouteId, type RouteInput } from '../contracts/dial-in.js';
 import { RoomlineClient } from './client.js';
 import { loadWorkerConfig } from './config.js';
 import { labModulePath } from './paths.js';
@@ -43,6 +43,7 @@ Environment:
   AWS_ENDPOINT_URL_DYNAMODB   DynamoDB endpoint override (emulators)
   ROOMLINE_JANUS_URLS         Janus WebSocket URLs for the SIP leg, comma-separated (worker)
   ROOMLINE_ROOM_PIN           room pin for dial --room-pin-from-env (keeps it out of the process list)
+  ROOMLINE_ROUTE_PIN          dial-in PIN for route add --pin-from-env
 
 Examples:
   npm run demo                                   the lab: one call, report, teardown
@@ -197,6 +198,8 @@ route
   .option('--json <file>', 'read the whole route (JSON) from a file, or "-" for stdin')
   .option('--number <digits>', 'the dialled number that takes this route, e.g. +15551230000')
   .option('--header <X-Name=value>', 'an X- header of the INVITE that takes this route')
+  .option('--collect-pin', 'with --number: a PIN line, whose callers enter a PIN after a spoken prompt')
+  .option('--pin-from-env', 'with --number: the route a PIN opens on that PIN line, the PIN from ROOMLINE_ROUTE_PIN')
   .option('--room <json|file>', `the room as JSON or a JSON file; providers: ${ROOM_PROVIDER_NAMES.join(', ')}`)
   .option('--room-url <url>', 'Janus VideoRoom shortcut: the Janus server WebSocket URL of the room')
   .option('--room-id <id>', 'Janus VideoRoom shortcut: the room id')
@@ -209,7 +212,7 @@ route
   .action(async (flags: RouteFlags) => {
     const input = await buildRoute(flags);
     const added = await new RoomlineClient().addRoute(input as RouteInput, { replace: flags.replace === true });
-    process.stdout.write(`${added.routeId}\n`);
+    process.stdout.write(`${displayRouteId(added.routeId)}\n`);
   });
 route
   .command('list')
@@ -222,7 +225,8 @@ route
       return;
     }
     for (const r of routes) {
-      process.stdout.write(`${r.routeId}  ${r.room.provider}  caller name: ${r.callerName}${r.description === undefined ? '' : `  ${r.description}`}\n`);
+      const target = r.collectPin ? 'PIN line' : (r.room?.provider ?? '?');
+      process.stdout.write(`${r.routeId}  ${target}  caller name: ${r.callerName}${r.description === undefined ? '' : `  ${r.description}`}\n`);
     }
   });
 route
@@ -419,6 +423,8 @@ async function buildDialRequest(flags: DialFlags): Promise<unknown> {
 interface RouteFlags {
   json?: string;
   number?: string;
+  collectPin?: boolean;
+  pinFromEnv?: boolean;
   header?: string;
   room?: string;
   roomUrl?: string;
@@ -443,12 +449,21 @@ async function buildRoute(flags: RouteFlags): Promise<unknown> {
   if ((flags.number === undefined) === (flags.header === undefined)) {
     throw new RoomlineError('INVALID_REQUEST', 'route add needs exactly one of --number or --header (or --json <file>)');
   }
-  if (flags.room === undefined && (flags.roomUrl === undefined || flags.roomId === undefined)) {
+  const hasRoom = flags.room !== undefined || (flags.roomUrl !== undefined && flags.roomId !== undefined);
+  if (flags.collectPin === true) {
+    if (flags.number === undefined || hasRoom) {
+      throw new RoomlineError('INVALID_REQUEST', '--collect-pin needs --number and no room (its PIN routes have the rooms)');
+    }
+  } else if (!hasRoom) {
     throw new RoomlineError('INVALID_REQUEST', 'route add needs --room <json|file>, or --room-url and --room-id');
+  }
+  const pin = flags.pinFromEnv === true ? process.env['ROOMLINE_ROUTE_PIN'] : undefined;
+  if (flags.pinFromEnv === true && (pin === undefined || flags.number === undefined)) {
+    throw new RoomlineError('INVALID_REQUEST', '--pin-from-env needs --number and ROOMLINE_ROUTE_PIN');
   }
   let match: Record<string, unknown>;
   if (flags.number !== undefined) {
-    match = { kind: 'number', number: flags.number };
+    match = pin === undefined ? { kind: 'number', number: flags.number } : { kind: 'pin', number: flags.number, pin };
   } else {
     const header = flags.header!;
     const at = header.indexOf('=');
@@ -457,7 +472,7 @@ async function buildRoute(flags: RouteFlags): Promise<unknown> {
   }
   return {
     match,
-    room: await roomFromFlags({ ...flags, header: [], metadata: [], waitTimeout: 0 } as DialFlags),
+    ...(flags.collectPin === true ? { collectPin: true } : { room: await roomFromFlags({ ...flags, header: [], metadata: [], waitTimeout: 0 } as DialFlags) }),
     ...(flags.callerName === undefined ? {} : { callerName: flags.callerName }),
     limits: {
       ...(flags.maxDuration === undefined ? {} : { maxDurationS: flags.maxDuration }),

@@ -11,7 +11,13 @@ import { CallStore } from './call-store.js';
 import { loadClientConfig } from './config.js';
 import { DialQueue } from './dial-queue.js';
 import { RouteStore } from './route-store.js';
-import type { Route, RouteInput } from '../contracts/dial-in.js';
+import { displayRouteId, type Route, type RouteInput } from '../contracts/dial-in.js';
+
+/** A route as `listRoutes` shows it: no room secrets, no PINs. */
+export type ListedRoute = Omit<Route, 'room' | 'match'> & {
+  readonly room?: StoredRoomJoin;
+  readonly match: Exclude<Route['match'], { kind: 'pin' }> | { readonly kind: 'pin'; readonly number: string };
+};
 import { redactRoom, type StoredRoomJoin } from '../contracts/rooms/index.js';
 
 /**
@@ -72,9 +78,14 @@ export class RoomlineClient {
     return this.requireRoutes().add(input, options);
   }
 
-  /** Dial-in: every route, ordered by id. The rooms' secrets (pins, tokens) are left out. */
-  async listRoutes(): Promise<(Omit<Route, 'room'> & { room: StoredRoomJoin })[]> {
-    return (await this.requireRoutes().list()).map((route) => ({ ...route, room: redactRoom(route.room) }));
+  /** Dial-in: every route, ordered by id. The rooms' secrets (pins, tokens) and the PINs of PIN routes are left out. */
+  async listRoutes(): Promise<ListedRoute[]> {
+    return (await this.requireRoutes().list()).map(({ room, match, routeId, ...route }) => ({
+      ...route,
+      routeId: displayRouteId(routeId),
+      match: match.kind === 'pin' ? { kind: 'pin', number: match.number } : match,
+      ...(room === undefined ? {} : { room: redactRoom(room) }),
+    }));
   }
 
   /** Dial-in: removes a route; false if there was none with that id. */
