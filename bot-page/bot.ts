@@ -7,6 +7,7 @@ import { emit, errorMessage, log } from './host.js';
 import { JanusError, JanusSession } from './janus/janus-client.js';
 import { AudioMixer } from './media/audio-mixer.js';
 import { PromptPlayer } from './media/prompt-player.js';
+import { playMuted } from './media/play-muted.js';
 import { RoomVideoComposer } from './media/room-video-composer.js';
 import { SipVideoRouter } from './media/sip-video-router.js';
 import { legQuality, waitForLegMedia, waitForMedia } from './media/stats.js';
@@ -44,6 +45,7 @@ export class Bot {
   private prompts: PromptPlayer | undefined;
   /** The SIP peer's audio, kept for a mixer made later (a PIN line answers before the room is joined). */
   private sipAudio: MediaStreamTrack | undefined;
+  private sipAudioPlayer: HTMLMediaElement | undefined;
   /** Dial-in: the handle registered at the registrar, where inbound INVITEs arrive. */
   private inboundLeg: SipLeg | undefined;
   /** leave() runs: the Janus session closing is the bot's own doing. */
@@ -113,7 +115,9 @@ export class Bot {
       incoming: (track) => {
         if (track.kind === 'audio') {
           this.sipAudio = track;
-          this.mixer?.setSipTrack(track);
+          if (this.mixer !== undefined) this.mixer.setSipTrack(track);
+          // a PIN line before its room: the caller's audio is decoded (for the digits) only while something plays it
+          else this.sipAudioPlayer = playMuted(track);
         } else {
           this.router?.attach(track);
         }
@@ -153,7 +157,10 @@ export class Bot {
     const mixer = new AudioMixer(sendsVideo && media.layout === 'active-speaker' && !speakerFromProvider);
     this.mixer = mixer;
     // a PIN line answered before the room: the caller's audio goes to the room, the room's replaces the prompts
-    if (this.sipAudio !== undefined) mixer.setSipTrack(this.sipAudio);
+    if (this.sipAudio !== undefined) {
+      mixer.setSipTrack(this.sipAudio);
+      this.sipAudioPlayer?.remove();
+    }
     if (this.sip?.leg?.answered === true) this.bindSipSenders();
     if (sendsVideo) {
       const levels = speakerFromProvider ? () => this.speakerLevels() : () => mixer.inputLevels();

@@ -31,7 +31,8 @@ export const FINAL_STATES: ReadonlySet<CallState> = new Set<CallState>(['ENDED',
  */
 export const CALL_TRANSITIONS: Readonly<Record<CallState, readonly CallState[]>> = {
   QUEUED: ['CLAIMED', 'FAILED'],
-  CLAIMED: ['JOINING', 'QUEUED', 'ENDED', 'FAILED'],
+  // DIALING straight from CLAIMED: a dial-in PIN line answers before it knows which room to join
+  CLAIMED: ['JOINING', 'DIALING', 'QUEUED', 'ENDED', 'FAILED'],
   JOINING: ['DIALING', 'QUEUED', 'ENDED', 'FAILED'],
   DIALING: ['RINGING', 'CONNECTED', 'QUEUED', 'ENDED', 'FAILED'],
   RINGING: ['CONNECTED', 'ENDED', 'FAILED'],

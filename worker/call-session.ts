@@ -29,6 +29,30 @@ import type { CallStore } from './call-store.js';
 import type { Logger } from './logger.js';
 import type { PageBridge } from './page-bridge.js';
 import type { TrunkCredentials } from './trunks.js';
+import type { Route } from '../contracts/dial-in.js';
+import { routedRecord } from './inbound-call.js';
+
+/** A routed PIN: the request the call runs as once the PIN opened its route. */
+export interface RoutedPin {
+  readonly request: DialRequest & { callId: string };
+  readonly route: Route;
+}
+
+/** How an inbound call is taken. */
+export interface InboundCallOptions {
+  readonly callerNumber: string;
+  /**
+   * A PIN line: the bridge answers first, asks for a PIN (spoken prompts), and `lookup` finds the route the PIN opens;
+   * the bot then joins that route's room. Digits entered here are never recorded.
+   */
+  readonly pin?: {
+    readonly lookup: (digits: string) => Promise<RoutedPin | undefined>;
+    /** Tries before the call ends FAILED PIN_INVALID. @default 3 */
+    readonly attempts?: number;
+    /** Seconds a caller has to enter one PIN after its prompt. @default 15 */
+    readonly entryTimeoutS?: number;
+  };
+}
 
 /** Seconds the ring timer allows, beyond the ring timeout, for Janus to report the INVITE sent. */
 const RING_BACKSTOP_S = 10;
@@ -91,7 +115,7 @@ export interface CallSessionOptions {
    * dialling. Until then the caller hears ringing; a call ended before the answer is declined (480).
    * @default undefined (a dialled call)
    */
-  readonly inbound?: { readonly callerNumber: string };
+  readonly inbound?: InboundCallOptions;
   readonly prepareRoom?: (
     room: RoomJoin,
     names: { readonly callId: string; readonly display: string; readonly tiles: readonly string[] },
@@ -129,9 +153,16 @@ export class CallSession {
   private watching = true;
 
   private readonly media: MediaOptions;
+  /** The call's request: a PIN line's becomes the PIN route's once the PIN is known. */
+  private request: DialRequest & { callId: string };
+  /** A PIN is being entered: digits are not recorded. */
+  private collectingPin = false;
+  private resolveAnswered: () => void = () => undefined;
+  private readonly answered = new Promise<void>((resolve) => (this.resolveAnswered = resolve));
 
   constructor(private readonly options: CallSessionOptions) {
     this.record = options.record;
+    this.request = options.request;
     this.media = capMedia(options.request.media, options.videoCaps);
   }
 
@@ -145,33 +176,47 @@ export class CallSession {
   }
 
   async run(): Promise<SessionOutcome> {
-    const { request, bridge, logger } = this.options;
+    const { bridge, logger } = this.options;
     this.listen();
     const watcher = this.watchRecord();
     try {
       const trunk = await this.options.trunk?.();
       const sip = this.sipLegOptions(trunk);
+      const inbound = this.options.inbound;
+      if (inbound?.pin !== undefined) {
+        // a PIN line: answered first, the PIN asked for, then the room the PIN opens joined
+        void this.step({ to: 'DIALING', detail: `answering the INVITE from ${inbound.callerNumber} for its PIN` });
+        this.dialed = true;
+        this.startTimer('ring', (this.request.limits.ringTimeoutS + RING_BACKSTOP_S) * 1000, () => this.end({ kind: 'ring-timeout' }));
+        await bridge.send({ type: 'answer', media: this.media, sip });
+        await Promise.race([this.answered, this.ended]);
+        if (!this.connected || this.intent !== undefined) return await this.finish();
+        const routed = await this.collectPin(inbound.pin);
+        if (this.intent !== undefined || this.sipEnded !== undefined) return await this.finish();
+        if (routed === undefined) {
+          this.end({ kind: 'failure', error: new RoomlineError('PIN_INVALID', `no valid PIN in ${inbound.pin.attempts ?? 3} attempts`) });
+          await this.ended;
+          return await this.finish();
+        }
+        this.request = routed.request;
+        void this.enqueueWrite(async () => {
+          this.record = await this.options.store.update(this.callId, (current) => routedRecord(current ?? this.record, routed.request, routed.route, new Date()), {
+            known: this.record,
+          });
+        });
+        logger.info({ room: routed.request.room.provider }, 'PIN accepted: joining its room');
+        await this.joinRoom();
+        await this.ended;
+        return await this.finish();
+      }
       // state writes are queued in order; the call does not wait for them
-      void this.step({ to: 'JOINING', janusNode: this.options.janusNode, detail: `room ${request.room.provider}` });
-      const prepared = await this.prepareRoom();
-      // a provider may need longer to join than a page command usually takes (a web app's join steps)
-      const joinTimeoutS = roomJoinTimeoutS(prepared);
-      const joined = await bridge.send(
-        {
-          type: 'join-room',
-          room: prepared,
-          display: this.display(),
-          media: this.media,
-          dataMessages: request.sip.dtmfToRoom,
-        },
-        ...(joinTimeoutS === undefined ? [] : [Math.max(this.options.pageTimeoutMs ?? 0, (joinTimeoutS + 10) * 1000)]),
-      );
-      logger.info({ participants: joined.participants.length }, 'joined the room');
-      if (joined.participants.length === 0) this.startEmptyRoomTimer();
+      void this.step({ to: 'JOINING', janusNode: this.options.janusNode, detail: `room ${this.request.room.provider}` });
+      await this.joinRoom();
       if (this.intent !== undefined) return await this.finish();
 
-      if (this.options.inbound !== undefined) {
-        void this.step({ to: 'DIALING', detail: `answering the INVITE from ${this.options.inbound.callerNumber}` });
+      const request = this.request;
+      if (inbound !== undefined) {
+        void this.step({ to: 'DIALING', detail: `answering the INVITE from ${inbound.callerNumber}` });
         this.dialed = true;
         // the answer is quick; the timer only guards against a page that never reports it
         this.startTimer('ring', (request.limits.ringTimeoutS + RING_BACKSTOP_S) * 1000, () => this.end({ kind: 'ring-timeout' }));
@@ -213,9 +258,75 @@ export class CallSession {
     }
   }
 
+  /** Prepares the request's room and joins it; with nobody else there, the empty-room timer starts. */
+  private async joinRoom(): Promise<void> {
+    const prepared = await this.prepareRoom();
+    // a provider may need longer to join than a page command usually takes (a web app's join steps)
+    const joinTimeoutS = roomJoinTimeoutS(prepared);
+    const joined = await this.options.bridge.send(
+      {
+        type: 'join-room',
+        room: prepared,
+        display: this.display(),
+        media: this.media,
+        dataMessages: this.request.sip.dtmfToRoom,
+      },
+      ...(joinTimeoutS === undefined ? [] : [Math.max(this.options.pageTimeoutMs ?? 0, (joinTimeoutS + 10) * 1000)]),
+    );
+    this.options.logger.info({ participants: joined.participants.length }, 'joined the room');
+    if (joined.participants.length === 0) this.startEmptyRoomTimer();
+  }
+
+  /**
+   * A PIN line: plays the prompt, collects digits up to "#" (or 12 digits, or the entry timeout), looks the PIN up;
+   * a wrong PIN gets the retry prompt, until the attempts are used up (then the goodbye prompt). Digits typed during
+   * a prompt count. Resolves undefined when no PIN opened a route, or the call ended meanwhile.
+   */
+  private async collectPin(pin: NonNullable<InboundCallOptions['pin']>): Promise<RoutedPin | undefined> {
+    const { bridge, logger } = this.options;
+    const gone = () => this.intent !== undefined || this.sipEnded !== undefined;
+    let typed = '';
+    let wake: () => void = () => undefined;
+    this.collectingPin = true;
+    const unsubscribe = bridge.on('sip-dtmf', (event) => {
+      typed += event.digit;
+      wake();
+    });
+    try {
+      const attempts = pin.attempts ?? 3;
+      for (let attempt = 1; attempt <= attempts; attempt++) {
+        if (gone()) return undefined;
+        await bridge.send({ type: 'play-prompt', prompt: attempt === 1 ? 'enter-pin' : 'wrong-pin' }, 30_000);
+        const deadline = Date.now() + (pin.entryTimeoutS ?? 15) * 1000;
+        while (!typed.includes('#') && typed.length < 12 && Date.now() < deadline && !gone()) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+            wake = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+            void this.ended.then(wake);
+          });
+        }
+        const end = typed.indexOf('#');
+        const entered = (end === -1 ? typed : typed.slice(0, end)).replace(/[^0-9]/g, '');
+        typed = end === -1 ? '' : typed.slice(end + 1);
+        if (gone()) return undefined;
+        const routed = entered.length === 0 ? undefined : await pin.lookup(entered);
+        if (routed !== undefined) return routed;
+        logger.info({ attempt, digits: entered.length }, 'no route for the PIN entered');
+      }
+      await bridge.send({ type: 'play-prompt', prompt: 'goodbye' }, 30_000).catch(() => undefined);
+      return undefined;
+    } finally {
+      unsubscribe();
+      this.collectingPin = false;
+    }
+  }
+
   /** The SIP leg's settings: the request's, else its trunk's, else the defaults. */
   private sipLegOptions(trunk: TrunkCredentials | undefined): SipLegOptions {
-    const wanted = this.options.request.sip;
+    const wanted = this.request.sip;
     this.dtmfCarriage = wanted.dtmf ?? trunk?.dtmf ?? 'rfc2833';
     const audioCodecs = wanted.audioCodecs ?? trunk?.audioCodecs;
     return {
@@ -230,7 +341,7 @@ export class CallSession {
   private releaseRoom: (() => Promise<void>) | undefined;
 
   private async prepareRoom(): Promise<RoomJoin> {
-    const { request } = this.options;
+    const request = this.request;
     if (this.options.prepareRoom === undefined) return request.room;
     const display = this.display();
     const split = this.media.splitIncoming;
@@ -244,7 +355,7 @@ export class CallSession {
   }
 
   private display(): string {
-    const { request } = this.options;
+    const request = this.request;
     if (request.room.display !== undefined) return request.room.display;
     const user = /^sips?:([^@;]+)@/.exec(request.to)?.[1];
     return `Phone ${user ?? request.to.replace(/^sips?:/, '')}`;
@@ -280,8 +391,9 @@ export class CallSession {
       ),
       bridge.on('media-flowing', (event) => logger.info({ leg: event.leg, kind: event.kind, direction: event.direction }, 'media flowing')),
       bridge.on('sip-dtmf', (event) => {
-        // the digit goes to the record, not the log (it may be a PIN)
+        // the digit goes to the record, not the log (it may be a PIN); a PIN line's PIN goes nowhere
         logger.info({ carriage: event.carriage }, 'digit received');
+        if (this.collectingPin) return;
         void this.event({ type: 'dtmf-received', digit: event.digit, carriage: event.carriage }, `DTMF ${event.digit} (${event.carriage})`);
       }),
       bridge.on('sip-hold', (event) => this.onHold(event)),
@@ -324,7 +436,7 @@ export class CallSession {
       case 'calling':
         // early media (183) or not, the callee has this long from the INVITE
         if (!this.connected) {
-          this.startTimer('ring', this.options.request.limits.ringTimeoutS * 1000, () => this.end({ kind: 'ring-timeout' }));
+          this.startTimer('ring', this.request.limits.ringTimeoutS * 1000, () => this.end({ kind: 'ring-timeout' }));
         }
         void this.patch({ sip, timings: { inviteAt: now.toISOString() } });
         break;
@@ -343,8 +455,9 @@ export class CallSession {
       }
       case 'accepted': {
         this.connected = true;
+        this.resolveAnswered();
         this.stopTimer('ring');
-        this.startTimer('max-duration', this.options.request.limits.maxDurationS * 1000, () =>
+        this.startTimer('max-duration', this.request.limits.maxDurationS * 1000, () =>
           this.end({ kind: 'max-duration' }),
         );
         this.callMedia = {
@@ -362,7 +475,7 @@ export class CallSession {
           media: this.callMedia,
         });
         this.sampleQualityEvery(this.options.qualityIntervalMs ?? 0);
-        const digits = this.options.request.sip.dtmfAfterAnswer;
+        const digits = this.request.sip.dtmfAfterAnswer;
         if (digits !== undefined) this.enqueueControl(() => this.sendDtmf(digits, this.dtmfCarriage, 'request'));
         break;
       }
@@ -439,14 +552,14 @@ export class CallSession {
         return ended('caller', connected ? 'hangup requested' : 'cancelled before answer');
       case 'ring-timeout':
         return failed(
-          new RoomlineError('SIP_NO_ANSWER', `no answer within ${this.options.request.limits.ringTimeoutS} s`, {
+          new RoomlineError('SIP_NO_ANSWER', `no answer within ${this.request.limits.ringTimeoutS} s`, {
             ...(sip?.code === undefined ? {} : { sipCode: sip.code }),
           }),
         );
       case 'max-duration':
-        return ended('limit', `maximum duration of ${this.options.request.limits.maxDurationS} s reached`);
+        return ended('limit', `maximum duration of ${this.request.limits.maxDurationS} s reached`);
       case 'room-empty':
-        return ended('room', `room empty for ${this.options.request.limits.emptyRoomTimeoutS} s`);
+        return ended('room', `room empty for ${this.request.limits.emptyRoomTimeoutS} s`);
       case 'room-lost':
         return connected
           ? ended('room', intent.reason)
@@ -655,7 +768,7 @@ export class CallSession {
   }
 
   private startEmptyRoomTimer(): void {
-    const seconds = this.options.request.limits.emptyRoomTimeoutS;
+    const seconds = this.request.limits.emptyRoomTimeoutS;
     if (seconds === 0 || this.timers.has('empty-room')) return;
     this.startTimer('empty-room', seconds * 1000, () => this.end({ kind: 'room-empty' }));
   }

@@ -1,11 +1,12 @@
 import type { CallRecord } from '../contracts/call-record.js';
-import { pickRoute, routeKeysFor, type InboundCall, type Route } from '../contracts/dial-in.js';
+import { pickRoute, pinRouteKey, routeKeysFor, type InboundCall, type Route } from '../contracts/dial-in.js';
+import type { RoutedPin } from './call-session.js';
 import type { DialRequest } from '../contracts/dial-request.js';
 import { RoomlineError } from '../contracts/errors.js';
 import type { PageEventOf } from '../contracts/page-rpc.js';
 import type { CallStore } from './call-store.js';
 import { transition } from './call-state.js';
-import { inboundClaimRecord, inboundRequest, routeNotFound, routedRecord } from './inbound-call.js';
+import { inboundClaimRecord, inboundRequest, pinLineRequest, routeNotFound, routedRecord } from './inbound-call.js';
 import type { Logger } from './logger.js';
 import type { PageBridge } from './page-bridge.js';
 import type { RouteStore } from './route-store.js';
@@ -27,6 +28,8 @@ export interface ClaimedInbound {
   readonly request: DialRequest & { callId: string };
   readonly record: CallRecord;
   readonly route: Route;
+  /** A PIN line's call: finds the route a PIN opens. */
+  readonly pin?: { readonly lookup: (digits: string) => Promise<RoutedPin | undefined> };
 }
 
 export interface DialInDeps {
@@ -171,11 +174,29 @@ export class DialIn {
     // this worker takes the call: out of the registrar, so the next INVITE goes to an idle worker (meanwhile one
     // reaching this worker is declined 486: it is reserved), while the call goes on to the room
     void this.unregister();
+    if (route.collectPin && route.match.kind === 'number') {
+      // a PIN line: the call is answered first; the PIN the caller enters says which route (and room) it takes
+      const number = route.match.number;
+      logger.info({ routeId: route.routeId }, 'inbound call claimed for a PIN line');
+      deps.run({
+        request: pinLineRequest(call, route, claim.callId),
+        record: claim,
+        route,
+        pin: {
+          lookup: async (digits) => {
+            const key = pinRouteKey(number, digits);
+            const found = (await deps.routes.lookup([key])).get(key);
+            return found?.room === undefined ? undefined : { request: inboundRequest(call, found, claim.callId), route: found };
+          },
+        },
+      });
+      return;
+    }
     const request = inboundRequest(call, route, claim.callId);
     const record = await deps.store.update(claim.callId, (current) => routedRecord(current ?? claim, request, route, new Date()), {
       known: claim,
     });
-    logger.info({ routeId: route.routeId, room: route.room.provider }, 'inbound call claimed and routed');
+    logger.info({ routeId: route.routeId, room: request.room.provider }, 'inbound call claimed and routed');
     deps.run({ request, record, route });
   }
 

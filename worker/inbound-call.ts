@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { CallRecord } from '../contracts/call-record.js';
-import { callerDisplay, callerNumber, routedRoom, type InboundCall, type Route } from '../contracts/dial-in.js';
+import { callerDisplay, callerNumber, displayRouteId, routedRoom, type InboundCall, type Route } from '../contracts/dial-in.js';
 import { parseDialRequest, type DialRequest } from '../contracts/dial-request.js';
 import { RoomlineError } from '../contracts/errors.js';
 import { storedRequest, transition } from './call-state.js';
@@ -72,13 +72,35 @@ export function inboundRequest(call: InboundCall, route: Route, callId: string):
   }
 }
 
+/**
+ * The request a PIN line's call starts as, before its PIN is known: the line's limits, audio only. Its room is a
+ * placeholder that is never joined nor recorded: the PIN's route replaces the whole request before the bot joins.
+ */
+export function pinLineRequest(call: InboundCall, line: Route, callId: string): DialRequest & { callId: string } {
+  const to = /^sips?:/.test(call.to) ? call.to : UNKNOWN_DIALLED;
+  const input = {
+    version: 1,
+    callId,
+    to,
+    room: { provider: 'janus', serverUrl: 'ws://pin-line.invalid/', roomId: 'pin-line', display: callerDisplay(call, line.callerName) },
+    limits: line.limits,
+    media: { audio: true, video: 'off' },
+  };
+  try {
+    return { ...parseDialRequest(input), callId };
+  } catch {
+    return { ...parseDialRequest({ ...input, to: UNKNOWN_DIALLED }), callId };
+  }
+}
+
 /** The claimed record once its route is known: the route id and the request (the room's secrets removed). */
 export function routedRecord(record: CallRecord, request: DialRequest & { callId: string }, route: Route, now: Date): CallRecord {
   return {
     ...record,
     revision: record.revision + 1,
     updatedAt: now.toISOString(),
-    routeId: route.routeId,
+    // a PIN route's id holds its PIN: the record keeps the line, not the PIN
+    routeId: displayRouteId(route.routeId),
     request: storedRequest(request),
   };
 }

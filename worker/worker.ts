@@ -19,7 +19,7 @@ import { TrunkFile, type TrunkSource } from './trunks.js';
 import { DialIn, type ClaimedInbound } from './dial-in.js';
 import { RouteStore } from './route-store.js';
 import { transition } from './call-state.js';
-import type { SessionOutcome } from './call-session.js';
+import type { InboundCallOptions, SessionOutcome } from './call-session.js';
 import type { DialRequest } from '../contracts/dial-request.js';
 
 /** Lifecycle notices a worker sends its parent over IPC when it has one (the lab uses them; ECS does not). */
@@ -251,7 +251,7 @@ export class Worker {
     record: CallRecord,
     logger: Logger,
     warm: Warm,
-    inbound?: { readonly callerNumber: string },
+    inbound?: InboundCallOptions,
   ): Promise<SessionOutcome> {
     const trunk = request.trunk;
     const session = new CallSession({
@@ -339,6 +339,7 @@ export class Worker {
     try {
       const outcome = await this.runSession(claimed.request, claimed.record, logger, warm, {
         callerNumber: claimed.record.caller?.number ?? 'unknown',
+        ...(claimed.pin === undefined ? {} : { pin: claimed.pin }),
       });
       if (outcome.kind === 'final') return outcome.record;
       const failure = { ...outcome.failure, retryable: false };

@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { hasTone } from '../../lab/audio-analysis.js';
+import { analyseTone, hasTone, readWav } from '../../lab/audio-analysis.js';
 import { PERSON_TONE_HZ, PHONE_TONE_HZ } from '../../lab/demo.js';
 import type { Lab } from '../../lab/lab.js';
 import { PHONE_CALLER } from '../../lab/sip-phone.js';
+import { waitUntil } from '../../lab/wait.js';
 import { SipRegistrar } from '../../lab/sip-registrar.js';
 import { isFinal, states, useLab } from '../support/lab.js';
 
@@ -16,6 +17,8 @@ import { isFinal, states, useLab } from '../support/lab.js';
 let lab: Lab;
 const ROUTED_NUMBER = '+15551230001';
 const UNROUTED_NUMBER = '+15559999999';
+const PIN_LINE = '+15551230002';
+const PIN = '2468';
 
 useLab({ workers: 1, dialIn: true }, async (started) => {
   lab = started;
@@ -23,6 +26,12 @@ useLab({ workers: 1, dialIn: true }, async (started) => {
     match: { kind: 'number', number: ROUTED_NUMBER },
     room: { ...lab.endpoints.room },
     callerName: 'name',
+    limits: { maxDurationS: 60, emptyRoomTimeoutS: 30 },
+  });
+  await lab.client.addRoute({ match: { kind: 'number', number: PIN_LINE }, collectPin: true });
+  await lab.client.addRoute({
+    match: { kind: 'pin', number: PIN_LINE, pin: PIN },
+    room: { ...lab.endpoints.room },
     limits: { maxDurationS: 60, emptyRoomTimeoutS: 30 },
   });
   await lab.registrar!.waitContacts(1);
@@ -55,6 +64,57 @@ describe('dial-in', () => {
     expect(record.quality?.sip.audioIn?.packets).toBeGreaterThan(100);
     const hearing = await lab.persons[0]!.hearing(since);
     expect(hasTone(hearing.tone, PHONE_TONE_HZ), `person heard ${JSON.stringify(hearing.tone)}`).toBe(true);
+  });
+
+  it('answers a PIN line, takes the PIN by DTMF after the spoken prompt, and joins the room the PIN opens', async () => {
+    const since = Date.now();
+    await lab.phone.call(SipRegistrar.uri(PIN_LINE));
+    const answered = await lab.waitInboundCall(since, (r) => r.state === 'CONNECTED' || isFinal(r));
+    expect(answered.state).toBe('CONNECTED');
+    expect(lab.phone.eventsOf('CALL_ESTABLISHED', since)).toHaveLength(1);
+
+    const sent = await lab.phone.command('sndcode', `${PIN}#`);
+
+    expect(sent.ok).toBe(true);
+    await waitUntil(async () => (await lab.persons[0]!.participants()).some((p) => p.display === 'Phone ••••0100'), {
+      timeoutMs: 20_000,
+      what: 'the caller in the room',
+    });
+    const joinedAt = Date.now();
+    await sleep(2_000);
+    await lab.phone.command('hangup');
+    const record = await lab.client.waitForCall(answered.callId, isFinal, { timeoutMs: 10_000 });
+    expect(record.state).toBe('ENDED');
+    expect(record.routeId).toBe(`pin:${PIN_LINE}:••••`);
+    expect(JSON.stringify(record)).not.toContain(PIN);
+    expect(record.history.some((h) => h.event?.type === 'dtmf-received')).toBe(false);
+    const hearing = await lab.persons[0]!.hearing(joinedAt);
+    expect(hasTone(hearing.tone, PHONE_TONE_HZ), `person heard ${JSON.stringify(hearing.tone)}`).toBe(true);
+  });
+
+  it('asks again after a wrong PIN, then hangs up and records FAILED PIN_INVALID', async () => {
+    const since = Date.now();
+    await lab.phone.call(SipRegistrar.uri(PIN_LINE));
+    const answered = await lab.waitInboundCall(since, (r) => r.state === 'CONNECTED' || isFinal(r));
+    expect(answered.state).toBe('CONNECTED');
+
+    await lab.phone.command('sndcode', '1111#');
+    await sleep(1_500);
+    await lab.phone.command('sndcode', '2222#');
+    await sleep(1_500);
+    await lab.phone.command('sndcode', '3333#');
+
+    const record = await lab.client.waitForCall(answered.callId, isFinal, { timeoutMs: 40_000 });
+    expect(record.state).toBe('FAILED');
+    expect(record.failure).toMatchObject({ code: 'PIN_INVALID', fault: 'caller' });
+    const closed = await lab.phone.nextEvent('CALL_CLOSED', { since, timeoutMs: 10_000 });
+    expect(closed.param).toMatch(/reset by peer/i);
+    expect(record.history.some((h) => h.event?.type === 'dtmf-received')).toBe(false);
+    // no room was joined: what the phone heard is the prompts (enter, wrong twice, goodbye), seconds of speech
+    const [heard] = await lab.phone.recordingsSince(since, 'dec');
+    expect(heard, 'the phone recorded nothing').toBeDefined();
+    const prompts = analyseTone(await readWav(heard!.path));
+    expect(prompts.soundS, JSON.stringify(prompts)).toBeGreaterThan(5);
   });
 
   it('records ENDED by remote when the caller hangs up, and the phone\'s BYE ends the bridge', async () => {
