@@ -4,10 +4,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CallRecord, VideoStreamStats } from '../contracts/call-record.js';
 import type { DialRequestInput } from '../contracts/dial-request.js';
-import { analyseTone, hasTone, readWav, type ToneReport } from './audio-analysis.js';
+import { analyseTone, hasTone, readWav, sliceSeconds, type ToneReport } from './audio-analysis.js';
 import { Lab, type LabOptions, type LabPersonOptions } from './lab.js';
 import type { RoomPerson } from './room-person.js';
 import { SipRegistrar } from './sip-registrar.js';
+import { PHONE_CALLER } from './sip-phone.js';
+import { waitUntil } from './wait.js';
 import { QUADRANT_COLORS, meanColorOfImage, nearestColor, writeCompositeVideo, type Rgb } from './test-video.js';
 
 export interface DemoOptions {
@@ -181,13 +183,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
   }
 }
 
-/** The number the dial-in demo's route answers. */
+/** The dial-in demo's PIN line, and the PIN that opens the Janus room on it. */
 export const DIAL_IN_DEMO_NUMBER = '+15551230000';
+export const DIAL_IN_DEMO_PIN = '2468';
 
 /**
- * Dial-in: start the lab with its registrar, add a route for the demo number into the Janus room, have the phone call
- * it, show the call's progress, let the phone hang up after a few seconds, and report what crossed. Exit code 0 only
- * if audio crossed both ways.
+ * Dial-in: start the lab with its registrar, make the demo number a PIN line whose PIN opens the Janus room, have the
+ * phone call it and enter the PIN after the spoken prompt, show the call's progress, let the phone hang up after a
+ * few seconds, and report what crossed. Exit code 0 only if audio crossed both ways.
  */
 async function runDialInDemo(options: DemoOptions, out: (line: string) => void): Promise<number> {
   if (options.video === true || (options.room ?? 'janus') !== 'janus') {
@@ -207,13 +210,15 @@ async function runDialInDemo(options: DemoOptions, out: (line: string) => void):
   try {
     await lab.pool!.waitReady(1);
     await lab.registrar!.waitContacts(1);
-    const route = await lab.client.addRoute({
-      match: { kind: 'number', number: DIAL_IN_DEMO_NUMBER },
+    await lab.client.addRoute({ match: { kind: 'number', number: DIAL_IN_DEMO_NUMBER }, collectPin: true, description: 'demo PIN line' });
+    await lab.client.addRoute({
+      match: { kind: 'pin', number: DIAL_IN_DEMO_NUMBER, pin: DIAL_IN_DEMO_PIN },
       room: { ...lab.endpoints.room },
       callerName: 'name',
       limits: { maxDurationS: 120 },
     });
-    out(`Lab up in ${Date.now() - started} ms. Route ${route.routeId} → Janus room ${lab.endpoints.room.roomId}. Folder: ${lab.dir}`);
+    out(`Lab up in ${Date.now() - started} ms. ${DIAL_IN_DEMO_NUMBER} is a PIN line; its PIN opens Janus room ${lab.endpoints.room.roomId}.`);
+    out(`Folder: ${lab.dir}`);
     const person = lab.persons[0]!;
     const dialledAt = Date.now();
     const uri = SipRegistrar.uri(DIAL_IN_DEMO_NUMBER);
@@ -226,27 +231,37 @@ async function runDialInDemo(options: DemoOptions, out: (line: string) => void):
       }
       lastShown = record.history.length;
     };
-    const connected = await lab.waitInboundCall(dialledAt, (r) => {
+    const answered = await lab.waitInboundCall(dialledAt, (r) => {
       show(r);
       return r.state === 'CONNECTED' || r.state === 'ENDED' || r.state === 'FAILED';
     }, 60_000);
-    if (connected.state === 'CONNECTED') {
-      const seen = await person.participants();
-      out(`  the room person sees: ${seen.map((p) => p.display ?? p.id).join(', ')}`);
-      await sleep((options.talkS ?? 6) * 1000);
-      out(`The phone hangs up after ${options.talkS ?? 6} s`);
+    let joinedAt: number | undefined;
+    if (answered.state === 'CONNECTED') {
+      out(`  +${String(Date.now() - dialledAt).padStart(5)} ms  the phone hears the prompt and enters the PIN (DTMF) and #`);
+      await lab.phone.command('sndcode', `${DIAL_IN_DEMO_PIN}#`);
+      const inRoom = await waitUntil(async () => (await person.participants()).some((p) => p.display === PHONE_CALLER.displayName), {
+        timeoutMs: 30_000,
+        what: 'the caller in the room',
+      }).then(() => true, () => false);
+      if (inRoom) {
+        joinedAt = Date.now();
+        out(`  +${String(joinedAt - dialledAt).padStart(5)} ms  the room person sees: ${(await person.participants()).map((p) => p.display ?? p.id).join(', ')}`);
+        await sleep((options.talkS ?? 6) * 1000);
+      }
+      out('The phone hangs up');
       await lab.phone.command('hangup');
     }
     const record = await lab.client.waitForCall(
-      connected.callId,
+      answered.callId,
       (r) => {
         show(r);
         return r.state === 'ENDED' || r.state === 'FAILED';
       },
       { timeoutMs: 30_000, intervalMs: 100 },
     );
-    const report = await measure(lab, person, record, dialledAt);
-    printReport(report, out, 'the phone dialling');
+    // what the phone heard is analysed from the room join on: before it, the prompts
+    const report = await measure(lab, person, record, dialledAt, undefined, joinedAt);
+    printReport(report, out, 'the phone dialling; the PIN entry included');
     return report.audioBothWays ? 0 : 1;
   } finally {
     out('Tearing the lab down...');
@@ -342,14 +357,30 @@ async function lookAtVideo(lab: Lab, person: RoomPerson, expect: 'split' | 'whol
   return { phoneSaw, phoneSawPerson, tiles, ok: phoneSawPerson && tiles.every((t) => t.expected) };
 }
 
-async function measure(lab: Lab, person: RoomPerson, record: CallRecord, enqueuedAt: number, video?: VideoCheck): Promise<CallReport> {
+async function measure(
+  lab: Lab,
+  person: RoomPerson,
+  record: CallRecord,
+  enqueuedAt: number,
+  video?: VideoCheck,
+  /** Analyse what the phone heard only from this time on (epoch ms; a PIN line's prompts come before the room). */
+  phoneFrom?: number,
+): Promise<CallReport> {
   const incoming = lab.phone.invitesSince(enqueuedAt)[0];
   const established = lab.phone.eventsOf('CALL_ESTABLISHED', enqueuedAt)[0];
   const rtp = lab.phone.eventsOf('CALL_RTPESTAB', enqueuedAt)[0];
   await lab.phone.nextEvent('CALL_CLOSED', { since: enqueuedAt, timeoutMs: 5_000 }).catch(() => undefined);
   const recordings = await lab.phone.receivedRecordings();
   const latest = recordings.at(-1);
-  const phoneHeard = latest === undefined || established === undefined ? undefined : analyseTone(await readWav(latest));
+  const heardPcm = latest === undefined || established === undefined ? undefined : await readWav(latest);
+  const phoneHeard =
+    heardPcm === undefined
+      ? undefined
+      : analyseTone(
+          phoneFrom === undefined || established === undefined
+            ? heardPcm
+            : sliceSeconds(heardPcm, (phoneFrom - established.receivedAt) / 1000, Number.MAX_SAFE_INTEGER),
+        );
   const hearing = await person.hearing(enqueuedAt);
   const answeredAt = record.timings?.answeredAt === undefined ? undefined : Date.parse(record.timings.answeredAt);
   const phoneFirstAudio =
