@@ -18,6 +18,8 @@ let lab: Lab;
 const ROUTED_NUMBER = '+15551230001';
 const UNROUTED_NUMBER = '+15559999999';
 const PIN_LINE = '+15551230002';
+const SHORT_NUMBER = '+15551230003';
+const NO_ROOM_NUMBER = '+15551230004';
 const PIN = '2468';
 
 useLab({ workers: 1, dialIn: true }, async (started) => {
@@ -34,6 +36,13 @@ useLab({ workers: 1, dialIn: true }, async (started) => {
     room: { ...lab.endpoints.room },
     limits: { maxDurationS: 60, emptyRoomTimeoutS: 30 },
   });
+  await lab.client.addRoute({
+    match: { kind: 'number', number: SHORT_NUMBER },
+    room: { ...lab.endpoints.room },
+    limits: { maxDurationS: 3, emptyRoomTimeoutS: 30 },
+  });
+  // a Janus room that does not exist: the join fails
+  await lab.client.addRoute({ match: { kind: 'number', number: NO_ROOM_NUMBER }, room: { ...lab.endpoints.room, roomId: 999_001 } });
   await lab.registrar!.waitContacts(1);
 });
 
@@ -145,6 +154,33 @@ describe('dial-in', () => {
     const record = await lab.client.waitForCall(connected.callId, isFinal, { timeoutMs: 10_000 });
     expect(record.state).toBe('ENDED');
     expect(record.endedBy).toBe('caller');
+  });
+
+  it('ends an inbound call at its route\'s maximum duration, ENDED by limit, with a BYE to the phone', async () => {
+    const since = Date.now();
+    await lab.phone.call(SipRegistrar.uri(SHORT_NUMBER));
+    const connected = await lab.waitInboundCall(since, (r) => r.state === 'CONNECTED' || isFinal(r));
+    expect(connected.state).toBe('CONNECTED');
+
+    const record = await lab.client.waitForCall(connected.callId, isFinal, { timeoutMs: 15_000 });
+
+    expect(record.state).toBe('ENDED');
+    expect(record.endedBy).toBe('limit');
+    const closed = await lab.phone.nextEvent('CALL_CLOSED', { since, timeoutMs: 5_000 });
+    expect(closed.param).toMatch(/reset by peer/i);
+  });
+
+  it('answers the caller 480 when the route\'s room cannot be joined, and records FAILED ROOM_JOIN_FAILED', async () => {
+    const since = Date.now();
+
+    await lab.phone.call(SipRegistrar.uri(NO_ROOM_NUMBER));
+
+    const closed = await lab.phone.nextEvent('CALL_CLOSED', { since, timeoutMs: 20_000 });
+    expect(closed.param).toMatch(/480/);
+    const record = await lab.waitInboundCall(since, isFinal);
+    expect(record.state).toBe('FAILED');
+    expect(record.failure?.code).toBe('ROOM_JOIN_FAILED');
+    expect(lab.phone.eventsOf('CALL_ESTABLISHED', since)).toHaveLength(0);
   });
 
   it('refuses a number no route takes with 404, records FAILED ROUTE_NOT_FOUND, and the worker stays registered', async () => {
