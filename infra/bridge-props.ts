@@ -100,6 +100,13 @@ export interface RoomlineBridgeProps {
   /** Private DNS namespace in which the workers find the Janus nodes (as `janus.<namespace>`). @default "roomline.internal" */
   readonly serviceDiscoveryNamespace?: string;
 
+  /**
+   * Dial-in: a Kamailio registrar (one Fargate task) behind a network load balancer with static addresses, where
+   * idle workers register and trunks send inbound calls; the routes table; an alarm on rejected inbound calls.
+   * Needs the Janus cluster the construct runs (not `janusUrls`). @default off
+   */
+  readonly dialIn?: DialInProps;
+
   /** Event bus receiving a `Roomline Call State Changed` event for every state change. @default a new event bus */
   readonly eventBus?: events.IEventBus;
   /** SNS topic for the alarms. @default a new topic, encrypted with a new KMS key */
@@ -110,6 +117,32 @@ export interface RoomlineBridgeProps {
   readonly queueAgeAlarmThreshold?: Duration;
   /** Percent of calls failing through the bridge's own fault (within 5 minutes, at least 5 calls) that raises the failure-rate alarm. @default 10 */
   readonly failureRateAlarmPercent?: number;
+}
+
+/** Dial-in settings. */
+export interface DialInProps {
+  /** IPv4 CIDRs of the trunks that send inbound calls: the only sources the registrar's public SIP port admits. */
+  readonly trunkCidrs: readonly string[];
+  /** The registrar task's CPU units. @default 256 */
+  readonly registrarCpu?: number;
+  /** The registrar task's memory. @default 512 */
+  readonly registrarMemoryMiB?: number;
+  /** The registrar image. @default built from infra/registrar (Debian's Kamailio) */
+  readonly registrarImage?: ecs.ContainerImage;
+  /** Inbound calls rejected for want of an idle worker, within 5 minutes, that raise the alarm. @default 1 */
+  readonly rejectionAlarmThreshold?: number;
+}
+
+/** The registrar's public SIP port (trunks, through the load balancer) and its private one (the Janus nodes). */
+export const REGISTRAR_PUBLIC_PORT = 5060;
+export const REGISTRAR_PRIVATE_PORT = 5070;
+
+export interface ResolvedDialIn {
+  readonly trunkCidrs: readonly string[];
+  readonly registrarCpu: number;
+  readonly registrarMemoryMiB: number;
+  readonly registrarImage: ecs.ContainerImage | undefined;
+  readonly rejectionAlarmThreshold: number;
 }
 
 /** The WebRTC (worker ↔ Janus) media ports of the Janus nodes; fixed, since only the workers reach them. */
@@ -141,6 +174,7 @@ export interface ResolvedBridgeProps {
   readonly alarmEmails: readonly string[];
   readonly queueAgeAlarmThreshold: Duration;
   readonly failureRateAlarmPercent: number;
+  readonly dialIn: ResolvedDialIn | undefined;
 }
 
 export type ResolvedJanus =
@@ -237,6 +271,8 @@ export function resolveBridgeProps(props: RoomlineBridgeProps, stackName: string
   const failureRateAlarmPercent = props.failureRateAlarmPercent ?? 10;
   check(failureRateAlarmPercent > 0 && failureRateAlarmPercent <= 100, `failureRateAlarmPercent must be above 0 and at most 100, got ${failureRateAlarmPercent}`);
 
+  const dialIn = resolveDialIn(props, janus, problems);
+
   if (problems.length > 0) {
     throw new RoomlineBridgePropsError(`invalid RoomlineBridge props:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
@@ -263,7 +299,24 @@ export function resolveBridgeProps(props: RoomlineBridgeProps, stackName: string
     alarmEmails,
     queueAgeAlarmThreshold,
     failureRateAlarmPercent,
+    dialIn,
   };
+}
+
+function resolveDialIn(props: RoomlineBridgeProps, janus: ResolvedJanus, problems: string[]): ResolvedDialIn | undefined {
+  const dialIn = props.dialIn;
+  if (dialIn === undefined) return undefined;
+  if (janus.kind !== 'cluster') problems.push('dialIn needs the Janus cluster the construct runs (its nodes register at the registrar): drop janusUrls');
+  if (dialIn.trunkCidrs.length === 0) problems.push('dialIn.trunkCidrs must list the trunks that send inbound calls');
+  for (const cidr of dialIn.trunkCidrs) if (!isIpv4Cidr(cidr)) problems.push(`dialIn.trunkCidrs: "${cidr}" is not an IPv4 CIDR such as 203.0.113.0/24`);
+  const registrarCpu = dialIn.registrarCpu ?? 256;
+  const registrarMemoryMiB = dialIn.registrarMemoryMiB ?? 512;
+  if (!isFargateSize(registrarCpu, registrarMemoryMiB)) {
+    problems.push(`dialIn.registrarCpu ${registrarCpu} with registrarMemoryMiB ${registrarMemoryMiB} is not a Fargate task size`);
+  }
+  const rejectionAlarmThreshold = dialIn.rejectionAlarmThreshold ?? 1;
+  if (!isIntIn(rejectionAlarmThreshold, 1, 100_000)) problems.push(`dialIn.rejectionAlarmThreshold must be a positive integer, got ${rejectionAlarmThreshold}`);
+  return { trunkCidrs: dialIn.trunkCidrs, registrarCpu, registrarMemoryMiB, registrarImage: dialIn.registrarImage, rejectionAlarmThreshold };
 }
 
 function resolveJanus(props: RoomlineBridgeProps, problems: string[]): ResolvedJanus {

@@ -16,6 +16,8 @@ import { DialQueue } from './constructs/dial-queue.js';
 import { JanusCluster } from './constructs/janus-cluster.js';
 import { Observability } from './constructs/observability.js';
 import { WorkerService } from './constructs/worker-service.js';
+import { DialIn } from './constructs/dial-in.js';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 
 export * from './bridge-props.js';
 
@@ -71,6 +73,8 @@ export class RoomlineBridge extends Construct {
   readonly eventBus: events.IEventBus;
   readonly alarmTopic: sns.ITopic;
   readonly dashboard: cloudwatch.Dashboard;
+  /** Dial-in (with the `dialIn` prop): the registrar, its load balancer's static addresses, the routes table. */
+  readonly dialIn: DialIn | undefined;
 
   constructor(scope: Construct, id: string, props: RoomlineBridgeProps = {}) {
     super(scope, id);
@@ -122,6 +126,22 @@ export class RoomlineBridge extends Construct {
     }
     this.janusService = janus?.service;
 
+    let dialIn: DialIn | undefined;
+    if (config.dialIn !== undefined && janus !== undefined && config.janus.kind === 'cluster') {
+      dialIn = new DialIn(this, 'DialIn', {
+        cluster: this.cluster,
+        vpc: this.vpc,
+        namespace: janus.namespace,
+        config: config.dialIn,
+        janusSecurityGroup: janus.securityGroup,
+        janusSipPorts: config.janus.sipSignalingPorts,
+        metricsNamespace: config.metricsNamespace,
+        logRetention: config.logRetention,
+        tableRemovalPolicy: config.tableRemovalPolicy,
+      });
+    }
+    this.dialIn = dialIn;
+
     const workers = new WorkerService(this, 'Workers', {
       cluster: this.cluster,
       vpc: this.vpc,
@@ -132,6 +152,9 @@ export class RoomlineBridge extends Construct {
       table: this.table,
       janusUrls: this.janusUrls,
       config,
+      ...(dialIn === undefined
+        ? {}
+        : { dialIn: { registrarUri: dialIn.registrarUri, aor: dialIn.aor, secret: dialIn.secret, routesTable: dialIn.routesTable } }),
     });
     this.workerService = workers.service;
     this.workerSecurityGroup = workers.securityGroup;
@@ -154,8 +177,34 @@ export class RoomlineBridge extends Construct {
     });
     this.alarmTopic = observability.alarmTopic;
     this.dashboard = observability.dashboard;
+    dialIn?.rejectionsAlarm.addAlarmAction(new cwActions.SnsAction(this.alarmTopic));
 
     this.#acknowledgeNagFindings(workers, janus);
+    if (dialIn !== undefined) this.#acknowledgeDialInFindings(dialIn);
+  }
+
+  #acknowledgeDialInFindings(dialIn: DialIn): void {
+    const task = dialIn.service.taskDefinition;
+    Validations.of(task).acknowledge({
+      id: 'AwsSolutions-ECS2',
+      reason: 'The registrar configuration is non-secret (its Kamailio script, the public address); the password comes from Secrets Manager.',
+    });
+    Validations.of(task.obtainExecutionRole()).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'ecr:GetAuthorizationToken supports no resource narrower than "*".',
+    });
+    Validations.of(dialIn.secret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'The inbound password is only shared between the registrar and the workers, both read it at start; rotating means redeploying both, done with the stack.',
+    });
+    Validations.of(dialIn.securityGroup).acknowledge({
+      id: 'AwsSolutions-EC23',
+      reason: 'SIP is admitted only from the trunk CIDRs; the one other source is the VPC\'s own CIDR (the load balancer\'s TCP health check), a token cdk-nag cannot resolve.',
+    });
+    Validations.of(dialIn.loadBalancer).acknowledge({
+      id: 'AwsSolutions-ELB2',
+      reason: 'A UDP SIP listener has no access log (NLB access logs cover TLS listeners only); the registrar logs every rejection and the VPC flow log records rejected traffic.',
+    });
   }
 
   /** Two AZs, public subnets (Janus, NAT) and private subnets with egress (workers), flow log of rejected traffic. */

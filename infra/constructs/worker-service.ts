@@ -1,6 +1,7 @@
 import { ArnFormat, Aws, Stack } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -25,6 +26,13 @@ export interface WorkerServiceProps {
   readonly table: dynamodb.ITable;
   readonly janusUrls: readonly string[];
   readonly config: ResolvedBridgeProps;
+  /** Dial-in: where idle workers register, as what, with which password, and the routes they read. */
+  readonly dialIn?: {
+    readonly registrarUri: string;
+    readonly aor: string;
+    readonly secret: secretsmanager.ISecret;
+    readonly routesTable: dynamodb.ITable;
+  };
 }
 
 /**
@@ -73,14 +81,23 @@ export class WorkerService extends Construct {
       ROOMLINE_METRICS_DEPLOYMENT: config.deploymentName,
       ROOMLINE_TRUNK_SECRET_PREFIX: config.trunkSecretPrefix,
       ...(config.iceServersSecret === undefined ? { ROOMLINE_ICE_SERVERS: JSON.stringify(config.iceServers) } : {}),
+      ...(props.dialIn === undefined
+        ? {}
+        : {
+            ROOMLINE_DIAL_IN_REGISTRAR: props.dialIn.registrarUri,
+            ROOMLINE_DIAL_IN_AOR: props.dialIn.aor,
+            ROOMLINE_ROUTES_TABLE: props.dialIn.routesTable.tableName,
+          }),
+    };
+    const secrets: Record<string, ecs.Secret> = {
+      ...(config.iceServersSecret === undefined ? {} : { ROOMLINE_ICE_SERVERS: ecs.Secret.fromSecretsManager(config.iceServersSecret) }),
+      ...(props.dialIn === undefined ? {} : { ROOMLINE_DIAL_IN_SECRET: ecs.Secret.fromSecretsManager(props.dialIn.secret) }),
     };
     this.taskDefinition.addContainer('worker', {
       image: props.image,
       essential: true,
       environment,
-      ...(config.iceServersSecret === undefined
-        ? {}
-        : { secrets: { ROOMLINE_ICE_SERVERS: ecs.Secret.fromSecretsManager(config.iceServersSecret) } }),
+      ...(Object.keys(secrets).length === 0 ? {} : { secrets }),
       stopTimeout: config.workerStopTimeout,
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'worker', mode: ecs.AwsLogDriverMode.NON_BLOCKING }),
     });
@@ -99,6 +116,13 @@ export class WorkerService extends Construct {
         resources: [stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${config.trunkSecretPrefix}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
       }),
     );
+
+    // Dial-in: look routes up (BatchGetItem) by key, never scan
+    if (props.dialIn !== undefined) {
+      this.taskDefinition.taskRole.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem'], resources: [props.dialIn.routesTable.tableArn] }),
+      );
+    }
 
     // Chime joins by meetingId: read the meeting, make and delete the bot's attendees. Meetings are made by the
     // caller's own service, in any control region, so the narrowest resource is this account's meetings.

@@ -29,6 +29,12 @@ export interface RegistrarConfigOptions {
   readonly modulesDir: string;
   /** The control socket (kamcmd), e.g. "unix:/run/kamailio/ctl.sock". */
   readonly ctlSocket: string;
+  /**
+   * The socket INVITEs are relayed to the workers' contacts from, when it differs from the one trunks reach (AWS: the
+   * task's private address, while trunks reach the load balancer's): `force_send_socket`. Double Record-Route keeps
+   * both sides of the dialog on their own socket. @default the socket the INVITE came in on
+   */
+  readonly relaySocket?: string;
   /** Log level (Kamailio `debug`). @default 2 (info) */
   readonly debug?: number;
 }
@@ -94,7 +100,8 @@ request_route {
     exit;
   }
   t_on_failure("EVERY_WORKER_REFUSED");
-  if (!t_relay()) { sl_reply_error(); }
+${options.relaySocket === undefined ? '' : `  force_send_socket(${options.relaySocket});
+`}  if (!t_relay()) { sl_reply_error(); }
   exit;
 }
 

@@ -42,6 +42,7 @@ describe('cdk-nag AwsSolutions on the app', () => {
     ['with every default', {}],
     ['with trunk CIDRs and alarm emails', { sipPeerCidrs: ['203.0.113.0/24'], alarmEmails: ['ops@example.com'] }],
     ['with existing Janus servers', { janusUrls: ['wss://janus.example.com/ws'] }],
+    ['with dial-in', { sipPeerCidrs: ['203.0.113.0/24'], dialIn: { trunkCidrs: ['203.0.113.0/24'] } }],
   ];
 
   it.each(configurations)('finds no unacknowledged problem %s', (_name, props) => {
