@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Node } from 'constructs';
 import type { Construct } from 'constructs';
 import { RoomlineBridge, type RoomlineBridgeProps } from './roomline-bridge.js';
@@ -16,6 +16,8 @@ export const CONTEXT_KEYS = {
   rtpPeerCidrs: 'roomline:rtpPeerCidrs',
   sipFrom: 'roomline:sipFrom',
   alarmEmails: 'roomline:alarmEmails',
+  /** Dial-in on, with these trunk CIDRs (comma-separated). */
+  dialInTrunkCidrs: 'roomline:dialInTrunkCidrs',
 } as const;
 
 /** Reads the bridge props given as CDK context; a malformed number is an error naming the key. */
@@ -40,6 +42,7 @@ export function bridgePropsFromContext(node: Node): RoomlineBridgeProps {
     rtpPeerCidrs: list(CONTEXT_KEYS.rtpPeerCidrs),
     sipFrom: text(CONTEXT_KEYS.sipFrom),
     alarmEmails: list(CONTEXT_KEYS.alarmEmails),
+    dialIn: ((cidrs) => (cidrs === undefined ? undefined : { trunkCidrs: cidrs }))(list(CONTEXT_KEYS.dialInTrunkCidrs)),
   };
   return Object.fromEntries(Object.entries(props).filter(([, v]) => v !== undefined)) as RoomlineBridgeProps;
 }
@@ -60,6 +63,11 @@ export class RoomlineStack extends Stack {
     new CfnOutput(this, 'CallsTableName', { value: this.bridge.table.tableName, description: 'ROOMLINE_TABLE for clients' });
     new CfnOutput(this, 'EventBusName', { value: this.bridge.eventBus.eventBusName, description: 'Bus of Roomline Call State Changed events' });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.bridge.alarmTopic.topicArn });
+    const dialIn = this.bridge.dialIn;
+    if (dialIn !== undefined) {
+      new CfnOutput(this, 'DialInAddresses', { value: Fn.join(',', [...dialIn.addresses]), description: 'Static addresses trunks send inbound calls to (SIP over UDP, port 5060)' });
+      new CfnOutput(this, 'RoutesTableName', { value: dialIn.routesTable.tableName, description: 'ROOMLINE_ROUTES_TABLE for `roomline route`' });
+    }
     new CfnOutput(this, 'DashboardUrl', {
       value: `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${this.bridge.dashboard.dashboardName}`,
     });

@@ -1,5 +1,6 @@
 import { App, Stack } from 'aws-cdk-lib';
-import { Match } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { CONTEXT_KEYS, RoomlineStack, bridgePropsFromContext } from '../../infra/roomline-stack.js';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { describe, expect, it } from 'vitest';
 import { RoomlineBridge, type RoomlineBridgeProps } from '../../infra/roomline-bridge.js';
@@ -68,6 +69,16 @@ describe('RoomlineBridge with dial-in', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['dynamodb:BatchGetItem', 'dynamodb:GetItem'] })]) },
     });
+  });
+
+  it('turns dial-in on from the app\'s context and outputs the static addresses and the routes table', () => {
+    const app = new App({ context: { [CONTEXT_KEYS.dialInTrunkCidrs]: '203.0.113.0/24, 198.51.100.7/32' } });
+    const stack = new RoomlineStack(app, 'Roomline', {
+      bridge: { ...bridgePropsFromContext(app.node), workerImage: ecs.ContainerImage.fromRegistry('example/w'), janusImage: ecs.ContainerImage.fromRegistry('example/j'), dialIn: { trunkCidrs: ['203.0.113.0/24', '198.51.100.7/32'], registrarImage: ecs.ContainerImage.fromRegistry('example/r') } },
+    });
+    const outputs = Template.fromStack(stack).findOutputs('*');
+    expect(bridgePropsFromContext(app.node).dialIn).toEqual({ trunkCidrs: ['203.0.113.0/24', '198.51.100.7/32'] });
+    expect(Object.keys(outputs)).toEqual(expect.arrayContaining(['DialInAddresses', 'RoutesTableName']));
   });
 
   it('makes nothing for dial-in without the prop', () => {
