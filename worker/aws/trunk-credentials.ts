@@ -2,6 +2,7 @@ import { inspect } from 'node:util';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
 import { sipUriSchema } from '../../contracts/dial-request.js';
+import { PROXY_URI_PARAMS, sipUriSchemaWith } from '../../contracts/sip-uri.js';
 import { RoomlineError } from '../../contracts/errors.js';
 
 /**
@@ -35,7 +36,7 @@ import { RoomlineError } from '../../contracts/errors.js';
 export const DEFAULT_TRUNK_SECRET_PREFIX = 'roomline/trunks/';
 
 export const trunkSecretSchema = z.strictObject({
-  proxy: sipUriSchema,
+  proxy: sipUriSchemaWith(PROXY_URI_PARAMS),
   username: sipUriSchema,
   password: z.string().min(1, 'must not be empty').max(1024),
   authUsername: z.string().min(1).max(256).optional(),
