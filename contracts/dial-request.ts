@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { RoomlineError } from './errors.js';
 import { roomIssues, roomSchema, type RoomJoin } from './rooms/index.js';
+import { egressIssues, type EgressPolicy } from './egress-policy.js';
 import { DIAL_URI_PARAMS, sipUriSchemaWith } from './sip-uri.js';
 import { safeText } from './text.js';
 import { checkUntrustedInput, formatPath, summariseIssues, type InputIssue } from './untrusted-input.js';
@@ -147,12 +148,15 @@ export type DialRequestParseResult =
  * with no prototype keys anywhere; then the schema runs. On failure, `reason` lists the problems as `path: message`,
  * bounded in length whatever the input (see `summariseIssues`).
  */
-export function safeParseDialRequest(input: unknown): DialRequestParseResult {
+export function safeParseDialRequest(input: unknown, policy?: EgressPolicy): DialRequestParseResult {
   const shape = checkUntrustedInput(input);
   if (shape.length > 0) return { ok: false, reason: summariseIssues(shape), callId: salvageCallId(input) };
   const result = dialRequestSchema.safeParse(input);
-  if (result.success) return { ok: true, request: result.data };
-  return { ok: false, reason: describeIssues(result.error.issues), callId: salvageCallId(input) };
+  if (!result.success) return { ok: false, reason: describeIssues(result.error.issues), callId: salvageCallId(input) };
+  // where the request would make Roomline connect, when the caller knows the deployment's allow-lists
+  const refused = policy === undefined ? [] : egressIssues(result.data, policy);
+  if (refused.length > 0) return { ok: false, reason: summariseIssues(refused), callId: result.data.callId };
+  return { ok: true, request: result.data };
 }
 
 /**
@@ -181,9 +185,12 @@ function toInputIssue(issue: z.core.$ZodIssue): InputIssue {
   }
 }
 
-/** Validates a dial request, throwing a `RoomlineError` with code `INVALID_REQUEST` and a readable reason. */
-export function parseDialRequest(input: unknown): DialRequest {
-  const result = safeParseDialRequest(input);
+/**
+ * Validates a dial request (and, given a policy, where it would connect), throwing a `RoomlineError` with code
+ * `INVALID_REQUEST` and a readable reason.
+ */
+export function parseDialRequest(input: unknown, policy?: EgressPolicy): DialRequest {
+  const result = safeParseDialRequest(input, policy);
   if (!result.ok) throw new RoomlineError('INVALID_REQUEST', `invalid dial request: ${result.reason}`);
   return result.request;
 }

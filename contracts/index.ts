@@ -5,3 +5,7 @@ export * from './dial-request.js';
 export * from './call-record.js';
 export * from './page-rpc.js';
 export * from './rooms/index.js';
+export * from './sip-uri.js';
+export * from './egress-policy.js';
+export * from './untrusted-input.js';
+export * from './text.js';

@@ -2,12 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DialRequestInput } from '../contracts/dial-request.js';
+import { egressPolicy } from '../contracts/egress-policy.js';
 import { BrowserSource } from '../worker/browser-source.js';
 import { RoomlineClient } from '../worker/client.js';
 import { createLogger, type Logger } from '../worker/logger.js';
 import { Emulators } from './emulators.js';
 import { JanusServer, LAB_JANUS_WS_PORT, LAB_ROOM_IDS } from './janus-server.js';
-import { LAB_JANUS_IP, LabNetns } from './netns.js';
+import { LAB_JANUS_IP, LAB_ROOM_HOSTS, LAB_SIP_HOSTS, LabNetns } from './netns.js';
 import { NamespaceForwards } from './ns-forward.js';
 import { RoomPerson } from './room-person.js';
 import { SipFailures, UNREACHABLE_SIP_PORT } from './sip-failures.js';
@@ -143,6 +144,9 @@ export class Lab {
       ROOMLINE_JANUS_URLS: janus.wsUrl,
       ROOMLINE_CHROMIUM_NETNS: this.netns.name,
       ROOMLINE_SIP_FROM: 'sip:roomline@127.0.0.1',
+      // the lab's own addresses, which the default allow-lists refuse: the room server and the SIP peers
+      ROOMLINE_ROOM_HOSTS: LAB_ROOM_HOSTS,
+      ROOMLINE_SIP_HOSTS: LAB_SIP_HOSTS,
       ROOMLINE_MAX_RECEIVES: String(options.maxReceives ?? 3),
       ROOMLINE_LOG_LEVEL: 'debug',
     };
@@ -174,6 +178,7 @@ export class Lab {
       tableName: emulators.tableName,
       sqs: emulators.sqsClient(),
       dynamodb: emulators.dynamodbClient(),
+      egress: egressPolicy(LAB_ROOM_HOSTS, LAB_SIP_HOSTS),
     });
 
     const persons = options.persons ?? [{ display: 'Alice', toneHz: 440 }];

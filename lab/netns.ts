@@ -8,6 +8,10 @@ export const LAB_NETNS_PREFIX = 'roomline-';
 export const LAB_JANUS_IP = '10.77.0.1';
 export const LAB_PEER_IP = '10.77.0.2';
 export const LAB_ICE_INTERFACE = 'va';
+/** Room servers a lab call may reach (ROOMLINE_ROOM_HOSTS): the lab's Janus, inside the namespace. */
+export const LAB_ROOM_HOSTS = LAB_JANUS_IP;
+/** SIP targets a lab call may reach (ROOMLINE_SIP_HOSTS): the phone and the failure simulator, on the namespace's loopback. */
+export const LAB_SIP_HOSTS = '127.0.0.1';
 
 export class LabNetns {
   readonly name: string;

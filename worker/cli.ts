@@ -213,8 +213,9 @@ async function buildDialRequest(flags: DialFlags): Promise<unknown> {
     const text = flags.json === '-' ? await readStdin() : await readFile(flags.json, 'utf8');
     try {
       return JSON.parse(text) as unknown;
-    } catch (error) {
-      throw new RoomlineError('INVALID_REQUEST', `${flags.json} is not JSON: ${String(error)}`);
+    } catch {
+      // the parser's message quotes the input: it may hold a secret or a line break, so it is not repeated
+      throw new RoomlineError('INVALID_REQUEST', `invalid dial request: json: ${flags.json === '-' ? 'standard input' : 'the file'} is not JSON`);
     }
   }
   const missing = [
@@ -267,8 +268,8 @@ async function roomFromFlags(flags: DialFlags): Promise<Record<string, unknown>>
     let room: unknown;
     try {
       room = JSON.parse(text) as unknown;
-    } catch (error) {
-      throw new RoomlineError('INVALID_REQUEST', `--room is not JSON: ${String(error)}`);
+    } catch {
+      throw new RoomlineError('INVALID_REQUEST', '--room is not JSON');
     }
     if (typeof room !== 'object' || room === null || Array.isArray(room)) {
       throw new RoomlineError('INVALID_REQUEST', '--room must be a JSON object such as {"provider":"janus",...}');

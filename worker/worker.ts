@@ -8,6 +8,7 @@ import { CallSession } from './call-session.js';
 import { CallStore } from './call-store.js';
 import type { WorkerConfig } from './config.js';
 import { DialQueue } from './dial-queue.js';
+import { refusedDestinations } from './egress.js';
 import { orderJanusNodes } from './janus-nodes.js';
 import { createLogger, type Logger } from './logger.js';
 import { handleDialMessage, type HandledMessage } from './message-handler.js';
@@ -185,6 +186,7 @@ export class Worker {
       visibilityTimeoutS: this.config.visibilityTimeoutS,
       maxReceives: this.config.maxReceives,
       stopRequested: () => this.stopping,
+      refuse: (request) => refusedDestinations(request, this.config.egress),
       beforeClaim: async (request) => {
         this.aws.gauge.set('busy');
         // protected before the claim: a scale-in between claim and protection would strand a claimed call
