@@ -37,7 +37,7 @@ export class Bot {
     const c = command as ParsedCommand;
     switch (c.type) {
       case 'init':
-        return (await this.init(c.janusUrl, c.iceServers)) as PageCommandResults[T];
+        return (await this.init(c.janusUrl, c.iceServers, c.apiSecret)) as PageCommandResults[T];
       case 'join-room':
         return (await this.joinRoom(c)) as PageCommandResults[T];
       case 'dial':
@@ -54,11 +54,11 @@ export class Bot {
     }
   }
 
-  private async init(janusUrl: string, iceServers: RTCIceServer[]): Promise<PageCommandResults['init']> {
+  private async init(janusUrl: string, iceServers: RTCIceServer[], apiSecret: string | undefined): Promise<PageCommandResults['init']> {
     if (this.sipSession !== undefined) throw new RoomlineError('INTERNAL', 'the bot is already initialised');
     this.iceServers = iceServers;
     try {
-      this.sipSession = await JanusSession.connect(janusUrl, { timeoutMs: 5_000 });
+      this.sipSession = await JanusSession.connect(janusUrl, { timeoutMs: 5_000, apiSecret });
     } catch (error) {
       throw new RoomlineError('JANUS_UNAVAILABLE', `cannot reach Janus at ${janusUrl}: ${errorMessage(error)}`);
     }

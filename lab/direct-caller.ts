@@ -23,13 +23,13 @@ export class DirectCaller {
     private readonly page: Page,
   ) {}
 
-  static async start(options: { netns: string; janusUrl: string; toneHz: number; logger: Logger }): Promise<DirectCaller> {
+  static async start(options: { netns: string; janusUrl: string; apiSecret?: string; toneHz: number; logger: Logger }): Promise<DirectCaller> {
     const browser = await BrowserSource.launch({ netns: options.netns, logger: options.logger });
     try {
       const page = await browser.newPage(await labSite());
       await browser.load(page, 'direct.html');
       const caller = new DirectCaller(browser, page);
-      await caller.run('prepare', { janusUrl: options.janusUrl, toneHz: options.toneHz });
+      await caller.run('prepare', { janusUrl: options.janusUrl, apiSecret: options.apiSecret, toneHz: options.toneHz });
       return caller;
     } catch (error) {
       await browser.close();

@@ -1,3 +1,4 @@
+import { createHmac, randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LabProcess } from './child-process.js';
@@ -20,18 +21,28 @@ export interface JanusServerOptions {
 /**
  * A Janus WebRTC Server with a generated configuration: WebSocket API on the namespace's ICE address, ICE restricted
  * to the namespace's veth, the SIP plugin on the namespace's loopback, and a few VideoRooms.
+ *
+ * It plays two parts, as production keeps apart: the SIP node of the workers, and a room server. Every request must
+ * carry its API secret (what the workers have, as on AWS) or a token signed with its token secret; the lab hands room
+ * participants tokens for the VideoRoom plugin only, so a room's credential cannot drive the SIP plugin. Both
+ * secrets are random per lab.
  */
 export class JanusServer {
   readonly wsUrl = `ws://${LAB_JANUS_IP}:${LAB_JANUS_WS_PORT}/`;
   private constructor(
     readonly process: LabProcess,
     readonly logFile: string,
+    /** The API secret (ROOMLINE_JANUS_API_SECRET of the lab's workers). */
+    readonly apiSecret: string,
+    private readonly tokenSecret: string,
   ) {}
 
   static async start(options: JanusServerOptions): Promise<JanusServer> {
     const configDir = join(options.dir, 'janus');
     await mkdir(configDir, { recursive: true });
-    await writeJanusConfig(configDir, options.sipRtpPortRange ?? '30000-30999');
+    const apiSecret = randomBytes(18).toString('base64url');
+    const tokenSecret = randomBytes(18).toString('base64url');
+    await writeJanusConfig(configDir, options.sipRtpPortRange ?? '30000-30999', { apiSecret, tokenSecret });
     const logFile = join(options.dir, 'janus.log');
     const { command, args } = options.netns.wrap(options.janusBinary ?? 'janus', [
       '-F',
@@ -43,13 +54,22 @@ export class JanusServer {
       '4',
     ]);
     const janus = LabProcess.start('janus', command, args, { logFile });
-    return new JanusServer(janus, logFile);
+    return new JanusServer(janus, logFile, apiSecret, tokenSecret);
+  }
+
+  /**
+   * A Janus signed token (`<expiry>,janus,<plugins>:<HMAC-SHA1, base64>`) for `plugins` only, valid for `validS`
+   * seconds: what a room's operator would hand a participant.
+   */
+  token(plugins: readonly string[] = ['janus.plugin.videoroom'], validS = 86_400): string {
+    const data = [String(Math.floor(Date.now() / 1000) + validS), 'janus', ...plugins].join(',');
+    return `${data}:${createHmac('sha1', this.tokenSecret).update(data).digest('base64')}`;
   }
 
   /** Waits until the WebSocket API answers `info`, through a host-side forward of its port. */
   async waitReady(hostWsUrl: string, timeoutMs = 15_000): Promise<void> {
     await this.process.whileRunning(
-      waitUntil(() => janusAnswersInfo(hostWsUrl), { timeoutMs, what: 'Janus WebSocket API' }),
+      waitUntil(() => janusAnswersInfo(hostWsUrl, this.apiSecret), { timeoutMs, what: 'Janus WebSocket API' }),
     );
   }
 
@@ -58,7 +78,8 @@ export class JanusServer {
   }
 }
 
-async function janusAnswersInfo(url: string): Promise<boolean> {
+/** Janus answers `info` unauthenticated; a session is created only with the API secret, which proves it is checked. */
+async function janusAnswersInfo(url: string, apiSecret: string): Promise<boolean> {
   return new Promise((resolve) => {
     let ws: WebSocket;
     try {
@@ -71,11 +92,11 @@ async function janusAnswersInfo(url: string): Promise<boolean> {
       ws.close();
       resolve(false);
     }, 1_000);
-    ws.onopen = () => ws.send(JSON.stringify({ janus: 'info', transaction: 'ready' }));
+    ws.onopen = () => ws.send(JSON.stringify({ janus: 'create', apisecret: apiSecret, transaction: 'ready' }));
     ws.onmessage = (event) => {
       clearTimeout(timer);
       ws.close();
-      resolve(String(event.data).includes('server_info'));
+      resolve(String(event.data).includes('"success"'));
     };
     ws.onerror = () => {
       clearTimeout(timer);
@@ -89,7 +110,7 @@ export function multiarch(): string {
   return process.arch === 'arm64' ? 'aarch64-linux-gnu' : 'x86_64-linux-gnu';
 }
 
-async function writeJanusConfig(dir: string, sipRtpPortRange: string): Promise<void> {
+async function writeJanusConfig(dir: string, sipRtpPortRange: string, auth: { apiSecret: string; tokenSecret: string }): Promise<void> {
   const libDir = `/usr/lib/${multiarch()}/janus`;
   const files: Record<string, string> = {
     'janus.jcfg': `general: {
@@ -102,6 +123,9 @@ async function writeJanusConfig(dir: string, sipRtpPortRange: string): Promise<v
   server_name = "roomline-lab"
   session_timeout = 60
   hide_dependencies = true
+  api_secret = "${auth.apiSecret}"
+  token_auth = true
+  token_auth_secret = "${auth.tokenSecret}"
 }
 media: {
   rtp_port_range = "20000-29999"

@@ -54,7 +54,8 @@ export interface LabEndpoints {
     /** Forwarded to the host's loopback, for signalling tools (WebRTC media needs the namespace). */
     readonly hostWsUrl: string;
   };
-  readonly room: { readonly provider: 'janus'; readonly serverUrl: string; readonly roomId: number };
+  /** The lab's room; `token` is a Janus token for the VideoRoom plugin only (a room credential, kept out of records and logs). */
+  readonly room: { readonly provider: 'janus'; readonly serverUrl: string; readonly roomId: number; readonly token: string };
   readonly sip: {
     readonly phone: string;
     readonly ringing: string;
@@ -139,9 +140,13 @@ export class Lab {
       failures.waitReady(),
     ]);
 
+    const roomToken = janus.token();
     const env: Record<string, string> = {
       ...emulators.env(),
       ROOMLINE_JANUS_URLS: janus.wsUrl,
+      ROOMLINE_JANUS_API_SECRET: janus.apiSecret,
+      // for `roomline dial --room-token-from-env` in `lab exec`: the room server's token
+      ROOMLINE_ROOM_TOKEN: roomToken,
       ROOMLINE_CHROMIUM_NETNS: this.netns.name,
       ROOMLINE_SIP_FROM: 'sip:roomline@127.0.0.1',
       // the lab's own addresses, which the default allow-lists refuse: the room server and the SIP peers
@@ -161,7 +166,7 @@ export class Lab {
       },
       dynamodb: { endpoint: emulators.dynamodbEndpoint, table: emulators.tableName },
       janus: { wsUrl: janus.wsUrl, hostWsUrl },
-      room: { provider: 'janus', serverUrl: janus.wsUrl, roomId },
+      room: { provider: 'janus', serverUrl: janus.wsUrl, roomId, token: roomToken },
       sip: {
         phone: SipPhone.uri('probe'),
         ringing: SipPhone.uri('ringing'),

@@ -102,7 +102,12 @@ export class Worker {
     let lastError: unknown;
     for (const url of orderJanusNodes(this.config.janusUrls, this.config.workerId)) {
       try {
-        const info = await bridge.send({ type: 'init', janusUrl: url, iceServers: [...this.config.iceServers] });
+        const info = await bridge.send({
+          type: 'init',
+          janusUrl: url,
+          iceServers: [...this.config.iceServers],
+          ...(this.config.janusApiSecret === undefined ? {} : { apiSecret: this.config.janusApiSecret }),
+        });
         janusNode = url;
         this.logger.info({ janusNode: url, server: info.janusServer }, 'Janus session open');
         break;
