@@ -1,6 +1,6 @@
 import type { QualitySummary } from '../contracts/call-record.js';
 import { RoomlineError, assertNever } from '../contracts/errors.js';
-import { roomCapabilities } from '../contracts/rooms/index.js';
+import { roomCapabilities, roomOrigins } from '../contracts/rooms/index.js';
 import type { PageCommandResults, PageCommandType, ParsedPageCommand } from '../contracts/page-rpc.js';
 import { emit, errorMessage, log } from './host.js';
 import { JanusError, JanusSession } from './janus/janus-client.js';
@@ -10,6 +10,7 @@ import { SipVideoRouter } from './media/sip-video-router.js';
 import { legQuality, waitForLegMedia, waitForMedia } from './media/stats.js';
 import type { RoomAdapter } from './rooms/room-adapter.js';
 import { createRoomAdapter } from './rooms/registry.js';
+import { allowWebSocketOrigins } from './network-guard.js';
 import { SipLeg } from './sip/sip-leg.js';
 
 type ParsedCommand = ParsedPageCommand;
@@ -57,6 +58,7 @@ export class Bot {
   private async init(janusUrl: string, iceServers: RTCIceServer[], apiSecret: string | undefined): Promise<PageCommandResults['init']> {
     if (this.sipSession !== undefined) throw new RoomlineError('INTERNAL', 'the bot is already initialised');
     this.iceServers = iceServers;
+    allowWebSocketOrigins([janusUrl]);
     try {
       this.sipSession = await JanusSession.connect(janusUrl, { timeoutMs: 5_000, apiSecret });
     } catch (error) {
@@ -81,6 +83,7 @@ export class Bot {
 
   private async joinRoom(command: Extract<ParsedCommand, { type: 'join-room' }>): Promise<PageCommandResults['join-room']> {
     if (this.room !== undefined) throw new RoomlineError('INTERNAL', 'the bot is already in a room');
+    allowWebSocketOrigins(roomOrigins(command.room));
     const media = command.media;
     const sendsVideo = media.video === 'sendonly' || media.video === 'sendrecv';
     const receivesVideo = media.video === 'recvonly' || media.video === 'sendrecv';

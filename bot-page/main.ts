@@ -3,11 +3,13 @@ import { PAGE_COMMAND_GLOBAL, PAGE_HEARTBEAT_MS, pageCommandSchema, type PageRep
 import { Bot } from './bot.js';
 import { JanusError } from './janus/janus-client.js';
 import { emit, errorMessage } from './host.js';
+import { installWebSocketGuard } from './network-guard.js';
 
 /**
  * Entry point of the bot page. The worker calls `window.__roomline.exec(command)`; every command is validated here
  * before it runs, and every answer is a PageReply: the result, or a failure with its error code.
  */
+installWebSocketGuard();
 const bot = new Bot();
 
 async function exec(raw: unknown): Promise<PageReply> {

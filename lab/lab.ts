@@ -8,7 +8,7 @@ import { RoomlineClient } from '../worker/client.js';
 import { createLogger, type Logger } from '../worker/logger.js';
 import { Emulators } from './emulators.js';
 import { JanusServer, LAB_JANUS_WS_PORT, LAB_ROOM_IDS } from './janus-server.js';
-import { LAB_JANUS_IP, LAB_ROOM_HOSTS, LAB_SIP_HOSTS, LabNetns } from './netns.js';
+import { LAB_BROWSER_USER, LAB_JANUS_IP, LAB_ROOM_HOSTS, LAB_SIP_HOSTS, LabNetns } from './netns.js';
 import { NamespaceForwards } from './ns-forward.js';
 import { RoomPerson } from './room-person.js';
 import { SipFailures, UNREACHABLE_SIP_PORT } from './sip-failures.js';
@@ -148,6 +148,7 @@ export class Lab {
       // for `roomline dial --room-token-from-env` in `lab exec`: the room server's token
       ROOMLINE_ROOM_TOKEN: roomToken,
       ROOMLINE_CHROMIUM_NETNS: this.netns.name,
+      ROOMLINE_CHROMIUM_USER: LAB_BROWSER_USER,
       ROOMLINE_SIP_FROM: 'sip:roomline@127.0.0.1',
       // the lab's own addresses, which the default allow-lists refuse: the room server and the SIP peers
       ROOMLINE_ROOM_HOSTS: LAB_ROOM_HOSTS,
@@ -188,7 +189,7 @@ export class Lab {
 
     const persons = options.persons ?? [{ display: 'Alice', toneHz: 440 }];
     if (persons.length > 0) {
-      this.personBrowser = await BrowserSource.launch({ netns: this.netns.name, logger: this.logger });
+      this.personBrowser = await BrowserSource.launch({ netns: this.netns.name, logger: this.logger, isolation: { user: LAB_BROWSER_USER } });
       this.cleanups.push(() => this.personBrowser!.close());
       for (const person of persons) await this.addPerson(person);
     }
@@ -215,7 +216,7 @@ export class Lab {
   /** A simulated person joins the lab's room. */
   async addPerson(options: LabPersonOptions, roomId: number = this.endpoints.room.roomId): Promise<RoomPerson> {
     if (this.personBrowser === undefined) {
-      this.personBrowser = await BrowserSource.launch({ netns: this.netns.name, logger: this.logger });
+      this.personBrowser = await BrowserSource.launch({ netns: this.netns.name, logger: this.logger, isolation: { user: LAB_BROWSER_USER } });
       this.cleanups.push(() => this.personBrowser!.close());
     }
     const person = await RoomPerson.join(this.personBrowser, {

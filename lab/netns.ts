@@ -12,6 +12,11 @@ export const LAB_ICE_INTERFACE = 'va';
 export const LAB_ROOM_HOSTS = LAB_JANUS_IP;
 /** SIP targets a lab call may reach (ROOMLINE_SIP_HOSTS): the phone and the failure simulator, on the namespace's loopback. */
 export const LAB_SIP_HOSTS = '127.0.0.1';
+/**
+ * The unprivileged user every Chromium of the lab runs as (ROOMLINE_CHROMIUM_USER), sandbox on, as in production: the
+ * lab runs as root, and Chromium's sandbox refuses root. `nobody` exists on every Debian system.
+ */
+export const LAB_BROWSER_USER = 'nobody';
 
 export class LabNetns {
   readonly name: string;

@@ -27,6 +27,23 @@ export interface EgressProxyOptions {
   readonly logger: Logger;
   /** Resolves a name to its addresses. @default the system resolver */
   readonly lookup?: (host: string) => Promise<readonly string[]>;
+  /**
+   * Opens the upstream connection, resolving once it is up. @default a TCP connection from the worker's own network;
+   * with Chromium in another namespace, a connection made from inside that namespace
+   */
+  readonly dial?: (host: string, port: number) => Promise<Duplex>;
+}
+
+/** A TCP connection from this process, once connected. */
+export function dialDirect(host: string, port: number): Promise<Duplex> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, host);
+    socket.once('connect', () => {
+      socket.off('error', reject);
+      resolve(socket);
+    });
+    socket.once('error', reject);
+  });
 }
 
 const DEFAULT_PORTS: Readonly<Record<string, string>> = { 'ws:': '80', 'http:': '80', 'wss:': '443', 'https:': '443' };
@@ -42,6 +59,7 @@ export class EgressProxy {
   private call = new Set<string>();
   private readonly sockets = new Set<Duplex>();
   private refusedCount = 0;
+  private readonly recent: string[] = [];
 
   private constructor(
     private readonly server: Server,
@@ -71,9 +89,14 @@ export class EgressProxy {
     return typeof address === 'object' && address !== null ? address.port : 0;
   }
 
-  /** Connections refused so far (for tests and logs). */
+  /** Connections refused so far. */
   get refused(): number {
     return this.refusedCount;
+  }
+
+  /** The last (up to 100) targets refused, as `host:port`. */
+  get refusedTargets(): readonly string[] {
+    return [...this.recent];
   }
 
   /** The origins the current call may reach, besides the fixed ones; replaces the previous call's. */
@@ -111,7 +134,9 @@ export class EgressProxy {
 
   private refuse(target: string, reason: string): void {
     this.refusedCount += 1;
-    this.options.logger.warn({ target: target.slice(0, 300), reason }, 'egress refused: the bot page tried to reach what its call does not allow');
+    this.recent.push(target.slice(0, 300));
+    if (this.recent.length > 100) this.recent.shift();
+    this.options.logger.warn({ target: target.slice(0, 300), reason }, 'egress refused: the browser tried to reach what its call does not allow');
   }
 
   private async tunnel(req: IncomingMessage, client: Duplex, head: Buffer): Promise<void> {
@@ -124,20 +149,20 @@ export class EgressProxy {
       client.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    const upstream: Socket = connect(route.port, route.host);
+    let upstream: Duplex;
+    try {
+      upstream = await (this.options.dial ?? dialDirect)(route.host, route.port);
+    } catch {
+      client.end('HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
     this.sockets.add(upstream);
-    upstream.on('close', () => this.sockets.delete(upstream));
-    upstream.once('connect', () => {
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      if (head.length > 0) upstream.write(head);
-      upstream.pipe(client);
-      client.pipe(upstream);
-    });
-    upstream.on('error', () => {
-      if (client.writable && upstream.connecting) client.end('HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n');
-      else client.destroy();
-    });
+    upstream.on('close', () => this.sockets.delete(upstream)).on('error', () => client.destroy());
     client.on('close', () => upstream.destroy());
+    client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+    if (head.length > 0) upstream.write(head);
+    upstream.pipe(client);
+    client.pipe(upstream);
   }
 
   private async forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -159,8 +184,21 @@ export class EgressProxy {
       res.writeHead(403).end();
       return;
     }
+    let socket: Duplex;
+    try {
+      socket = await (this.options.dial ?? dialDirect)(route.host, route.port);
+    } catch {
+      res.writeHead(502).end();
+      return;
+    }
     const upstream = httpRequest(
-      { host: route.host, port: route.port, method: req.method, path: `${url.pathname}${url.search}`, headers: { ...req.headers, host: url.host }, setHost: false },
+      {
+        createConnection: () => socket as Socket,
+        method: req.method,
+        path: `${url.pathname}${url.search}`,
+        headers: { ...req.headers, host: url.host },
+        setHost: false,
+      },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);

@@ -3,7 +3,7 @@ import type { CallRecord, CallState } from '../contracts/call-record.js';
 import { RoomlineError } from '../contracts/errors.js';
 import { roomOrigins } from '../contracts/rooms/index.js';
 import { createAwsMode, protectionMinutesFor, type AwsMode } from './aws/index.js';
-import { BrowserSource, PageSite } from './browser-source.js';
+import { BrowserSource, PageSite, type BrowserSourceOptions } from './browser-source.js';
 import { CallSession } from './call-session.js';
 import { CallStore } from './call-store.js';
 import type { WorkerConfig } from './config.js';
@@ -87,6 +87,7 @@ export class Worker {
       logger: this.logger,
       ...(this.config.chromiumPath === undefined ? {} : { executablePath: this.config.chromiumPath }),
       ...(this.config.chromiumNetns === undefined ? {} : { netns: this.config.chromiumNetns }),
+      ...browserIsolationOf(this.config),
     });
     this.browser = browser;
     browser.onCrash((reason) => {
@@ -287,4 +288,15 @@ export class Worker {
 
 function notify(notice: WorkerNotice): void {
   if (process.send !== undefined && process.connected) process.send(notice);
+}
+
+/**
+ * How a worker's Chromium is isolated: its sandbox and user from the configuration, and every connection through the
+ * egress proxy, which allows the Janus nodes for the worker's life and each call's room origins for that call.
+ */
+export function browserIsolationOf(config: WorkerConfig): Pick<BrowserSourceOptions, 'isolation' | 'egress'> {
+  return {
+    isolation: config.chromiumIsolation,
+    egress: { rooms: config.egress.rooms, fixedOrigins: config.janusUrls.map((url) => new URL(url).origin) },
+  };
 }
