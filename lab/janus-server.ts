@@ -8,6 +8,8 @@ import { waitUntil } from './wait.js';
 /** Rooms the lab's Janus creates at start (1234 to 1249); the demo uses the first. */
 export const LAB_ROOM_IDS: readonly [number, number, ...number[]] = [1234, 1235, ...Array.from({ length: 14 }, (_, i) => 1236 + i)];
 export const LAB_JANUS_WS_PORT = 8188;
+/** The lab's one room with a pin (JanusServer.roomPin), apart from LAB_ROOM_IDS, which have none. */
+export const LAB_PINNED_ROOM_ID = 1250;
 
 export interface JanusServerOptions {
   readonly netns: LabNetns;
@@ -35,6 +37,8 @@ export class JanusServer {
     /** The API secret (ROOMLINE_JANUS_API_SECRET of the lab's workers). */
     readonly apiSecret: string,
     private readonly tokenSecret: string,
+    /** The pin of room {@link LAB_PINNED_ROOM_ID}. */
+    readonly roomPin: string,
   ) {}
 
   static async start(options: JanusServerOptions): Promise<JanusServer> {
@@ -42,7 +46,8 @@ export class JanusServer {
     await mkdir(configDir, { recursive: true });
     const apiSecret = randomBytes(18).toString('base64url');
     const tokenSecret = randomBytes(18).toString('base64url');
-    await writeJanusConfig(configDir, options.sipRtpPortRange ?? '30000-30999', { apiSecret, tokenSecret });
+    const roomPin = randomBytes(9).toString('base64url');
+    await writeJanusConfig(configDir, options.sipRtpPortRange ?? '30000-30999', { apiSecret, tokenSecret, roomPin });
     const logFile = join(options.dir, 'janus.log');
     const { command, args } = options.netns.wrap(options.janusBinary ?? 'janus', [
       '-F',
@@ -54,7 +59,7 @@ export class JanusServer {
       '4',
     ]);
     const janus = LabProcess.start('janus', command, args, { logFile });
-    return new JanusServer(janus, logFile, apiSecret, tokenSecret);
+    return new JanusServer(janus, logFile, apiSecret, tokenSecret, roomPin);
   }
 
   /**
@@ -110,7 +115,11 @@ export function multiarch(): string {
   return process.arch === 'arm64' ? 'aarch64-linux-gnu' : 'x86_64-linux-gnu';
 }
 
-async function writeJanusConfig(dir: string, sipRtpPortRange: string, auth: { apiSecret: string; tokenSecret: string }): Promise<void> {
+async function writeJanusConfig(
+  dir: string,
+  sipRtpPortRange: string,
+  auth: { apiSecret: string; tokenSecret: string; roomPin: string },
+): Promise<void> {
   const libDir = `/usr/lib/${multiarch()}/janus`;
   const files: Record<string, string> = {
     'janus.jcfg': `general: {
@@ -171,7 +180,7 @@ admin: {
     'janus.plugin.videoroom.jcfg': `general: {
   events = false
 }
-${LAB_ROOM_IDS.map(
+${[...LAB_ROOM_IDS, LAB_PINNED_ROOM_ID].map(
   (id) => `room-${id}: {
   description = "Roomline lab room ${id}"
   publishers = 16
@@ -180,7 +189,7 @@ ${LAB_ROOM_IDS.map(
   audiocodec = "opus"
   videocodec = "vp8,h264,vp9"
   notify_joining = true
-  audiolevel_event = false
+  audiolevel_event = false${id === LAB_PINNED_ROOM_ID ? `\n  pin = "${auth.roomPin}"` : ''}
 }
 `,
 ).join('')}`,
