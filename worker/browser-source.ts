@@ -1,6 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join, relative } from 'node:path';
 import { connect } from 'node:net';
@@ -121,6 +121,7 @@ export class BrowserSource {
     private readonly tempDir: string,
     private readonly logger: Logger,
     private readonly egress: EgressRoute | undefined,
+    private readonly home: BrowserHome,
   ) {
     browser.once('disconnected', () => {
       if (this.closing !== undefined) return;
@@ -141,22 +142,15 @@ export class BrowserSource {
       throw new RoomlineError('BROWSER_FAILED', "Chromium's sandbox does not run as root: set ROOMLINE_CHROMIUM_USER to an unprivileged user");
     }
     const tempDir = await mkdtemp(join(tmpdir(), 'roomline-chromium-'));
+    const asUser = user === undefined ? undefined : [options.isolation?.setpriv ?? '/usr/bin/setpriv', ...setprivArgs(user)];
     let egress: EgressRoute | undefined;
+    let home: BrowserHome | undefined;
     try {
-      // the browser's user owns its home and profile; it may pass through the folder, not list it
-      await chmod(tempDir, 0o711);
-      const home = join(tempDir, 'home');
-      for (const dir of [home, join(home, 'tmp'), join(home, 'profile')]) {
-        await mkdir(dir, { mode: 0o700 });
-        if (user !== undefined) await chown(dir, user.uid, user.gid);
-      }
+      // the browser's home (profile, temporary files) belongs to the browser's user, made by that user: a worker that
+      // is not root could not give it away
+      home = await BrowserHome.create(tempDir, asUser);
       egress = options.egress === undefined ? undefined : await EgressRoute.start(options.egress, tempDir, options.netns, options.logger);
-      const launcher = [
-        ...(options.netns === undefined ? [] : ['ip', 'netns', 'exec', options.netns]),
-        ...(user === undefined
-          ? []
-          : [options.isolation?.setpriv ?? '/usr/bin/setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '--inh-caps=-all', '--']),
-      ];
+      const launcher = [...(options.netns === undefined ? [] : ['ip', 'netns', 'exec', options.netns]), ...(asUser ?? [])];
       let executablePath = chromium.path;
       if (launcher.length > 0) {
         executablePath = join(tempDir, 'chromium.sh');
@@ -167,7 +161,7 @@ export class BrowserSource {
         executablePath,
         headless: chromium.headless,
         pipe: true,
-        userDataDir: join(home, 'profile'),
+        userDataDir: join(home.path, 'profile'),
         args: [
           ...chromium.args,
           ...CHROMIUM_FLAGS,
@@ -175,14 +169,14 @@ export class BrowserSource {
           ...(egress === undefined ? [] : [`--proxy-server=http://127.0.0.1:${egress.port}`, '--proxy-bypass-list=<-loopback>']),
           ...(options.extraArgs ?? []),
         ],
-        env: browserEnvironment(home),
+        env: browserEnvironment(home.path),
         defaultViewport: { width: 640, height: 480 },
         handleSIGINT: false,
         handleSIGTERM: false,
         handleSIGHUP: false,
         protocolTimeout: 30_000,
       });
-      const source = new BrowserSource(browser, tempDir, options.logger, egress);
+      const source = new BrowserSource(browser, tempDir, options.logger, egress, home);
       await grantNetworkAccess(browser);
       options.logger.info(
         {
@@ -198,6 +192,7 @@ export class BrowserSource {
       return source;
     } catch (error) {
       await egress?.close();
+      await home?.remove();
       await rm(tempDir, { recursive: true, force: true });
       throw new RoomlineError('BROWSER_FAILED', `Chromium did not start (${chromium.path}): ${String(error)}`);
     }
@@ -263,6 +258,7 @@ export class BrowserSource {
       ]);
       if (proc !== null && proc.exitCode === null) proc.kill('SIGKILL');
       await this.egress?.close();
+      await this.home.remove();
       await rm(this.tempDir, { recursive: true, force: true }).catch(() => undefined);
     })();
     return this.closing;
@@ -370,6 +366,57 @@ export function browserEnvironment(home: string): Record<(typeof BROWSER_ENVIRON
     XDG_CONFIG_HOME: join(home, '.config'),
     XDG_CACHE_HOME: join(home, '.cache'),
   };
+}
+
+/** setpriv(1) options that switch to `user` with no supplementary groups and no capabilities to pass on. */
+function setprivArgs(user: { uid: number; gid: number }): string[] {
+  return [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '--inh-caps=-all', '--'];
+}
+
+/**
+ * The browser's home: HOME, TMPDIR and the profile. With a user of its own, made and removed as that user (through
+ * the same setpriv that starts the browser) in the system's temporary folder, mode 0700; otherwise inside the worker's
+ * temporary folder.
+ */
+class BrowserHome {
+  private removed: Promise<void> | undefined;
+
+  private constructor(
+    readonly path: string,
+    private readonly asUser: readonly string[] | undefined,
+  ) {}
+
+  static async create(workerDir: string, asUser: readonly string[] | undefined): Promise<BrowserHome> {
+    if (asUser === undefined) {
+      const path = join(workerDir, 'home');
+      for (const dir of [path, join(path, 'tmp'), join(path, 'profile')]) await mkdir(dir, { mode: 0o700 });
+      return new BrowserHome(path, undefined);
+    }
+    const [command, ...args] = asUser;
+    const made = await run(command!, [...args, 'mktemp', '-d', join(tmpdir(), 'roomline-browser-XXXXXXXX')]);
+    const path = made.trim();
+    await run(command!, [...args, 'mkdir', '-m', '0700', join(path, 'tmp'), join(path, 'profile')]);
+    return new BrowserHome(path, asUser);
+  }
+
+  /** Removes the home (as its user, when it has one). Idempotent. */
+  remove(): Promise<void> {
+    this.removed ??= (async () => {
+      if (this.asUser === undefined) return;
+      const [command, ...args] = this.asUser;
+      await run(command!, [...args, 'rm', '-rf', '--', this.path]).catch(() => undefined);
+    })();
+    return this.removed;
+  }
+}
+
+/** Runs a command with a minimal environment; resolves with its output, rejects with its error output. */
+function run(command: string, args: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { env: { PATH: '/usr/local/bin:/usr/bin:/bin' }, timeout: 10_000 }, (error, stdout, stderr) =>
+      error === null ? resolve(stdout) : reject(new Error(`${command} ${args.join(' ')}: ${stderr.trim() || error.message}`)),
+    );
+  });
 }
 
 /** A user name (looked up in /etc/passwd) or uid:gid, as numbers. */
