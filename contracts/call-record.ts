@@ -1,5 +1,6 @@
 import type { FailureInfo } from './errors.js';
 import type { DialRequest } from './dial-request.js';
+import type { StoredRoomJoin } from './rooms/index.js';
 
 /** The states of a call, in the order a successful call passes through them. */
 export const CALL_STATES = [
@@ -120,6 +121,9 @@ export interface CallMedia {
   readonly sipVideoCodec?: string;
 }
 
+/** A dial request as a call record keeps it: the room's secrets (pins, tokens) removed. */
+export type StoredDialRequest = Omit<DialRequest, 'room'> & { readonly room: StoredRoomJoin };
+
 /** The call record kept in the calls table, one per callId. */
 export interface CallRecord {
   readonly callId: string;
@@ -129,8 +133,8 @@ export interface CallRecord {
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly history: readonly CallHistoryEntry[];
-  /** The validated request (absent for a request that failed validation). */
-  readonly request?: DialRequest;
+  /** The validated request, its room's secrets removed (absent for a request that failed validation). */
+  readonly request?: StoredDialRequest;
   readonly to?: string;
   readonly workerId?: string;
   readonly janusNode?: string;

@@ -41,6 +41,8 @@ export const pageCommandSchema = z.discriminatedUnion('type', [
     janusUrl: z.string(),
     /** The Janus API secret of the SIP node (ROOMLINE_JANUS_API_SECRET), sent with every request there. */
     apiSecret: z.string().optional(),
+    /** Origins the page may open WebSockets to for its whole life, besides the Janus node (configuration). */
+    allowOrigins: z.array(z.string()).optional(),
     iceServers: z.array(iceServerSchema).default([]),
   }),
   /** Join the room as the bot; `media` says what the bot will publish (SIP audio, SIP video or its tiles). */

@@ -107,6 +107,8 @@ function walk(value: unknown, limits: UntrustedInputLimits): InputIssue[] {
         issues.push({ path: [...path, key], message: 'must be a plain value, not a getter' });
         continue;
       }
+      // a field set to undefined is an absent field, as JSON.stringify and the schema take it
+      if (descriptor.value === undefined) continue;
       stack.push({ value: descriptor.value as unknown, path: [...path, key] });
     }
   }

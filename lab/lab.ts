@@ -1,18 +1,25 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import type { DialRequestInput } from '../contracts/dial-request.js';
 import { egressPolicy } from '../contracts/egress-policy.js';
+import type { ChimeRoomJoin } from '../contracts/rooms/chime.js';
 import { BrowserSource } from '../worker/browser-source.js';
 import { RoomlineClient } from '../worker/client.js';
 import { createLogger, type Logger } from '../worker/logger.js';
+import { ChimeStandIn } from './chime/chime-stand-in.js';
 import { Emulators } from './emulators.js';
+import { buildFakeSdkBotPage } from './fake-sdks/build.js';
+import { FakeSdkControl } from './fake-sdks/control.js';
+import { FAKE_SDK_CONTROL_PORT } from './fake-sdks/protocol.js';
 import { JanusServer, LAB_JANUS_WS_PORT, LAB_ROOM_IDS } from './janus-server.js';
 import { LAB_BROWSER_USER, LAB_JANUS_IP, LAB_ROOM_HOSTS, LAB_SIP_HOSTS, LabNetns } from './netns.js';
 import { NamespaceForwards } from './ns-forward.js';
 import { RoomPerson } from './room-person.js';
 import { SipFailures, UNREACHABLE_SIP_PORT } from './sip-failures.js';
 import { PHONE_CTRL_PORT, SipPhone, type SipPhoneOptions } from './sip-phone.js';
+import { WebApps } from './web-apps.js';
 import { WorkerPool } from './worker-pool.js';
 
 export interface LabPersonOptions {
@@ -35,6 +42,18 @@ export interface LabOptions {
   readonly phone?: Omit<SipPhoneOptions, 'netns' | 'dir'>;
   /** Simulated people in the room. @default one, "Alice", speaking 440 Hz */
   readonly persons?: readonly LabPersonOptions[];
+  /**
+   * Start the lab's Amazon Chime SDK stand-in with one meeting, and these simulated people in it (off by default:
+   * Janus-only labs do not pay for it).
+   */
+  readonly chime?: { readonly persons?: readonly LabPersonOptions[] };
+  /** Serve the meeting web apps page mode joins (lab/web-apps.ts). @default false */
+  readonly webApps?: boolean;
+  /**
+   * Workers serve a test build of the bot page whose Daily and Vonage SDKs are the lab's typed fakes, driven through
+   * `lab.fakeSdks` (lab/fake-sdks/): those providers' servers cannot be reached from here. @default false
+   */
+  readonly fakeSdks?: boolean;
   /** Extra environment for the workers. */
   readonly workerEnv?: Readonly<Record<string, string>>;
   /** Keep the folder after stop. @default false, unless ROOMLINE_LAB_KEEP=1 */
@@ -56,6 +75,8 @@ export interface LabEndpoints {
   };
   /** The lab's room; `token` is a Janus token for the VideoRoom plugin only (a room credential, kept out of records and logs). */
   readonly room: { readonly provider: 'janus'; readonly serverUrl: string; readonly roomId: number; readonly token: string };
+  /** The Chime stand-in, when the lab runs one: its Meetings API (host loopback) and its meeting. */
+  readonly chime?: { readonly apiEndpoint: string; readonly meetingId: string; readonly signalingUrl: string };
   readonly sip: {
     readonly phone: string;
     readonly ringing: string;
@@ -79,13 +100,21 @@ export class Lab {
   private stopped: Promise<void> | undefined;
   private readonly cleanups: (() => Promise<void>)[] = [];
   netns!: LabNetns;
+  /** ROOMLINE_ROOM_HOSTS of this lab's workers and client. */
+  roomHosts!: string;
   emulators!: Emulators;
   janus!: JanusServer;
   phone!: SipPhone;
   failures!: SipFailures;
   forwards!: NamespaceForwards;
   personBrowser: BrowserSource | undefined;
+  chime: ChimeStandIn | undefined;
+  /** The people in the lab's Chime meeting. */
+  readonly chimePersons: RoomPerson[] = [];
   pool: WorkerPool | undefined;
+  webApps: WebApps | undefined;
+  /** The fake CPaaS SDKs' control channel (with `fakeSdks`). */
+  fakeSdks: FakeSdkControl | undefined;
   client!: RoomlineClient;
   endpoints!: LabEndpoints;
 
@@ -133,6 +162,19 @@ export class Lab {
       { name: 'phone', host: '127.0.0.1', port: PHONE_CTRL_PORT },
     ]);
     this.cleanups.push(() => this.forwards.stop());
+    let botPageDir: string | undefined;
+    if (options.fakeSdks === true) {
+      botPageDir = join(dir, 'bot-page-fakes');
+      const [control] = await Promise.all([FakeSdkControl.start({ netns: this.netns, dir }), buildFakeSdkBotPage(botPageDir)]);
+      this.fakeSdks = control;
+      this.cleanups.push(() => control.stop());
+    }
+    const roomToken = janus.token();
+    if (options.webApps === true) {
+      const webApps = await WebApps.start({ netns: this.netns, dir, janusToken: roomToken });
+      this.webApps = webApps;
+      this.cleanups.push(() => webApps.stop());
+    }
     const hostWsUrl = `ws://127.0.0.1:${this.forwards.port('janus')}/`;
     await Promise.all([
       janus.waitReady(hostWsUrl),
@@ -140,9 +182,22 @@ export class Lab {
       failures.waitReady(),
     ]);
 
-    const roomToken = janus.token();
+    if (options.chime !== undefined) {
+      const chime = await ChimeStandIn.start({ netns: this.netns, browser: await this.labBrowser(), dir, logger: this.logger });
+      this.chime = chime;
+      this.cleanups.push(() => chime.stop());
+    }
+    const chimeMeeting = this.chime?.meetings.createMeeting('roomline-lab');
+
+    // Where lab calls may connect: the lab's Janus; page-mode apps, served at localhost and 127.0.0.1 inside the
+    // namespace; and, for the fake SDKs, their providers' public names (the namespace resolves no name, so none is
+    // reached). The fake SDKs' control channel is an instrument of the lab, always open to the bot page.
+    const roomHosts = [LAB_ROOM_HOSTS, ...(options.webApps === true ? ['localhost', '127.0.0.1'] : []), ...(options.fakeSdks === true ? ['*'] : [])].join(',');
+    this.roomHosts = roomHosts;
     const env: Record<string, string> = {
       ...emulators.env(),
+      // the lab's Chime stand-in, or (without it) a closed loopback port: a Chime lookup never reaches AWS from here
+      AWS_ENDPOINT_URL_CHIME_SDK_MEETINGS: this.chime?.apiEndpoint ?? 'http://127.0.0.1:9',
       ROOMLINE_JANUS_URLS: janus.wsUrl,
       ROOMLINE_JANUS_API_SECRET: janus.apiSecret,
       // for `roomline dial --room-token-from-env` in `lab exec`: the room server's token
@@ -151,10 +206,12 @@ export class Lab {
       ROOMLINE_CHROMIUM_USER: LAB_BROWSER_USER,
       ROOMLINE_SIP_FROM: 'sip:roomline@127.0.0.1',
       // the lab's own addresses, which the default allow-lists refuse: the room server and the SIP peers
-      ROOMLINE_ROOM_HOSTS: LAB_ROOM_HOSTS,
+      ROOMLINE_ROOM_HOSTS: roomHosts,
+      ...(options.fakeSdks === true ? { ROOMLINE_EXTRA_BROWSER_ORIGINS: `ws://127.0.0.1:${FAKE_SDK_CONTROL_PORT}` } : {}),
       ROOMLINE_SIP_HOSTS: LAB_SIP_HOSTS,
       ROOMLINE_MAX_RECEIVES: String(options.maxReceives ?? 3),
       ROOMLINE_LOG_LEVEL: 'debug',
+      ...(botPageDir === undefined ? {} : { ROOMLINE_BOT_PAGE_DIR: botPageDir }),
     };
     const roomId = LAB_ROOM_IDS[0];
     this.endpoints = {
@@ -168,6 +225,15 @@ export class Lab {
       dynamodb: { endpoint: emulators.dynamodbEndpoint, table: emulators.tableName },
       janus: { wsUrl: janus.wsUrl, hostWsUrl },
       room: { provider: 'janus', serverUrl: janus.wsUrl, roomId, token: roomToken },
+      ...(this.chime === undefined || chimeMeeting === undefined
+        ? {}
+        : {
+            chime: {
+              apiEndpoint: this.chime.apiEndpoint,
+              meetingId: chimeMeeting.MeetingId,
+              signalingUrl: chimeMeeting.MediaPlacement.SignalingUrl,
+            },
+          }),
       sip: {
         phone: SipPhone.uri('probe'),
         ringing: SipPhone.uri('ringing'),
@@ -184,15 +250,12 @@ export class Lab {
       tableName: emulators.tableName,
       sqs: emulators.sqsClient(),
       dynamodb: emulators.dynamodbClient(),
-      egress: egressPolicy(LAB_ROOM_HOSTS, LAB_SIP_HOSTS),
+      egress: egressPolicy(roomHosts, LAB_SIP_HOSTS),
     });
 
     const persons = options.persons ?? [{ display: 'Alice', toneHz: 440 }];
-    if (persons.length > 0) {
-      this.personBrowser = await BrowserSource.launch({ netns: this.netns.name, logger: this.logger, isolation: { user: LAB_BROWSER_USER } });
-      this.cleanups.push(() => this.personBrowser!.close());
-      for (const person of persons) await this.addPerson(person);
-    }
+    for (const person of persons) await this.addPerson(person);
+    for (const person of options.chime?.persons ?? []) await this.addChimePerson(person);
     const workers = options.workers ?? 1;
     if (workers > 0) this.startWorkers(workers);
   }
@@ -213,13 +276,18 @@ export class Lab {
     return pool;
   }
 
-  /** A simulated person joins the lab's room. */
-  async addPerson(options: LabPersonOptions, roomId: number = this.endpoints.room.roomId): Promise<RoomPerson> {
+  /** The lab's own Chromium, inside the namespace (simulated people, the Chime stand-in's media page). */
+  private async labBrowser(): Promise<BrowserSource> {
     if (this.personBrowser === undefined) {
       this.personBrowser = await BrowserSource.launch({ netns: this.netns.name, logger: this.logger, isolation: { user: LAB_BROWSER_USER } });
       this.cleanups.push(() => this.personBrowser!.close());
     }
-    const person = await RoomPerson.join(this.personBrowser, {
+    return this.personBrowser;
+  }
+
+  /** A simulated person joins the lab's room. */
+  async addPerson(options: LabPersonOptions, roomId: number = this.endpoints.room.roomId): Promise<RoomPerson> {
+    const person = await RoomPerson.join(await this.labBrowser(), {
       room: { ...this.endpoints.room, roomId },
       display: options.display,
       toneHz: options.toneHz,
@@ -228,6 +296,43 @@ export class Lab {
     });
     this.persons.push(person);
     return person;
+  }
+
+  /** A simulated person joins the lab's Chime meeting (as its own attendee, on the same SDK the bot uses). */
+  async addChimePerson(options: LabPersonOptions): Promise<RoomPerson> {
+    const chime = this.endpoints.chime;
+    if (this.chime === undefined || chime === undefined) throw new Error('this lab runs no Chime stand-in (LabOptions.chime)');
+    const person = await RoomPerson.join(await this.labBrowser(), {
+      room: { provider: 'chime', ...this.chime.meetings.joinInfo(chime.meetingId, chimeUserId(options.display)) },
+      display: options.display,
+      toneHz: options.toneHz,
+      ...(options.color === undefined ? {} : { color: options.color }),
+      ...(options.record === undefined ? {} : { record: options.record }),
+    });
+    this.chimePersons.push(person);
+    return person;
+  }
+
+  /**
+   * The lab's Chime meeting as a dial request's room: a JoinInfo made here (as a caller with an AWS account would,
+   * with `tiles` more attendees for a split), or only the meeting's id (the worker then creates the attendees).
+   */
+  /** A new attendee's JoinInfo in the lab's Chime meeting, as a customer's app gets it from its own backend. */
+  chimeJoinInfo(display: string): Pick<ChimeRoomJoin, 'meeting' | 'attendee'> {
+    const chime = this.endpoints.chime;
+    if (this.chime === undefined || chime === undefined) throw new Error('this lab runs no Chime stand-in (LabOptions.chime)');
+    return this.chime.meetings.joinInfo(chime.meetingId, chimeUserId(display));
+  }
+
+  chimeRoom(options: { readonly join: 'join-info' | 'meeting-id'; readonly display?: string; readonly tiles?: readonly string[] }): ChimeRoomJoin {
+    const chime = this.endpoints.chime;
+    if (this.chime === undefined || chime === undefined) throw new Error('this lab runs no Chime stand-in (LabOptions.chime)');
+    if (options.join === 'meeting-id') {
+      return { provider: 'chime', meetingId: chime.meetingId, ...(options.display === undefined ? {} : { display: options.display }) };
+    }
+    const { meeting, attendee } = this.chime.meetings.joinInfo(chime.meetingId, chimeUserId(options.display ?? 'Phone'));
+    const tiles = (options.tiles ?? []).map((name) => this.chime!.meetings.joinInfo(chime.meetingId, chimeUserId(name)).attendee);
+    return { provider: 'chime', meeting, attendee, ...(tiles.length === 0 ? {} : { tileAttendees: tiles }) };
   }
 
   /** A dial request that calls the lab's phone into the lab's room; `overrides` replace top-level fields. */
@@ -260,7 +365,7 @@ export class Lab {
   /** Stops everything, newest first. Idempotent. */
   stop(): Promise<void> {
     this.stopped ??= (async () => {
-      for (const person of this.persons) await person.leave();
+      for (const person of [...this.persons, ...this.chimePersons]) await person.leave();
       for (const cleanup of this.cleanups.reverse()) {
         await cleanup().catch((error: unknown) => this.logger.warn({ error: String(error) }, 'lab cleanup step failed'));
       }
@@ -269,4 +374,9 @@ export class Lab {
     })();
     return this.stopped;
   }
+}
+
+/** An ExternalUserId as Chime's own demo makes them: a unique tag, `#`, the name people see. */
+function chimeUserId(name: string): string {
+  return `${randomBytes(4).toString('hex')}#${name}`.slice(0, 64);
 }

@@ -1,7 +1,7 @@
 import type { Page } from 'puppeteer-core';
 import type { SeenFeed } from './pages/person/main.js';
 import type { Recording } from './pages/person/lab-audio.js';
-import type { RoomJoin } from '../contracts/rooms/index.js';
+import { roomOrigins, type RoomJoin } from '../contracts/rooms/index.js';
 import { PageSite, type BrowserSource } from '../worker/browser-source.js';
 import { builtDir } from '../worker/paths.js';
 import { analyseTone, pcmFromBase64, timelineOf, type Pcm, type ToneReport } from './audio-analysis.js';
@@ -62,6 +62,8 @@ export class RoomPerson {
     },
   ): Promise<RoomPerson> {
     const page = await browser.newPage(await labSite());
+    // what the room's provider needs (a CPaaS SDK fetches code and config), and nothing else
+    browser.allowOrigins(page, roomOrigins(options.room));
     await browser.load(page, 'person.html');
     await callPage(page, '__person', 'start', options);
     return new RoomPerson(options.display, options.toneHz, page);
@@ -96,6 +98,11 @@ export class RoomPerson {
   /** The video feeds this person sees, with the mean colour of each picture now. */
   seenFeeds(): Promise<SeenFeed[]> {
     return callPage(this.page, '__person', 'seenFeeds');
+  }
+
+  /** The other participants this person sees in the room. */
+  participants(): Promise<{ id: string; display?: string }[]> {
+    return callPage(this.page, '__person', 'participants');
   }
 
   /** Starts or stops this person's tone (who is speaking). */

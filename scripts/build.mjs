@@ -14,12 +14,13 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** `--no-lab`: only what runs in the worker task (the worker image builds so; its context has no lab/ folder). */
 const withLab = !process.argv.includes('--no-lab');
+/**
+ * `--fake-sdks=<dir>`: only the bot page, into `<dir>`, with the closed CPaaS SDKs replaced by the lab's typed fakes
+ * (lab/fake-sdks/). A build for end-to-end tests, made by the lab into its own folder: never part of dist/ or the image.
+ */
+const fakeSdksDir = process.argv.find((a) => a.startsWith('--fake-sdks='))?.slice('--fake-sdks='.length);
 const dist = join(root, 'dist');
 const started = Date.now();
-
-await rm(dist, { recursive: true, force: true });
-await mkdir(join(dist, 'bot-page'), { recursive: true });
-if (withLab) await mkdir(join(dist, 'lab-pages'), { recursive: true });
 
 /** Browser bundles: ES modules with code splitting; SDKs that expect Node's `global` get the browser's. */
 const browser = {
@@ -38,6 +39,22 @@ const browser = {
   logLevel: 'warning',
 };
 
+if (fakeSdksDir !== undefined) {
+  await mkdir(fakeSdksDir, { recursive: true });
+  const alias = { '@daily-co/daily-js': './lab/fake-sdks/daily.ts', '@vonage/client-sdk-video': './lab/fake-sdks/vonage.ts' };
+  await Promise.all([
+    build({ ...browser, alias, entryPoints: { bot: 'bot-page/main.ts' }, outdir: fakeSdksDir }),
+    build({ ...browser, alias, format: 'iife', splitting: false, sourcemap: 'external', entryPoints: { 'page-mode': 'bot-page/page-mode/main.ts' }, outdir: fakeSdksDir }),
+    copyFile(join(root, 'bot-page/index.html'), join(fakeSdksDir, 'index.html')),
+  ]);
+  console.log(`roomline: built the bot page with fake SDKs into ${fakeSdksDir} in ${Date.now() - started} ms`);
+  process.exit(0);
+}
+
+await rm(dist, { recursive: true, force: true });
+await mkdir(join(dist, 'bot-page'), { recursive: true });
+if (withLab) await mkdir(join(dist, 'lab-pages'), { recursive: true });
+
 /** Node bundles: ES modules, dependencies left to node_modules. */
 const node = {
   absWorkingDir: root,
@@ -53,18 +70,30 @@ const node = {
 
 await Promise.all([
   build({ ...browser, entryPoints: { bot: 'bot-page/main.ts' }, outdir: 'dist/bot-page' }),
+  // page mode: one classic script injected into the customer's app before its own scripts (no chunks to fetch)
+  build({
+    ...browser,
+    format: 'iife',
+    splitting: false,
+    // no sourceMappingURL comment: the script runs inside the app's page, at the app's URL
+    sourcemap: 'external',
+    entryPoints: { 'page-mode': 'bot-page/page-mode/main.ts' },
+    outdir: 'dist/bot-page',
+  }),
   build({ ...node, entryPoints: { cli: 'worker/cli.ts', index: 'worker/index.ts', contracts: 'contracts/index.ts' }, outdir: 'dist' }),
   copyFile(join(root, 'bot-page/index.html'), join(dist, 'bot-page/index.html')),
   ...(withLab
     ? [
         build({
           ...browser,
-          entryPoints: { person: 'lab/pages/person/main.ts', direct: 'lab/pages/direct/main.ts' },
+          entryPoints: { person: 'lab/pages/person/main.ts', direct: 'lab/pages/direct/main.ts', 'chime-media': 'lab/pages/chime-media/main.ts', 'chime-app': 'lab/pages/chime-app/main.ts' },
           outdir: 'dist/lab-pages',
         }),
         build({ ...node, entryPoints: { lab: 'lab/index.ts' }, outdir: 'dist' }),
         copyFile(join(root, 'lab/pages/person.html'), join(dist, 'lab-pages/person.html')),
         copyFile(join(root, 'lab/pages/direct.html'), join(dist, 'lab-pages/direct.html')),
+        copyFile(join(root, 'lab/pages/chime-app.html'), join(dist, 'lab-pages/chime-app.html')),
+        copyFile(join(root, 'lab/pages/chime-media.html'), join(dist, 'lab-pages/chime-media.html')),
       ]
     : []),
 ]);

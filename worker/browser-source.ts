@@ -71,6 +71,13 @@ export class PageSite {
     return new PageSite(files);
   }
 
+  /** The text of the file at `path`. */
+  text(path: string): string {
+    const body = this.files.get(path);
+    if (body === undefined) throw new RoomlineError('INTERNAL', `the built pages have no ${path}`);
+    return body.toString('utf8');
+  }
+
   /** The file at `path` (relative to the site's root), with its content type. */
   get(path: string): { body: Buffer; contentType: string } | undefined {
     const body = this.files.get(path);
@@ -177,7 +184,7 @@ export class BrowserSource {
         protocolTimeout: 30_000,
       });
       const source = new BrowserSource(browser, tempDir, options.logger, egress, home);
-      await grantNetworkAccess(browser);
+      await grantNetworkAccess(browser, PAGE_ORIGIN);
       options.logger.info(
         {
           chromium: chromium.path,
@@ -214,8 +221,15 @@ export class BrowserSource {
     const page = blank ?? (await this.browser.newPage());
     const allowed = new Set<string>();
     this.allowed.set(page, allowed);
+    // each refused origin is logged once (the origin only: a URL may carry a token)
+    const refused = new Set<string>();
+    const onRefused = (origin: string) => {
+      if (refused.has(origin)) return;
+      refused.add(origin);
+      this.logger.warn({ origin }, 'the page asked for an origin its room does not declare: refused');
+    };
     await page.setRequestInterception(true);
-    page.on('request', (request) => void serve(request, site, allowed));
+    page.on('request', (request) => void serve(request, site, allowed, onRefused));
     page.on('pageerror', (error) => this.logger.warn({ error: String(error) }, 'page error'));
     return page;
   }
@@ -236,6 +250,19 @@ export class BrowserSource {
   /** The egress proxy, when the browser has one. */
   get egressProxy(): EgressProxy | undefined {
     return this.egress?.proxy;
+  }
+
+  /**
+   * What a customer's web app needs in page mode, for each of its origins (its page's and its frames'): reaching
+   * servers on private addresses, as the bot's own origin may (the SIP leg's Janus node sits on one), and the
+   * microphone and camera permission. The app's devices are the bridge's anyway; the permission is what makes
+   * Chromium gather the host's real ICE candidates for a frame's connections (without it a page gets only wildcard
+   * candidates, and two connections inside the browser, e.g. a frame relaying to the top frame, never meet).
+   */
+  async grantAppPermissions(origins: readonly string[]): Promise<void> {
+    for (const origin of new Set(origins.map((o) => new URL(o).origin))) {
+      await grantNetworkAccess(this.browser, origin, ['audioCapture', 'videoCapture']);
+    }
   }
 
   /** Navigates `page` to one of its site's pages and waits for it to load. */
@@ -278,12 +305,12 @@ const NETWORK_PERMISSION_SETS = [
   ['localNetworkAccess'],
 ] as const;
 
-async function grantNetworkAccess(browser: Browser): Promise<void> {
+async function grantNetworkAccess(browser: Browser, origin: string, extra: readonly string[] = []): Promise<void> {
   // the grant lives as long as the DevTools session that made it: this one stays open with the browser
   const session = await browser.target().createCDPSession();
   for (const permissions of NETWORK_PERMISSION_SETS) {
     const granted = await session
-      .send('Browser.grantPermissions', { origin: PAGE_ORIGIN, permissions: [...permissions] as unknown as 'geolocation'[] })
+      .send('Browser.grantPermissions', { origin, permissions: [...extra, ...permissions] as unknown as 'geolocation'[] })
       .then(() => true)
       .catch(() => false);
     if (granted) return;
@@ -296,10 +323,20 @@ const CONTENT_TYPES: Record<string, string> = {
   '.map': 'application/json',
 };
 
-async function serve(request: HTTPRequest, site: PageSite, allowed: ReadonlySet<string>): Promise<void> {
+async function serve(
+  request: HTTPRequest,
+  site: PageSite,
+  allowed: ReadonlySet<string>,
+  onRefused: (origin: string) => void,
+): Promise<void> {
   const url = new URL(request.url());
   if (url.origin !== PAGE_ORIGIN) {
-    await (allowed.has(url.origin) ? request.continue() : request.abort('blockedbyclient')).catch(() => undefined);
+    if (allowed.has(url.origin)) {
+      await request.continue().catch(() => undefined);
+      return;
+    }
+    onRefused(url.origin);
+    await request.abort('blockedbyclient').catch(() => undefined);
     return;
   }
   const file = site.get(decodeURIComponent(url.pathname).replace(/^\/+/, ''));
@@ -455,7 +492,14 @@ class EgressRoute {
     }
     const proxySocket = join(dir, 'egress.sock');
     const dialSocket = join(dir, 'egress-dial.sock');
-    const proxy = await EgressProxy.start({ ...egress, listen: { path: proxySocket }, logger, dial: (host, port) => dialThrough(dialSocket, host, port) });
+    // names are resolved inside the namespace too, where the browser's own resolution would happen
+    const proxy = await EgressProxy.start({
+      ...egress,
+      listen: { path: proxySocket },
+      logger,
+      dial: (host, port) => dialThrough(dialSocket, host, port),
+      lookup: (host) => resolveThrough(dialSocket, host),
+    });
     const helper = spawn('ip', ['netns', 'exec', netns, process.execPath, '-e', NAMESPACE_HELPER_SOURCE, proxySocket, dialSocket], {
       stdio: ['pipe', 'pipe', 'inherit'],
       env: { PATH: '/usr/local/bin:/usr/bin:/bin' },
@@ -484,6 +528,25 @@ class EgressRoute {
   }
 }
 
+/** Asks the namespace helper for the addresses of `host` there; none when it does not resolve. */
+function resolveThrough(socketPath: string, host: string): Promise<readonly string[]> {
+  return new Promise((resolve) => {
+    const socket = connect(socketPath);
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('utf8')));
+    socket.on('error', () => resolve([]));
+    socket.on('close', () => {
+      try {
+        const addresses = JSON.parse(answer) as unknown;
+        resolve(Array.isArray(addresses) ? addresses.filter((a): a is string => typeof a === 'string') : []);
+      } catch {
+        resolve([]);
+      }
+    });
+    socket.write(`R ${host}\n`);
+  });
+}
+
 /** Asks the namespace helper for a connection to host:port; resolves once it is up. */
 function dialThrough(socketPath: string, host: string, port: number): Promise<Duplex> {
   return new Promise((resolve, reject) => {
@@ -506,13 +569,14 @@ function dialThrough(socketPath: string, host: string, port: number): Promise<Du
     socket.on('data', onData);
     socket.once('error', reject);
     socket.once('close', () => reject(new Error(`cannot connect to ${host}:${port}`)));
-    socket.write(`${host} ${port}\n`);
+    socket.write(`C ${host} ${port}\n`);
   });
 }
 
 /**
  * The helper inside a namespace: 127.0.0.1:<any port> there → the proxy's Unix socket (prints the port), and a Unix
- * socket on which the proxy asks for "<host> <port>\n" and gets "OK\n" and the connection, made from inside.
+ * socket on which the proxy asks "C <host> <port>\n" and gets "OK\n" and the connection, made from inside, or
+ * "R <host>\n" and gets the addresses the name resolves to there, as JSON.
  */
 const NAMESPACE_HELPER_SOURCE = `
 const net = require('node:net');
@@ -531,7 +595,12 @@ net.createServer((c) => {
     if (nl < 0) { if (head.length > 300) c.destroy(); return; }
     c.off('data', onData);
     c.pause();
-    const [host, port] = head.slice(0, nl).split(' ');
+    const [verb, host, port] = head.slice(0, nl).split(' ');
+    if (verb === 'R') {
+      require('node:dns').lookup(host, { all: true, verbatim: true }, (error, addresses) =>
+        c.end(JSON.stringify(error ? [] : addresses.map((a) => a.address))));
+      return;
+    }
     const t = net.connect(Number(port), host);
     t.once('connect', () => { c.write('OK\\n'); c.resume(); pipeBoth(c, t); });
     t.once('error', () => c.destroy());

@@ -9,6 +9,7 @@ import {
   type EndedBy,
   type QualitySummary,
   type SipInfo,
+  type StoredDialRequest,
 } from '../contracts/call-record.js';
 import type { DialRequest } from '../contracts/dial-request.js';
 import { RoomlineError, type FailureInfo } from '../contracts/errors.js';
@@ -20,7 +21,7 @@ import { redactRoom } from '../contracts/rooms/index.js';
  */
 
 /** The request as a call record keeps it: the room's secrets (pins, tokens) removed. */
-export function storedRequest(request: DialRequest & { callId: string }): DialRequest & { callId: string } {
+export function storedRequest(request: DialRequest & { callId: string }): StoredDialRequest & { callId: string } {
   return { ...request, room: redactRoom(request.room) };
 }
 

@@ -9,7 +9,7 @@ import { labModulePath } from './paths.js';
 import { SHUTDOWN_DEADLINE_MS, Worker } from './worker.js';
 
 /**
- * The `roomline` command line: dial, status, hangup, worker, lab, demo. Configuration comes from the environment
+ * The `roomline` command line: dial, status, hangup, worker, lab, demo, smoke. Configuration comes from the environment
  * (ROOMLINE_QUEUE_URL, ROOMLINE_TABLE, AWS_REGION, AWS_ENDPOINT_URL_SQS/_DYNAMODB, and for workers ROOMLINE_JANUS_URLS
  * and the rest documented in worker/config.ts); `roomline lab exec -- <command>` sets it for the local lab.
  */
@@ -175,13 +175,39 @@ program
   .option('--talk <s>', 'seconds to stay connected', positiveInt, 6)
   .option('--keep', 'keep the lab folder (logs, recordings)')
   .option('--video', 'video both ways: H.264 to an H.264-only phone, its 2x2 composite split into four room feeds')
-  .action(async (options: { talk: number; keep?: boolean; video?: boolean }) => {
-    process.exitCode = await (await loadLab()).runDemo({ talkS: options.talk, keep: options.keep === true, video: options.video === true });
+  .addOption(
+    new Option(
+      '--room <kind>',
+      'the room the phone is bridged into: "janus" (a Janus VideoRoom), "chime" (an Amazon Chime SDK meeting on the lab\'s ' +
+        'stand-in, joined with the real amazon-chime-sdk-js; with --video each tile of the split is its own attendee) or ' +
+        '"page" (the Janus demo web app, joined in page mode as a person joins it)',
+    )
+      .choices(['janus', 'chime', 'page'])
+      .default('janus'),
+  )
+  .action(async (options: { talk: number; keep?: boolean; video?: boolean; room: 'janus' | 'chime' | 'page' }) => {
+    process.exitCode = await (await loadLab()).runDemo({
+      talkS: options.talk,
+      keep: options.keep === true,
+      video: options.video === true,
+      room: options.room,
+    });
+  });
+
+program
+  .command('smoke')
+  .description('join a real Daily or Vonage room with credentials from the environment and check what crosses (see README)')
+  .argument('<provider>', 'daily or vonage')
+  .action(async (provider: string) => {
+    if (provider !== 'daily' && provider !== 'vonage') {
+      throw new InvalidArgumentError(`provider must be daily or vonage, not ${provider}`);
+    }
+    process.exitCode = await (await loadLab()).runSmoke(provider);
   });
 
 type LabModule = typeof import('../lab/index.js');
 
-/** The lab is built apart from the worker and is not part of the worker image: loaded only by `lab` and `demo`. */
+/** The lab is built apart from the worker and is not part of the worker image: loaded only by `lab`, `demo` and `smoke`. */
 async function loadLab(): Promise<LabModule> {
   const path = labModulePath();
   if (path === undefined) {

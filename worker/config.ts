@@ -80,6 +80,11 @@ export const workerEnvSchema = clientEnvSchema.extend({
   ROOMLINE_WORKER_ID: z.string().min(1).max(128).optional(),
   /** Chromium executable. @default /usr/bin/chromium, else @sparticuz/chromium if installed */
   ROOMLINE_CHROMIUM_PATH: z.string().min(1).optional(),
+  /**
+   * Folder of the built bot page the worker serves its Chromium (end-to-end tests point it at a build whose CPaaS SDKs
+   * are the lab's typed fakes). @default dist/bot-page of the package
+   */
+  ROOMLINE_BOT_PAGE_DIR: z.string().min(1).optional(),
   /** Network namespace Chromium runs in (the lab sets it; needs root). @default none */
   ROOMLINE_CHROMIUM_NETNS: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).optional(),
   /** SIP identity used as From when a request has none. @default "sip:roomline@roomline.invalid" */
@@ -135,6 +140,15 @@ export const workerEnvSchema = clientEnvSchema.extend({
    * CAP_SETUID/CAP_SETGID (the image). @default none: Chromium runs as the worker's user (refused when that is root)
    */
   ROOMLINE_CHROMIUM_USER: z.string().regex(/^(?:[a-z_][a-z0-9_-]{0,31}|\d{1,10}:\d{1,10})$/, 'must be a user name or uid:gid').optional(),
+  /**
+   * Origins the bot page may always reach besides the Janus nodes, comma-separated `scheme://host:port` (e.g. a lab's
+   * test instruments). Configuration, like the Janus URLs: never from a dial request. @default none
+   */
+  ROOMLINE_EXTRA_BROWSER_ORIGINS: z
+    .string()
+    .transform((text) => text.split(',').map((o) => o.trim()).filter((o) => o.length > 0))
+    .pipe(z.array(z.string().regex(/^(?:wss?|https?):\/\/[^\s/@?#]+$/, 'each entry must be an origin such as ws://127.0.0.1:8091')))
+    .default([]),
   /** The setpriv(1) that switches Chromium to ROOMLINE_CHROMIUM_USER. @default "/usr/bin/setpriv" */
   ROOMLINE_CHROMIUM_SETPRIV: z.string().regex(/^\/\S+$/, 'must be an absolute path').default('/usr/bin/setpriv'),
 });
@@ -152,6 +166,8 @@ export interface WorkerConfig extends ClientConfig {
   readonly workerId: string;
   readonly chromiumPath: string | undefined;
   readonly chromiumNetns: string | undefined;
+  /** The built bot page to serve; undefined: the package's own (dist/bot-page). */
+  readonly botPageDir: string | undefined;
   readonly defaultFrom: string;
   readonly iceServers: readonly { urls: string | string[]; username?: string; credential?: string }[];
   readonly maxReceives: number;
@@ -168,6 +184,8 @@ export interface WorkerConfig extends ClientConfig {
   /** Where calls may make the bot connect (ROOMLINE_ROOM_HOSTS, ROOMLINE_SIP_HOSTS); the worker always has one. */
   readonly egress: EgressPolicy;
   readonly janusApiSecret: string | undefined;
+  /** Origins the bot page may always reach besides the Janus nodes (ROOMLINE_EXTRA_BROWSER_ORIGINS). */
+  readonly extraBrowserOrigins: readonly string[];
   /** How Chromium is isolated: its sandbox, the user it runs as and the setpriv that switches to that user. */
   readonly chromiumIsolation: { readonly sandbox: boolean; readonly user: string | undefined; readonly setpriv: string };
   /** Metrics, task protection and trunk secrets (worker/aws/aws-env.ts). */
@@ -214,6 +232,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     workerId: parsed.ROOMLINE_WORKER_ID ?? defaultWorkerId(env),
     chromiumPath: parsed.ROOMLINE_CHROMIUM_PATH,
     chromiumNetns: parsed.ROOMLINE_CHROMIUM_NETNS,
+    botPageDir: parsed.ROOMLINE_BOT_PAGE_DIR,
     defaultFrom: parsed.ROOMLINE_SIP_FROM,
     iceServers: parsed.ROOMLINE_ICE_SERVERS,
     maxReceives: parsed.ROOMLINE_MAX_RECEIVES,
@@ -232,6 +251,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     },
     logLevel: parsed.ROOMLINE_LOG_LEVEL,
     janusApiSecret: parsed.ROOMLINE_JANUS_API_SECRET,
+    extraBrowserOrigins: parsed.ROOMLINE_EXTRA_BROWSER_ORIGINS,
     chromiumIsolation: {
       sandbox: parsed.ROOMLINE_CHROMIUM_SANDBOX === 'on',
       user: parsed.ROOMLINE_CHROMIUM_USER,

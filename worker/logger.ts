@@ -33,6 +33,10 @@ export const REDACTED_PATHS = [
   'request.room',
   'room.pin',
   'room.token',
+  'JoinToken',
+  '*.JoinToken',
+  '*.*.JoinToken',
+  '*.*.*.JoinToken',
   'iceServers',
   '*.iceServers',
 ];

@@ -4,6 +4,7 @@ import { RoomlineError } from '../contracts/errors.js';
 import { roomOrigins } from '../contracts/rooms/index.js';
 import { createAwsMode, protectionMinutesFor, type AwsMode } from './aws/index.js';
 import { BrowserSource, PageSite, type BrowserSourceOptions } from './browser-source.js';
+import { ChimeAttendees } from './chime-attendees.js';
 import { CallSession } from './call-session.js';
 import { CallStore } from './call-store.js';
 import type { WorkerConfig } from './config.js';
@@ -14,6 +15,7 @@ import { createLogger, type Logger } from './logger.js';
 import { handleDialMessage, type HandledMessage } from './message-handler.js';
 import { PageBridge } from './page-bridge.js';
 import { botPageDir } from './paths.js';
+import { enterAppPage } from './rooms/page.js';
 
 /** Lifecycle notices a worker sends its parent over IPC when it has one (the lab uses them; ECS does not). */
 export type WorkerNotice =
@@ -26,6 +28,7 @@ export const SHUTDOWN_DEADLINE_MS = 10_000;
 
 interface Warm {
   readonly browser: BrowserSource;
+  readonly site: PageSite;
   readonly page: Page;
   readonly bridge: PageBridge;
   readonly janusNode: string;
@@ -46,6 +49,8 @@ export class Worker {
   private browser: BrowserSource | undefined;
   private bridge: PageBridge | undefined;
   private tornDown: Promise<void> | undefined;
+  /** Chime attendees for meetingId joins, made on the first such call. */
+  private chime: ChimeAttendees | undefined;
 
   constructor(
     private readonly config: WorkerConfig,
@@ -94,7 +99,8 @@ export class Worker {
       this.logger.error({ reason }, 'browser crashed');
       this.stop('browser crashed');
     });
-    const page = await browser.newPage(await PageSite.load(botPageDir()));
+    const site = await PageSite.load(this.config.botPageDir ?? botPageDir());
+    const page = await browser.newPage(site);
     const bridge = await PageBridge.attach(page, { logger: this.logger, commandTimeoutMs: this.config.pageTimeoutMs });
     this.bridge = bridge;
     await browser.load(page);
@@ -108,6 +114,7 @@ export class Worker {
           janusUrl: url,
           iceServers: [...this.config.iceServers],
           ...(this.config.janusApiSecret === undefined ? {} : { apiSecret: this.config.janusApiSecret }),
+          ...(this.config.extraBrowserOrigins.length === 0 ? {} : { allowOrigins: [...this.config.extraBrowserOrigins] }),
         });
         janusNode = url;
         this.logger.info({ janusNode: url, server: info.janusServer }, 'Janus session open');
@@ -121,7 +128,7 @@ export class Worker {
     const warmMs = Date.now() - started;
     this.logger.info({ warmMs }, 'worker warm: waiting for a call');
     notify({ type: 'roomline-worker', state: 'ready', warmMs, janusNode });
-    return { browser, page, bridge, janusNode };
+    return { browser, site, page, bridge, janusNode };
   }
 
   /** Takes messages until one becomes a call; a cold worker (`warm` undefined) warms up on its first message. */
@@ -202,9 +209,8 @@ export class Worker {
       runCall: async (request, record, logger) => {
         notify({ type: 'roomline-worker', state: 'busy', callId: request.callId });
         this.aws.metrics.callStarted();
-        // the page may reach what this room's provider needs, and nothing else
-        warm.browser.allowOrigins(warm.page, roomOrigins(request.room));
         const trunk = request.trunk;
+        const room = request.room;
         const session = new CallSession({
           request,
           record,
@@ -217,7 +223,26 @@ export class Worker {
           leaseMs: this.config.leaseS * 1000,
           videoCaps: this.config.videoCaps,
           qualityIntervalMs: this.config.qualityIntervalS * 1000,
+          pageTimeoutMs: this.config.pageTimeoutMs,
           observer: { stateChanged: (changed, previous) => this.observe(changed, previous) },
+          prepareRoom: async (room, names) => {
+            const prepared =
+              room.provider === 'chime'
+                ? await this.chimeAttendees(logger).prepare(room, names)
+                : { room, release: async () => undefined };
+            // the page may reach what the joined room needs, and nothing else
+            warm.browser.allowOrigins(warm.page, roomOrigins(prepared.room));
+            // page mode: the bot's tab goes into the customer's app, and opens its SIP session from there
+            if (prepared.room.provider === 'page') {
+              await enterAppPage(prepared.room, {
+                ...warm,
+                janusUrl: warm.janusNode,
+                apiSecret: this.config.janusApiSecret,
+                iceServers: this.config.iceServers,
+              });
+            }
+            return prepared;
+          },
           ...(trunk === undefined
             ? {}
             : {
@@ -242,6 +267,11 @@ export class Worker {
         }
       },
     });
+  }
+
+  private chimeAttendees(logger: Logger): ChimeAttendees {
+    this.chime ??= new ChimeAttendees({ logger, ...(this.config.region === undefined ? {} : { region: this.config.region }) });
+    return this.chime;
   }
 
   /** Call metrics from state changes. */
@@ -280,6 +310,7 @@ export class Worker {
       if (this.browser !== undefined) await this.browser.close();
       this.queue.destroy();
       this.store.destroy();
+      this.chime?.destroy();
       this.logger.info('worker torn down');
     })();
     return this.tornDown;
@@ -297,6 +328,9 @@ function notify(notice: WorkerNotice): void {
 export function browserIsolationOf(config: WorkerConfig): Pick<BrowserSourceOptions, 'isolation' | 'egress'> {
   return {
     isolation: config.chromiumIsolation,
-    egress: { rooms: config.egress.rooms, fixedOrigins: config.janusUrls.map((url) => new URL(url).origin) },
+    egress: {
+      rooms: config.egress.rooms,
+      fixedOrigins: [...config.janusUrls.map((url) => new URL(url).origin), ...config.extraBrowserOrigins],
+    },
   };
 }

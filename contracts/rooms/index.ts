@@ -1,10 +1,18 @@
 import { z } from 'zod';
 import type { MediaOptions } from '../dial-request.js';
+import { chimeRoom } from './chime.js';
+import { dailyRoom } from './daily.js';
 import { janusRoom } from './janus.js';
+import { pageRoom } from './page.js';
 import { capabilityIssues, type RoomCapabilities, type RoomIssue } from './provider.js';
+import { vonageRoom } from './vonage.js';
 
 export * from './provider.js';
 export { janusRoom, janusRoomSchema, type JanusRoomJoin } from './janus.js';
+export { chimeRoom, chimeRoomSchema, chimeDisplayName, type ChimeRoomJoin, type ChimeMeeting, type ChimeAttendee } from './chime.js';
+export { pageRoom, pageRoomSchema, joinStepSchema, type JoinStep, type PageRoomJoin } from './page.js';
+export { dailyRoom, dailyRoomSchema, type DailyRoomJoin } from './daily.js';
+export { vonageRoom, vonageRoomSchema, type VonageRoomJoin } from './vonage.js';
 
 /**
  * Every room provider, by name: the one list a new provider is added to on the contracts side (its adapter goes into
@@ -12,6 +20,10 @@ export { janusRoom, janusRoomSchema, type JanusRoomJoin } from './janus.js';
  */
 export const ROOM_PROVIDERS = {
   janus: janusRoom,
+  chime: chimeRoom,
+  page: pageRoom,
+  daily: dailyRoom,
+  vonage: vonageRoom,
 } as const;
 
 export type RoomProviderName = keyof typeof ROOM_PROVIDERS;
@@ -32,6 +44,8 @@ export const roomSchema = z.discriminatedUnion(
 export type RoomJoin = z.output<typeof roomSchema>;
 /** The join data of one provider. */
 export type RoomJoinOf<P extends RoomProviderName> = Extract<RoomJoin, { provider: P }>;
+/** A room's join data as records, events and logs keep it: its secrets removed (each provider's `redact`). */
+export type StoredRoomJoin = ReturnType<(typeof ROOM_PROVIDERS)[RoomProviderName]['redact']>;
 
 /** The provider contract of a room's join data. */
 function providerOf<P extends RoomProviderName>(room: RoomJoinOf<P>) {
@@ -41,7 +55,8 @@ function providerOf<P extends RoomProviderName>(room: RoomJoinOf<P>) {
     readonly capabilities: RoomCapabilities;
     origins(room: RoomJoinOf<P>): readonly string[];
     check?(room: RoomJoinOf<P>, media: MediaOptions): readonly RoomIssue[];
-    redact(room: RoomJoinOf<P>): RoomJoinOf<P>;
+    joinTimeoutS?(room: RoomJoinOf<P>): number;
+    redact(room: RoomJoinOf<P>): StoredRoomJoin;
   };
 }
 
@@ -54,9 +69,14 @@ export function roomOrigins(room: RoomJoin): readonly string[] {
   return providerOf(room).origins(room);
 }
 
+/** Longest time joining this room may take, in seconds, when its provider says (else undefined). */
+export function roomJoinTimeoutS(room: RoomJoin): number | undefined {
+  return providerOf(room).joinTimeoutS?.(room);
+}
+
 /** The room's join data without its secrets, as records, events and logs may keep it. */
-export function redactRoom<R extends RoomJoin>(room: R): R {
-  return providerOf(room).redact(room) as R;
+export function redactRoom(room: RoomJoin): StoredRoomJoin {
+  return providerOf(room).redact(room);
 }
 
 /** What a request asks of its room that the provider cannot do. */

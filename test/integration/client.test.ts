@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseDialRequest } from '../../contracts/dial-request.js';
 import { RoomlineError } from '../../contracts/errors.js';
 import { RoomlineClient } from '../../worker/client.js';
 import { claim, transition } from '../../worker/call-state.js';
@@ -64,7 +65,8 @@ describe('client library on the emulators', () => {
   it('records a hangup request on a live call, once, and changes nothing on a finished one', async () => {
     const callId = await client.enqueueDial(request);
     const claimed = claim(await client.getCall(callId), {
-      request: { ...(await client.getCall(callId))!.request!, callId },
+      // what a worker claims with: the request from the queue (with its secrets), not the record's redacted copy
+      request: { ...parseDialRequest(request), callId },
       workerId: 'w1',
       leaseMs: 10_000,
       now: new Date(),
@@ -87,12 +89,11 @@ describe('client library on the emulators', () => {
 
   it('lets concurrent writers of one record each win exactly once (optimistic concurrency)', async () => {
     const callId = await client.enqueueDial(request);
-    const record = (await client.getCall(callId))!;
     const claims = await Promise.all(
       ['w1', 'w2', 'w3'].map(async (workerId) => {
         let won = false;
         await fixture.store.update(callId, (current) => {
-          const outcome = claim(current, { request: { ...record.request!, callId }, workerId, leaseMs: 10_000, now: new Date() });
+          const outcome = claim(current, { request: { ...parseDialRequest(request), callId }, workerId, leaseMs: 10_000, now: new Date() });
           won = outcome.outcome === 'claimed';
           return outcome.record;
         });

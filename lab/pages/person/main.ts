@@ -2,6 +2,7 @@ import type { RoomJoin } from '../../../contracts/rooms/index.js';
 import type { RoomAdapter } from '../../../bot-page/rooms/room-adapter.js';
 import { createRoomAdapter } from '../../../bot-page/rooms/registry.js';
 import { playMuted } from '../../../bot-page/media/play-muted.js';
+import { camera } from './camera.js';
 import { LabAudio, type ClicksPlayed, type Recording } from './lab-audio.js';
 
 /**
@@ -54,6 +55,7 @@ class Person {
           this.audioFeeds.add(feedId);
           this.audio.hear(track);
         },
+        trackEnded: () => undefined,
         activeSpeaker: () => undefined,
         reconnecting: () => undefined,
         lost: () => undefined,
@@ -103,6 +105,11 @@ class Person {
     return feeds;
   }
 
+  /** The other participants in the room. */
+  participants(): { id: string; display?: string }[] {
+    return [...(this.room?.participants() ?? [])];
+  }
+
   /** Stops or restarts speaking (the tone), to make one person the active speaker. */
   speak(on: boolean): void {
     this.audio.speak(on);
@@ -132,26 +139,6 @@ class Person {
     await this.room?.leave();
     await this.audio.close();
   }
-}
-
-/** A camera of one colour, with a small moving square so every frame differs (encoders skip static input). */
-function camera(color: readonly [number, number, number]): MediaStreamTrack | undefined {
-  const canvas = document.createElement('canvas');
-  canvas.width = 640;
-  canvas.height = 480;
-  const context = canvas.getContext('2d');
-  if (context === null) return undefined;
-  let tick = 0;
-  const draw = () => {
-    context.fillStyle = `rgb(${color[0]}, ${color[1]}, ${color[2]})`;
-    context.fillRect(0, 0, canvas.width, canvas.height);
-    context.fillStyle = '#fff';
-    context.fillRect((tick * 4) % (canvas.width - 8), 4, 8, 8);
-    tick++;
-  };
-  draw();
-  setInterval(draw, 1000 / 30);
-  return canvas.captureStream(30).getVideoTracks()[0];
 }
 
 Object.assign(globalThis, { __person: new Person() });
