@@ -330,7 +330,28 @@ export function browserIsolationOf(config: WorkerConfig): Pick<BrowserSourceOpti
     isolation: config.chromiumIsolation,
     egress: {
       rooms: config.egress.rooms,
-      fixedOrigins: [...config.janusUrls.map((url) => new URL(url).origin), ...config.extraBrowserOrigins],
+      fixedOrigins: [
+        ...config.janusUrls.map((url) => new URL(url).origin),
+        ...config.extraBrowserOrigins,
+        ...iceServerOrigins(config.iceServers),
+      ],
     },
   };
+}
+
+/**
+ * The STUN/TURN servers of the configuration as origins (`tcp://host:port`) the egress proxy may tunnel to: Chromium
+ * carries TURN over TCP or TLS through the proxy (over UDP it goes direct).
+ */
+export function iceServerOrigins(servers: WorkerConfig['iceServers']): string[] {
+  const origins: string[] = [];
+  for (const server of servers) {
+    for (const url of typeof server.urls === 'string' ? [server.urls] : server.urls) {
+      const match = /^(turns?|stuns?):(\[[0-9a-fA-F:.]+\]|[^:?\s]+)(?::(\d{1,5}))?/.exec(url);
+      if (match === null) continue;
+      const port = match[3] ?? (match[1]!.endsWith('s') ? '5349' : '3478');
+      origins.push(`tcp://${match[2]!}:${port}`);
+    }
+  }
+  return origins;
 }

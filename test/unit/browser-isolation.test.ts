@@ -30,3 +30,20 @@ describe('how the worker starts Chromium', () => {
     expect(Object.values(env).join('\n')).not.toMatch(/AWS|ROOMLINE|SECRET/);
   });
 });
+
+describe('the origins a worker\'s browser may always reach', () => {
+  it('include the TURN servers of the configuration, which Chromium reaches over TCP through the proxy', async () => {
+    // Prepare
+    const { iceServerOrigins } = await import('../../worker/worker.js');
+    const { originTarget } = await import('../../worker/egress-proxy.js');
+
+    // Act
+    const origins = iceServerOrigins([
+      { urls: ['turn:turn.example.com:3478?transport=tcp', 'turns:turn.example.com'], username: 'u', credential: 'c' },
+      { urls: 'stun:[2001:db8::1]:19302' },
+    ]);
+
+    // Assess
+    expect(origins.map(originTarget)).toEqual(['turn.example.com:3478', 'turn.example.com:5349', '[2001:db8::1]:19302']);
+  });
+});
