@@ -24,7 +24,8 @@ export interface ClientOptions {
   readonly dynamodb?: DynamoDBClient;
   /**
    * The workers' allow-lists, to refuse before sending what a worker would refuse (contracts/egress-policy.ts).
-   * @default from ROOMLINE_ROOM_HOSTS / ROOMLINE_SIP_HOSTS when set, else none: the worker decides
+   * @default from ROOMLINE_ROOM_HOSTS / ROOMLINE_SIP_HOSTS when the client reads its configuration from the
+   * environment and they are set; else none: the worker decides
    */
   readonly egress?: EgressPolicy;
 }
