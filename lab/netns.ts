@@ -18,6 +18,11 @@ export const LAB_SIP_HOSTS = '127.0.0.1';
  */
 export const LAB_BROWSER_USER = 'nobody';
 
+/** How the lab's tools start a Chromium: sandboxed, as {@link LAB_BROWSER_USER} when they run as root. */
+export function labBrowserIsolation(): { readonly isolation: { readonly user?: string } } {
+  return { isolation: process.getuid?.() === 0 ? { user: LAB_BROWSER_USER } : {} };
+}
+
 export class LabNetns {
   readonly name: string;
   private removed = false;

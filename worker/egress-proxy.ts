@@ -110,17 +110,17 @@ export class EgressProxy {
   }
 
   /** Where a connection to `target` (host:port) may go, or why it may not. */
-  private async route(target: string): Promise<{ host: string; port: number } | { refused: string }> {
+  private async route(target: string): Promise<{ hosts: readonly string[]; port: number } | { refused: string }> {
     const match = /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+):(\d{1,5})$/i.exec(target);
     if (match === null) return { refused: 'not host:port' };
     const host = match[1]!.toLowerCase().replace(/^\[(.*)\]$/, '$1');
     const port = Number(match[2]);
     const key = `${match[1]!.toLowerCase()}:${port}`;
-    if (this.fixed.has(key)) return { host, port };
+    if (this.fixed.has(key)) return { hosts: [host], port };
     if (!this.call.has(key)) return { refused: 'origin not allowed for this call' };
     const verdict = this.options.rooms.check(host);
     if (!verdict.allowed) return { refused: verdict.reason };
-    if (isIP(host) !== 0) return { host, port };
+    if (isIP(host) !== 0) return { hosts: [host], port };
     const addresses = await (this.options.lookup ?? systemLookup)(host).catch(() => [] as readonly string[]);
     if (addresses.length === 0) return { refused: `${host} does not resolve` };
     if (verdict.by === 'any-name') {
@@ -129,7 +129,21 @@ export class EgressProxy {
         if (refusal !== undefined) return { refused: `${host} resolves to ${refusal}` };
       }
     }
-    return { host: addresses[0]!, port };
+    // every address was checked: they are tried in turn (a name may resolve to ::1 first and serve on 127.0.0.1 only)
+    return { hosts: addresses, port };
+  }
+
+  /** The first of `hosts` that takes a connection on `port`. */
+  private async dialFirst(hosts: readonly string[], port: number): Promise<Duplex> {
+    let lastError: unknown = new Error('no address');
+    for (const host of hosts) {
+      try {
+        return await (this.options.dial ?? dialDirect)(host, port);
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    throw lastError;
   }
 
   private refuse(target: string, reason: string): void {
@@ -151,7 +165,7 @@ export class EgressProxy {
     }
     let upstream: Duplex;
     try {
-      upstream = await (this.options.dial ?? dialDirect)(route.host, route.port);
+      upstream = await this.dialFirst(route.hosts, route.port);
     } catch {
       client.end('HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n');
       return;
@@ -186,11 +200,13 @@ export class EgressProxy {
     }
     let socket: Duplex;
     try {
-      socket = await (this.options.dial ?? dialDirect)(route.host, route.port);
+      socket = await this.dialFirst(route.hosts, route.port);
     } catch {
       res.writeHead(502).end();
       return;
     }
+    // handed over connected and paused: the HTTP client reads it from here
+    socket.resume();
     const upstream = httpRequest(
       {
         createConnection: () => socket as Socket,
