@@ -109,7 +109,7 @@ async function main(): Promise<void> {
   const env = { ...process.env, ...lab.endpoints.env, ROOMLINE_LOG_LEVEL: 'info', ROOMLINE_QUALITY_INTERVAL_S: '3', ROOMLINE_POLL_WAIT_S: '2' };
   try {
     const alice = await lab.addPerson({ display: 'Alice', toneHz: 440, color: PERSON_COLOR });
-    const direct = await DirectCaller.start({ netns: lab.netns.name, janusUrl: lab.janus.wsUrl, toneHz: 440, logger });
+    const direct = await DirectCaller.start({ netns: lab.netns.name, janusUrl: lab.janus.wsUrl, apiSecret: lab.janus.apiSecret, toneHz: 440, logger });
     chromium = await direct.browser.browser.version();
     out(`setup time, warm: ${PLAN.warmCalls} calls on each path`);
     // On Fargate each worker has its task to itself; here all share two cores. Workers are warmed in batches before
@@ -212,7 +212,7 @@ async function directSetupCall(lab: Lab, direct: DirectCaller): Promise<SetupSam
 /** The baseline's cold start: a browser launched for the call, then the same call. Timed from the request. */
 async function directColdSetupCall(lab: Lab): Promise<SetupSample> {
   const t0 = Date.now();
-  const direct = await DirectCaller.start({ netns: lab.netns.name, janusUrl: lab.janus.wsUrl, toneHz: 440, logger });
+  const direct = await DirectCaller.start({ netns: lab.netns.name, janusUrl: lab.janus.wsUrl, apiSecret: lab.janus.apiSecret, toneHz: 440, logger });
   try {
     await direct.call(lab.endpoints.sip.phone);
     await directUntilAnswered(direct);
@@ -551,7 +551,7 @@ async function directDensity(lab: Lab, notes: string[]): Promise<Measured> {
     const callers: DirectCaller[] = [];
     try {
       for (let i = 0; i < calls; i++) {
-        callers.push(await DirectCaller.start({ netns: lab.netns.name, janusUrl: lab.janus.wsUrl, toneHz: 440, logger }));
+        callers.push(await DirectCaller.start({ netns: lab.netns.name, janusUrl: lab.janus.wsUrl, apiSecret: lab.janus.apiSecret, toneHz: 440, logger }));
       }
       await Promise.all(callers.map((c) => c.call(lab.endpoints.sip.phone)));
       await Promise.all(callers.map((c) => directUntilAnswered(c).catch(() => undefined)));

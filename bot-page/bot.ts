@@ -1,6 +1,6 @@
 import type { QualitySummary } from '../contracts/call-record.js';
 import { RoomlineError, assertNever } from '../contracts/errors.js';
-import { roomCapabilities } from '../contracts/rooms/index.js';
+import { roomCapabilities, roomOrigins } from '../contracts/rooms/index.js';
 import type { PageCommandResults, PageCommandType, ParsedPageCommand, RoomDtmfMessage } from '../contracts/page-rpc.js';
 import type { DtmfReceivedCarriage } from '../contracts/telephony.js';
 import { emit, errorMessage, log } from './host.js';
@@ -13,6 +13,7 @@ import type { RoomAdapter, RoomAdapterEvents, RoomAdapterOptions } from './rooms
 import type { RoomJoin } from '../contracts/rooms/index.js';
 import { SipCall } from './sip/sip-call.js';
 import { SipLeg, type DialOptions, type SipIdentity } from './sip/sip-leg.js';
+import { allowWebSocketOrigins } from './network-guard.js';
 
 /** Makes the room adapter of a join: the registry in the bot page, the app's page in page mode. */
 export type CreateRoom = (room: RoomJoin, events: RoomAdapterEvents, options: RoomAdapterOptions) => Promise<RoomAdapter>;
@@ -48,7 +49,8 @@ export class Bot {
     const c = command as ParsedCommand;
     switch (c.type) {
       case 'init':
-        return (await this.init(c.janusUrl, c.iceServers)) as PageCommandResults[T];
+        allowWebSocketOrigins(c.allowOrigins ?? []);
+        return (await this.init(c.janusUrl, c.iceServers, c.apiSecret)) as PageCommandResults[T];
       case 'join-room':
         return (await this.joinRoom(c)) as PageCommandResults[T];
       case 'dial':
@@ -76,11 +78,12 @@ export class Bot {
     }
   }
 
-  private async init(janusUrl: string, iceServers: RTCIceServer[]): Promise<PageCommandResults['init']> {
+  private async init(janusUrl: string, iceServers: RTCIceServer[], apiSecret: string | undefined): Promise<PageCommandResults['init']> {
     if (this.sipSession !== undefined) throw new RoomlineError('INTERNAL', 'the bot is already initialised');
     this.iceServers = iceServers;
+    allowWebSocketOrigins([janusUrl]);
     try {
-      this.sipSession = await JanusSession.connect(janusUrl, { timeoutMs: 5_000 });
+      this.sipSession = await JanusSession.connect(janusUrl, { timeoutMs: 5_000, apiSecret });
     } catch (error) {
       throw new RoomlineError('JANUS_UNAVAILABLE', `cannot reach Janus at ${janusUrl}: ${errorMessage(error)}`);
     }
@@ -121,6 +124,7 @@ export class Bot {
 
   private async joinRoom(command: Extract<ParsedCommand, { type: 'join-room' }>): Promise<PageCommandResults['join-room']> {
     if (this.room !== undefined) throw new RoomlineError('INTERNAL', 'the bot is already in a room');
+    allowWebSocketOrigins(roomOrigins(command.room));
     const media = command.media;
     const sendsVideo = media.video === 'sendonly' || media.video === 'sendrecv';
     const receivesVideo = media.video === 'recvonly' || media.video === 'sendrecv';

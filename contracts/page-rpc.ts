@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ERROR_CODE_NAMES, FAULTS } from './errors.js';
 import { fromSchema, mediaSchema, sipUriSchema } from './dial-request.js';
 import { roomSchema } from './rooms/index.js';
+import { PROXY_URI_PARAMS, sipUriSchemaWith } from './sip-uri.js';
 import type { QualitySummary } from './call-record.js';
 import {
   DTMF_CARRIAGES,
@@ -38,7 +39,7 @@ const iceServerSchema = z.strictObject({
 export const sipAccountSchema = z.strictObject({
   username: sipUriSchema,
   secret: z.string().min(1),
-  proxy: sipUriSchema,
+  proxy: sipUriSchemaWith(PROXY_URI_PARAMS),
   authUsername: z.string().optional(),
   /** Send a REGISTER before calling; otherwise the credentials only answer the INVITE's challenges. */
   register: z.boolean(),
@@ -74,6 +75,10 @@ export const pageCommandSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('init'),
     janusUrl: z.string(),
+    /** The Janus API secret of the SIP node (ROOMLINE_JANUS_API_SECRET), sent with every request there. */
+    apiSecret: z.string().optional(),
+    /** Origins the page may open WebSockets to for its whole life, besides the Janus node (configuration). */
+    allowOrigins: z.array(z.string()).optional(),
     iceServers: z.array(iceServerSchema).default([]),
   }),
   /**

@@ -8,6 +8,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { DEFAULT_METRICS_NAMESPACE } from '../worker/aws/metric-names.js';
 import { isFargateTaskSize } from './fargate.js';
 import { DEFAULT_TRUNK_SECRET_PREFIX } from '../worker/aws/trunk-credentials.js';
+import { DEFAULT_HOST_ALLOW_LIST, HostAllowList } from '../contracts/egress-policy.js';
 
 /** An inclusive range of ports. */
 export interface PortRange {
@@ -74,6 +75,28 @@ export interface RoomlineBridgeProps {
   readonly trunkSecretPrefix?: string;
   /** CloudWatch namespace of the worker metrics. @default "Roomline" */
   readonly metricsNamespace?: string;
+  /**
+   * Room servers a dial request may name (ROOMLINE_ROOM_HOSTS): host patterns, `*` for any public name or address,
+   * `name`, `*.name`, an IP address or a CIDR range. Private, loopback, link-local and metadata addresses and internal
+   * names are refused unless listed. @default ["*"]
+   */
+  readonly roomHosts?: readonly string[];
+  /** SIP hosts a dial request without a trunk may call (ROOMLINE_SIP_HOSTS), as `roomHosts`. @default ["*"] */
+  readonly sipHosts?: readonly string[];
+  /**
+   * Chromium's own sandbox (ROOMLINE_CHROMIUM_SANDBOX). Fargate offers neither of the two ways it can start: no user
+   * namespaces (the kernel allows none) and no CAP_SYS_ADMIN for Debian's setuid helper (Fargate adds only
+   * SYS_PTRACE). So it is off there, and the browser runs as its own unprivileged user, with nothing of the worker's
+   * environment, reaching the network only through the worker's egress proxy. Set `true` for a platform that allows it.
+   * @default false
+   */
+  readonly chromiumSandbox?: boolean;
+  /**
+   * The Janus API secret (its SecretString) the workers send and the Janus nodes require. With existing Janus servers
+   * (`janusUrls`), theirs.
+   * @default a generated secret for the Janus cluster the construct runs; none with `janusUrls`
+   */
+  readonly janusApiSecret?: secretsmanager.ISecret;
 
   /**
    * WebSocket URLs of existing Janus servers (ws:// or wss://) the workers use for the SIP leg. When given, the
@@ -137,6 +160,11 @@ export interface ResolvedBridgeProps {
   readonly logRetention: RetentionDays;
   readonly trunkSecretPrefix: string;
   readonly metricsNamespace: string;
+  /** ROOMLINE_ROOM_HOSTS and ROOMLINE_SIP_HOSTS of the workers. */
+  readonly roomHosts: string;
+  readonly sipHosts: string;
+  readonly chromiumSandbox: boolean;
+  readonly janusApiSecret: secretsmanager.ISecret | undefined;
   readonly janus: ResolvedJanus;
   readonly alarmEmails: readonly string[];
   readonly queueAgeAlarmThreshold: Duration;
@@ -228,6 +256,20 @@ export function resolveBridgeProps(props: RoomlineBridgeProps, stackName: string
   const metricsNamespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
   check(/^[A-Za-z0-9._/#:-]{1,255}$/.test(metricsNamespace) && !metricsNamespace.startsWith('AWS/'), `metricsNamespace must be a custom CloudWatch namespace, got "${metricsNamespace}"`);
 
+  const hostList = (name: string, entries: readonly string[]) => {
+    for (const entry of entries) {
+      try {
+        HostAllowList.parse(entry);
+      } catch (error) {
+        problems.push(`${name}: ${(error as Error).message}`);
+      }
+    }
+    check(entries.length > 0, `${name} must list at least one host pattern (["*"] allows any public host)`);
+    return entries.join(',');
+  };
+  const roomHosts = hostList('roomHosts', props.roomHosts ?? [DEFAULT_HOST_ALLOW_LIST]);
+  const sipHosts = hostList('sipHosts', props.sipHosts ?? [DEFAULT_HOST_ALLOW_LIST]);
+
   const janus = resolveJanus(props, problems);
 
   const alarmEmails = props.alarmEmails ?? [];
@@ -259,6 +301,10 @@ export function resolveBridgeProps(props: RoomlineBridgeProps, stackName: string
     logRetention: props.logRetention ?? RetentionDays.ONE_MONTH,
     trunkSecretPrefix,
     metricsNamespace,
+    roomHosts,
+    sipHosts,
+    chromiumSandbox: props.chromiumSandbox ?? false,
+    janusApiSecret: props.janusApiSecret,
     janus,
     alarmEmails,
     queueAgeAlarmThreshold,

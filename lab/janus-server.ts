@@ -1,3 +1,4 @@
+import { createHmac, randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LabProcess } from './child-process.js';
@@ -7,6 +8,8 @@ import { waitUntil } from './wait.js';
 /** Rooms the lab's Janus creates at start (1234 to 1249); the demo uses the first. */
 export const LAB_ROOM_IDS: readonly [number, number, ...number[]] = [1234, 1235, ...Array.from({ length: 14 }, (_, i) => 1236 + i)];
 export const LAB_JANUS_WS_PORT = 8188;
+/** The lab's one room with a pin (JanusServer.roomPin), apart from LAB_ROOM_IDS, which have none. */
+export const LAB_PINNED_ROOM_ID = 1250;
 
 export interface JanusServerOptions {
   readonly netns: LabNetns;
@@ -22,18 +25,31 @@ export interface JanusServerOptions {
 /**
  * A Janus WebRTC Server with a generated configuration: WebSocket API on the namespace's ICE address, ICE restricted
  * to the namespace's veth, the SIP plugin on the namespace's loopback, and a few VideoRooms.
+ *
+ * It plays two parts, as production keeps apart: the SIP node of the workers, and a room server. Every request must
+ * carry its API secret (what the workers have, as on AWS) or a token signed with its token secret; the lab hands room
+ * participants tokens for the VideoRoom plugin only, so a room's credential cannot drive the SIP plugin. Both
+ * secrets are random per lab.
  */
 export class JanusServer {
   readonly wsUrl = `ws://${LAB_JANUS_IP}:${LAB_JANUS_WS_PORT}/`;
   private constructor(
     readonly process: LabProcess,
     readonly logFile: string,
+    /** The API secret (ROOMLINE_JANUS_API_SECRET of the lab's workers). */
+    readonly apiSecret: string,
+    private readonly tokenSecret: string,
+    /** The pin of room {@link LAB_PINNED_ROOM_ID}. */
+    readonly roomPin: string,
   ) {}
 
   static async start(options: JanusServerOptions): Promise<JanusServer> {
     const configDir = join(options.dir, 'janus');
     await mkdir(configDir, { recursive: true });
-    await writeJanusConfig(configDir, options.sipRtpPortRange ?? '30000-30999', options.sipsCertsDir);
+    const apiSecret = randomBytes(18).toString('base64url');
+    const tokenSecret = randomBytes(18).toString('base64url');
+    const roomPin = randomBytes(9).toString('base64url');
+    await writeJanusConfig(configDir, options.sipRtpPortRange ?? '30000-30999', { apiSecret, tokenSecret, roomPin }, options.sipsCertsDir);
     const logFile = join(options.dir, 'janus.log');
     const { command, args } = options.netns.wrap(options.janusBinary ?? 'janus', [
       '-F',
@@ -45,13 +61,22 @@ export class JanusServer {
       '4',
     ]);
     const janus = LabProcess.start('janus', command, args, { logFile });
-    return new JanusServer(janus, logFile);
+    return new JanusServer(janus, logFile, apiSecret, tokenSecret, roomPin);
+  }
+
+  /**
+   * A Janus signed token (`<expiry>,janus,<plugins>:<HMAC-SHA1, base64>`) for `plugins` only, valid for `validS`
+   * seconds: what a room's operator would hand a participant.
+   */
+  token(plugins: readonly string[] = ['janus.plugin.videoroom'], validS = 86_400): string {
+    const data = [String(Math.floor(Date.now() / 1000) + validS), 'janus', ...plugins].join(',');
+    return `${data}:${createHmac('sha1', this.tokenSecret).update(data).digest('base64')}`;
   }
 
   /** Waits until the WebSocket API answers `info`, through a host-side forward of its port. */
   async waitReady(hostWsUrl: string, timeoutMs = 15_000): Promise<void> {
     await this.process.whileRunning(
-      waitUntil(() => janusAnswersInfo(hostWsUrl), { timeoutMs, what: 'Janus WebSocket API' }),
+      waitUntil(() => janusAnswersInfo(hostWsUrl, this.apiSecret), { timeoutMs, what: 'Janus WebSocket API' }),
     );
   }
 
@@ -60,7 +85,8 @@ export class JanusServer {
   }
 }
 
-async function janusAnswersInfo(url: string): Promise<boolean> {
+/** Janus answers `info` unauthenticated; a session is created only with the API secret, which proves it is checked. */
+async function janusAnswersInfo(url: string, apiSecret: string): Promise<boolean> {
   return new Promise((resolve) => {
     let ws: WebSocket;
     try {
@@ -73,11 +99,11 @@ async function janusAnswersInfo(url: string): Promise<boolean> {
       ws.close();
       resolve(false);
     }, 1_000);
-    ws.onopen = () => ws.send(JSON.stringify({ janus: 'info', transaction: 'ready' }));
+    ws.onopen = () => ws.send(JSON.stringify({ janus: 'create', apisecret: apiSecret, transaction: 'ready' }));
     ws.onmessage = (event) => {
       clearTimeout(timer);
       ws.close();
-      resolve(String(event.data).includes('server_info'));
+      resolve(String(event.data).includes('"success"'));
     };
     ws.onerror = () => {
       clearTimeout(timer);
@@ -91,7 +117,12 @@ export function multiarch(): string {
   return process.arch === 'arm64' ? 'aarch64-linux-gnu' : 'x86_64-linux-gnu';
 }
 
-async function writeJanusConfig(dir: string, sipRtpPortRange: string, sipsCertsDir: string | undefined): Promise<void> {
+async function writeJanusConfig(
+  dir: string,
+  sipRtpPortRange: string,
+  auth: { apiSecret: string; tokenSecret: string; roomPin: string },
+  sipsCertsDir: string | undefined,
+): Promise<void> {
   const libDir = `/usr/lib/${multiarch()}/janus`;
   const files: Record<string, string> = {
     'janus.jcfg': `general: {
@@ -104,6 +135,9 @@ async function writeJanusConfig(dir: string, sipRtpPortRange: string, sipsCertsD
   server_name = "roomline-lab"
   session_timeout = 60
   hide_dependencies = true
+  api_secret = "${auth.apiSecret}"
+  token_auth = true
+  token_auth_secret = "${auth.tokenSecret}"
 }
 media: {
   rtp_port_range = "20000-29999"
@@ -149,7 +183,7 @@ ${sipsCertsDir === undefined ? '' : `  sips_certs_dir = "${sipsCertsDir}"\n`}  s
     'janus.plugin.videoroom.jcfg': `general: {
   events = false
 }
-${LAB_ROOM_IDS.map(
+${[...LAB_ROOM_IDS, LAB_PINNED_ROOM_ID].map(
   (id) => `room-${id}: {
   description = "Roomline lab room ${id}"
   publishers = 16
@@ -158,7 +192,7 @@ ${LAB_ROOM_IDS.map(
   audiocodec = "opus"
   videocodec = "vp8,h264,vp9"
   notify_joining = true
-  audiolevel_event = false
+  audiolevel_event = false${id === LAB_PINNED_ROOM_ID ? `\n  pin = "${auth.roomPin}"` : ''}
 }
 `,
 ).join('')}`,

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { DialRequestInput } from '../contracts/dial-request.js';
+import { egressPolicy } from '../contracts/egress-policy.js';
 import type { ChimeRoomJoin } from '../contracts/rooms/chime.js';
 import { BrowserSource } from '../worker/browser-source.js';
 import { RoomlineClient } from '../worker/client.js';
@@ -11,8 +12,9 @@ import { ChimeStandIn } from './chime/chime-stand-in.js';
 import { Emulators } from './emulators.js';
 import { buildFakeSdkBotPage } from './fake-sdks/build.js';
 import { FakeSdkControl } from './fake-sdks/control.js';
+import { FAKE_SDK_CONTROL_PORT } from './fake-sdks/protocol.js';
 import { JanusServer, LAB_JANUS_WS_PORT, LAB_ROOM_IDS } from './janus-server.js';
-import { LAB_JANUS_IP, LabNetns } from './netns.js';
+import { LAB_BROWSER_USER, LAB_JANUS_IP, LAB_ROOM_HOSTS, LAB_SIP_HOSTS, LabNetns } from './netns.js';
 import { NamespaceForwards } from './ns-forward.js';
 import { RoomPerson } from './room-person.js';
 import { SipFailures, UNREACHABLE_SIP_PORT } from './sip-failures.js';
@@ -79,7 +81,8 @@ export interface LabEndpoints {
     /** Forwarded to the host's loopback, for signalling tools (WebRTC media needs the namespace). */
     readonly hostWsUrl: string;
   };
-  readonly room: { readonly provider: 'janus'; readonly serverUrl: string; readonly roomId: number };
+  /** The lab's room; `token` is a Janus token for the VideoRoom plugin only (a room credential, kept out of records and logs). */
+  readonly room: { readonly provider: 'janus'; readonly serverUrl: string; readonly roomId: number; readonly token: string };
   /** The Chime stand-in, when the lab runs one: its Meetings API (host loopback) and its meeting. */
   readonly chime?: { readonly apiEndpoint: string; readonly meetingId: string; readonly signalingUrl: string };
   readonly sip: {
@@ -105,6 +108,8 @@ export class Lab {
   private stopped: Promise<void> | undefined;
   private readonly cleanups: (() => Promise<void>)[] = [];
   netns!: LabNetns;
+  /** ROOMLINE_ROOM_HOSTS of this lab's workers and client. */
+  roomHosts!: string;
   emulators!: Emulators;
   janus!: JanusServer;
   phone!: SipPhone;
@@ -178,8 +183,9 @@ export class Lab {
       this.fakeSdks = control;
       this.cleanups.push(() => control.stop());
     }
+    const roomToken = janus.token();
     if (options.webApps === true) {
-      const webApps = await WebApps.start({ netns: this.netns, dir });
+      const webApps = await WebApps.start({ netns: this.netns, dir, janusToken: roomToken });
       this.webApps = webApps;
       this.cleanups.push(() => webApps.stop());
     }
@@ -200,13 +206,26 @@ export class Lab {
     }
     const chimeMeeting = this.chime?.meetings.createMeeting('roomline-lab');
 
+    // Where lab calls may connect: the lab's Janus; page-mode apps, served at localhost and 127.0.0.1 inside the
+    // namespace; and, for the fake SDKs, their providers' public names (the namespace resolves no name, so none is
+    // reached). The fake SDKs' control channel is an instrument of the lab, always open to the bot page.
+    const roomHosts = [LAB_ROOM_HOSTS, ...(options.webApps === true ? ['localhost', '127.0.0.1'] : []), ...(options.fakeSdks === true ? ['*'] : [])].join(',');
+    this.roomHosts = roomHosts;
     const env: Record<string, string> = {
       ...emulators.env(),
       // the lab's Chime stand-in, or (without it) a closed loopback port: a Chime lookup never reaches AWS from here
       AWS_ENDPOINT_URL_CHIME_SDK_MEETINGS: this.chime?.apiEndpoint ?? 'http://127.0.0.1:9',
       ROOMLINE_JANUS_URLS: janus.wsUrl,
+      ROOMLINE_JANUS_API_SECRET: janus.apiSecret,
+      // for `roomline dial --room-token-from-env` in `lab exec`: the room server's token
+      ROOMLINE_ROOM_TOKEN: roomToken,
       ROOMLINE_CHROMIUM_NETNS: this.netns.name,
+      ROOMLINE_CHROMIUM_USER: LAB_BROWSER_USER,
       ROOMLINE_SIP_FROM: 'sip:roomline@127.0.0.1',
+      // the lab's own addresses, which the default allow-lists refuse: the room server and the SIP peers
+      ROOMLINE_ROOM_HOSTS: roomHosts,
+      ...(options.fakeSdks === true ? { ROOMLINE_EXTRA_BROWSER_ORIGINS: `ws://127.0.0.1:${FAKE_SDK_CONTROL_PORT}` } : {}),
+      ROOMLINE_SIP_HOSTS: LAB_SIP_HOSTS,
       ROOMLINE_MAX_RECEIVES: String(options.maxReceives ?? 3),
       ROOMLINE_LOG_LEVEL: 'debug',
       ...(trunk === undefined ? {} : { ROOMLINE_TRUNKS_FILE: trunksFile }),
@@ -223,7 +242,7 @@ export class Lab {
       },
       dynamodb: { endpoint: emulators.dynamodbEndpoint, table: emulators.tableName },
       janus: { wsUrl: janus.wsUrl, hostWsUrl },
-      room: { provider: 'janus', serverUrl: janus.wsUrl, roomId },
+      room: { provider: 'janus', serverUrl: janus.wsUrl, roomId, token: roomToken },
       ...(this.chime === undefined || chimeMeeting === undefined
         ? {}
         : {
@@ -249,6 +268,7 @@ export class Lab {
       tableName: emulators.tableName,
       sqs: emulators.sqsClient(),
       dynamodb: emulators.dynamodbClient(),
+      egress: egressPolicy(roomHosts, LAB_SIP_HOSTS),
     });
 
     const persons = options.persons ?? [{ display: 'Alice', toneHz: 440 }];
@@ -286,7 +306,7 @@ export class Lab {
   /** The lab's own Chromium, inside the namespace (simulated people, the Chime stand-in's media page). */
   private async labBrowser(): Promise<BrowserSource> {
     if (this.personBrowser === undefined) {
-      this.personBrowser = await BrowserSource.launch({ netns: this.netns.name, logger: this.logger });
+      this.personBrowser = await BrowserSource.launch({ netns: this.netns.name, logger: this.logger, isolation: { user: LAB_BROWSER_USER } });
       this.cleanups.push(() => this.personBrowser!.close());
     }
     return this.personBrowser;

@@ -24,6 +24,11 @@ export interface MessageHandlerDeps {
    */
   readonly beforeClaim?: (request: DialRequest & { callId: string }) => Promise<void>;
   readonly stopRequested?: () => boolean;
+  /**
+   * Why a valid request may still not be placed (the worker's egress allow-lists), as a `path: message` reason; such a
+   * request is recorded FAILED INVALID_REQUEST and deleted before the claim, like one that failed validation.
+   */
+  readonly refuse?: (request: DialRequest) => Promise<string | undefined>;
   /** Runs the claimed call to its end. */
   readonly runCall: (request: DialRequest & { callId: string }, record: CallRecord, logger: Logger) => Promise<SessionOutcome>;
 }
@@ -56,14 +61,9 @@ export async function handleDialMessage(message: DialMessage, deps: MessageHandl
     body === undefined
       ? ({ ok: false, reason: 'the message body is not JSON', callId: undefined } as const)
       : safeParseDialRequest(body);
-  if (!parsed.ok) {
-    const callId = parsed.callId ?? `msg-${message.messageId}`;
-    const logger = deps.logger.child({ callId });
-    const created = await store.create(invalidRequestRecord(callId, parsed.reason, now, message.sentAt));
-    logger.warn({ reason: parsed.reason, recorded: created }, 'invalid dial request: recorded FAILED and deleted');
-    await queue.delete(message);
-    return { kind: 'skipped', reason: 'invalid', callId };
-  }
+  if (!parsed.ok) return rejectInvalid(message, parsed.callId ?? `msg-${message.messageId}`, parsed.reason, deps, now);
+  const refused = await deps.refuse?.(parsed.request);
+  if (refused !== undefined) return rejectInvalid(message, parsed.request.callId ?? `msg-${message.messageId}`, refused, deps, now);
 
   // a raw SendMessage without a callId gets the message id: stable across redeliveries of the same message
   const request = { ...parsed.request, callId: parsed.request.callId ?? `msg-${message.messageId}` };
@@ -112,6 +112,21 @@ export async function handleDialMessage(message: DialMessage, deps: MessageHandl
     return { kind: 'call', record: result.record, retried: false };
   }
   return retryOrGiveUp(message, request.callId, result.record, result.failure, deps, logger);
+}
+
+/** An invalid or refused request: recorded FAILED INVALID_REQUEST (unless its callId is taken) and deleted, never retried. */
+async function rejectInvalid(
+  message: DialMessage,
+  callId: string,
+  reason: string,
+  deps: MessageHandlerDeps,
+  now: Date,
+): Promise<HandledMessage> {
+  const logger = deps.logger.child({ callId });
+  const created = await deps.store.create(invalidRequestRecord(callId, reason, now, message.sentAt));
+  logger.warn({ reason, recorded: created }, 'invalid dial request: recorded FAILED and deleted');
+  await deps.queue.delete(message);
+  return { kind: 'skipped', reason: 'invalid', callId };
 }
 
 async function retryOrGiveUp(

@@ -3,12 +3,13 @@ import type { CallRecord, CallState } from '../contracts/call-record.js';
 import { RoomlineError } from '../contracts/errors.js';
 import { roomOrigins } from '../contracts/rooms/index.js';
 import { createAwsMode, protectionMinutesFor, type AwsMode } from './aws/index.js';
-import { BrowserSource, PageSite } from './browser-source.js';
+import { BrowserSource, PageSite, type BrowserSourceOptions } from './browser-source.js';
 import { ChimeAttendees } from './chime-attendees.js';
 import { CallSession } from './call-session.js';
 import { CallStore } from './call-store.js';
 import type { WorkerConfig } from './config.js';
 import { DialQueue } from './dial-queue.js';
+import { refusedDestinations } from './egress.js';
 import { orderJanusNodes } from './janus-nodes.js';
 import { createLogger, type Logger } from './logger.js';
 import { handleDialMessage, type HandledMessage } from './message-handler.js';
@@ -95,6 +96,7 @@ export class Worker {
       logger: this.logger,
       ...(this.config.chromiumPath === undefined ? {} : { executablePath: this.config.chromiumPath }),
       ...(this.config.chromiumNetns === undefined ? {} : { netns: this.config.chromiumNetns }),
+      ...browserIsolationOf(this.config),
     });
     this.browser = browser;
     browser.onCrash((reason) => {
@@ -111,7 +113,13 @@ export class Worker {
     let lastError: unknown;
     for (const url of orderJanusNodes(this.config.janusUrls, this.config.workerId)) {
       try {
-        const info = await bridge.send({ type: 'init', janusUrl: url, iceServers: [...this.config.iceServers] });
+        const info = await bridge.send({
+          type: 'init',
+          janusUrl: url,
+          iceServers: [...this.config.iceServers],
+          ...(this.config.janusApiSecret === undefined ? {} : { apiSecret: this.config.janusApiSecret }),
+          ...(this.config.extraBrowserOrigins.length === 0 ? {} : { allowOrigins: [...this.config.extraBrowserOrigins] }),
+        });
         janusNode = url;
         this.logger.info({ janusNode: url, server: info.janusServer }, 'Janus session open');
         break;
@@ -195,6 +203,7 @@ export class Worker {
       visibilityTimeoutS: this.config.visibilityTimeoutS,
       maxReceives: this.config.maxReceives,
       stopRequested: () => this.stopping,
+      refuse: (request) => refusedDestinations(request, this.config.egress),
       beforeClaim: async (request) => {
         this.aws.gauge.set('busy');
         // protected before the claim: a scale-in between claim and protection would strand a claimed call
@@ -229,7 +238,12 @@ export class Worker {
             warm.browser.allowOrigins(warm.page, roomOrigins(prepared.room));
             // page mode: the bot's tab goes into the customer's app, and opens its SIP session from there
             if (prepared.room.provider === 'page') {
-              await enterAppPage(prepared.room, { ...warm, janusUrl: warm.janusNode, iceServers: this.config.iceServers });
+              await enterAppPage(prepared.room, {
+                ...warm,
+                janusUrl: warm.janusNode,
+                apiSecret: this.config.janusApiSecret,
+                iceServers: this.config.iceServers,
+              });
             }
             return prepared;
           },
@@ -296,4 +310,39 @@ export class Worker {
 
 function notify(notice: WorkerNotice): void {
   if (process.send !== undefined && process.connected) process.send(notice);
+}
+
+/**
+ * How a worker's Chromium is isolated: its sandbox and user from the configuration, and every connection through the
+ * egress proxy, which allows the Janus nodes for the worker's life and each call's room origins for that call.
+ */
+export function browserIsolationOf(config: WorkerConfig): Pick<BrowserSourceOptions, 'isolation' | 'egress'> {
+  return {
+    isolation: config.chromiumIsolation,
+    egress: {
+      rooms: config.egress.rooms,
+      fixedOrigins: [
+        ...config.janusUrls.map((url) => new URL(url).origin),
+        ...config.extraBrowserOrigins,
+        ...iceServerOrigins(config.iceServers),
+      ],
+    },
+  };
+}
+
+/**
+ * The STUN/TURN servers of the configuration as origins (`tcp://host:port`) the egress proxy may tunnel to: Chromium
+ * carries TURN over TCP or TLS through the proxy (over UDP it goes direct).
+ */
+export function iceServerOrigins(servers: WorkerConfig['iceServers']): string[] {
+  const origins: string[] = [];
+  for (const server of servers) {
+    for (const url of typeof server.urls === 'string' ? [server.urls] : server.urls) {
+      const match = /^(turns?|stuns?):(\[[0-9a-fA-F:.]+\]|[^:?\s]+)(?::(\d{1,5}))?/.exec(url);
+      if (match === null) continue;
+      const port = match[3] ?? (match[1]!.endsWith('s') ? '5349' : '3478');
+      origins.push(`tcp://${match[2]!}:${port}`);
+    }
+  }
+  return origins;
 }

@@ -59,6 +59,14 @@ interface Pending {
 
 const KEEPALIVE_MS = 25_000;
 
+export interface JanusConnectOptions {
+  readonly timeoutMs?: number;
+  /** The server's Janus API secret (`apisecret` in every request). */
+  readonly apiSecret?: string | undefined;
+  /** A Janus auth token (`token` in every request). */
+  readonly token?: string | undefined;
+}
+
 /** One Janus session over one WebSocket. */
 export class JanusSession {
   readonly id: number;
@@ -79,9 +87,16 @@ export class JanusSession {
     transport.startKeepalive(() => this.transport.request({ janus: 'keepalive', session_id: this.id }, true));
   }
 
-  /** Opens a WebSocket to `url`, reads the server's info and creates a session. */
-  static async connect(url: string, options: { timeoutMs?: number } = {}): Promise<JanusSession> {
-    const transport = await JanusTransport.open(url, options.timeoutMs ?? 5_000);
+  /**
+   * Opens a WebSocket to `url`, reads the server's info and creates a session. `apiSecret` (Janus `api_secret`) and
+   * `token` (Janus `token_auth`) are sent with every request but `info`; neither is ever part of an error message.
+   */
+  static async connect(url: string, options: JanusConnectOptions = {}): Promise<JanusSession> {
+    const auth = {
+      ...(options.apiSecret === undefined ? {} : { apisecret: options.apiSecret }),
+      ...(options.token === undefined ? {} : { token: options.token }),
+    };
+    const transport = await JanusTransport.open(url, options.timeoutMs ?? 5_000, auth);
     try {
       const info = await transport.request({ janus: 'info' });
       const created = await transport.request({ janus: 'create' });
@@ -269,13 +284,16 @@ class JanusTransport {
   private keepalive: ReturnType<typeof setInterval> | undefined;
   private counter = 0;
 
-  private constructor(private readonly ws: WebSocket) {
+  private constructor(
+    private readonly ws: WebSocket,
+    private readonly auth: Readonly<Record<string, string>>,
+  ) {
     ws.onmessage = (event) => this.receive(String(event.data));
     ws.onclose = (event) => this.closed(`WebSocket closed (${event.code}${event.reason ? ` ${event.reason}` : ''})`);
     ws.onerror = () => this.closed('WebSocket error');
   }
 
-  static open(url: string, timeoutMs: number): Promise<JanusTransport> {
+  static open(url: string, timeoutMs: number, auth: Readonly<Record<string, string>> = {}): Promise<JanusTransport> {
     return new Promise((resolve, reject) => {
       let ws: WebSocket;
       try {
@@ -290,7 +308,7 @@ class JanusTransport {
       }, timeoutMs);
       ws.onopen = () => {
         clearTimeout(timer);
-        resolve(new JanusTransport(ws));
+        resolve(new JanusTransport(ws, auth));
       };
       ws.onerror = () => {
         clearTimeout(timer);
@@ -314,7 +332,8 @@ class JanusTransport {
         reject(new JanusError(`Janus did not answer "${String(message['janus'])}" within ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(transaction, { resolve, reject, ackIsEnough, timer });
-      this.ws.send(JSON.stringify({ ...message, transaction }));
+      // credentials go with every request but `info`, which Janus answers unauthenticated
+      this.ws.send(JSON.stringify({ ...message, ...(message['janus'] === 'info' ? {} : this.auth), transaction }));
     });
   }
 

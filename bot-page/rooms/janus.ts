@@ -57,7 +57,7 @@ class JanusVideoRoom implements RoomAdapter {
 
   async join(display: string, tracks: PublishedTracks): Promise<RoomJoined> {
     try {
-      this.session = await JanusSession.connect(this.room.serverUrl, { timeoutMs: 5_000 });
+      this.session = await JanusSession.connect(this.room.serverUrl, { timeoutMs: 5_000, token: this.room.token, apiSecret: this.room.apiSecret });
     } catch (error) {
       throw new RoomlineError('ROOM_UNREACHABLE', `cannot reach the room's Janus server: ${errorMessage(error)}`);
     }

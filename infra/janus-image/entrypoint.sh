@@ -8,7 +8,18 @@
 # JANUS_WEBRTC_PORTS   RTP ports of the WebRTC side, towards the workers (default 10000-10999)
 # JANUS_SIP_RTP_PORTS  RTP ports of the SIP side (default 20000-20999)
 # JANUS_DEBUG_LEVEL    0-7 (default 4)
+# JANUS_API_SECRET     the API secret every request must carry (required; the construct injects it from Secrets Manager)
 set -eu
+
+api_secret="${JANUS_API_SECRET:-}"
+if [ -z "$api_secret" ]; then
+  echo "roomline-janus: no API secret (set JANUS_API_SECRET): a Janus without one obeys anything that reaches it" >&2
+  exit 1
+fi
+case "$api_secret" in
+  *'"'*|*'\'*|*'
+'*) echo "roomline-janus: JANUS_API_SECRET must not contain quotes, backslashes or line breaks" >&2; exit 1 ;;
+esac
 
 ws_port="${JANUS_WS_PORT:-8188}"
 health_port="${JANUS_HEALTH_PORT:-8088}"
@@ -38,6 +49,7 @@ if ! is_ipv4 "$sdp_ip"; then
 fi
 echo "roomline-janus: SIP plugin announces $sdp_ip, WebSocket on :$ws_port"
 
+umask 077
 conf="$(mktemp -d /tmp/janus-conf.XXXXXX)"
 
 cat > "$conf/janus.jcfg" <<JCFG
@@ -47,6 +59,7 @@ general: {
   debug_level = $debug_level
   session_timeout = 60
   server_name = "roomline-janus"
+  api_secret = "$api_secret"
 }
 media: {
   rtp_port_range = "$webrtc_ports"

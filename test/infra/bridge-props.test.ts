@@ -294,7 +294,7 @@ describe('the app stack reads its parameters from CDK context', () => {
     expect(read).toThrow('context roomline:maxWorkers must be a whole number, got "lots"');
   });
 
-  it('outputs what a calling service needs: queue URL and ARN, table, bus, topic, dashboard URL', () => {
+  it('outputs what a calling service needs: queue URL and ARN, table, bus, topic, dashboard URL, and how workers reach Janus', () => {
     // Prepare
     const app = new App();
 
@@ -303,7 +303,8 @@ describe('the app stack reads its parameters from CDK context', () => {
     const outputs = Template.fromStack(stack).findOutputs('*');
 
     // Assess
-    expect(Object.keys(outputs).sort()).toEqual(['AlarmTopicArn', 'CallsTableName', 'DashboardUrl', 'DialQueueArn', 'DialQueueUrl', 'EventBusName'].sort());
+    expect(Object.keys(outputs).sort()).toEqual(['AlarmTopicArn', 'CallsTableName', 'DashboardUrl', 'DialQueueArn', 'DialQueueUrl', 'EventBusName', 'JanusLink'].sort());
+    expect(outputs['JanusLink']?.['Value']).toBe('ws');
     expect(JSON.stringify(outputs['DashboardUrl'])).toMatch(/"#dashboards:name=",\{"Ref":"BridgeObservabilityDashboard[0-9A-F]+"\}/);
   });
 });

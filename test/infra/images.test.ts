@@ -7,6 +7,7 @@ import { App } from 'aws-cdk-lib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { JANUS_IMAGE_DIR, REPOSITORY_ROOT, WORKER_IMAGE_EXCLUDES } from '../../infra/roomline-bridge.js';
 import { RoomlineStack } from '../../infra/roomline-stack.js';
+import { WORKER_BROWSER_USER, WORKER_SETPRIV_PATH } from '../../infra/constructs/worker-service.js';
 
 const dockerfile = readFileSync(join(REPOSITORY_ROOT, 'Dockerfile'), 'utf8');
 const janusDockerfile = readFileSync(join(JANUS_IMAGE_DIR, 'Dockerfile'), 'utf8');
@@ -27,6 +28,18 @@ describe('worker image', () => {
 
     // Assess
     expect(users.at(-1)).toBe('USER node');
+  });
+
+  it('runs Chromium as a user of its own, switched to by a setpriv only the worker\'s group may run', () => {
+    // Prepare
+    const text = stage.join('\n');
+
+    // Assess
+    expect(text).toContain(`useradd --system --uid 10002 --user-group --no-create-home --shell /usr/sbin/nologin ${WORKER_BROWSER_USER}`);
+    expect(text).toContain(`install -o root -g node -m 0750 /usr/bin/setpriv ${WORKER_SETPRIV_PATH}`);
+    expect(text).toContain(`setcap cap_setuid,cap_setgid=ep ${WORKER_SETPRIV_PATH}`);
+    expect(text).toContain(`ROOMLINE_CHROMIUM_USER=${WORKER_BROWSER_USER}`);
+    expect(text).toContain(`ROOMLINE_CHROMIUM_SETPRIV=${WORKER_SETPRIV_PATH}`);
   });
 
   it('is based on Node 22 or newer and carries Debian Chromium, where the worker expects it', () => {
@@ -126,8 +139,9 @@ describe('Janus image entrypoint with the Janus of this machine', () => {
     // Prepare
     expect(existsSync('/usr/bin/janus'), 'Janus is part of the lab (npm run system-deps installs it)').toBe(true);
     const [wsPort, healthPort] = [await freePort(), await freePort()];
+    const apiSecret = 'test-api-secret-0123456789';
     const janus = spawn('sh', [join(JANUS_IMAGE_DIR, 'entrypoint.sh')], {
-      env: { ...process.env, JANUS_SDP_IP: '127.0.0.1', JANUS_WS_PORT: String(wsPort), JANUS_HEALTH_PORT: String(healthPort), JANUS_DEBUG_LEVEL: '3' },
+      env: { ...process.env, JANUS_SDP_IP: '127.0.0.1', JANUS_WS_PORT: String(wsPort), JANUS_HEALTH_PORT: String(healthPort), JANUS_DEBUG_LEVEL: '3', JANUS_API_SECRET: apiSecret },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -153,6 +167,20 @@ describe('Janus image entrypoint with the Janus of this machine', () => {
       expect(output).toContain('SIP plugin announces 127.0.0.1');
       expect(listenersOn(healthPort)).toEqual(['127.0.0.1']);
       expect([...listenersOn(wsPort), ...listenersOn(wsPort, '/proc/net/tcp6')].length).toBeGreaterThan(0);
+      // every request but info must carry the API secret
+      const create = (extra: Record<string, string>) =>
+        new Promise<string>((resolve) => {
+          const ws = new WebSocket(`ws://127.0.0.1:${wsPort}/`, 'janus-protocol');
+          ws.onopen = () => ws.send(JSON.stringify({ janus: 'create', transaction: 't', ...extra }));
+          ws.onmessage = (event) => {
+            ws.close();
+            resolve(String((JSON.parse(String(event.data)) as { janus: string }).janus));
+          };
+          ws.onerror = () => resolve('transport error');
+        });
+      expect(await create({})).toBe('error');
+      expect(await create({ apisecret: 'wrong' })).toBe('error');
+      expect(await create({ apisecret: apiSecret })).toBe('success');
     } finally {
       janus.kill('SIGTERM');
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
@@ -160,10 +188,27 @@ describe('Janus image entrypoint with the Janus of this machine', () => {
     }
   });
 
+  it('refuses to start without an API secret', async () => {
+    // Prepare
+    const janus = spawn('sh', [join(JANUS_IMAGE_DIR, 'entrypoint.sh')], {
+      env: { ...process.env, JANUS_SDP_IP: '127.0.0.1', JANUS_API_SECRET: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    janus.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+
+    // Act
+    const code = await new Promise<number | null>((resolve) => janus.once('exit', (c) => resolve(c)));
+
+    // Assess
+    expect(code).toBe(1);
+    expect(stderr).toContain('no API secret (set JANUS_API_SECRET)');
+  });
+
   it('refuses to start without a public address to announce', async () => {
     // Prepare
     const janus = spawn('sh', [join(JANUS_IMAGE_DIR, 'entrypoint.sh')], {
-      env: { ...process.env, JANUS_SDP_IP: 'not-an-ip', JANUS_PUBLIC_IP_URL: 'http://127.0.0.1:9/' },
+      env: { ...process.env, JANUS_SDP_IP: 'not-an-ip', JANUS_PUBLIC_IP_URL: 'http://127.0.0.1:9/', JANUS_API_SECRET: 'some-secret-value' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
