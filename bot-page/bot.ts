@@ -38,6 +38,8 @@ export class Bot {
     switch (c.type) {
       case 'init':
         return (await this.init(c.janusUrl, c.iceServers)) as PageCommandResults[T];
+      case 'health':
+        return (await this.health(c.timeoutMs)) as PageCommandResults[T];
       case 'join-room':
         return (await this.joinRoom(c)) as PageCommandResults[T];
       case 'dial':
@@ -54,16 +56,46 @@ export class Bot {
     }
   }
 
+  /** Opens the SIP leg's Janus session; again after it was lost (healing), but never beside a live one or in a call. */
   private async init(janusUrl: string, iceServers: RTCIceServer[]): Promise<PageCommandResults['init']> {
-    if (this.sipSession !== undefined) throw new RoomlineError('INTERNAL', 'the bot is already initialised');
+    if (this.sipSession !== undefined && !this.sipSession.isClosed) {
+      throw new RoomlineError('INTERNAL', 'the bot is already initialised');
+    }
+    if (this.room !== undefined) throw new RoomlineError('INTERNAL', 'the bot cannot open a new Janus session during a call');
+    this.sipSession = undefined;
+    this.sip = undefined;
     this.iceServers = iceServers;
+    let session: JanusSession;
     try {
-      this.sipSession = await JanusSession.connect(janusUrl, { timeoutMs: 5_000 });
+      session = await JanusSession.connect(janusUrl, { timeoutMs: 5_000 });
     } catch (error) {
       throw new RoomlineError('JANUS_UNAVAILABLE', `cannot reach Janus at ${janusUrl}: ${errorMessage(error)}`);
     }
-    this.sipSession.onClosed((reason) => emit({ type: 'janus-lost', reason }));
-    this.sip = await SipLeg.attach(this.sipSession, {
+    session.onClosed((reason) => emit({ type: 'janus-lost', reason }));
+    try {
+      await this.attachSip(session);
+    } catch (error) {
+      session.abandon('the SIP plugin could not be set up');
+      throw error instanceof RoomlineError
+        ? error
+        : new RoomlineError('JANUS_UNAVAILABLE', `the SIP plugin of ${janusUrl} could not be set up: ${errorMessage(error)}`);
+    }
+    this.sipSession = session;
+    return { janusServer: session.server };
+  }
+
+  /** Whether a call can be placed now: the Janus session is open and answers a keepalive in time. */
+  private async health(timeoutMs: number): Promise<PageCommandResults['health']> {
+    const session = this.sipSession;
+    if (session === undefined || session.isClosed) return { janus: 'closed' };
+    if (await session.ping(timeoutMs)) return { janus: 'open' };
+    // a session that does not answer is given up, so that `init` can open another
+    session.abandon(`Janus did not answer a keepalive within ${timeoutMs} ms`);
+    return { janus: 'silent' };
+  }
+
+  private async attachSip(session: JanusSession): Promise<void> {
+    this.sip = await SipLeg.attach(session, {
       progress: (event, detail) => {
         emit({ type: 'sip-progress', event, ...detail });
         if (event === 'accepted') this.watchSipMedia(detail.video?.negotiated === true);
@@ -76,7 +108,6 @@ export class Bot {
       mediaFailed: (reason) => emit({ type: 'media-failed', leg: 'sip', reason }),
     });
     await this.sip.warmUp('sip:roomline@roomline.invalid');
-    return { janusServer: this.sipSession.server };
   }
 
   private async joinRoom(command: Extract<ParsedCommand, { type: 'join-room' }>): Promise<PageCommandResults['join-room']> {

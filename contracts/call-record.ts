@@ -16,9 +16,12 @@ export type CallState = (typeof CALL_STATES)[number];
 
 export const FINAL_STATES: ReadonlySet<CallState> = new Set<CallState>(['ENDED', 'FAILED']);
 
-/** Which transitions are allowed. `QUEUED` is re-entered when a retryable failure hands the call back to the queue. */
+/**
+ * Which transitions are allowed. `QUEUED` is re-entered when a retryable failure hands the call back to the queue;
+ * `QUEUED → ENDED` is a hangup requested before any worker took the call (nothing was dialed).
+ */
 export const CALL_TRANSITIONS: Readonly<Record<CallState, readonly CallState[]>> = {
-  QUEUED: ['CLAIMED', 'FAILED'],
+  QUEUED: ['CLAIMED', 'ENDED', 'FAILED'],
   CLAIMED: ['JOINING', 'QUEUED', 'ENDED', 'FAILED'],
   JOINING: ['DIALING', 'QUEUED', 'ENDED', 'FAILED'],
   DIALING: ['RINGING', 'CONNECTED', 'QUEUED', 'ENDED', 'FAILED'],

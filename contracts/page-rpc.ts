@@ -34,12 +34,17 @@ export const sipAccountSchema = z.strictObject({
 export type SipAccount = z.infer<typeof sipAccountSchema>;
 
 export const pageCommandSchema = z.discriminatedUnion('type', [
-  /** Warm-up: connect to the Janus node for SIP and attach the SIP plugin. */
+  /**
+   * Warm-up: connect to the Janus node for SIP and attach the SIP plugin. Sent again after the Janus session was lost
+   * (to this node or another), it opens a new one: an idle worker heals without restarting Chromium.
+   */
   z.strictObject({
     type: z.literal('init'),
     janusUrl: z.string(),
     iceServers: z.array(iceServerSchema).default([]),
   }),
+  /** Whether the page can place a call now: its Janus session answers a keepalive within `timeoutMs`. */
+  z.strictObject({ type: z.literal('health'), timeoutMs: z.number().int().positive().max(10_000).default(1_500) }),
   /** Join the room as the bot; `media` says what the bot will publish (SIP audio, SIP video or its tiles). */
   z.strictObject({ type: z.literal('join-room'), room: roomSchema, display: z.string(), media: mediaSchema }),
   /** Call the SIP target; progress arrives as `sip-progress` / `sip-ended` events. */
@@ -72,6 +77,7 @@ export interface ParticipantInfo {
 /** What each command resolves to. */
 export interface PageCommandResults {
   readonly init: { readonly janusServer: string };
+  readonly health: { readonly janus: 'open' | 'closed' | 'silent' };
   readonly 'join-room': { readonly selfId: string; readonly participants: readonly ParticipantInfo[] };
   readonly dial: { readonly accepted: true };
   readonly hangup: { readonly sent: boolean };

@@ -12,6 +12,8 @@ export interface LabWorker {
   readonly child: ChildProcess;
   state: WorkerState;
   warmMs?: number;
+  /** The Janus node the worker's SIP leg uses (from its ready notice; a worker may reopen its session on another). */
+  janusNode?: string;
   callId?: string;
   exitCode?: number | null;
   readonly logFile: string;
@@ -106,6 +108,7 @@ export class WorkerPool {
         case 'ready':
           worker.state = 'ready';
           worker.warmMs = message.warmMs;
+          worker.janusNode = message.janusNode;
           worker.readyAt = Date.now();
           this.topUp();
           break;

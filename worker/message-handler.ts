@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CallRecord } from '../contracts/call-record.js';
 import { safeParseDialRequest, type DialRequest } from '../contracts/dial-request.js';
 import type { FailureInfo } from '../contracts/errors.js';
@@ -33,7 +34,7 @@ export type HandledMessage =
   | { readonly kind: 'call'; readonly record: CallRecord; readonly retried: boolean }
   | {
       readonly kind: 'skipped';
-      readonly reason: 'invalid' | 'duplicate' | 'abandoned' | 'shutdown';
+      readonly reason: 'invalid' | 'duplicate' | 'abandoned' | 'cancelled' | 'shutdown';
       readonly callId: string;
     };
 
@@ -83,17 +84,18 @@ export async function handleDialMessage(message: DialMessage, deps: MessageHandl
       now: new Date(),
       ...(message.sentAt === undefined ? {} : { enqueuedAt: message.sentAt }),
     });
-    if (outcome.outcome === 'claimed') return outcome.record;
-    if (outcome.outcome === 'abandoned') return markLost(outcome.record, new Date());
+    if (outcome.outcome === 'abandoned') return markLost(outcome.record, new Date(), 'redelivery');
     return outcome.record;
   });
   if (outcome === undefined || outcome.outcome !== 'claimed') {
-    const reason = outcome?.outcome === 'abandoned' ? 'abandoned' : 'duplicate';
-    logger.info(
-      { state: claimed.state, owner: claimed.workerId, receiveCount: message.receiveCount },
-      reason === 'abandoned' ? 'the call lost its worker: recorded WORKER_LOST' : 'duplicate delivery: not dialing again',
-    );
-    await queue.delete(message);
+    const reason = outcome?.outcome ?? 'duplicate';
+    const said = {
+      abandoned: 'the call lost its worker: recorded WORKER_LOST, not dialing again',
+      cancelled: 'hangup requested before the call was placed: recorded ENDED, nothing dialed',
+      duplicate: 'duplicate delivery: not dialing again',
+    } as const;
+    logger.info({ state: claimed.state, owner: claimed.workerId, receiveCount: message.receiveCount }, said[reason]);
+    await deleteSoon(queue, message, logger);
     return { kind: 'skipped', reason, callId: request.callId };
   }
 
@@ -107,7 +109,7 @@ export async function handleDialMessage(message: DialMessage, deps: MessageHandl
   }
 
   if (result.kind === 'final') {
-    await queue.delete(message);
+    await deleteSoon(queue, message, logger);
     logger.info({ state: result.record.state, failure: result.record.failure?.code }, 'call finished');
     return { kind: 'call', record: result.record, retried: false };
   }
@@ -147,4 +149,23 @@ async function retryOrGiveUp(
   await deps.queue.handBack(message, delayS);
   logger.warn({ code: failure.code, attempt: message.receiveCount, retryInS: delayS }, 'retryable failure: handed back to the queue');
   return { kind: 'call', record, retried: true };
+}
+
+/**
+ * Deletes a handled message, retrying through a short outage of the queue. Should it still fail, the message comes
+ * back after its visibility timeout, finds its call over and is deleted then as a duplicate: nothing is dialed twice.
+ */
+async function deleteSoon(queue: DialQueue, message: DialMessage, logger: Logger): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await queue.delete(message);
+      return;
+    } catch (error) {
+      if (attempt >= 4) {
+        logger.warn({ error: String(error) }, 'deleting the dial message failed: it will come back and be dropped as a duplicate');
+        return;
+      }
+      await sleep(Math.min(2_000, 250 * 2 ** attempt));
+    }
+  }
 }

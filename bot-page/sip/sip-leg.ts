@@ -1,6 +1,6 @@
 import { RoomlineError } from '../../contracts/errors.js';
 import type { SIP_PROGRESS_EVENTS, SipAccount } from '../../contracts/page-rpc.js';
-import { type JanusHandle, type JanusJsep, type JanusSession } from '../janus/janus-client.js';
+import { JanusError, type JanusHandle, type JanusJsep, type JanusSession } from '../janus/janus-client.js';
 import { errorMessage, log } from '../host.js';
 
 export type SipProgressEvent = (typeof SIP_PROGRESS_EVENTS)[number];
@@ -43,6 +43,9 @@ export interface DialOptions {
     | undefined;
 }
 
+/** How long the SIP plugin may take to answer a `register` request (a guest one sends nothing on the wire). */
+const REGISTER_TIMEOUT_MS = 5_000;
+
 /** The SIP leg: one outgoing call through the Janus SIP plugin, as a guest (no REGISTER is sent). */
 export class SipLeg {
   private pc: RTCPeerConnection | undefined;
@@ -68,7 +71,7 @@ export class SipLeg {
           log.debug('SIP leg PeerConnection closed by Janus', { reason: event.reason });
           break;
         case 'detached':
-          this.finish({ reason: 'Janus handle detached', by: 'remote' });
+          this.finish({ reason: 'the Janus session is gone', by: 'remote' });
           break;
         case 'webrtcup':
         case 'media':
@@ -140,7 +143,12 @@ export class SipLeg {
         { type: 'offer', sdp: pc.localDescription?.sdp ?? offer.sdp ?? '' },
       );
     } catch (error) {
-      throw new RoomlineError('JANUS_UNAVAILABLE', `Janus did not take the call: ${errorMessage(error)}`);
+      // Retried only if Janus never saw the request (the connection was already closed) or refused it: otherwise the
+      // INVITE may be out and the phone ringing, and a retry would ring it twice.
+      const notSent = error instanceof JanusError && (!error.sent || error.code !== undefined);
+      throw new RoomlineError('JANUS_UNAVAILABLE', `Janus did not take the call: ${errorMessage(error)}`, {
+        retryable: notSent,
+      });
     }
     log.debug('SIP call placed', {
       registerMs: Math.round(registered - t0),
@@ -170,8 +178,12 @@ export class SipLeg {
           };
     let data: Record<string, unknown>;
     try {
-      ({ data } = await this.handle.request(body, undefined, 15_000));
+      ({ data } = await this.handle.request(body, undefined, REGISTER_TIMEOUT_MS));
     } catch (error) {
+      // an error the SIP plugin answered is about the identity or the account; anything else is a Janus in trouble
+      if (!(error instanceof JanusError) || !error.plugin) {
+        throw new RoomlineError('JANUS_UNAVAILABLE', `Janus did not answer the SIP registration: ${errorMessage(error)}`);
+      }
       throw new RoomlineError(
         account === undefined ? 'INVALID_REQUEST' : 'SIP_AUTH_FAILED',
         `the SIP plugin refused the ${account === undefined ? 'caller identity' : 'trunk account'}: ${errorMessage(error)}`,

@@ -9,13 +9,11 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CALLS_TABLE } from '../../worker/calls-table.js';
 import { METRIC_DIMENSIONS, METRICS } from '../../worker/aws/metric-names.js';
-import type { ResolvedBridgeProps } from '../bridge-props.js';
+import { WORKER_AWS_REQUEST_TIMEOUT_MS, type ResolvedBridgeProps } from '../bridge-props.js';
 import { SERVICE_DEPLOYMENT } from './service-defaults.js';
 
 /** Where Debian's Chromium lives in the worker image. */
 export const WORKER_CHROMIUM_PATH = '/usr/bin/chromium';
-/** Lease on a claimed call (ROOMLINE_LEASE_S); the worker renews it well within this time. */
-export const WORKER_LEASE_S = 20;
 
 export interface WorkerServiceProps {
   readonly cluster: ecs.ICluster;
@@ -64,7 +62,9 @@ export class WorkerService extends Construct {
       ROOMLINE_SIP_FROM: config.sipFrom,
       ROOMLINE_MAX_RECEIVES: String(config.maxReceiveCount),
       ROOMLINE_VISIBILITY_TIMEOUT_S: String(config.visibilityTimeout.toSeconds()),
-      ROOMLINE_LEASE_S: String(WORKER_LEASE_S),
+      ROOMLINE_LEASE_S: String(config.callLease.toSeconds()),
+      ROOMLINE_SWEEP_INTERVAL_S: String(config.sweepInterval.toSeconds()),
+      ROOMLINE_AWS_REQUEST_TIMEOUT_MS: String(WORKER_AWS_REQUEST_TIMEOUT_MS),
       ROOMLINE_RECORD_TTL_DAYS: String(config.recordTtlDays),
       ROOMLINE_IDLE_EXIT_S: '0',
       ROOMLINE_LOG_LEVEL: config.logLevel,
