@@ -190,7 +190,8 @@ export class Worker {
    * Takes messages until one becomes a call. A warm worker checks its page and Janus session before each claim and
    * reopens a lost session (on another node first); a cold worker (`prewarmed` undefined) warms up after the claim,
    * so that a warm-up failure is a retryable failure of the call like any other. A queue that cannot be reached is
-   * polled again with backoff; a browser that crashed while idle ends the worker (exit 1) for a fresh one.
+   * polled again with backoff (at most 2 s apart); a browser that crashed while idle ends the worker (exit 1) for a
+   * fresh one.
    */
   private async poll(prewarmed: Warm | undefined): Promise<number> {
     const state = { warm: prewarmed };
@@ -223,7 +224,7 @@ export class Worker {
           message = await this.queue.receiveOne({ waitS: this.config.pollWaitS, visibilityS: this.config.visibilityTimeoutS });
           pollFailures = 0;
         } catch (error) {
-          const waitMs = Math.min(5_000, 250 * 2 ** pollFailures++);
+          const waitMs = Math.min(2_000, 250 * 2 ** pollFailures++);
           this.logger.warn({ error: String(error), retryInMs: waitMs }, 'polling the dial queue failed: retrying');
           await sleep(waitMs);
           continue;
