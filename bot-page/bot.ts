@@ -20,6 +20,9 @@ type ParsedCommand = ParsedPageCommand;
  */
 export class Bot {
   private sipSession: JanusSession | undefined;
+  /** The node of `sipSession`, and the session being opened, if one is. */
+  private sipUrl: string | undefined;
+  private opening: Promise<JanusSession> | undefined;
   private sip: SipLeg | undefined;
   private room: RoomAdapter | undefined;
   private mixer: AudioMixer | undefined;
@@ -56,22 +59,44 @@ export class Bot {
     }
   }
 
-  /** Opens the SIP leg's Janus session; again after it was lost (healing), but never beside a live one or in a call. */
+  /**
+   * Opens the SIP leg's Janus session on `janusUrl`. Idempotent for the worker, which may ask again when an earlier
+   * answer came too late for it: a session open on that node is kept, one being opened is awaited. A session on another
+   * node is given up for the new one (healing onto another node); never during a call.
+   */
   private async init(janusUrl: string, iceServers: RTCIceServer[]): Promise<PageCommandResults['init']> {
-    if (this.sipSession !== undefined && !this.sipSession.isClosed) {
-      throw new RoomlineError('INTERNAL', 'the bot is already initialised');
-    }
     if (this.room !== undefined) throw new RoomlineError('INTERNAL', 'the bot cannot open a new Janus session during a call');
+    await this.opening?.catch(() => undefined);
+    const current = this.sipSession;
+    if (current !== undefined && !current.isClosed) {
+      if (this.sipUrl === janusUrl) return { janusServer: current.server };
+      this.sipSession = undefined;
+      current.abandon(`replaced by a session on ${janusUrl}`);
+    }
     this.sipSession = undefined;
     this.sip = undefined;
     this.iceServers = iceServers;
+    const opening = this.openSip(janusUrl);
+    this.opening = opening;
+    try {
+      const session = await opening;
+      return { janusServer: session.server };
+    } finally {
+      if (this.opening === opening) this.opening = undefined;
+    }
+  }
+
+  private async openSip(janusUrl: string): Promise<JanusSession> {
     let session: JanusSession;
     try {
       session = await JanusSession.connect(janusUrl, { timeoutMs: 5_000 });
     } catch (error) {
       throw new RoomlineError('JANUS_UNAVAILABLE', `cannot reach Janus at ${janusUrl}: ${errorMessage(error)}`);
     }
-    session.onClosed((reason) => emit({ type: 'janus-lost', reason }));
+    // only the loss of the session in use is news (one given up for another is not)
+    session.onClosed((reason) => {
+      if (this.sipSession === session) emit({ type: 'janus-lost', reason });
+    });
     try {
       await this.attachSip(session);
     } catch (error) {
@@ -81,7 +106,8 @@ export class Bot {
         : new RoomlineError('JANUS_UNAVAILABLE', `the SIP plugin of ${janusUrl} could not be set up: ${errorMessage(error)}`);
     }
     this.sipSession = session;
-    return { janusServer: session.server };
+    this.sipUrl = janusUrl;
+    return session;
   }
 
   /** Whether a call can be placed now: the Janus session is open and answers a keepalive in time. */

@@ -35,10 +35,14 @@ interface Warm {
   janusOpen: boolean;
 }
 
-/** How long the page may take to open a Janus session (its own connect timeout is 5 s). */
-const JANUS_INIT_TIMEOUT_MS = 8_000;
-/** The pre-claim check: Janus must answer a keepalive within this. */
+/**
+ * How long the page may take to open a Janus session (connect within 5 s, then a few requests). An answer that comes
+ * later is not lost: asked again, the page reports the session it opened meanwhile.
+ */
+const JANUS_INIT_TIMEOUT_MS = 20_000;
+/** The pre-claim check: Janus must answer a keepalive within this, and the page the check within this and 5 s more. */
 const HEALTH_TIMEOUT_MS = 1_500;
+const PAGE_HEALTH_GRACE_MS = 5_000;
 
 /**
  * One worker, one call: warm up (Chromium, bot page, Janus session), long-poll the dial queue until a message
@@ -92,7 +96,7 @@ export class Worker {
     // every worker sweeps for calls whose worker is gone, from start to exit, idle or busy
     this.sweeper.start();
     try {
-      return await this.poll(this.config.prewarm ? await this.warmUp() : undefined);
+      return await this.poll(this.config.prewarm ? await this.warmUp({ untilJanusAnswers: true }) : undefined);
     } catch (error) {
       const failure = RoomlineError.from(error);
       this.logger.error({ code: failure.code, error: failure.message }, 'worker failed');
@@ -102,7 +106,13 @@ export class Worker {
     }
   }
 
-  private async warmUp(): Promise<Warm> {
+  /**
+   * Launches Chromium, loads the bot page and opens its Janus session. A warm worker (`untilJanusAnswers`) that finds
+   * no Janus node answering keeps trying with backoff rather than exiting (a pool of workers restarting Chromium in a
+   * loop while Janus is down helps nobody; the pool's idle-worker gauge shows it); a cold worker, which holds a claimed
+   * call, fails at once so that the call goes back to the queue.
+   */
+  private async warmUp(options: { untilJanusAnswers: boolean }): Promise<Warm> {
     const started = Date.now();
     this.aws.gauge.start();
     const browser = await BrowserSource.launch({
@@ -123,7 +133,13 @@ export class Worker {
     await bridge.waitReady();
     const warm: Warm = { browser, page, bridge, janusNode: '', janusOpen: false };
     await this.openJanus(warm);
-    if (!warm.janusOpen) throw new RoomlineError('JANUS_UNAVAILABLE', 'no configured Janus node answered');
+    for (let attempt = 0; !warm.janusOpen && options.untilJanusAnswers && !this.stopping; attempt++) {
+      const waitMs = Math.min(10_000, 1_000 * 2 ** attempt);
+      this.logger.error({ janusUrls: this.config.janusUrls, retryInMs: waitMs }, 'no Janus node answers: trying again');
+      await sleep(waitMs);
+      await this.openJanus(warm);
+    }
+    if (!warm.janusOpen && !this.stopping) throw new RoomlineError('JANUS_UNAVAILABLE', 'no configured Janus node answered');
     // while idle: a lost Janus session is reopened before the next claim; a page that stops answering ends the worker
     bridge.on('janus-lost', (event) => {
       // the call's own session handles a loss during the call; after it the worker leaves anyway
@@ -173,7 +189,10 @@ export class Worker {
     if (this.broken !== undefined) return false;
     if (warm.janusOpen) {
       try {
-        const health = await warm.bridge.send({ type: 'health', timeoutMs: HEALTH_TIMEOUT_MS }, HEALTH_TIMEOUT_MS + 1_000);
+        const health = await warm.bridge.send(
+          { type: 'health', timeoutMs: HEALTH_TIMEOUT_MS },
+          HEALTH_TIMEOUT_MS + PAGE_HEALTH_GRACE_MS,
+        );
         if (health.janus === 'open') return true;
         warm.janusOpen = false;
         this.logger.warn({ janusNode: warm.janusNode, janus: health.janus }, 'Janus session unusable at claim: reopening it');
@@ -288,7 +307,7 @@ export class Worker {
         if (state.warm === undefined) {
           // a cold worker warms up now; if it cannot, the call goes back to the queue (nothing was dialed)
           try {
-            state.warm = await this.warmUp();
+            state.warm = await this.warmUp({ untilJanusAnswers: false });
           } catch (error) {
             const failure = RoomlineError.from(error, 'BROWSER_FAILED');
             logger.warn({ code: failure.code, error: failure.message }, 'warming up for the call failed');
