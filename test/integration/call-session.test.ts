@@ -129,6 +129,25 @@ describe('a call session on the emulator with a scripted page', () => {
     expect(await retry).toMatchObject({ kind: 'retry', failure: { code: 'BROWSER_CRASHED' } });
   });
 
+  it('on SIGTERM writes the final record within 5 s even when the hangup is never confirmed', async () => {
+    const { callId, page, session } = await claimedSession();
+    page.hangup = 'no-reply';
+    const outcome = session.run();
+    await waitUntil(() => page.received('dial'), { timeoutMs: 2_000, what: 'the dial command' });
+    page.emit({ type: 'sip-progress', event: 'accepted', code: 200 });
+    await waitUntil(async () => (await fixture.store.get(callId))?.state === 'CONNECTED', { timeoutMs: 2_000, what: 'CONNECTED' });
+    const stoppedAt = Date.now();
+
+    session.shutdown();
+
+    const result = await outcome;
+    const record = await fixture.store.get(callId);
+    expect(result.kind).toBe('final');
+    expect(record).toMatchObject({ state: 'ENDED', endedBy: 'system' });
+    // the worker exits within 10 s of SIGTERM: the record must be written well before, leaving time to close Chromium
+    expect(Date.parse(record!.timings!.endedAt!) - stoppedAt).toBeLessThan(5_000);
+  });
+
   it('renews its lease on its own while the call lasts', async () => {
     const { callId, page, session } = await claimedSession({ leaseMs: 900 });
     const outcome = session.run();

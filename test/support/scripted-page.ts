@@ -17,6 +17,8 @@ export class ScriptedPage implements CallPage {
   private readonly unresponsive: ((reason: string) => void)[] = [];
   /** How the page answers `dial`: after `delayMs`, this reply (or no reply: the command times out). */
   dial: { delayMs: number; reply: Reply<'dial'> | 'no-reply' } = { delayMs: 0, reply: { kind: 'ok', result: { accepted: true } } };
+  /** Whether Janus confirms a hangup (the SIP leg ends at once), or the page never answers it. */
+  hangup: 'confirmed' | 'no-reply' = 'confirmed';
 
   on<T extends PageEventType>(type: T, listener: (event: PageEventOf<T>) => void): () => void {
     const set = this.listeners.get(type) ?? new Set();
@@ -66,6 +68,10 @@ export class ScriptedPage implements CallPage {
         return reply;
       }
       case 'hangup':
+        if (this.hangup === 'no-reply') {
+          await new Promise((resolve) => setTimeout(resolve, timeoutMs));
+          throw new RoomlineError('BROWSER_FAILED', `the bot page did not answer "hangup" within ${timeoutMs} ms`);
+        }
         // Janus confirms the hangup: the SIP leg ends
         setTimeout(() => this.emit({ type: 'sip-ended', by: 'local', code: 487 }), 5);
         return { kind: 'ok', result: { sent: true } };
