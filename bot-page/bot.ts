@@ -8,8 +8,11 @@ import { AudioMixer } from './media/audio-mixer.js';
 import { RoomVideoComposer } from './media/room-video-composer.js';
 import { SipVideoRouter } from './media/sip-video-router.js';
 import { legQuality, waitForLegMedia, waitForMedia } from './media/stats.js';
-import type { RoomAdapter } from './rooms/room-adapter.js';
-import { createRoomAdapter } from './rooms/registry.js';
+import type { RoomAdapter, RoomAdapterEvents, RoomAdapterOptions } from './rooms/room-adapter.js';
+import type { RoomJoin } from '../contracts/rooms/index.js';
+
+/** Makes the room adapter of a join: the registry in the bot page, the app's page in page mode. */
+export type CreateRoom = (room: RoomJoin, events: RoomAdapterEvents, options: RoomAdapterOptions) => Promise<RoomAdapter>;
 import { SipLeg } from './sip/sip-leg.js';
 
 type ParsedCommand = ParsedPageCommand;
@@ -35,6 +38,10 @@ export class Bot {
   private speaker: string | undefined;
   /** The room was left or lost: watchers of its media stop. */
   private roomGone = false;
+  /** leave() runs: the Janus session closing is the bot's own doing. */
+  private leaving = false;
+
+  constructor(private readonly createRoom: CreateRoom) {}
 
   async execute<T extends PageCommandType>(command: ParsedCommand & { type: T }): Promise<PageCommandResults[T]> {
     const c = command as ParsedCommand;
@@ -93,9 +100,9 @@ export class Bot {
     } catch (error) {
       throw new RoomlineError('JANUS_UNAVAILABLE', `cannot reach Janus at ${janusUrl}: ${errorMessage(error)}`);
     }
-    // only the loss of the session in use is news (one given up for another is not)
+    // only the loss of the session in use is news (one given up for another, or closed by leave(), is not)
     session.onClosed((reason) => {
-      if (this.sipSession === session) emit({ type: 'janus-lost', reason });
+      if (this.sipSession === session && !this.leaving) emit({ type: 'janus-lost', reason });
     });
     try {
       await this.attachSip(session);
@@ -153,7 +160,7 @@ export class Bot {
     }
     if (receivesVideo) this.router = new SipVideoRouter(media.splitIncoming, command.display, media.fps);
     const active = () => !this.roomGone;
-    const room = await createRoomAdapter(
+    const room = await this.createRoom(
       command.room,
       {
         participantJoined: (participant) =>
@@ -170,6 +177,10 @@ export class Bot {
           } else {
             this.composer?.addParticipant(participantId, track);
           }
+        },
+        trackEnded: (participantId, track) => {
+          if (track.kind === 'audio') mixer.removeTrack(participantId, track);
+          else this.composer?.removeTrack(participantId, track);
         },
         activeSpeaker: (participantId) => (this.speaker = participantId),
         reconnecting: (reason) => log.warn('the room connection is being re-established', { reason }),
@@ -259,13 +270,14 @@ export class Bot {
     const room = this.room;
     const router = this.router;
     if (room === undefined || router === undefined || !router.splitting) return;
-    for (const tile of router.tiles) {
-      try {
-        await room.addFeed(tile.name, tile.sink.track);
-      } catch (error) {
-        log.warn('publishing a tile of the SIP picture failed', { tile: tile.name, error: errorMessage(error) });
-      }
-    }
+    // all at once: where each tile is its own participant (Chime), each joins on its own
+    await Promise.all(
+      router.tiles.map((tile) =>
+        room.addFeed(tile.name, tile.sink.track).catch((error: unknown) => {
+          log.warn('publishing a tile of the SIP picture failed', { tile: tile.name, error: errorMessage(error) });
+        }),
+      ),
+    );
     log.info('SIP picture split into feeds', { tiles: router.tiles.length });
   }
 
@@ -290,6 +302,7 @@ export class Bot {
   }
 
   private async leave(): Promise<void> {
+    this.leaving = true;
     await this.sip?.close().catch((error) => log.warn('closing the SIP leg failed', { error: errorMessage(error) }));
     this.roomGone = true;
     await this.room?.leave().catch((error) => log.warn('leaving the room failed', { error: errorMessage(error) }));

@@ -59,6 +59,12 @@ export const splitSchema = z.union([
   z.strictObject({ tiles: z.array(tileSchema).min(1).max(16) }),
 ]);
 
+/** The names of a split picture's tiles, row by row (a tile without a name is "<base> <n>"). */
+export function splitTileNames(split: z.output<typeof splitSchema>, baseName: string): string[] {
+  if ('tiles' in split) return split.tiles.map((t, i) => t.name ?? `${baseName} ${i + 1}`);
+  return Array.from({ length: split.rows * split.cols }, (_, i) => split.names?.[i] ?? `${baseName} ${i + 1}`);
+}
+
 export const mediaSchema = z.strictObject({
   /** Bridge audio both ways. @default true */
   audio: z.boolean().default(true),

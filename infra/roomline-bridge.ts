@@ -190,6 +190,10 @@ export class RoomlineBridge extends Construct {
       id: `AwsSolutions-IAM5[${trunkArn}]`,
       reason: 'Trunks are added after deployment as secrets under the trunk prefix; the worker reads only that prefix.',
     });
+    Validations.of(workers.taskDefinition.taskRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:chime:*:<AWS::AccountId>:meeting/*]',
+      reason: 'Chime meetings are created by the caller at call time, in any control region; the worker may only get them and add or delete attendees.',
+    });
     Validations.of(workers.taskDefinition.obtainExecutionRole()).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'ecr:GetAuthorizationToken supports no resource narrower than "*".',

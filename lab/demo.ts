@@ -5,7 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { CallRecord, VideoStreamStats } from '../contracts/call-record.js';
 import type { DialRequestInput } from '../contracts/dial-request.js';
 import { analyseTone, hasTone, readWav, type ToneReport } from './audio-analysis.js';
-import { Lab } from './lab.js';
+import { Lab, type LabOptions, type LabPersonOptions } from './lab.js';
+import type { RoomPerson } from './room-person.js';
 import { QUADRANT_COLORS, meanColorOfImage, nearestColor, writeCompositeVideo, type Rgb } from './test-video.js';
 
 export interface DemoOptions {
@@ -18,6 +19,8 @@ export interface DemoOptions {
   readonly video?: boolean;
   /** Keep the lab folder (logs, recordings). @default false */
   readonly keep?: boolean;
+  /** Which kind of room the phone is bridged into (see DEMO_ROOMS). @default "janus" */
+  readonly room?: DemoRoomName;
   readonly out?: (line: string) => void;
 }
 
@@ -52,8 +55,15 @@ export interface VideoCheck {
 
 const PERSON_TONE_HZ = 440;
 const PHONE_TONE_HZ = 1000;
-const PERSON_COLOR: Rgb = [200, 0, 200];
+/** The room person's camera colour in the demo; checkVideo looks for it at the phone. */
+export const PERSON_COLOR: Rgb = [200, 0, 200];
 const TILE_NAMES = ['Desk red', 'Desk green', 'Desk blue', 'Desk yellow'] as const;
+/** The mean colour of the whole 2x2 composite: what a room sees of the phone's picture when it is not split. */
+export const COMPOSITE_MEAN: Rgb = [0, 1, 2].map((c) =>
+  Math.round(QUADRANT_COLORS.reduce((sum, q) => sum + (q[c] ?? 0), 0) / QUADRANT_COLORS.length),
+) as unknown as Rgb;
+/** How long after the talk time the video checks may wait for every picture to show (a loaded machine is slow). */
+const VIDEO_WAIT_MS = 20_000;
 
 /** The media of the video demo: H.264 to the phone, its composite split into four named feeds. */
 export const VIDEO_DEMO_MEDIA: DialRequestInput['media'] = {
@@ -61,6 +71,57 @@ export const VIDEO_DEMO_MEDIA: DialRequestInput['media'] = {
   sipVideoCodec: 'H264',
   splitIncoming: { rows: 2, cols: 2, names: [...TILE_NAMES] },
 };
+
+interface DemoRoom {
+  /** What the demo says it starts. */
+  readonly title: string;
+  /** What the lab starts for this room, with the demo's person in it. */
+  lab(person: LabPersonOptions): Partial<LabOptions>;
+  /** The dial request's room; `tiles` names the split's tiles when the SIP picture is split. */
+  room(lab: Lab, tiles: readonly string[]): DialRequestInput['room'];
+  /** The demo's person, whose tone and camera are checked. */
+  person(lab: Lab): RoomPerson | undefined;
+  /** The SIP picture is split into the four feeds (the provider takes extra feeds), or reaches the room whole. */
+  readonly split: boolean;
+}
+
+/**
+ * The rooms the demo bridges into: what the lab starts for each, the room of the dial request, the person checked,
+ * and whether the SIP picture is split into four feeds or reaches the room whole. Another provider is one entry.
+ */
+export const DEMO_ROOMS = {
+  janus: {
+    title: 'a Janus VideoRoom with one person',
+    lab: (person) => ({ persons: [person] }),
+    room: (lab) => ({ ...lab.endpoints.room, display: 'Phone' }),
+    person: (lab) => lab.persons[0],
+    split: true,
+  },
+  page: {
+    title: "the Janus demo web app's VideoRoom with one person (page mode: the bot presses Start, types its name, presses Join)",
+    lab: (person) => ({ persons: [person], webApps: true }),
+    room: (lab) => ({
+      provider: 'page',
+      url: lab.webApps!.janusVideoRoomUrl(lab.endpoints.room.roomId),
+      joinSteps: [
+        { action: 'click', selector: '#start' },
+        { action: 'fill', selector: '#username', value: 'display' },
+        { action: 'click', selector: '#register' },
+      ],
+      display: 'Phone',
+    }),
+    person: (lab) => lab.persons[0],
+    split: false,
+  },
+  chime: {
+    title: 'the Amazon Chime SDK stand-in with a meeting and one person in it (the real SDK)',
+    lab: (person) => ({ persons: [], chime: { persons: [person] } }),
+    room: (lab, tiles) => lab.chimeRoom({ join: 'join-info', tiles: [...tiles] }),
+    person: (lab) => lab.chimePersons[0],
+    split: true,
+  },
+} as const satisfies Record<string, DemoRoom>;
+export type DemoRoomName = keyof typeof DEMO_ROOMS;
 
 /**
  * The main job on embedded defaults: start the lab, dial the phone into the room with the client library, show the
@@ -77,25 +138,32 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     out('Making a 2x2 composite test video (the SIP room system\'s picture)...');
     await writeCompositeVideo(composite);
   }
+  const room: DemoRoom = DEMO_ROOMS[options.room ?? 'janus'];
   out(
     `Starting the lab: SQS + DynamoDB emulators, Janus, a SIP phone (baresip${video ? ', H.264 video only' : ''}), ` +
-      'a room with one person, a warm worker...',
+      `${room.title}, a warm worker...`,
   );
+  const alice = { display: 'Alice', toneHz: PERSON_TONE_HZ, ...(video ? { color: PERSON_COLOR } : {}) };
   const lab = await Lab.start({
+    ...room.lab(alice),
     workers: 1,
     keepDir: options.keep ?? false,
     phone: { toneHz: PHONE_TONE_HZ, ...(composite === undefined ? {} : { videoCodecs: ['H264'], videoFile: composite }) },
-    persons: [{ display: 'Alice', toneHz: PERSON_TONE_HZ, ...(video ? { color: PERSON_COLOR } : {}) }],
   });
   try {
     await lab.pool!.waitReady(1);
     const worker = lab.pool!.workers.find((w) => w.state === 'ready');
     out(`Lab up in ${Date.now() - started} ms (worker warm in ${worker?.warmMs ?? '?'} ms). Folder: ${lab.dir}`);
+    const split = video && room.split;
     const report = await dialAndMeasure(lab, {
       talkS: options.talkS ?? 6,
       out,
-      video,
-      ...(video ? { request: { media: VIDEO_DEMO_MEDIA } } : {}),
+      ...(video ? { video: split ? 'split' : 'whole' } : {}),
+      request: {
+        room: room.room(lab, split ? TILE_NAMES : []),
+        ...(video ? { media: split ? VIDEO_DEMO_MEDIA : { video: 'sendrecv', sipVideoCodec: 'H264' } } : {}),
+      },
+      person: room.person(lab),
     });
     printReport(report, out);
     return report.audioBothWays && (report.video === undefined || report.video.ok) ? 0 : 1;
@@ -109,10 +177,18 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
 /** Dials the lab's phone into the lab's room, talks for `talkS` seconds, hangs up, and measures. */
 export async function dialAndMeasure(
   lab: Lab,
-  options: { talkS: number; out?: (line: string) => void; request?: Parameters<Lab['dialRequest']>[0]; video?: boolean },
+  options: {
+    talkS: number;
+    out?: (line: string) => void;
+    request?: Parameters<Lab['dialRequest']>[0];
+    /** Check the pictures at both ends: the SIP picture split into the four tiles, or whole. @default no check */
+    video?: 'split' | 'whole';
+    /** The simulated person whose tone and camera are checked. @default the first person in the lab's room */
+    person?: RoomPerson | undefined;
+  },
 ): Promise<CallReport> {
   const out = options.out ?? (() => undefined);
-  const person = lab.persons[0];
+  const person = options.person ?? lab.persons[0];
   if (person === undefined) throw new Error('the lab has no person in the room');
   const enqueuedAt = Date.now();
   const callId = await lab.client.enqueueDial(lab.dialRequest(options.request));
@@ -136,7 +212,7 @@ export async function dialAndMeasure(
   let video: VideoCheck | undefined;
   if (connected.state === 'CONNECTED') {
     await sleep(options.talkS * 1000);
-    if (options.video === true) video = await checkVideo(lab);
+    if (options.video !== undefined) video = await checkVideo(lab, person, options.video, Date.now() + VIDEO_WAIT_MS);
     out(`Requesting hangup after ${options.talkS} s`);
     await lab.client.requestHangup(callId);
   }
@@ -148,31 +224,45 @@ export async function dialAndMeasure(
     },
     { timeoutMs: 30_000, intervalMs: 100 },
   );
-  return measure(lab, record, enqueuedAt, video);
+  return measure(lab, person, record, enqueuedAt, video);
 }
 
-/** Looks at both ends: the phone's picture (the person's camera?) and the feeds the person sees (the tiles?). */
-async function checkVideo(lab: Lab): Promise<VideoCheck> {
+/**
+ * Looks at both ends until both pictures show (or `deadline`): the phone's (the person's camera?) and the feeds the
+ * person sees: the four tiles, or the phone's whole picture as one feed named "Phone" (the composite's mean colour).
+ */
+async function checkVideo(lab: Lab, person: RoomPerson, expect: 'split' | 'whole', deadline: number): Promise<VideoCheck> {
+  for (;;) {
+    const check = await lookAtVideo(lab, person, expect);
+    if (check.ok || Date.now() > deadline) return check;
+    await sleep(1_000);
+  }
+}
+
+async function lookAtVideo(lab: Lab, person: RoomPerson, expect: 'split' | 'whole'): Promise<VideoCheck> {
   const snapshot = await lab.phone.snapshot(join(lab.dir, `phone-sees-${Date.now()}.png`)).catch(() => undefined);
   const phoneSaw = snapshot === undefined ? undefined : await meanColorOfImage(snapshot);
   const palette: Rgb[] = [PERSON_COLOR, [0, 0, 0], [128, 128, 128]];
   const phoneSawPerson = phoneSaw !== undefined && nearestColor(phoneSaw, palette) === 0;
-  const feeds = await lab.persons[0]!.seenFeeds();
-  const tiles = TILE_NAMES.map((name, i) => {
+  const feeds = await person.seenFeeds();
+  const expected: { name: string; colors: readonly Rgb[]; index: number }[] =
+    expect === 'split'
+      ? TILE_NAMES.map((name, i) => ({ name, colors: QUADRANT_COLORS, index: i }))
+      : [{ name: 'Phone', colors: [COMPOSITE_MEAN, [0, 0, 0]], index: 0 }];
+  const tiles = expected.map(({ name, colors, index }) => {
     const feed = feeds.find((f) => f.display === name);
     return {
       name,
       width: feed?.width ?? 0,
       height: feed?.height ?? 0,
       color: feed?.color ?? ([0, 0, 0] as Rgb),
-      expected: feed !== undefined && nearestColor(feed.color, QUADRANT_COLORS) === i,
+      expected: feed !== undefined && nearestColor(feed.color, colors) === index,
     };
   });
   return { phoneSaw, phoneSawPerson, tiles, ok: phoneSawPerson && tiles.every((t) => t.expected) };
 }
 
-async function measure(lab: Lab, record: CallRecord, enqueuedAt: number, video?: VideoCheck): Promise<CallReport> {
-  const person = lab.persons[0]!;
+async function measure(lab: Lab, person: RoomPerson, record: CallRecord, enqueuedAt: number, video?: VideoCheck): Promise<CallReport> {
   const incoming = lab.phone.invitesSince(enqueuedAt)[0];
   const established = lab.phone.eventsOf('CALL_ESTABLISHED', enqueuedAt)[0];
   const rtp = lab.phone.eventsOf('CALL_RTPESTAB', enqueuedAt)[0];
@@ -258,7 +348,11 @@ function printReport(report: CallReport, out: (line: string) => void): void {
   out('');
   out(report.audioBothWays ? 'RESULT: audio crossed the bridge both ways' : 'RESULT: audio did NOT cross both ways');
   if (video !== undefined) {
-    out(video.ok ? 'RESULT: video crossed both ways, H.264 to the phone, its composite split into four feeds' : 'RESULT: video did NOT check out');
+    out(
+      video.ok
+        ? `RESULT: video crossed both ways, H.264 to the phone, its composite ${video.tiles.length > 1 ? 'split into four feeds' : 'whole in the room'}`
+        : 'RESULT: video did NOT check out',
+    );
   }
 }
 

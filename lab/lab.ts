@@ -1,10 +1,13 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import type { DialRequestInput } from '../contracts/dial-request.js';
+import type { ChimeRoomJoin } from '../contracts/rooms/chime.js';
 import { BrowserSource } from '../worker/browser-source.js';
 import { RoomlineClient } from '../worker/client.js';
 import { createLogger, type Logger } from '../worker/logger.js';
+import { ChimeStandIn } from './chime/chime-stand-in.js';
 import { Emulators } from './emulators.js';
 import { JanusServer, LAB_JANUS_WS_PORT, LAB_ROOM_IDS } from './janus-server.js';
 import { LAB_JANUS_IP, LabNetns } from './netns.js';
@@ -12,6 +15,7 @@ import { NamespaceForwards } from './ns-forward.js';
 import { RoomPerson } from './room-person.js';
 import { SipFailures, UNREACHABLE_SIP_PORT } from './sip-failures.js';
 import { PHONE_CTRL_PORT, SipPhone, type SipPhoneOptions } from './sip-phone.js';
+import { WebApps } from './web-apps.js';
 import { WorkerPool, type LabWorker } from './worker-pool.js';
 import { NetworkCut, commandOf, descendantsOf } from './network-cut.js';
 import { ServiceGate } from './service-gate.js';
@@ -36,6 +40,13 @@ export interface LabOptions {
   readonly phone?: Omit<SipPhoneOptions, 'netns' | 'dir'>;
   /** Simulated people in the room. @default one, "Alice", speaking 440 Hz */
   readonly persons?: readonly LabPersonOptions[];
+  /**
+   * Start the lab's Amazon Chime SDK stand-in with one meeting, and these simulated people in it (off by default:
+   * Janus-only labs do not pay for it).
+   */
+  readonly chime?: { readonly persons?: readonly LabPersonOptions[] };
+  /** Serve the meeting web apps page mode joins (lab/web-apps.ts). @default false */
+  readonly webApps?: boolean;
   /** Extra environment for the workers. */
   readonly workerEnv?: Readonly<Record<string, string>>;
   /**
@@ -71,6 +82,8 @@ export interface LabEndpoints {
   /** The Janus nodes the workers use for the SIP leg (the room's Janus unless `janusSipNodes` is set). */
   readonly janusSipUrls: readonly string[];
   readonly room: { readonly provider: 'janus'; readonly serverUrl: string; readonly roomId: number };
+  /** The Chime stand-in, when the lab runs one: its Meetings API (host loopback) and its meeting. */
+  readonly chime?: { readonly apiEndpoint: string; readonly meetingId: string; readonly signalingUrl: string };
   readonly sip: {
     readonly phone: string;
     readonly ringing: string;
@@ -104,7 +117,11 @@ export class Lab {
   failures!: SipFailures;
   forwards!: NamespaceForwards;
   personBrowser: BrowserSource | undefined;
+  chime: ChimeStandIn | undefined;
+  /** The people in the lab's Chime meeting. */
+  readonly chimePersons: RoomPerson[] = [];
   pool: WorkerPool | undefined;
+  webApps: WebApps | undefined;
   client!: RoomlineClient;
   endpoints!: LabEndpoints;
 
@@ -167,6 +184,11 @@ export class Lab {
       ...sipJanus.map((node, i) => ({ name: `janus-sip-${i + 1}`, host: LAB_JANUS_IP, port: node.wsPort })),
     ]);
     this.cleanups.push(() => this.forwards.stop());
+    if (options.webApps === true) {
+      const webApps = await WebApps.start({ netns: this.netns, dir });
+      this.webApps = webApps;
+      this.cleanups.push(() => webApps.stop());
+    }
     const hostWsUrl = `ws://127.0.0.1:${this.forwards.port('janus')}/`;
     await Promise.all([
       janus.waitReady(hostWsUrl),
@@ -187,12 +209,21 @@ export class Lab {
       );
     }
 
+    if (options.chime !== undefined) {
+      const chime = await ChimeStandIn.start({ netns: this.netns, browser: await this.labBrowser(), dir, logger: this.logger });
+      this.chime = chime;
+      this.cleanups.push(() => chime.stop());
+    }
+    const chimeMeeting = this.chime?.meetings.createMeeting('roomline-lab');
+
     const janusSipUrls = sipJanus.length > 0 ? sipJanus.map((node) => node.wsUrl) : [janus.wsUrl];
     const env: Record<string, string> = {
       ...emulators.env(),
       ...(this.gates === undefined
         ? {}
         : { AWS_ENDPOINT_URL_SQS: this.gates.sqs.url, AWS_ENDPOINT_URL_DYNAMODB: this.gates.dynamodb.url }),
+      // the lab's Chime stand-in, or (without it) a closed loopback port: a Chime lookup never reaches AWS from here
+      AWS_ENDPOINT_URL_CHIME_SDK_MEETINGS: this.chime?.apiEndpoint ?? 'http://127.0.0.1:9',
       ROOMLINE_JANUS_URLS: janusSipUrls.join(','),
       ROOMLINE_CHROMIUM_NETNS: this.netns.name,
       ROOMLINE_SIP_FROM: 'sip:roomline@127.0.0.1',
@@ -213,6 +244,15 @@ export class Lab {
       janus: { wsUrl: janus.wsUrl, hostWsUrl },
       janusSipUrls,
       room: { provider: 'janus', serverUrl: janus.wsUrl, roomId },
+      ...(this.chime === undefined || chimeMeeting === undefined
+        ? {}
+        : {
+            chime: {
+              apiEndpoint: this.chime.apiEndpoint,
+              meetingId: chimeMeeting.MeetingId,
+              signalingUrl: chimeMeeting.MediaPlacement.SignalingUrl,
+            },
+          }),
       sip: {
         phone: SipPhone.uri('probe'),
         ringing: SipPhone.uri('ringing'),
@@ -232,11 +272,8 @@ export class Lab {
     });
 
     const persons = options.persons ?? [{ display: 'Alice', toneHz: 440 }];
-    if (persons.length > 0) {
-      this.personBrowser = await BrowserSource.launch({ netns: this.netns.name, logger: this.logger });
-      this.cleanups.push(() => this.personBrowser!.close());
-      for (const person of persons) await this.addPerson(person);
-    }
+    for (const person of persons) await this.addPerson(person);
+    for (const person of options.chime?.persons ?? []) await this.addChimePerson(person);
     const workers = options.workers ?? 1;
     if (workers > 0) this.startWorkers(workers);
   }
@@ -302,13 +339,18 @@ export class Lab {
     return pool;
   }
 
-  /** A simulated person joins the lab's room. */
-  async addPerson(options: LabPersonOptions, roomId: number = this.endpoints.room.roomId): Promise<RoomPerson> {
+  /** The lab's own Chromium, inside the namespace (simulated people, the Chime stand-in's media page). */
+  private async labBrowser(): Promise<BrowserSource> {
     if (this.personBrowser === undefined) {
       this.personBrowser = await BrowserSource.launch({ netns: this.netns.name, logger: this.logger });
       this.cleanups.push(() => this.personBrowser!.close());
     }
-    const person = await RoomPerson.join(this.personBrowser, {
+    return this.personBrowser;
+  }
+
+  /** A simulated person joins the lab's room. */
+  async addPerson(options: LabPersonOptions, roomId: number = this.endpoints.room.roomId): Promise<RoomPerson> {
+    const person = await RoomPerson.join(await this.labBrowser(), {
       room: { ...this.endpoints.room, roomId },
       display: options.display,
       toneHz: options.toneHz,
@@ -317,6 +359,43 @@ export class Lab {
     });
     this.persons.push(person);
     return person;
+  }
+
+  /** A simulated person joins the lab's Chime meeting (as its own attendee, on the same SDK the bot uses). */
+  async addChimePerson(options: LabPersonOptions): Promise<RoomPerson> {
+    const chime = this.endpoints.chime;
+    if (this.chime === undefined || chime === undefined) throw new Error('this lab runs no Chime stand-in (LabOptions.chime)');
+    const person = await RoomPerson.join(await this.labBrowser(), {
+      room: { provider: 'chime', ...this.chime.meetings.joinInfo(chime.meetingId, chimeUserId(options.display)) },
+      display: options.display,
+      toneHz: options.toneHz,
+      ...(options.color === undefined ? {} : { color: options.color }),
+      ...(options.record === undefined ? {} : { record: options.record }),
+    });
+    this.chimePersons.push(person);
+    return person;
+  }
+
+  /**
+   * The lab's Chime meeting as a dial request's room: a JoinInfo made here (as a caller with an AWS account would,
+   * with `tiles` more attendees for a split), or only the meeting's id (the worker then creates the attendees).
+   */
+  /** A new attendee's JoinInfo in the lab's Chime meeting, as a customer's app gets it from its own backend. */
+  chimeJoinInfo(display: string): Pick<ChimeRoomJoin, 'meeting' | 'attendee'> {
+    const chime = this.endpoints.chime;
+    if (this.chime === undefined || chime === undefined) throw new Error('this lab runs no Chime stand-in (LabOptions.chime)');
+    return this.chime.meetings.joinInfo(chime.meetingId, chimeUserId(display));
+  }
+
+  chimeRoom(options: { readonly join: 'join-info' | 'meeting-id'; readonly display?: string; readonly tiles?: readonly string[] }): ChimeRoomJoin {
+    const chime = this.endpoints.chime;
+    if (this.chime === undefined || chime === undefined) throw new Error('this lab runs no Chime stand-in (LabOptions.chime)');
+    if (options.join === 'meeting-id') {
+      return { provider: 'chime', meetingId: chime.meetingId, ...(options.display === undefined ? {} : { display: options.display }) };
+    }
+    const { meeting, attendee } = this.chime.meetings.joinInfo(chime.meetingId, chimeUserId(options.display ?? 'Phone'));
+    const tiles = (options.tiles ?? []).map((name) => this.chime!.meetings.joinInfo(chime.meetingId, chimeUserId(name)).attendee);
+    return { provider: 'chime', meeting, attendee, ...(tiles.length === 0 ? {} : { tileAttendees: tiles }) };
   }
 
   /** A dial request that calls the lab's phone into the lab's room; `overrides` replace top-level fields. */
@@ -349,7 +428,7 @@ export class Lab {
   /** Stops everything, newest first. Idempotent. */
   stop(): Promise<void> {
     this.stopped ??= (async () => {
-      for (const person of this.persons) await person.leave();
+      for (const person of [...this.persons, ...this.chimePersons]) await person.leave();
       for (const cleanup of this.cleanups.reverse()) {
         await cleanup().catch((error: unknown) => this.logger.warn({ error: String(error) }, 'lab cleanup step failed'));
       }
@@ -358,4 +437,9 @@ export class Lab {
     })();
     return this.stopped;
   }
+}
+
+/** An ExternalUserId as Chime's own demo makes them: a unique tag, `#`, the name people see. */
+function chimeUserId(name: string): string {
+  return `${randomBytes(4).toString('hex')}#${name}`.slice(0, 64);
 }

@@ -38,6 +38,11 @@ export class LabNetns {
       await ipn('addr', 'add', `${LAB_PEER_IP}/24`, 'dev', 'vb');
       await ipn('link', 'set', LAB_ICE_INTERFACE, 'up');
       await ipn('link', 'set', 'vb', 'up');
+      // A default route, as any host has: Chromium offers a host ICE candidate only for the interface of its default
+      // route (it lists no others to a page that has not captured media), and two browsers that offer none cannot
+      // connect to each other (the Chime stand-in's media page and a bot or person). Packets for any other address
+      // stay inside the namespace: the veth peer is here too, nothing answers ARP for them and nothing forwards.
+      await ipn('route', 'add', 'default', 'dev', LAB_ICE_INTERFACE);
     } catch (error) {
       await ns.remove();
       throw error;

@@ -16,6 +16,17 @@ const RELAY_SOURCE = `
 const net = require('node:net');
 const fs = require('node:fs');
 for (const spec of process.argv.slice(1)) {
+  if (spec.startsWith('>')) {
+    // inbound: a TCP port inside the namespace, each connection piped to a Unix socket the host serves
+    const [sock, host, port] = spec.slice(1).split('|');
+    net.createServer((c) => {
+      const t = net.connect(sock);
+      c.pipe(t).pipe(c);
+      c.on('error', () => t.destroy());
+      t.on('error', () => c.destroy());
+    }).listen(Number(port), host, () => fs.writeFileSync(sock + '.ready', ''));
+    continue;
+  }
   const [sock, host, port] = spec.split('|');
   try { fs.unlinkSync(sock); } catch {}
   net.createServer((c) => {
@@ -33,6 +44,42 @@ export interface ForwardTarget {
   readonly name: string;
   readonly host: string;
   readonly port: number;
+}
+
+/** A service of the host (on a Unix socket) made reachable inside the namespace at `host:port`. */
+export interface InboundTarget {
+  readonly name: string;
+  /** The Unix socket the host serves. */
+  readonly socket: string;
+  /** Address and port to listen on inside the namespace. */
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * The other direction: services of the host made reachable inside the lab's namespace (a relay listens there and
+ * pipes each connection to a Unix socket the host serves). Nothing leaves the machine.
+ */
+export class NamespaceListeners {
+  private constructor(private readonly relay: LabProcess) {}
+
+  static async start(netns: LabNetns, dir: string, name: string, targets: readonly InboundTarget[]): Promise<NamespaceListeners> {
+    const { command, args } = netns.wrap(process.execPath, [
+      '-e',
+      RELAY_SOURCE,
+      ...targets.map((t) => `>${t.socket}|${t.host}|${t.port}`),
+    ]);
+    const relay = LabProcess.start(name, command, args, { logFile: join(dir, `${name}.log`), stdio: ['pipe', 'pipe', 'pipe'] });
+    await relay.whileRunning(
+      waitUntil(() => targets.every((t) => existsSync(`${t.socket}.ready`)), { timeoutMs: 10_000, what: `the ${name} relay` }),
+    );
+    return new NamespaceListeners(relay);
+  }
+
+  async stop(): Promise<void> {
+    this.relay.child.stdin?.end();
+    await this.relay.stop();
+  }
 }
 
 export class NamespaceForwards {

@@ -114,6 +114,11 @@ export class RoomPerson {
     }
   }
 
+  /** The other participants this person sees in the room. */
+  participants(): Promise<{ id: string; display?: string }[]> {
+    return callPage(this.page, '__person', 'participants');
+  }
+
   /** Starts or stops this person's tone (who is speaking). */
   async speak(on: boolean): Promise<void> {
     await callPage(this.page, '__person', 'speak', on);

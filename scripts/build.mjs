@@ -53,18 +53,30 @@ const node = {
 
 await Promise.all([
   build({ ...browser, entryPoints: { bot: 'bot-page/main.ts' }, outdir: 'dist/bot-page' }),
+  // page mode: one classic script injected into the customer's app before its own scripts (no chunks to fetch)
+  build({
+    ...browser,
+    format: 'iife',
+    splitting: false,
+    // no sourceMappingURL comment: the script runs inside the app's page, at the app's URL
+    sourcemap: 'external',
+    entryPoints: { 'page-mode': 'bot-page/page-mode/main.ts' },
+    outdir: 'dist/bot-page',
+  }),
   build({ ...node, entryPoints: { cli: 'worker/cli.ts', index: 'worker/index.ts', contracts: 'contracts/index.ts' }, outdir: 'dist' }),
   copyFile(join(root, 'bot-page/index.html'), join(dist, 'bot-page/index.html')),
   ...(withLab
     ? [
         build({
           ...browser,
-          entryPoints: { person: 'lab/pages/person/main.ts', direct: 'lab/pages/direct/main.ts' },
+          entryPoints: { person: 'lab/pages/person/main.ts', direct: 'lab/pages/direct/main.ts', 'chime-media': 'lab/pages/chime-media/main.ts', 'chime-app': 'lab/pages/chime-app/main.ts' },
           outdir: 'dist/lab-pages',
         }),
         build({ ...node, entryPoints: { lab: 'lab/index.ts' }, outdir: 'dist' }),
         copyFile(join(root, 'lab/pages/person.html'), join(dist, 'lab-pages/person.html')),
         copyFile(join(root, 'lab/pages/direct.html'), join(dist, 'lab-pages/direct.html')),
+        copyFile(join(root, 'lab/pages/chime-app.html'), join(dist, 'lab-pages/chime-app.html')),
+        copyFile(join(root, 'lab/pages/chime-media.html'), join(dist, 'lab-pages/chime-media.html')),
       ]
     : []),
 ]);

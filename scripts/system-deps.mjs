@@ -15,6 +15,7 @@ const NEEDS = [
   { path: '/usr/lib/baresip/modules/avcodec.so', pkg: 'baresip-ffmpeg', what: 'baresip H.264 codec (avcodec)' },
   { path: '/usr/sbin/kamailio', pkg: 'kamailio', what: 'Kamailio (SIP failure simulator)' },
   { path: '/usr/bin/ffmpeg', pkg: 'ffmpeg', what: 'FFmpeg (test videos)' },
+  { path: '/usr/share/janus/demos/videoroomtest.html', pkg: 'janus-demos', what: 'the Janus demo web app (page mode)' },
   { path: '/usr/sbin/ip', pkg: 'iproute2', what: 'iproute2 (network namespaces)' },
   { path: '/usr/sbin/nft', pkg: 'nftables', what: 'nftables (the fault tests cut a connection silently inside the lab)' },
 ];

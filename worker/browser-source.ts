@@ -58,6 +58,13 @@ export class PageSite {
     return new PageSite(files);
   }
 
+  /** The text of the file at `path`. */
+  text(path: string): string {
+    const body = this.files.get(path);
+    if (body === undefined) throw new RoomlineError('INTERNAL', `the built pages have no ${path}`);
+    return body.toString('utf8');
+  }
+
   /** The file at `path` (relative to the site's root), with its content type. */
   get(path: string): { body: Buffer; contentType: string } | undefined {
     const body = this.files.get(path);
@@ -117,7 +124,7 @@ export class BrowserSource {
         protocolTimeout: 30_000,
       });
       const source = new BrowserSource(browser, tempDir, options.logger);
-      await grantNetworkAccess(browser);
+      await grantNetworkAccess(browser, PAGE_ORIGIN);
       options.logger.info(
         { chromium: chromium.path, version: await browser.version(), launchMs: Date.now() - started },
         'Chromium launched',
@@ -162,6 +169,19 @@ export class BrowserSource {
     for (const origin of origins) allowed.add(new URL(origin).origin);
   }
 
+  /**
+   * What a customer's web app needs in page mode, for each of its origins (its page's and its frames'): reaching
+   * servers on private addresses, as the bot's own origin may (the SIP leg's Janus node sits on one), and the
+   * microphone and camera permission. The app's devices are the bridge's anyway; the permission is what makes
+   * Chromium gather the host's real ICE candidates for a frame's connections (without it a page gets only wildcard
+   * candidates, and two connections inside the browser, e.g. a frame relaying to the top frame, never meet).
+   */
+  async grantAppPermissions(origins: readonly string[]): Promise<void> {
+    for (const origin of new Set(origins.map((o) => new URL(o).origin))) {
+      await grantNetworkAccess(this.browser, origin, ['audioCapture', 'videoCapture']);
+    }
+  }
+
   /** Navigates `page` to one of its site's pages and waits for it to load. */
   async load(page: Page, path = 'index.html'): Promise<void> {
     await page.goto(`${PAGE_ORIGIN}/${path}`, { waitUntil: 'load', timeout: 15_000 });
@@ -200,12 +220,12 @@ const NETWORK_PERMISSION_SETS = [
   ['localNetworkAccess'],
 ] as const;
 
-async function grantNetworkAccess(browser: Browser): Promise<void> {
+async function grantNetworkAccess(browser: Browser, origin: string, extra: readonly string[] = []): Promise<void> {
   // the grant lives as long as the DevTools session that made it: this one stays open with the browser
   const session = await browser.target().createCDPSession();
   for (const permissions of NETWORK_PERMISSION_SETS) {
     const granted = await session
-      .send('Browser.grantPermissions', { origin: PAGE_ORIGIN, permissions: [...permissions] as unknown as 'geolocation'[] })
+      .send('Browser.grantPermissions', { origin, permissions: [...extra, ...permissions] as unknown as 'geolocation'[] })
       .then(() => true)
       .catch(() => false);
     if (granted) return;

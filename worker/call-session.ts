@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isFinalState, type CallRecord, type CallState, type EndedBy, type QualitySummary } from '../contracts/call-record.js';
-import type { DialRequest, MediaOptions } from '../contracts/dial-request.js';
+import { splitTileNames, type DialRequest, type MediaOptions, type RoomJoin } from '../contracts/dial-request.js';
 import { RoomlineError, assertNever, type FailureInfo } from '../contracts/errors.js';
 import { describeSipCode, errorCodeForSipFailure } from '../contracts/sip-codes.js';
 import type { PageEventOf, SipAccount } from '../contracts/page-rpc.js';
+import { roomJoinTimeoutS } from '../contracts/rooms/index.js';
 import { transition, type TransitionInput } from './call-state.js';
 import type { CallStore } from './call-store.js';
 import { leaseRenewalMs } from './lease-timing.js';
@@ -44,6 +45,13 @@ export type SessionOutcome =
 /** What a call session uses of the bot page's RPC. */
 export type CallPage = Pick<PageBridge, 'send' | 'request' | 'on' | 'onUnresponsive'>;
 
+/** The room's join data as the page needs it, and what undoes its preparation when the call ends. */
+export interface PreparedRoom {
+  readonly room: RoomJoin;
+  /** Undoes what was made for the call (e.g. deletes Chime attendees). Never throws. */
+  release(): Promise<void>;
+}
+
 export interface CallObserver {
   /** Called after each state change was written. */
   stateChanged(record: CallRecord, previous: CallState): void;
@@ -65,9 +73,20 @@ export interface CallSessionOptions {
   readonly account?: () => Promise<SipAccount | undefined>;
   /** How often a connected call's quality summary is written into its record, in ms; 0 = only at the end. @default 0 */
   readonly qualityIntervalMs?: number;
+  /** The worker's usual page command timeout, in ms (a longer join takes the longer). @default 0 */
+  readonly pageTimeoutMs?: number;
   /** How often the record is read for a hangup request. @default 1000 */
   readonly watchIntervalMs?: number;
   readonly observer?: CallObserver;
+  /**
+   * Provider-specific work once the call is JOINING, before the bot joins: turns the request's room into what the
+   * page joins (a Chime meetingId into attendees of its own) and readies the page (page mode: opens the customer's
+   * app); a failure fails or retries the call like a failed join. @default the room as given
+   */
+  readonly prepareRoom?: (
+    room: RoomJoin,
+    names: { readonly callId: string; readonly display: string; readonly tiles: readonly string[] },
+  ) => Promise<PreparedRoom>;
 }
 
 /**
@@ -130,7 +149,13 @@ export class CallSession {
       if (this.intent !== undefined) return await this.finish();
       // state writes are queued in order; the call does not wait for them
       void this.step({ to: 'JOINING', janusNode: this.options.janusNode, detail: `room ${request.room.provider}` });
-      const joined = await bridge.send({ type: 'join-room', room: request.room, display: this.display(), media: this.media });
+      const prepared = await this.prepareRoom();
+      // a provider may need longer to join than a page command usually takes (a web app's join steps)
+      const joinTimeoutS = roomJoinTimeoutS(prepared);
+      const joined = await bridge.send(
+        { type: 'join-room', room: prepared, display: this.display(), media: this.media },
+        ...(joinTimeoutS === undefined ? [] : [Math.max(this.options.pageTimeoutMs ?? 0, (joinTimeoutS + 10) * 1000)]),
+      );
       logger.info({ participants: joined.participants.length }, 'joined the room');
       if (joined.participants.length === 0) this.startEmptyRoomTimer();
       if (this.intent !== undefined) return await this.finish();
@@ -152,6 +177,7 @@ export class CallSession {
       await watcher;
       for (const unsubscribe of this.unsubscribers) unsubscribe();
       for (const timer of this.timers.values()) clearTimeout(timer);
+      await this.releaseRoom?.();
     }
   }
 
@@ -186,6 +212,22 @@ export class CallSession {
     } finally {
       settle();
     }
+  }
+
+  private releaseRoom: (() => Promise<void>) | undefined;
+
+  private async prepareRoom(): Promise<RoomJoin> {
+    const { request } = this.options;
+    if (this.options.prepareRoom === undefined) return request.room;
+    const display = this.display();
+    const split = this.media.splitIncoming;
+    const prepared = await this.options.prepareRoom(request.room, {
+      callId: request.callId,
+      display,
+      tiles: split === undefined ? [] : splitTileNames(split, display),
+    });
+    this.releaseRoom = () => prepared.release();
+    return prepared.room;
   }
 
   private display(): string {

@@ -171,8 +171,23 @@ program
   .option('--talk <s>', 'seconds to stay connected', positiveInt, 6)
   .option('--keep', 'keep the lab folder (logs, recordings)')
   .option('--video', 'video both ways: H.264 to an H.264-only phone, its 2x2 composite split into four room feeds')
-  .action(async (options: { talk: number; keep?: boolean; video?: boolean }) => {
-    process.exitCode = await (await loadLab()).runDemo({ talkS: options.talk, keep: options.keep === true, video: options.video === true });
+  .addOption(
+    new Option(
+      '--room <kind>',
+      'the room the phone is bridged into: "janus" (a Janus VideoRoom), "chime" (an Amazon Chime SDK meeting on the lab\'s ' +
+        'stand-in, joined with the real amazon-chime-sdk-js; with --video each tile of the split is its own attendee) or ' +
+        '"page" (the Janus demo web app, joined in page mode as a person joins it)',
+    )
+      .choices(['janus', 'chime', 'page'])
+      .default('janus'),
+  )
+  .action(async (options: { talk: number; keep?: boolean; video?: boolean; room: 'janus' | 'chime' | 'page' }) => {
+    process.exitCode = await (await loadLab()).runDemo({
+      talkS: options.talk,
+      keep: options.keep === true,
+      video: options.video === true,
+      room: options.room,
+    });
   });
 
 type LabModule = typeof import('../lab/index.js');

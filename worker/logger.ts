@@ -27,6 +27,10 @@ export const REDACTED_PATHS = [
   '*.*.credential',
   'request.room',
   'room.pin',
+  'JoinToken',
+  '*.JoinToken',
+  '*.*.JoinToken',
+  '*.*.*.JoinToken',
   'iceServers',
   '*.iceServers',
 ];

@@ -52,6 +52,12 @@ export class PageBridge {
     this.watchdog.unref();
   }
 
+  /** Stops watching heartbeats while the page navigates (a new document starts them again: see waitReady). */
+  suspendHeartbeat(): void {
+    if (this.watchdog !== undefined) clearInterval(this.watchdog);
+    this.watchdog = undefined;
+  }
+
   onUnresponsive(listener: (reason: string) => void): void {
     this.unresponsiveListeners.push(listener);
   }

@@ -5,6 +5,7 @@ import { roomOrigins } from '../contracts/rooms/index.js';
 import { createAwsMode, protectionMinutesFor, type AwsMode } from './aws/index.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BrowserSource, PageSite } from './browser-source.js';
+import { ChimeAttendees } from './chime-attendees.js';
 import { CallSession, type SessionOutcome } from './call-session.js';
 import { CallStore } from './call-store.js';
 import { CallSweeper } from './call-sweeper.js';
@@ -15,6 +16,7 @@ import { createLogger, type Logger } from './logger.js';
 import { handleDialMessage, type HandledMessage } from './message-handler.js';
 import { PageBridge } from './page-bridge.js';
 import { botPageDir } from './paths.js';
+import { enterAppPage } from './rooms/page.js';
 
 /** Lifecycle notices a worker sends its parent over IPC when it has one (the lab uses them; ECS does not). */
 export type WorkerNotice =
@@ -28,6 +30,7 @@ export const SHUTDOWN_DEADLINE_MS = 10_000;
 /** A warm worker's browser and its Janus session (which may be lost and reopened while idle). */
 interface Warm {
   readonly browser: BrowserSource;
+  readonly site: PageSite;
   readonly page: Page;
   readonly bridge: PageBridge;
   janusNode: string;
@@ -62,6 +65,8 @@ export class Worker {
   private browser: BrowserSource | undefined;
   private bridge: PageBridge | undefined;
   private tornDown: Promise<void> | undefined;
+  /** Chime attendees for meetingId joins, made on the first such call. */
+  private chime: ChimeAttendees | undefined;
 
   constructor(
     private readonly config: WorkerConfig,
@@ -126,12 +131,13 @@ export class Worker {
       if (this.session !== undefined) this.session.browserCrashed(reason);
       else this.broken = `browser crashed: ${reason}`;
     });
-    const page = await browser.newPage(await PageSite.load(botPageDir()));
+    const site = await PageSite.load(botPageDir());
+    const page = await browser.newPage(site);
     const bridge = await PageBridge.attach(page, { logger: this.logger, commandTimeoutMs: this.config.pageTimeoutMs });
     this.bridge = bridge;
     await browser.load(page);
     await bridge.waitReady();
-    const warm: Warm = { browser, page, bridge, janusNode: '', janusOpen: false };
+    const warm: Warm = { browser, site, page, bridge, janusNode: '', janusOpen: false };
     await this.openJanus(warm);
     for (let attempt = 0; !warm.janusOpen && options.untilJanusAnswers && !this.stopping; attempt++) {
       const waitMs = Math.min(10_000, 1_000 * 2 ** attempt);
@@ -319,9 +325,8 @@ export class Worker {
           }
         }
         const warm = state.warm;
-        // the page may reach what this room's provider needs, and nothing else
-        warm.browser.allowOrigins(warm.page, roomOrigins(request.room));
         const trunk = request.trunk;
+        const room = request.room;
         const session = new CallSession({
           request,
           record,
@@ -334,7 +339,21 @@ export class Worker {
           leaseMs: this.config.leaseS * 1000,
           videoCaps: this.config.videoCaps,
           qualityIntervalMs: this.config.qualityIntervalS * 1000,
+          pageTimeoutMs: this.config.pageTimeoutMs,
           observer: { stateChanged: (changed, previous) => this.observe(changed, previous) },
+          prepareRoom: async (room, names) => {
+            const prepared =
+              room.provider === 'chime'
+                ? await this.chimeAttendees(logger).prepare(room, names)
+                : { room, release: async () => undefined };
+            // the page may reach what the joined room needs, and nothing else
+            warm.browser.allowOrigins(warm.page, roomOrigins(prepared.room));
+            // page mode: the bot's tab goes into the customer's app, and opens its SIP session from there
+            if (prepared.room.provider === 'page') {
+              await enterAppPage(prepared.room, { ...warm, janusUrl: warm.janusNode, iceServers: this.config.iceServers });
+            }
+            return prepared;
+          },
           ...(trunk === undefined
             ? {}
             : {
@@ -359,6 +378,11 @@ export class Worker {
         }
       },
     });
+  }
+
+  private chimeAttendees(logger: Logger): ChimeAttendees {
+    this.chime ??= new ChimeAttendees({ logger, ...(this.config.region === undefined ? {} : { region: this.config.region }) });
+    return this.chime;
   }
 
   /** Call metrics from state changes. */
@@ -398,6 +422,7 @@ export class Worker {
       await this.sweeper.stop();
       this.queue.destroy();
       this.store.destroy();
+      this.chime?.destroy();
       this.logger.info('worker torn down');
     })();
     return this.tornDown;

@@ -68,6 +68,11 @@ export class AudioMixer {
     void this.route();
   }
 
+  /** Removes `key`'s audio if it still is `track` (a newer track of the same participant stays). */
+  removeTrack(key: string, track: MediaStreamTrack): void {
+    if (this.inputs.get(key)?.track === track) this.remove(key);
+  }
+
   remove(key: string): void {
     const input = this.inputs.get(key);
     if (input === undefined) return;

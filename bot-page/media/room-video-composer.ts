@@ -23,6 +23,7 @@ export const SPEAKER_SWITCH = {
 
 interface Source {
   readonly id: string;
+  readonly track: MediaStreamTrack;
   readonly reader: { stop(): void };
   /** Latest frame (grid); owned here until replaced or drawn. */
   latest: VideoFrame | undefined;
@@ -82,12 +83,18 @@ export class RoomVideoComposer {
     this.removeParticipant(id);
     const source: Source = {
       id,
+      track,
       latest: undefined,
       frames: 0,
       reader: readFrames(track, (frame) => this.onFrame(source, frame)),
     };
     this.sources.set(id, source);
     if (this.active === undefined) this.switchTo(id);
+  }
+
+  /** Removes `id`'s picture if it still comes from `track` (a newer track of the same participant stays). */
+  removeTrack(id: string, track: MediaStreamTrack): void {
+    if (this.sources.get(id)?.track === track) this.removeParticipant(id);
   }
 
   removeParticipant(id: string): void {

@@ -1,4 +1,4 @@
-import type { SplitLayout } from '../../contracts/dial-request.js';
+import { splitTileNames, type SplitLayout } from '../../contracts/dial-request.js';
 import { FramePacer, FrameSink, evenRect, readFrames } from './video-frames.js';
 
 export interface Tile {
@@ -13,15 +13,16 @@ export interface Tile {
 
 /** The tiles of a split layout, row by row, with their names. */
 export function tilesOf(split: SplitLayout, baseName: string): Omit<Tile, 'sink'>[] {
+  const names = splitTileNames(split, baseName);
   if ('tiles' in split) {
-    return split.tiles.map((t, i) => ({ name: t.name ?? `${baseName} ${i + 1}`, x: t.x, y: t.y, width: t.width, height: t.height }));
+    return split.tiles.map((t, i) => ({ name: names[i] ?? '', x: t.x, y: t.y, width: t.width, height: t.height }));
   }
   const tiles: Omit<Tile, 'sink'>[] = [];
   for (let row = 0; row < split.rows; row++) {
     for (let col = 0; col < split.cols; col++) {
       const i = row * split.cols + col;
       tiles.push({
-        name: split.names?.[i] ?? `${baseName} ${i + 1}`,
+        name: names[i] ?? '',
         x: col / split.cols,
         y: row / split.rows,
         width: 1 / split.cols,

@@ -14,7 +14,12 @@ export async function legQuality(connections: readonly RTCPeerConnection[]): Pro
   const reports = await Promise.all(
     connections.filter((pc) => pc.connectionState !== 'closed').map((pc) => pc.getStats().catch(() => undefined)),
   );
-  const stats: Stat[][] = reports.filter((r) => r !== undefined).map((r) => [...(r as RTCStatsReport).values()] as Stat[]);
+  return qualityOfReports(reports.filter((r): r is RTCStatsReport => r !== undefined));
+}
+
+/** The quality summary of statistics reports (one per connection), for SDKs that give reports, not connections. */
+export function qualityOfReports(reports: readonly RTCStatsReport[]): LegQuality {
+  const stats: Stat[][] = reports.map((r) => [...r.values()] as Stat[]);
   const audioIn = inboundAudio(stats);
   const audioOut = outboundAudio(stats);
   const videoIn = video(stats, 'inbound-rtp');
@@ -176,4 +181,60 @@ export async function waitForLegMedia(
     if ((count ?? 0) > 0) return true;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** One leg's figures from several sources (e.g. the page's connections and a frame's, relayed): sums and weighted means. */
+export function mergeLegs(legs: readonly LegQuality[]): LegQuality {
+  const pick = <K extends keyof LegQuality>(key: K) => legs.map((leg) => leg[key]).filter((s) => s !== undefined) as NonNullable<LegQuality[K]>[];
+  const audioIn = mergeAudio(pick('audioIn'), 'in');
+  const audioOut = mergeAudio(pick('audioOut'), 'out');
+  const videoIn = mergeVideo(pick('videoIn'));
+  const videoOut = mergeVideo(pick('videoOut'));
+  return {
+    ...(audioIn === undefined ? {} : { audioIn }),
+    ...(audioOut === undefined ? {} : { audioOut }),
+    ...(videoIn === undefined ? {} : { videoIn }),
+    ...(videoOut === undefined ? {} : { videoOut }),
+  };
+}
+
+function mergeAudio(streams: readonly AudioStreamStats[], direction: 'in' | 'out'): AudioStreamStats | undefined {
+  if (streams.length <= 1) return streams[0];
+  const sum = (f: (s: AudioStreamStats) => number | undefined) => streams.reduce((total, s) => total + (f(s) ?? 0), 0);
+  const packets = sum((s) => s.packets);
+  const lost = sum((s) => s.packetsLost);
+  const samples = sum((s) => s.samples);
+  const concealed = sum((s) => s.concealedSamples);
+  const weighted = (f: (s: AudioStreamStats) => number | undefined) => {
+    const measured = streams.filter((s) => f(s) !== undefined);
+    const weight = measured.reduce((total, s) => total + s.packets, 0);
+    return weight === 0 ? undefined : round(measured.reduce((total, s) => total + (f(s) ?? 0) * s.packets, 0) / weight, 1);
+  };
+  const jitterMs = weighted((s) => s.jitterMs);
+  const jitterBufferMs = weighted((s) => s.jitterBufferMs);
+  const roundTripMs = weighted((s) => s.roundTripMs);
+  const codec = streams.find((s) => s.codec !== undefined)?.codec;
+  return {
+    ...(codec === undefined ? {} : { codec }),
+    packets,
+    packetsLost: lost,
+    lossRate: direction === 'in' ? (packets + lost > 0 ? round(lost / (packets + lost)) : 0) : packets > 0 ? round(lost / packets) : 0,
+    ...(jitterMs === undefined ? {} : { jitterMs }),
+    ...(direction === 'in' ? { concealmentRate: samples > 0 ? round(concealed / samples) : 0, samples, concealedSamples: concealed } : {}),
+    ...(jitterBufferMs === undefined ? {} : { jitterBufferMs }),
+    ...(roundTripMs === undefined ? {} : { roundTripMs }),
+  };
+}
+
+function mergeVideo(streams: readonly VideoStreamStats[]): VideoStreamStats | undefined {
+  if (streams.length <= 1) return streams[0];
+  const busiest = streams.reduce((best, s) => (s.frames > best.frames ? s : best));
+  const freezes = streams.reduce((total, s) => total + (s.freezes ?? 0), 0);
+  const lost = streams.reduce((total, s) => total + (s.packetsLost ?? 0), 0);
+  const hasFreezes = streams.some((s) => s.freezes !== undefined);
+  return {
+    ...busiest,
+    frames: streams.reduce((total, s) => total + s.frames, 0),
+    ...(hasFreezes ? { freezes, packetsLost: lost } : {}),
+  };
 }

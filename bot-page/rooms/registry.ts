@@ -10,6 +10,8 @@ export type RoomAdapterLoaders = { readonly [P in RoomProviderName]: () => Promi
 
 const ADAPTERS: RoomAdapterLoaders = {
   janus: async () => (await import('./janus.js')).createJanusRoom,
+  chime: async () => (await import('./chime.js')).createChimeRoom,
+  page: async () => (await import('./page.js')).createPageRoom,
 };
 
 /** Loads the adapter of the room's provider and makes one for this join. */

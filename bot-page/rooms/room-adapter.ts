@@ -23,6 +23,8 @@ export interface RoomAdapterEvents {
    * server-side delivers it once, as the track of {@link MIXED_AUDIO_ID}. A track that ends fires its `ended` event.
    */
   track(participantId: string, track: MediaStreamTrack): void;
+  /** A track given by `track` is gone while its participant may stay (a camera turned off, a connection closed). */
+  trackEnded(participantId: string, track: MediaStreamTrack): void;
   /** Who speaks now, from the provider's own detector (providers with `capabilities.activeSpeaker`). */
   activeSpeaker(participantId: string | undefined): void;
   /** The SDK lost its connection and is reconnecting by itself: reported, not fatal. */

@@ -2,6 +2,7 @@ import { RoomlineError } from '../../contracts/errors.js';
 import type { SIP_PROGRESS_EVENTS, SipAccount } from '../../contracts/page-rpc.js';
 import { JanusError, type JanusHandle, type JanusJsep, type JanusSession } from '../janus/janus-client.js';
 import { errorMessage, log } from '../host.js';
+import { bridgePeerConnection } from '../media/peer-connection.js';
 
 export type SipProgressEvent = (typeof SIP_PROGRESS_EVENTS)[number];
 
@@ -114,7 +115,7 @@ export class SipLeg {
     const t0 = performance.now();
     await this.register(options);
     const registered = performance.now();
-    const pc = new RTCPeerConnection({ iceServers: options.iceServers, bundlePolicy: 'max-bundle' });
+    const pc = bridgePeerConnection({ iceServers: options.iceServers, bundlePolicy: 'max-bundle' });
     this.pc = pc;
     pc.onicecandidate = (event) => this.handle.trickle(event.candidate);
     pc.ontrack = (event) => {

@@ -1,10 +1,14 @@
 import { z } from 'zod';
 import type { MediaOptions } from '../dial-request.js';
+import { chimeRoom } from './chime.js';
 import { janusRoom } from './janus.js';
+import { pageRoom } from './page.js';
 import { capabilityIssues, type RoomCapabilities, type RoomIssue } from './provider.js';
 
 export * from './provider.js';
 export { janusRoom, janusRoomSchema, type JanusRoomJoin } from './janus.js';
+export { chimeRoom, chimeRoomSchema, chimeDisplayName, type ChimeRoomJoin, type ChimeMeeting, type ChimeAttendee } from './chime.js';
+export { pageRoom, pageRoomSchema, joinStepSchema, type JoinStep, type PageRoomJoin } from './page.js';
 
 /**
  * Every room provider, by name: the one list a new provider is added to on the contracts side (its adapter goes into
@@ -12,6 +16,8 @@ export { janusRoom, janusRoomSchema, type JanusRoomJoin } from './janus.js';
  */
 export const ROOM_PROVIDERS = {
   janus: janusRoom,
+  chime: chimeRoom,
+  page: pageRoom,
 } as const;
 
 export type RoomProviderName = keyof typeof ROOM_PROVIDERS;
@@ -41,6 +47,7 @@ function providerOf<P extends RoomProviderName>(room: RoomJoinOf<P>) {
     readonly capabilities: RoomCapabilities;
     origins(room: RoomJoinOf<P>): readonly string[];
     check?(room: RoomJoinOf<P>, media: MediaOptions): readonly RoomIssue[];
+    joinTimeoutS?(room: RoomJoinOf<P>): number;
     redact(room: RoomJoinOf<P>): RoomJoinOf<P>;
   };
 }
@@ -52,6 +59,11 @@ export function roomCapabilities(room: RoomJoin): RoomCapabilities {
 /** The origins the bot page may reach for this room. */
 export function roomOrigins(room: RoomJoin): readonly string[] {
   return providerOf(room).origins(room);
+}
+
+/** Longest time joining this room may take, in seconds, when its provider says (else undefined). */
+export function roomJoinTimeoutS(room: RoomJoin): number | undefined {
+  return providerOf(room).joinTimeoutS?.(room);
 }
 
 /** The room's join data without its secrets, as records, events and logs may keep it. */

@@ -43,18 +43,23 @@ export interface RoomJoinBase<P extends string = string> {
   readonly display?: string | undefined;
 }
 
-export interface RoomProvider<P extends string, Join extends RoomJoinBase<P>> {
+/** A provider's join schema: a strict object with `provider: P` (it joins the dial request's discriminated union). */
+export type RoomSchema<P extends string> = z.ZodType<RoomJoinBase<P>> & z.core.$ZodTypeDiscriminable;
+
+export interface RoomProvider<P extends string, Schema extends RoomSchema<P>, Join extends RoomJoinBase<P> = z.output<Schema>> {
   readonly provider: P;
   /** Name in messages and the README, e.g. "Janus VideoRoom". */
   readonly title: string;
-  /** The join data of a dial request's `room` for this provider (a strict object with `provider: P`). */
-  readonly schema: z.ZodType<Join, unknown> & z.core.$ZodTypeDiscriminable;
+  /** The join data of a dial request's `room` for this provider. */
+  readonly schema: Schema;
   readonly capabilities: RoomCapabilities;
   /**
    * Origins (`scheme://host[:port]`) the bot page must reach for this room: signalling WebSockets, APIs, SDK code.
    * The page may reach no other.
    */
   origins(room: Join): readonly string[];
+  /** Longest time joining may take, in seconds (e.g. a web app's join steps). @default the worker's page timeout */
+  joinTimeoutS?(room: Join): number;
   /** Problems beyond the capabilities (e.g. join data that cannot serve a split picture). @default none */
   check?(room: Join, media: MediaOptions): readonly RoomIssue[];
   /** The join data as the call record, events and logs may keep it: every secret (pins, tokens) removed. */
@@ -62,9 +67,9 @@ export interface RoomProvider<P extends string, Join extends RoomJoinBase<P>> {
 }
 
 /** Declares a room provider; the identity function that makes TypeScript check the declaration. */
-export function defineRoomProvider<P extends string, Join extends RoomJoinBase<P>>(
-  provider: RoomProvider<P, Join>,
-): RoomProvider<P, Join> {
+export function defineRoomProvider<P extends string, Schema extends RoomSchema<P>>(
+  provider: RoomProvider<P, Schema>,
+): RoomProvider<P, Schema> {
   return provider;
 }
 

@@ -100,6 +100,15 @@ export class WorkerService extends Construct {
       }),
     );
 
+    // Chime joins by meetingId: read the meeting, make and delete the bot's attendees. Meetings are made by the
+    // caller's own service, in any control region, so the narrowest resource is this account's meetings.
+    this.taskDefinition.taskRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['chime:GetMeeting', 'chime:CreateAttendee', 'chime:DeleteAttendee'],
+        resources: [CHIME_MEETINGS_ARN(stack)],
+      }),
+    );
+
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
       description: 'Roomline workers: no inbound except WebRTC media from the Janus nodes',
@@ -181,3 +190,7 @@ export class WorkerService extends Construct {
     });
   }
 }
+
+/** Every Chime SDK meeting of the stack's account, in any region (the resource the Chime SDK Meetings API acts on). */
+export const CHIME_MEETINGS_ARN = (stack: { readonly account: string; readonly partition: string }): string =>
+  `arn:${stack.partition}:chime:*:${stack.account}:meeting/*`;

@@ -170,6 +170,16 @@ describe('RoomlineBridge defaults', () => {
       expect(JSON.stringify(secretStatement?.Resource)).toContain(':secret:roomline/trunks/*');
     });
 
+    it('lets the worker get Chime meetings and add or delete attendees of this account\'s meetings only', () => {
+      // Assess
+      const policy = resourceOf(template, 'AWS::IAM::Policy', 'BridgeWorkersTaskTaskRoleDefaultPolicy');
+      const statements = (policy.Properties['PolicyDocument'] as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement;
+      const chime = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('chime:')));
+      expect(chime).toHaveLength(1);
+      expect([chime[0]!.Action].flat().sort()).toEqual(['chime:CreateAttendee', 'chime:DeleteAttendee', 'chime:GetMeeting']);
+      expect(JSON.stringify(chime[0]!.Resource)).toMatch(/:chime:\*:",\{"Ref":"AWS::AccountId"\},":meeting\/\*"/);
+    });
+
     it('keeps worker and Janus logs for 30 days', () => {
       // Assess
       for (const id of ['BridgeWorkersLogs', 'BridgeJanusLogs']) {

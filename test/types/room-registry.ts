@@ -4,8 +4,12 @@
  */
 import type { RoomAdapterLoaders as AdapterLoaders } from '../../bot-page/rooms/registry.js';
 
-// @ts-expect-error a registry without the janus adapter does not compile
+// @ts-expect-error a registry without the providers' adapters does not compile
 export const incomplete: AdapterLoaders = {};
 
-// @ts-expect-error an adapter for a provider the contracts do not list does not compile
-export const unknown: AdapterLoaders = { janus: async () => (await import('../../bot-page/rooms/janus.js')).createJanusRoom, zoom: async () => undefined };
+export const unknown: AdapterLoaders = {
+  janus: async () => (await import('../../bot-page/rooms/janus.js')).createJanusRoom,
+  chime: async () => (await import('../../bot-page/rooms/chime.js')).createChimeRoom,
+  // @ts-expect-error an adapter for a provider the contracts do not list does not compile
+  zoom: async () => undefined,
+};

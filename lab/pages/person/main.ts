@@ -63,6 +63,7 @@ class Person {
           this.audioFeeds.add(feedId);
           this.audio.hear(track);
         },
+        trackEnded: () => undefined,
         activeSpeaker: () => undefined,
         reconnecting: () => undefined,
         lost: () => undefined,
@@ -110,6 +111,11 @@ class Person {
       });
     }
     return feeds;
+  }
+
+  /** The other participants in the room. */
+  participants(): { id: string; display?: string }[] {
+    return [...(this.room?.participants() ?? [])];
   }
 
   /** Stops or restarts speaking (the tone), to make one person the active speaker. */
