@@ -80,6 +80,8 @@ const LATER_CALLS = 3;
  * 2-core machine). Two launch at a time.
  */
 const WARM_START_CONCURRENCY = 2;
+/** How long a batch of warm workers may take to get ready (a loaded 2-core machine launches Chromium in 20-30 s). */
+const WARM_TIMEOUT_MS = 300_000;
 const PERSON_COLOR = [200, 0, 200] as const;
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const logger = createLogger({ level: 'warn', base: { component: 'bench' } });
@@ -128,7 +130,7 @@ async function main(): Promise<void> {
       const batch = Math.min(PLAN.warmBatch, PLAN.warmCalls - done);
       await pool?.stop();
       pool = new WorkerPool({ size: batch, env, dir: lab.dir, name: `warm${done}`, replace: false, startConcurrency: WARM_START_CONCURRENCY });
-      await pool.waitReady(batch, 180_000);
+      await pool.waitReady(batch, WARM_TIMEOUT_MS);
       for (let i = 0; i < batch; i++, done++) {
         const b = Date.now();
         warm.roomline.push(await roomlineSetupCall(lab, alice));
@@ -141,7 +143,7 @@ async function main(): Promise<void> {
     // the workers of the cost, delay and video calls, warmed before any of them, so none launches during a measurement
     await pool?.stop();
     pool = new WorkerPool({ size: LATER_CALLS, env, dir: lab.dir, name: 'later', replace: false, startConcurrency: WARM_START_CONCURRENCY });
-    await pool.waitReady(LATER_CALLS, 180_000);
+    await pool.waitReady(LATER_CALLS, WARM_TIMEOUT_MS);
 
     out(`cost and continuity: a steady ${PLAN.costS} s audio call on each path`);
     await pool.waitReady(1);
@@ -517,7 +519,7 @@ async function densityRun(
     }
     const pool = new WorkerPool({ size: calls, env, dir: lab.dir, name: `density${calls}`, startConcurrency: WARM_START_CONCURRENCY });
     try {
-      await pool.waitReady(calls, 120_000);
+      await pool.waitReady(calls, WARM_TIMEOUT_MS);
       const callIds = await Promise.all(
         Array.from({ length: calls }, (_, i) => lab.client.enqueueDial(quickRequest(lab, LAB_ROOM_IDS[i]!))),
       );

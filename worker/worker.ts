@@ -222,6 +222,7 @@ export class Worker {
     const state = { warm: prewarmed };
     const idleSince = Date.now();
     let pollFailures = 0;
+    let healFailures = 0;
     this.aws.gauge.set('idle');
     if (state.warm === undefined) notify({ type: 'roomline-worker', state: 'ready', warmMs: 0, janusNode: '' });
     try {
@@ -236,9 +237,10 @@ export class Worker {
         }
         const warm = state.warm;
         if (warm !== undefined && !warm.janusOpen) {
-          // no message is taken while no Janus node answers; try again after a pause
+          // no message is taken while no Janus node answers; try again after a pause that grows to 5 s
           await this.openJanus(warm);
-          if (!warm.janusOpen) await sleep(1_000);
+          if (!warm.janusOpen) await sleep(Math.min(5_000, 1_000 * 2 ** healFailures++));
+          else healFailures = 0;
           continue;
         }
         // A long poll is never aborted: SQS may already have handed a message to it, which would then stay invisible
