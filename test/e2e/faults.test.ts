@@ -259,10 +259,11 @@ describe('faults injected on the real lab', () => {
     const gate = lab.gates!.sqs;
 
     await gate.close();
-    await sleep(1_000);
-    // enqueued meanwhile by a client that still reaches SQS
+    // enqueued meanwhile by a client that still reaches SQS, once the poll the outage cut has run out its wait on the
+    // emulator's side (a message sent earlier may be handed to that dead poll and wait out its visibility timeout)
+    await sleep(3_000);
     const callId = await lab.client.enqueueDial(lab.dialRequest());
-    await sleep(4_000);
+    await sleep(2_000);
     expect(idle.state).toBe('ready');
     await gate.open();
     const openedAt = Date.now();
@@ -270,7 +271,7 @@ describe('faults injected on the real lab', () => {
     const record = await lab.client.waitForCall(callId, connected, { timeoutMs: 20_000 });
     expect(record.state).toBe('CONNECTED');
     expect(record.workerId).toBe(`lab-worker-${idle.index}`);
-    report('SQS unreachable for 5 s while idle (a call enqueued during it)', {
+    report('SQS unreachable for 5 s while idle (a call enqueued 3 s into it)', {
       phone: `answered ${Date.parse(record.timings!.answeredAt!) - openedAt} ms after SQS came back`,
       room: 'joined',
       record: `claimed ${Date.parse(record.timings!.claimedAt!) - openedAt} ms after SQS came back; same worker`,
@@ -304,8 +305,9 @@ describe('faults injected on the real lab', () => {
   it('a hangup asked while the call is QUEUED: ENDED by the caller, no INVITE at all', async () => {
     const gate = lab.gates!.sqs;
     const since = Date.now();
-    // the worker cannot receive while the call is asked for and hung up
+    // the worker cannot receive while the call is asked for and hung up (after the poll the outage cut has run out)
     await gate.close();
+    await sleep(3_000);
     const callId = await lab.client.enqueueDial(lab.dialRequest());
     const asked = await lab.client.requestHangup(callId);
     await gate.open();
