@@ -69,11 +69,15 @@ interface Pending {
 }
 
 /**
- * How often a session sends a keepalive, and how long it waits for Janus to acknowledge it: a session whose keepalive
- * goes unanswered is declared lost (a connection cut without a FIN shows no other sign). Janus itself drops a
- * session after 60 s without one.
+ * How often a session sends a keepalive (Janus drops a session after 60 s without one), and how long it may hear
+ * nothing at all from Janus before it is declared lost: a connection cut without a FIN shows no other sign. Each
+ * keepalive is acknowledged, so a live connection is never silent for longer than a keepalive period and a round trip.
+ * The silence is judged only on time the page actually ran: a page whose event loop was held up (a busy 2-core
+ * machine) may not have read the acknowledgements waiting for it, so a check that comes late by more than a second
+ * judges nothing.
  */
-const KEEPALIVE_MS = 5_000;
+const KEEPALIVE_MS = 4_000;
+const SILENCE_LOST_MS = 11_000;
 
 /** One Janus session over one WebSocket. */
 export class JanusSession {
@@ -92,19 +96,33 @@ export class JanusSession {
     this.server = server;
     transport.onMessage = (message) => this.dispatch(message);
     transport.onClose = (reason) => this.markClosed(reason);
+    let expected = Date.now() + KEEPALIVE_MS;
     transport.startKeepalive(async () => {
-      if (!(await this.ping(KEEPALIVE_MS))) this.abandon(`Janus did not answer a keepalive within ${KEEPALIVE_MS} ms`);
+      const late = Date.now() - expected;
+      expected = Date.now() + KEEPALIVE_MS;
+      const silentMs = Date.now() - transport.lastReceivedAt;
+      if (late < 1_000 && silentMs > SILENCE_LOST_MS) {
+        this.abandon(`nothing heard from Janus for ${silentMs} ms (keepalives unanswered)`);
+        return;
+      }
+      await this.ping(SILENCE_LOST_MS);
     }, KEEPALIVE_MS);
   }
 
-  /** Whether Janus acknowledges a keepalive within `timeoutMs`. */
+  /**
+   * Whether Janus answers a keepalive within `timeoutMs`. A timer that beat a waiting answer in a busy page does not
+   * count as silence: anything heard from Janus since the keepalive left does.
+   */
   async ping(timeoutMs: number): Promise<boolean> {
     if (this.closed) return false;
+    const sentAt = Date.now();
     try {
       await this.transport.request({ janus: 'keepalive', session_id: this.id }, true, timeoutMs);
       return true;
     } catch {
-      return false;
+      // let messages already received run their handlers before judging
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      return !this.closed && this.transport.lastReceivedAt >= sentAt;
     }
   }
 
@@ -300,6 +318,8 @@ function toHandleEvent(message: JanusMessage): HandleEvent | undefined {
 class JanusTransport {
   onMessage: (message: JanusMessage) => void = () => undefined;
   onClose: (reason: string) => void = () => undefined;
+  /** When the last message from Janus arrived (epoch ms). */
+  lastReceivedAt = Date.now();
   private readonly pending = new Map<string, Pending>();
   private keepalive: ReturnType<typeof setInterval> | undefined;
   private counter = 0;
@@ -361,6 +381,7 @@ class JanusTransport {
   }
 
   private receive(text: string): void {
+    this.lastReceivedAt = Date.now();
     let message: JanusMessage;
     try {
       message = JSON.parse(text) as JanusMessage;
