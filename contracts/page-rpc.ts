@@ -71,7 +71,10 @@ export interface RoomDtmfMessage {
 }
 
 export const pageCommandSchema = z.discriminatedUnion('type', [
-  /** Warm-up: connect to the Janus node for SIP and attach the SIP plugin. */
+  /**
+   * Warm-up: connect to the Janus node for SIP and attach the SIP plugin. Sent again after the Janus session was lost
+   * (to this node or another), it opens a new one: an idle worker heals without restarting Chromium.
+   */
   z.strictObject({
     type: z.literal('init'),
     janusUrl: z.string(),
@@ -81,6 +84,8 @@ export const pageCommandSchema = z.discriminatedUnion('type', [
     allowOrigins: z.array(z.string()).optional(),
     iceServers: z.array(iceServerSchema).default([]),
   }),
+  /** Whether the page can place a call now: its Janus session answers a keepalive within `timeoutMs`. */
+  z.strictObject({ type: z.literal('health'), timeoutMs: z.number().int().positive().max(10_000).default(1_500) }),
   /**
    * Join the room as the bot; `media` says what the bot will publish (SIP audio, SIP video or its tiles);
    * `dataMessages` opens a data channel to the room on the bot's feed.
@@ -130,6 +135,7 @@ export interface ParticipantInfo {
 /** What each command resolves to. */
 export interface PageCommandResults {
   readonly init: { readonly janusServer: string };
+  readonly health: { readonly janus: 'open' | 'closed' | 'silent' };
   readonly 'join-room': { readonly selfId: string; readonly participants: readonly ParticipantInfo[] };
   readonly dial: { readonly accepted: true };
   readonly hangup: { readonly sent: boolean };

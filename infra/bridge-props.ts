@@ -9,6 +9,10 @@ import { DEFAULT_METRICS_NAMESPACE } from '../worker/aws/metric-names.js';
 import { isFargateTaskSize } from './fargate.js';
 import { DEFAULT_TRUNK_SECRET_PREFIX } from '../worker/aws/trunk-credentials.js';
 import { DEFAULT_HOST_ALLOW_LIST, HostAllowList } from '../contracts/egress-policy.js';
+import { leaseTimingProblems } from '../worker/lease-timing.js';
+
+/** The workers' longest wait for one DynamoDB or SQS request (ROOMLINE_AWS_REQUEST_TIMEOUT_MS), in ms. */
+export const WORKER_AWS_REQUEST_TIMEOUT_MS = 3_000;
 
 /** An inclusive range of ports. */
 export interface PortRange {
@@ -39,8 +43,22 @@ export interface RoomlineBridgeProps {
 
   /** Receives of a dial message before it is parked in the dead-letter queue (also the worker's ROOMLINE_MAX_RECEIVES). @default 3 */
   readonly maxReceiveCount?: number;
-  /** Visibility timeout of a received dial message; the worker renews it while the call lasts. @default Duration.seconds(30) */
+  /**
+   * Visibility timeout of a received dial message; the worker renews it while the call lasts. Must be longer than
+   * `callLease`. @default Duration.seconds(30)
+   */
   readonly visibilityTimeout?: Duration;
+  /**
+   * Lease on a claimed call (ROOMLINE_LEASE_S), renewed by its worker every third of its length: a call whose worker
+   * is gone is closed as FAILED WORKER_LOST within `callLease + sweepInterval`. Shorter than `visibilityTimeout`, and
+   * at least three worker request timeouts (3 s each). @default Duration.seconds(20)
+   */
+  readonly callLease?: Duration;
+  /**
+   * How often each worker sweeps the calls table for calls whose lease ran out (ROOMLINE_SWEEP_INTERVAL_S). Every
+   * worker sweeps, idle or busy, so sweeping goes on while the service runs any task. @default Duration.seconds(10)
+   */
+  readonly sweepInterval?: Duration;
   /** How long an unclaimed dial request waits in the queue before SQS drops it. @default Duration.minutes(15) */
   readonly dialRetention?: Duration;
 
@@ -145,6 +163,8 @@ export interface ResolvedBridgeProps {
   readonly deploymentName: string;
   readonly maxReceiveCount: number;
   readonly visibilityTimeout: Duration;
+  readonly callLease: Duration;
+  readonly sweepInterval: Duration;
   readonly dialRetention: Duration;
   readonly recordTtlDays: number;
   readonly tableRemovalPolicy: RemovalPolicy;
@@ -222,6 +242,16 @@ export function resolveBridgeProps(props: RoomlineBridgeProps, stackName: string
   check(isIntIn(maxReceiveCount, 1, 1000), `maxReceiveCount must be an integer from 1 to 1000, got ${maxReceiveCount}`);
   const visibilityTimeout = props.visibilityTimeout ?? Duration.seconds(30);
   check(isIntIn(visibilityTimeout.toSeconds(), 10, 43_200), `visibilityTimeout must be from 10 seconds to 12 hours, got ${visibilityTimeout.toHumanString()}`);
+  const callLease = props.callLease ?? Duration.seconds(20);
+  check(isIntIn(callLease.toSeconds(), 1, 3_600), `callLease must be a whole number of seconds from 1 to 3600, got ${callLease.toHumanString()}`);
+  const sweepInterval = props.sweepInterval ?? Duration.seconds(10);
+  check(isIntIn(sweepInterval.toSeconds(), 1, 3_600), `sweepInterval must be a whole number of seconds from 1 to 3600, got ${sweepInterval.toHumanString()}`);
+  problems.push(
+    ...leaseTimingProblems(
+      { visibilityTimeoutS: visibilityTimeout.toSeconds(), leaseS: callLease.toSeconds(), awsRequestTimeoutMs: WORKER_AWS_REQUEST_TIMEOUT_MS },
+      { visibilityTimeoutS: 'visibilityTimeout', leaseS: 'callLease', awsRequestTimeoutMs: "the workers' request timeout" },
+    ),
+  );
   const dialRetention = props.dialRetention ?? Duration.minutes(15);
   check(isIntIn(dialRetention.toSeconds(), 60, 1_209_600), `dialRetention must be from 1 minute to 14 days, got ${dialRetention.toHumanString()}`);
 
@@ -286,6 +316,8 @@ export function resolveBridgeProps(props: RoomlineBridgeProps, stackName: string
     deploymentName,
     maxReceiveCount,
     visibilityTimeout,
+    callLease,
+    sweepInterval,
     dialRetention,
     recordTtlDays,
     tableRemovalPolicy: props.tableRemovalPolicy ?? RemovalPolicy.RETAIN,

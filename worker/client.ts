@@ -54,18 +54,23 @@ export class RoomlineClient {
   /**
    * Validates a dial request (and where it would connect, given the allow-lists), gives it a callId if it has none,
    * records it QUEUED and puts it on the dial queue.
-   * Returns the callId. The callId is the idempotency key: enqueueing a callId that already exists sends nothing
-   * again and returns the same callId.
+   * Returns the callId. The callId is the idempotency key: one call per callId however often it is enqueued. A callId
+   * whose call a worker took, or that is over, sends nothing again; one still QUEUED that no worker ever took is sent
+   * again (its first sender may have died between recording and sending it; should both messages exist, the second
+   * delivery finds the call taken and is dropped).
    */
   async enqueueDial(input: unknown): Promise<string> {
     const parsed = parseDialRequest(input, this.egress);
     const request = { ...parsed, callId: parsed.callId ?? randomUUID() };
     const created = await this.store.create(newQueuedRecord(request, new Date()));
-    if (!created) return request.callId;
+    if (!created) {
+      const existing = await this.store.get(request.callId);
+      if (existing?.state !== 'QUEUED' || existing.attempts > 0) return request.callId;
+    }
     try {
       await this.queue.send(JSON.stringify(request));
     } catch (error) {
-      await this.store.remove(request.callId).catch(() => undefined);
+      if (created) await this.store.remove(request.callId).catch(() => undefined);
       throw new RoomlineError('INTERNAL', `could not put the dial request on the queue: ${String(error)}`, {
         retryable: true,
         cause: error,
@@ -80,7 +85,8 @@ export class RoomlineClient {
 
   /**
    * Asks for the call to end (the worker hangs up within about a second: BYE when connected, CANCEL while ringing).
-   * Returns the record; asking again, or for a finished call, changes nothing.
+   * A call no worker has taken yet ends at once (ENDED by the caller) and is never dialed. Returns the record; asking
+   * again, or for a finished call, changes nothing.
    */
   async requestHangup(callId: string): Promise<CallRecord> {
     return this.store.update(callId, (current) => {

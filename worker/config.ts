@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DEFAULT_HOST_ALLOW_LIST, HostAllowList, type EgressPolicy } from '../contracts/egress-policy.js';
 import { RoomlineError } from '../contracts/errors.js';
 import { loadAwsModeConfig, type AwsModeConfig } from './aws/aws-env.js';
+import { leaseTimingProblems } from './lease-timing.js';
 
 /**
  * Configuration from the environment, validated once at start. Every value is documented with its default; a bad
@@ -98,7 +99,7 @@ export const workerEnvSchema = clientEnvSchema.extend({
   ROOMLINE_ICE_SERVERS: iceServers.default([]),
   /** Receives after which a retryable failure becomes final (match the queue's maxReceiveCount). @default 3 */
   ROOMLINE_MAX_RECEIVES: positiveInt(3),
-  /** Visibility timeout set on a received message, renewed while the call lasts. @default 30 */
+  /** Visibility timeout set on a received message, renewed while the call lasts; longer than the lease. @default 30 */
   ROOMLINE_VISIBILITY_TIMEOUT_S: positiveInt(30),
   /**
    * Long-poll wait of an idle worker, in seconds (1-20). A stopping worker lets its poll finish rather than abort it
@@ -106,8 +107,22 @@ export const workerEnvSchema = clientEnvSchema.extend({
    * @default 5
    */
   ROOMLINE_POLL_WAIT_S: z.coerce.number({ error: 'must be a whole number' }).int().min(1).max(20).default(5),
-  /** Lease on a claimed call; a worker that stops renewing it for this long is considered lost. @default 20 */
+  /**
+   * Lease on a claimed call, renewed every third of its length; a worker that stops renewing it for this long is
+   * considered lost, and its call is closed as WORKER_LOST. Must be shorter than ROOMLINE_VISIBILITY_TIMEOUT_S.
+   * @default 20
+   */
   ROOMLINE_LEASE_S: positiveInt(20),
+  /**
+   * How often this worker sweeps the calls table for calls whose lease ran out (their worker is gone) and closes them
+   * as FAILED WORKER_LOST, in seconds; every worker sweeps, idle or busy; 0 = never. @default 10
+   */
+  ROOMLINE_SWEEP_INTERVAL_S: z.coerce.number({ error: 'must be a whole number' }).int().min(0).default(10),
+  /**
+   * Longest wait for one DynamoDB or SQS request, in ms (a long poll gets its wait on top); the SDK retries a failed
+   * request twice with backoff. At most a third of the lease. @default 3000
+   */
+  ROOMLINE_AWS_REQUEST_TIMEOUT_MS: positiveInt(3_000),
   /** Days a finished call's record is kept (DynamoDB TTL). @default 30 */
   ROOMLINE_RECORD_TTL_DAYS: positiveInt(30),
   /** How often a connected call's quality summary (getStats) is written into its record, in seconds; 0 = only at the end. @default 10 */
@@ -180,6 +195,8 @@ export interface WorkerConfig extends ClientConfig {
   readonly visibilityTimeoutS: number;
   readonly pollWaitS: number;
   readonly leaseS: number;
+  readonly sweepIntervalS: number;
+  readonly awsRequestTimeoutMs: number;
   readonly recordTtlDays: number;
   readonly pageTimeoutMs: number;
   readonly qualityIntervalS: number;
@@ -229,6 +246,21 @@ function egressFrom(parsed: { ROOMLINE_ROOM_HOSTS?: HostAllowList | undefined; R
 
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   const parsed = parseEnv(workerEnvSchema, env);
+  const timing = leaseTimingProblems(
+    {
+      visibilityTimeoutS: parsed.ROOMLINE_VISIBILITY_TIMEOUT_S,
+      leaseS: parsed.ROOMLINE_LEASE_S,
+      awsRequestTimeoutMs: parsed.ROOMLINE_AWS_REQUEST_TIMEOUT_MS,
+    },
+    {
+      visibilityTimeoutS: 'ROOMLINE_VISIBILITY_TIMEOUT_S',
+      leaseS: 'ROOMLINE_LEASE_S',
+      awsRequestTimeoutMs: 'ROOMLINE_AWS_REQUEST_TIMEOUT_MS',
+    },
+  );
+  if (timing.length > 0) {
+    throw new RoomlineError('INVALID_REQUEST', `configuration error:\n${timing.map((p) => `  ${p}`).join('\n')}`);
+  }
   return {
     queueUrl: parsed.ROOMLINE_QUEUE_URL,
     tableName: parsed.ROOMLINE_TABLE,
@@ -246,6 +278,8 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     visibilityTimeoutS: parsed.ROOMLINE_VISIBILITY_TIMEOUT_S,
     pollWaitS: parsed.ROOMLINE_POLL_WAIT_S,
     leaseS: parsed.ROOMLINE_LEASE_S,
+    sweepIntervalS: parsed.ROOMLINE_SWEEP_INTERVAL_S,
+    awsRequestTimeoutMs: parsed.ROOMLINE_AWS_REQUEST_TIMEOUT_MS,
     recordTtlDays: parsed.ROOMLINE_RECORD_TTL_DAYS,
     pageTimeoutMs: parsed.ROOMLINE_PAGE_TIMEOUT_MS,
     qualityIntervalS: parsed.ROOMLINE_QUALITY_INTERVAL_S,

@@ -193,7 +193,7 @@ class JanusVideoRoom implements RoomAdapter {
   }
 
   private joinFailure(error: unknown): RoomlineError {
-    if (error instanceof JanusError && error.code !== undefined && JOIN_REFUSALS.has(error.code)) {
+    if (error instanceof JanusError && error.plugin && error.code !== undefined && JOIN_REFUSALS.has(error.code)) {
       return new RoomlineError('ROOM_JOIN_FAILED', `the room refused the bot: ${error.message} (${error.code})`);
     }
     if (error instanceof JanusError && error.transport) {

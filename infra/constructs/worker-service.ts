@@ -10,7 +10,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CALLS_TABLE } from '../../worker/calls-table.js';
 import { METRIC_DIMENSIONS, METRICS } from '../../worker/aws/metric-names.js';
-import type { ResolvedBridgeProps } from '../bridge-props.js';
+import { WORKER_AWS_REQUEST_TIMEOUT_MS, type ResolvedBridgeProps } from '../bridge-props.js';
 import { SERVICE_DEPLOYMENT } from './service-defaults.js';
 
 /** Where Debian's Chromium lives in the worker image. */
@@ -22,8 +22,6 @@ export const WORKER_BROWSER_USER = 'roomline-browser';
  * CAP_SETUID and CAP_SETGID as file capabilities, executable by the worker's group only, not by the browser's.
  */
 export const WORKER_SETPRIV_PATH = '/usr/local/libexec/roomline/setpriv';
-/** Lease on a claimed call (ROOMLINE_LEASE_S); the worker renews it well within this time. */
-export const WORKER_LEASE_S = 20;
 
 export interface WorkerServiceProps {
   readonly cluster: ecs.ICluster;
@@ -74,7 +72,9 @@ export class WorkerService extends Construct {
       ROOMLINE_SIP_FROM: config.sipFrom,
       ROOMLINE_MAX_RECEIVES: String(config.maxReceiveCount),
       ROOMLINE_VISIBILITY_TIMEOUT_S: String(config.visibilityTimeout.toSeconds()),
-      ROOMLINE_LEASE_S: String(WORKER_LEASE_S),
+      ROOMLINE_LEASE_S: String(config.callLease.toSeconds()),
+      ROOMLINE_SWEEP_INTERVAL_S: String(config.sweepInterval.toSeconds()),
+      ROOMLINE_AWS_REQUEST_TIMEOUT_MS: String(WORKER_AWS_REQUEST_TIMEOUT_MS),
       ROOMLINE_RECORD_TTL_DAYS: String(config.recordTtlDays),
       ROOMLINE_IDLE_EXIT_S: '0',
       ROOMLINE_LOG_LEVEL: config.logLevel,

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
@@ -203,6 +203,49 @@ describe('Janus image entrypoint with the Janus of this machine', () => {
     // Assess
     expect(code).toBe(1);
     expect(stderr).toContain('no API secret (set JANUS_API_SECRET)');
+  });
+
+  it('drops a WebSocket client that went silent (no pong) within 5 s, and keeps one that answers its pings', async () => {
+    // Prepare
+    const [wsPort, healthPort] = [await freePort(), await freePort()];
+    const janus = spawn('sh', [join(JANUS_IMAGE_DIR, 'entrypoint.sh')], {
+      env: { ...process.env, JANUS_SDP_IP: '127.0.0.1', JANUS_WS_PORT: String(wsPort), JANUS_HEALTH_PORT: String(healthPort), JANUS_DEBUG_LEVEL: '3', JANUS_API_SECRET: 'some-secret-value' },
+      stdio: ['ignore', 'ignore', 'ignore'],
+    });
+    const exited = new Promise<void>((resolve) => janus.once('exit', () => resolve()));
+    try {
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline && !(await fetch(`http://127.0.0.1:${healthPort}/janus/info`).then((r) => r.ok, () => false))) {
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      // a client that answers pings (what a live browser does by itself)
+      const live = new WebSocket(`ws://127.0.0.1:${wsPort}/`, 'janus-protocol');
+      let liveClosed = false;
+      live.onclose = () => (liveClosed = true);
+      await new Promise((resolve, reject) => ((live.onopen = resolve), (live.onerror = reject)));
+      // a client that completed the handshake and then went silent: it never answers a ping (a cut connection)
+      const silent = connect(wsPort, '127.0.0.1');
+      await new Promise((resolve) => silent.once('connect', resolve));
+      silent.write(
+        'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: janus-protocol\r\n\r\n',
+      );
+      silent.resume();
+      const since = Date.now();
+
+      // Act
+      await new Promise((resolve) => silent.once('close', resolve));
+      const droppedAfter = Date.now() - since;
+
+      // Assess
+      expect(droppedAfter).toBeLessThanOrEqual(5_000);
+      expect(liveClosed).toBe(false);
+      live.close();
+    } finally {
+      janus.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
+      if (janus.exitCode === null) janus.kill('SIGKILL');
+    }
   });
 
   it('refuses to start without a public address to announce', async () => {

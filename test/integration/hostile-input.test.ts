@@ -3,6 +3,8 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { egressPolicy } from '../../contracts/egress-policy.js';
 import { RoomlineError } from '../../contracts/errors.js';
+import { parseDialRequest } from '../../contracts/dial-request.js';
+import { newQueuedRecord } from '../../worker/call-state.js';
 import { RoomlineClient } from '../../worker/client.js';
 import { refusedDestinations } from '../../worker/egress.js';
 import { createLogger } from '../../worker/logger.js';
@@ -128,4 +130,55 @@ describe('hostile dial requests on the emulators', () => {
     }
     expect((await fixture.store.get('crash-3'))?.failure?.reason).toBe('(request): too many fields: 22009');
   }, 180_000);
+
+  it('fails the client\'s QUEUED record when the worker refuses the destination, and a broken body naming a queued call leaves it alone', async () => {
+    // Prepare: a client that allows loopback, a worker that does not; a queued call whose message is not yet out
+    const looseClient = new RoomlineClient({
+      queueUrl: fixture.emulators.queueUrl,
+      tableName: fixture.emulators.tableName,
+      sqs: fixture.sqs,
+      dynamodb: fixture.emulators.dynamodbClient(),
+      egress: egressPolicy('127.0.0.1', '127.0.0.1'),
+    });
+    const loopbackCall = { version: 1, to: 'sip:alice@127.0.0.1:5090', room: { provider: 'janus', serverUrl: 'ws://127.0.0.1:8188/', roomId: 1 } } as const;
+    const refusedId = await looseClient.enqueueDial({ ...loopbackCall, callId: 'refused-by-worker' });
+    const bystanderId = 'queued-bystander';
+    await fixture.store.create(newQueuedRecord({ ...parseDialRequest({ ...loopbackCall, callId: bystanderId }), callId: bystanderId }, new Date()));
+    await fixture.sqs.send(
+      new SendMessageCommand({ QueueUrl: fixture.emulators.queueUrl, MessageBody: JSON.stringify({ version: 1, callId: bystanderId, to: 42 }) }),
+    );
+    const strict = egressPolicy(LAB_ROOM_HOSTS, LAB_SIP_HOSTS);
+    const handled: string[] = [];
+
+    // Act: the worker handles both messages
+    for (let i = 0; i < 2; i++) {
+      const message = await fixture.queue.receiveOne({ waitS: 1, visibilityS: 30 });
+      if (message === undefined) throw new Error('no message');
+      const outcome = await handleDialMessage(message, {
+        queue: fixture.queue,
+        store: fixture.store,
+        logger: createLogger({ level: 'silent' }),
+        workerId: 'strict-worker',
+        leaseMs: 20_000,
+        visibilityTimeoutS: 30,
+        maxReceives: 3,
+        refuse: (request) => refusedDestinations(request, strict),
+        runCall: async () => {
+          throw new Error('must not dial');
+        },
+      });
+      if (outcome.kind === 'skipped') handled.push(`${outcome.callId} ${outcome.reason}`);
+    }
+
+    // Assess
+    expect(handled.sort()).toEqual([`${bystanderId} invalid`, `${refusedId} invalid`]);
+    expect(await fixture.count(fixture.emulators.queueUrl)).toBe(0);
+    const refused = await looseClient.getCall(refusedId);
+    expect(refused).toMatchObject({ state: 'FAILED', failure: { code: 'INVALID_REQUEST', fault: 'caller', retryable: false } });
+    expect(refused?.failure?.reason).toContain('127.0.0.1 is a loopback address');
+    expect(refused?.history.map((h) => h.state)).toEqual(['QUEUED', 'FAILED']);
+    const bystander = await looseClient.getCall(bystanderId);
+    expect(bystander?.state).toBe('QUEUED');
+    expect(bystander?.history.map((h) => h.state)).toEqual(['QUEUED']);
+  });
 });

@@ -16,6 +16,8 @@ describe('configuration from the environment', () => {
       maxReceives: 3,
       visibilityTimeoutS: 30,
       leaseS: 20,
+      sweepIntervalS: 10,
+      awsRequestTimeoutMs: 3_000,
       recordTtlDays: 30,
       defaultFrom: 'sip:roomline@roomline.invalid',
       idleExitS: 0,
@@ -36,6 +38,18 @@ describe('configuration from the environment', () => {
     expect(message).toContain('ROOMLINE_JANUS_URLS.0: each entry must be a ws:// or wss:// URL');
     expect(message).toContain('ROOMLINE_MAX_RECEIVES: must be a positive whole number');
     expect(message).toContain('ROOMLINE_ICE_SERVERS: must be a JSON array of RTCIceServer objects');
+  });
+
+  it('refuses a visibility timeout that is not longer than the call lease, naming both', () => {
+    expect(() => loadWorkerConfig({ ...base, ROOMLINE_VISIBILITY_TIMEOUT_S: '20', ROOMLINE_LEASE_S: '20' })).toThrow(
+      'ROOMLINE_VISIBILITY_TIMEOUT_S (20 s) must be longer than ROOMLINE_LEASE_S (20 s)',
+    );
+  });
+
+  it('refuses a request timeout that would let one lease renewal run into the next', () => {
+    expect(() =>
+      loadWorkerConfig({ ...base, ROOMLINE_LEASE_S: '6', ROOMLINE_VISIBILITY_TIMEOUT_S: '10', ROOMLINE_AWS_REQUEST_TIMEOUT_MS: '2500' }),
+    ).toThrow('ROOMLINE_AWS_REQUEST_TIMEOUT_MS (2500 ms) must be at most a third of ROOMLINE_LEASE_S (6 s)');
   });
 
   it('tells the client which variable is missing', () => {
