@@ -368,14 +368,18 @@ export class Lab {
   }
 
   /**
-   * Cuts a worker's browser off without a FIN (every packet of its sockets dropped): all of its network, or only its
-   * connection to the Janus server at `janusWsUrl`.
+   * Cuts a worker's browser off without a FIN (every packet of its sockets in the lab's namespace dropped): all of its
+   * network, or only its connection to the Janus server at `janusWsUrl`. The browser's connections are held by
+   * Chromium (media) and by the worker's egress route into the namespace (WebSockets go through the egress proxy), so
+   * the cut covers the worker's whole process tree.
    */
   async cutNetworkOf(worker: LabWorker, janusWsUrl?: string): Promise<NetworkCut> {
     const peer = janusWsUrl === undefined ? undefined : new URL(janusWsUrl);
+    const pid = worker.child.pid;
+    if (pid === undefined) throw new Error(`worker ${worker.index} has no process`);
     const cut = await NetworkCut.of(
       this.netns,
-      [await this.chromiumOf(worker)],
+      [pid],
       this.dir,
       peer === undefined ? undefined : { address: peer.hostname, port: Number(peer.port) },
     );
