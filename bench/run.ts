@@ -36,7 +36,7 @@ import {
   type SetupSpan,
   type WorkerStart,
 } from './lib/report.js';
-import { clickTrain, estimateDelays, writeStereoWav16, type DelayEstimate } from './lib/signals.js';
+import { clickSpacing, clickTrain, estimateDelays, writeStereoWav16, type DelayEstimate } from './lib/signals.js';
 import { summarize } from './lib/stats.js';
 
 const mode: BenchMode = process.argv.includes('--quick') ? 'quick' : 'full';
@@ -44,10 +44,10 @@ const mode: BenchMode = process.argv.includes('--quick') ? 'quick' : 'full';
 const PLAN = {
   quick: {
     warmCalls: 20,
-    warmBatch: 20,
+    warmBatch: 5,
     coldCalls: 2,
     talkMs: 500,
-    delayS: 4,
+    delayS: 6,
     costS: 5,
     videoS: 5,
     densityLevels: [4],
@@ -67,11 +67,21 @@ const PLAN = {
     phoneAudioS: 240,
   },
 }[mode];
-/** Clicks must be further apart than the delay search window plus a click. */
-const CLICK_PERIOD_MS = 600;
+/**
+ * Delays searched (−150..400 ms: a misaligned timeline may put a click early), and the click spacing derived from it
+ * with half a spacing to spare (850 ms), so that a drifting recording timeline cannot squeeze two clicks together.
+ */
+const { periodMs: CLICK_PERIOD_MS, ...DELAY_WINDOW } = clickSpacing({ minDelayS: -0.15, maxDelayS: 0.4 }, { margin: 0.5 });
 /** Calls after the setup calls that need a warm worker: cost, delay, video. */
 const LATER_CALLS = 3;
-const DELAY_WINDOW = { minDelayS: -0.15, maxDelayS: 0.4 } as const;
+/**
+ * Warm workers alive at once while warming for the timed calls: each holds an idle Chromium, and many launching
+ * together on two cores take longer in all than in turns (23 at once did not get warm within 3 minutes on a fresh
+ * 2-core machine). Two launch at a time.
+ */
+const WARM_START_CONCURRENCY = 2;
+/** How long a batch of warm workers may take to get ready (a loaded 2-core machine launches Chromium in 20-30 s). */
+const WARM_TIMEOUT_MS = 300_000;
 const PERSON_COLOR = [200, 0, 200] as const;
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const logger = createLogger({ level: 'warn', base: { component: 'bench' } });
@@ -109,7 +119,7 @@ async function main(): Promise<void> {
   const env = { ...process.env, ...lab.endpoints.env, ROOMLINE_LOG_LEVEL: 'info', ROOMLINE_QUALITY_INTERVAL_S: '3', ROOMLINE_POLL_WAIT_S: '2' };
   try {
     const alice = await lab.addPerson({ display: 'Alice', toneHz: 440, color: PERSON_COLOR });
-    const direct = await DirectCaller.start({ netns: lab.netns.name, janusUrl: lab.janus.wsUrl, toneHz: 440, logger });
+    const direct = await DirectCaller.start({ netns: lab.netns.name, janusUrl: lab.janus.wsUrl, apiSecret: lab.janus.apiSecret, toneHz: 440, logger });
     chromium = await direct.browser.browser.version();
     out(`setup time, warm: ${PLAN.warmCalls} calls on each path`);
     // On Fargate each worker has its task to itself; here all share two cores. Workers are warmed in batches before
@@ -118,12 +128,9 @@ async function main(): Promise<void> {
     let pool: WorkerPool | undefined;
     for (let done = 0; done < PLAN.warmCalls; ) {
       const batch = Math.min(PLAN.warmBatch, PLAN.warmCalls - done);
-      // the last batch also warms the workers of the cost, delay and video calls
-      const last = done + batch >= PLAN.warmCalls;
-      const size = batch + (last ? LATER_CALLS : 0);
       await pool?.stop();
-      pool = new WorkerPool({ size, env, dir: lab.dir, name: `warm${done}`, replace: false, startConcurrency: 4 });
-      await pool.waitReady(size, 180_000);
+      pool = new WorkerPool({ size: batch, env, dir: lab.dir, name: `warm${done}`, replace: false, startConcurrency: WARM_START_CONCURRENCY });
+      await pool.waitReady(batch, WARM_TIMEOUT_MS);
       for (let i = 0; i < batch; i++, done++) {
         const b = Date.now();
         warm.roomline.push(await roomlineSetupCall(lab, alice));
@@ -133,7 +140,10 @@ async function main(): Promise<void> {
       }
     }
     setSetupFigures(figures, 'warm', warm);
-    if (pool === undefined) throw new Error('no warm calls planned');
+    // the workers of the cost, delay and video calls, warmed before any of them, so none launches during a measurement
+    await pool?.stop();
+    pool = new WorkerPool({ size: LATER_CALLS, env, dir: lab.dir, name: 'later', replace: false, startConcurrency: WARM_START_CONCURRENCY });
+    await pool.waitReady(LATER_CALLS, WARM_TIMEOUT_MS);
 
     out(`cost and continuity: a steady ${PLAN.costS} s audio call on each path`);
     await pool.waitReady(1);
@@ -212,7 +222,7 @@ async function directSetupCall(lab: Lab, direct: DirectCaller): Promise<SetupSam
 /** The baseline's cold start: a browser launched for the call, then the same call. Timed from the request. */
 async function directColdSetupCall(lab: Lab): Promise<SetupSample> {
   const t0 = Date.now();
-  const direct = await DirectCaller.start({ netns: lab.netns.name, janusUrl: lab.janus.wsUrl, toneHz: 440, logger });
+  const direct = await DirectCaller.start({ netns: lab.netns.name, janusUrl: lab.janus.wsUrl, apiSecret: lab.janus.apiSecret, toneHz: 440, logger });
   try {
     await direct.call(lab.endpoints.sip.phone);
     await directUntilAnswered(direct);
@@ -507,9 +517,9 @@ async function densityRun(
         await lab.addPerson({ display: `Person ${persons.length + 1}`, toneHz: 440, record: false }, LAB_ROOM_IDS[persons.length]),
       );
     }
-    const pool = new WorkerPool({ size: calls, env, dir: lab.dir, name: `density${calls}`, startConcurrency: 4 });
+    const pool = new WorkerPool({ size: calls, env, dir: lab.dir, name: `density${calls}`, startConcurrency: WARM_START_CONCURRENCY });
     try {
-      await pool.waitReady(calls, 120_000);
+      await pool.waitReady(calls, WARM_TIMEOUT_MS);
       const callIds = await Promise.all(
         Array.from({ length: calls }, (_, i) => lab.client.enqueueDial(quickRequest(lab, LAB_ROOM_IDS[i]!))),
       );
@@ -551,7 +561,7 @@ async function directDensity(lab: Lab, notes: string[]): Promise<Measured> {
     const callers: DirectCaller[] = [];
     try {
       for (let i = 0; i < calls; i++) {
-        callers.push(await DirectCaller.start({ netns: lab.netns.name, janusUrl: lab.janus.wsUrl, toneHz: 440, logger }));
+        callers.push(await DirectCaller.start({ netns: lab.netns.name, janusUrl: lab.janus.wsUrl, apiSecret: lab.janus.apiSecret, toneHz: 440, logger }));
       }
       await Promise.all(callers.map((c) => c.call(lab.endpoints.sip.phone)));
       await Promise.all(callers.map((c) => directUntilAnswered(c).catch(() => undefined)));

@@ -16,6 +16,8 @@ export const CONTEXT_KEYS = {
   rtpPeerCidrs: 'roomline:rtpPeerCidrs',
   sipFrom: 'roomline:sipFrom',
   alarmEmails: 'roomline:alarmEmails',
+  roomHosts: 'roomline:roomHosts',
+  sipHosts: 'roomline:sipHosts',
   /** Dial-in on, with these trunk CIDRs (comma-separated). */
   dialInTrunkCidrs: 'roomline:dialInTrunkCidrs',
 } as const;
@@ -42,6 +44,8 @@ export function bridgePropsFromContext(node: Node): RoomlineBridgeProps {
     rtpPeerCidrs: list(CONTEXT_KEYS.rtpPeerCidrs),
     sipFrom: text(CONTEXT_KEYS.sipFrom),
     alarmEmails: list(CONTEXT_KEYS.alarmEmails),
+    roomHosts: list(CONTEXT_KEYS.roomHosts),
+    sipHosts: list(CONTEXT_KEYS.sipHosts),
     dialIn: ((cidrs) => (cidrs === undefined ? undefined : { trunkCidrs: cidrs }))(list(CONTEXT_KEYS.dialInTrunkCidrs)),
   };
   return Object.fromEntries(Object.entries(props).filter(([, v]) => v !== undefined)) as RoomlineBridgeProps;
@@ -63,6 +67,10 @@ export class RoomlineStack extends Stack {
     new CfnOutput(this, 'CallsTableName', { value: this.bridge.table.tableName, description: 'ROOMLINE_TABLE for clients' });
     new CfnOutput(this, 'EventBusName', { value: this.bridge.eventBus.eventBusName, description: 'Bus of Roomline Call State Changed events' });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.bridge.alarmTopic.topicArn });
+    new CfnOutput(this, 'JanusLink', {
+      value: this.bridge.janusTransport,
+      description: 'How workers reach Janus: wss (TLS), or ws inside the VPC (security groups: workers only; Janus API secret required)',
+    });
     const dialIn = this.bridge.dialIn;
     if (dialIn !== undefined) {
       new CfnOutput(this, 'DialInAddresses', { value: Fn.join(',', [...dialIn.addresses]), description: 'Static addresses trunks send inbound calls to (SIP over UDP, port 5060)' });

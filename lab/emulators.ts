@@ -3,6 +3,7 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { ROUTES_TABLE } from '../contracts/dial-in.js';
 import { CALLS_TABLE } from '../worker/calls-table.js';
+import { LabSecretsManager } from './secrets-manager.js';
 
 type FauxqsServer = Awaited<ReturnType<(typeof import('fauxqs'))['startFauxqs']>>;
 
@@ -25,6 +26,8 @@ export class Emulators {
   private constructor(
     private readonly sqs: FauxqsServer,
     private readonly dynamo: Server,
+    /** Secrets Manager (trunk credentials), GetSecretValue only. */
+    readonly secrets: LabSecretsManager,
     readonly sqsEndpoint: string,
     readonly dynamodbEndpoint: string,
     readonly queueUrl: string,
@@ -57,8 +60,9 @@ export class Emulators {
     const tableName = 'roomline-calls';
     const routesTableName = 'roomline-routes';
     await createCallsTable(dynamodbEndpoint, tableName);
+    const secrets = await LabSecretsManager.start();
     await createRoutesTable(dynamodbEndpoint, routesTableName);
-    return new Emulators(sqs, dynamo, sqs.address, dynamodbEndpoint, queue.queueUrl, dlq.queueUrl, tableName, routesTableName);
+    return new Emulators(sqs, dynamo, secrets, sqs.address, dynamodbEndpoint, queue.queueUrl, dlq.queueUrl, tableName, routesTableName);
   }
 
   /** Environment for a client, CLI or worker using these emulators. */
@@ -72,8 +76,8 @@ export class Emulators {
       ROOMLINE_QUEUE_URL: this.queueUrl,
       ROOMLINE_TABLE: this.tableName,
       ROOMLINE_ROUTES_TABLE: this.routesTableName,
-      // no Secrets Manager in the lab: a trunk lookup fails here, on loopback, instead of reaching for AWS
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:9',
+      // trunk credentials from the lab's Secrets Manager stand-in, on loopback, never from AWS
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: this.secrets.endpoint,
     };
   }
 
@@ -89,6 +93,7 @@ export class Emulators {
   async stop(): Promise<void> {
     await this.sqs.stop();
     await new Promise((resolve) => this.dynamo.close(resolve));
+    await this.secrets.stop();
   }
 }
 
