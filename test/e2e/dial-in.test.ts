@@ -43,6 +43,8 @@ useLab({ workers: 1, dialIn: true }, async (started) => {
   });
   // a Janus room that does not exist: the join fails
   await lab.client.addRoute({ match: { kind: 'number', number: NO_ROOM_NUMBER }, room: { ...lab.endpoints.room, roomId: 999_001 } });
+  // a worker is ready once it is registered: then the registrar has its contact
+  await lab.pool!.waitReady(1, 120_000);
   await lab.registrar!.waitContacts(1);
 });
 
