@@ -17,7 +17,7 @@ export const LAB_PINNED_ROOM_ID = 1250;
  * plugin hangs up their calls (a BYE, or a CANCEL while ringing). The same values are in the Janus image
  * (infra/janus-image/entrypoint.sh). A client that closes its socket (a process that dies) is seen at once.
  */
-export const JANUS_PINGPONG = { triggerS: 1, timeoutS: 2 } as const;
+export const JANUS_PINGPONG = { triggerS: 1, timeoutS: 3 } as const;
 
 export interface JanusServerOptions {
   readonly netns: LabNetns;

@@ -71,8 +71,11 @@ export class WorkerPool {
     return this.workers.filter((w) => w.state !== 'exited');
   }
 
-  /** Waits until `count` workers are warm and idle. */
-  async waitReady(count = this.options.size, timeoutMs = 60_000): Promise<void> {
+  /**
+   * Waits until `count` workers are warm and idle. Two minutes: a sandboxed Chromium took 29 s to launch on a 2-core
+   * machine at load 30, and three warming at once share those cores.
+   */
+  async waitReady(count = this.options.size, timeoutMs = 120_000): Promise<void> {
     await waitUntil(() => this.workers.filter((w) => w.state === 'ready').length >= count, {
       timeoutMs,
       what: `${count} warm worker(s) (logs in ${this.options.dir})`,

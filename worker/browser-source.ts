@@ -47,7 +47,8 @@ const CHROMIUM_FLAGS = [
   '--enable-features=NetworkServiceInProcess2',
   // the bot never calls getUserMedia: without WebRtcHideLocalIpsWithMdns off Chromium would hide its host
   // candidates behind mDNS names, which Janus cannot resolve
-  '--disable-features=WebRtcHideLocalIpsWithMdns,AudioServiceOutOfProcess,SpareRendererForSitePerProcess,Translate,MediaRouter,OptimizationHints',
+  // (AutofillServerCommunication: a page-mode join step that fills a form would otherwise ask Google about the form)
+  '--disable-features=WebRtcHideLocalIpsWithMdns,AudioServiceOutOfProcess,SpareRendererForSitePerProcess,Translate,MediaRouter,OptimizationHints,AutofillServerCommunication',
 ];
 /** Only with the sandbox off: the zygote exists to start sandboxed processes. */
 const NO_SANDBOX_FLAGS = ['--no-sandbox', '--no-zygote'];

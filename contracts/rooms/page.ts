@@ -63,8 +63,8 @@ const originSchema = z
   .string()
   .max(256)
   .regex(
-    /^((https|wss):\/\/[A-Za-z0-9.-]+|(http|ws):\/\/(localhost|127\.0\.0\.1))(:\d{1,5})?$/,
-    'must be an origin such as https://api.example.com (no path; http:// and ws:// only for localhost)',
+    /^((https|wss):\/\/[A-Za-z0-9.-]+|(http|ws):\/\/(localhost|\d{1,3}(\.\d{1,3}){3}))(:\d{1,5})?$/,
+    'must be an origin such as https://api.example.com (no path; http:// and ws:// only for localhost or an IPv4 address)',
   );
 
 export const pageRoomSchema = z

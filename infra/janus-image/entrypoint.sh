@@ -11,7 +11,7 @@
 # JANUS_API_SECRET     the API secret every request must carry (required; the construct injects it from Secrets Manager)
 # JANUS_PINGPONG_TRIGGER_S, JANUS_PINGPONG_TIMEOUT_S
 #                      a WebSocket client idle for TRIGGER s is pinged and dropped when no pong came TIMEOUT s later;
-#                      its sessions are destroyed and their SIP calls hung up (BYE) (default 1 and 2: a worker cut off
+#                      its sessions are destroyed and their SIP calls hung up (BYE) (default 1 and 3: a worker cut off
 #                      without a FIN leaves its SIP peer within 5 s; the lab runs the same values)
 set -eu
 
@@ -31,7 +31,7 @@ webrtc_ports="${JANUS_WEBRTC_PORTS:-10000-10999}"
 sip_rtp_ports="${JANUS_SIP_RTP_PORTS:-20000-20999}"
 debug_level="${JANUS_DEBUG_LEVEL:-4}"
 pingpong_trigger="${JANUS_PINGPONG_TRIGGER_S:-1}"
-pingpong_timeout="${JANUS_PINGPONG_TIMEOUT_S:-2}"
+pingpong_timeout="${JANUS_PINGPONG_TIMEOUT_S:-3}"
 ip_url="${JANUS_PUBLIC_IP_URL:-https://checkip.amazonaws.com}"
 
 is_ipv4() {

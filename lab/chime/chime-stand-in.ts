@@ -32,6 +32,9 @@ export interface ChimeStandInOptions {
  * against it. Everything stays on loopback and inside the namespace.
  */
 export class ChimeStandIn {
+  /** The origin of the signalling WebSocket (what a page-mode request on a Chime app lists in `origins`). */
+  readonly signalingOrigin = `ws://${LAB_JANUS_IP}:${LAB_CHIME_SIGNAL_PORT}`;
+
   private constructor(
     readonly meetings: ChimeMeetings,
     readonly signaling: ChimeSignaling,
@@ -46,7 +49,7 @@ export class ChimeStandIn {
 
   static async start(options: ChimeStandInOptions): Promise<ChimeStandIn> {
     const { browser, dir } = options;
-    const signalBase = `ws://${LAB_JANUS_IP}:${LAB_CHIME_SIGNAL_PORT}`;
+    const signalBase = `ws://${LAB_JANUS_IP}:${LAB_CHIME_SIGNAL_PORT}`; // = signalingOrigin
     const meetings = new ChimeMeetings(signalBase, `${LAB_JANUS_IP}:3478`);
 
     const page = await browser.newPage(await labSite());

@@ -151,7 +151,8 @@ describe('page mode: a web app built on the Chime SDK as the room', () => {
       person: alice,
       video: 'whole',
       request: {
-        room: { provider: 'page', url: lab.webApps!.chimeAppUrl(), secretParams: { join }, display: 'Phone' },
+        // the app's meeting signalling is the stand-in's, an origin the app needs besides its own
+        room: { provider: 'page', url: lab.webApps!.chimeAppUrl(), secretParams: { join }, display: 'Phone', origins: [lab.chime!.signalingOrigin] },
         media: { video: 'sendrecv', sipVideoCodec: 'H264' },
       },
     });

@@ -74,7 +74,7 @@ describe('page mode: the customer\'s own web app as the room', () => {
     const phoneFeed = report.video?.tiles.find((t) => t.name === 'Phone');
     expect(phoneFeed?.expected, `Alice saw ${JSON.stringify(report.video?.tiles)}`).toBe(true);
     expect([phoneFeed!.width, phoneFeed!.height]).toEqual([640, 480]);
-    expect(report.record.media).toEqual({ audio: true, video: 'negotiated', sipVideoCodec: 'H264' });
+    expect(report.record.media).toEqual({ audio: true, video: 'negotiated', sipVideoCodec: 'H264', sipAudioCodec: 'opus' });
     expect(report.record.request?.room).toEqual(janusDemoRoom());
   });
 

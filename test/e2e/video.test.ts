@@ -65,7 +65,7 @@ describe('video across the bridge', () => {
 
     const record = await hangUp(callId);
     expect(seen).toEqual(ALICE);
-    expect(record.media).toEqual({ audio: true, video: 'negotiated', sipVideoCodec: 'H264' });
+    expect(record.media).toEqual({ audio: true, video: 'negotiated', sipVideoCodec: 'H264', sipAudioCodec: 'opus' });
     expect(record.quality?.sip.videoOut).toMatchObject({ codec: 'H264', width: 640, height: 480 });
     expect(record.quality?.sip.videoOut?.frames).toBeGreaterThan(60);
     expect(record.quality?.room.videoIn?.codec).toBe('VP8');
