@@ -2,7 +2,8 @@
  * A DTMF detector for decoded audio: Goertzel filters at the eight DTMF frequencies over blocks of 25.6 ms (205
  * samples at 8 kHz) taken every 12.8 ms, a digit when one row and one column tone carry most of a block's energy with
  * little twist, in two blocks in a row (so a 40 ms tone is found, as ITU-T Q.24 asks of a receiver). The same digit
- * counts again only after four blocks without it (a pause of about 30 ms): a tone broken by a dropout of a few
+ * counts again only after four blocks without it (a pause of about 30 ms), also when another digit showed for a block
+ * or two in between (one tone read wrongly for a moment): a tone broken by a dropout of a few
  * milliseconds (up to about 20 ms: an audio glitch in a busy browser) stays one digit. Input at a multiple of 8 kHz
  * (48 kHz from WebRTC) is averaged down to 8 kHz first: 60 s of audio cost about 80 ms of CPU on the lab machine. Pure
  * code (no DOM): it runs inside an AudioWorklet on the SIP leg's audio, and in unit tests on synthetic signals.
@@ -58,6 +59,11 @@ export class DtmfDetector {
   /** The digit seen in the last block (or undefined), and whether the current run was reported. */
   private last: string | undefined;
   private reported = false;
+  /**
+   * The digit reported last, until a pause: a key that comes back after a block or two of another digit (a glitch in
+   * the middle of one tone, seen on a starved machine) is the same key press, not a second one.
+   */
+  private lastReported: string | undefined;
   /** Blocks since the last one holding a digit: the same digit again needs a pause after it. */
   private quietBlocks = QUIET_BLOCKS;
 
@@ -111,6 +117,7 @@ export class DtmfDetector {
       if (this.quietBlocks >= QUIET_BLOCKS) {
         this.last = undefined;
         this.reported = false;
+        this.lastReported = undefined;
       }
       return;
     }
@@ -124,6 +131,8 @@ export class DtmfDetector {
     }
     if (!this.reported) {
       this.reported = true;
+      if (digit === this.lastReported) return;
+      this.lastReported = digit;
       this.options.onDigit(digit, this.samplesSeen);
     }
   }
