@@ -5,7 +5,7 @@
  * and prints the Markdown table.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -36,7 +36,14 @@ import {
   type SetupSpan,
   type WorkerStart,
 } from './lib/report.js';
-import { clickTrain, estimateDelays, writeStereoWav16, type DelayEstimate } from './lib/signals.js';
+import {
+  clickTrain,
+  estimateDelays,
+  estimateScheduledDelays,
+  writeStereoWav16,
+  type DelayEstimate,
+  type ScheduledDelayEstimate,
+} from './lib/signals.js';
 import { summarize } from './lib/stats.js';
 
 const mode: BenchMode = process.argv.includes('--quick') ? 'quick' : 'full';
@@ -48,6 +55,7 @@ const PLAN = {
     coldCalls: 2,
     talkMs: 500,
     delayS: 4,
+    calibrationS: 4,
     costS: 5,
     videoS: 5,
     densityLevels: [4],
@@ -60,6 +68,7 @@ const PLAN = {
     coldCalls: 20,
     talkMs: 1_000,
     delayS: 30,
+    calibrationS: 15,
     costS: 60,
     videoS: 60,
     densityLevels: [2, 4, 6, 8, 10, 12],
@@ -72,10 +81,13 @@ const CLICK_PERIOD_MS = 600;
 /** Calls after the setup calls that need a warm worker: cost, delay, video. */
 const LATER_CALLS = 3;
 const DELAY_WINDOW = { minDelayS: -0.15, maxDelayS: 0.4 } as const;
+/** The known one-way delay the calibration train adds at the sending page (a WebAudio DelayNode), in ms. */
+const CALIBRATION_DELAY_MS = 100;
 const PERSON_COLOR = [200, 0, 200] as const;
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const logger = createLogger({ level: 'warn', base: { component: 'bench' } });
 const started = Date.now();
+const loadAtStart = os.loadavg();
 const out = (line: string) => process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${line}\n`);
 
 type Path = 'roomline' | 'direct';
@@ -141,7 +153,10 @@ async function main(): Promise<void> {
     const directCost = await directCostCall(lab, direct);
     setCostFigures(figures, cost, directCost, notes);
 
-    out(`mouth-to-ear delay: ${PLAN.delayS} s of clicks each way on each path`);
+    out(
+      `mouth-to-ear delay: ${PLAN.delayS} s of clicks each way on each path, then ${PLAN.calibrationS} s through a ` +
+        `known ${CALIBRATION_DELAY_MS} ms delay added at the sending page`,
+    );
     await pool.waitReady(1);
     const delays = { roomline: await delayCall(lab, 'roomline', alice, direct), direct: await delayCall(lab, 'direct', alice, direct) };
     setDelayFigures(figures, delays, notes);
@@ -177,7 +192,7 @@ async function main(): Promise<void> {
     version: 1,
     date: new Date(started).toISOString(),
     mode,
-    machine: await machineInfo(chromium),
+    machine: await machineInfo(chromium, loadAtStart),
     figures: completeFigures(figures, 'not measured in this run'),
     notes,
   };
@@ -354,18 +369,23 @@ function setCostFigures(
 // ---------------------------------------------------------------------------------------------------------------
 // mouth-to-ear delay
 
+/** The delays of one call: each way, and room → phone again through the calibration's known delay. */
+interface DelayCallResult {
+  readonly roomToPhone: ScheduledDelayEstimate | undefined;
+  readonly phoneToRoom: ScheduledDelayEstimate | undefined;
+  /** The same path as `roomToPhone`, with CALIBRATION_DELAY_MS added at the sending page. */
+  readonly calibrated: ScheduledDelayEstimate | undefined;
+}
+
 /**
- * One call with clicks both ways. The person (or the direct page) plays clicks at known audio-clock times; the phone
- * records what it received from its first frame on (file creation time = first sample). The phone plays a click file
- * from the call's start; its own recording of what it sent locates each click in time; the caller's recording has a
- * timeline of its own. Each click's delay is found by cross-correlation near where it would be with no delay.
+ * One call with clicks both ways. The person (or the direct page) plays clicks, then a second train through a
+ * DelayNode of CALIBRATION_DELAY_MS, reporting both trains' send times as the clicks before the delay; the phone
+ * records what it received. The phone plays a click file from the call's start; its own recording of what it sent
+ * locates each click in time. Each recording's timeline is fitted to the send schedule of the clicks in it (a
+ * recording's clock may run several per cent off pace), then each click's delay is the wall time of its place in the
+ * recording minus its send time.
  */
-async function delayCall(
-  lab: Lab,
-  path: Path,
-  person: RoomPerson,
-  direct: DirectCaller,
-): Promise<{ roomToPhone: DelayEstimate | undefined; phoneToRoom: DelayEstimate | undefined }> {
+async function delayCall(lab: Lab, path: Path, person: RoomPerson, direct: DirectCaller): Promise<DelayCallResult> {
   const t0 = Date.now();
   let callId: string | undefined;
   if (path === 'roomline') {
@@ -380,6 +400,9 @@ async function delayCall(
   await voice.playClicks({ durationS: PLAN.delayS, periodMs: CLICK_PERIOD_MS });
   await sleep(PLAN.delayS * 1000 + 800);
   const clickTimes = await voice.clickTimes();
+  await voice.playClicks({ durationS: PLAN.calibrationS, periodMs: CLICK_PERIOD_MS, addedDelayMs: CALIBRATION_DELAY_MS });
+  await sleep(PLAN.calibrationS * 1000 + CALIBRATION_DELAY_MS + 800);
+  const calibrationTimes = await voice.clickTimes();
   const heard = await voice.recording(t0);
   if (callId !== undefined) await hangUp(lab, callId);
   else await direct.hangup();
@@ -388,14 +411,16 @@ async function delayCall(
 
   const received = (await lab.phone.recordingsSince(t0, 'dec'))[0];
   const sent = (await lab.phone.recordingsSince(t0, 'enc'))[0];
-  let roomToPhone: DelayEstimate | undefined;
+  let roomToPhone: ScheduledDelayEstimate | undefined;
+  let calibrated: ScheduledDelayEstimate | undefined;
   if (received !== undefined) {
     const pcm = await readWav(received.path);
-    const firstSampleAt = endAnchoredStart(received.endedAt, pcm);
-    const expected = clickTimes.map((at) => (at - firstSampleAt) / 1000);
-    roomToPhone = estimateDelays(pcm.samples, pcm.sampleRate, expected, DELAY_WINDOW);
+    // a phone recording knows one point of its timeline: its last write
+    const timeline = { anchors: [[pcm.samples.length / pcm.sampleRate, received.endedAt]] as const };
+    roomToPhone = estimateScheduledDelays(pcm.samples, pcm.sampleRate, clickTimes, timeline, DELAY_WINDOW);
+    calibrated = estimateScheduledDelays(pcm.samples, pcm.sampleRate, calibrationTimes, timeline, DELAY_WINDOW);
   }
-  let phoneToRoom: DelayEstimate | undefined;
+  let phoneToRoom: ScheduledDelayEstimate | undefined;
   if (sent !== undefined) {
     const pcm = await readWav(sent.path);
     // where the phone's clicks actually are in what it sent (its file plays from the call's first frame)
@@ -404,9 +429,12 @@ async function delayCall(
     const emitted = atPhone.clicks
       .filter((c) => c.status === 'found')
       .map((c) => firstSampleAt + (c.expectedS + c.delayS!) * 1000);
-    phoneToRoom = estimateDelays(heard.pcm.samples, heard.pcm.sampleRate, emitted.map(heard.at), DELAY_WINDOW);
+    phoneToRoom =
+      heard.anchors.length === 0
+        ? undefined
+        : estimateScheduledDelays(heard.pcm.samples, heard.pcm.sampleRate, emitted, heard, DELAY_WINDOW);
   }
-  return { roomToPhone, phoneToRoom };
+  return { roomToPhone, phoneToRoom, calibrated };
 }
 
 /** Wall time of a phone recording's first sample, from its last write (see SipPhone.recordingsSince). */
@@ -426,17 +454,43 @@ function clickTrainOffsets(durationS: number): number[] {
 
 function setDelayFigures(
   figures: Partial<Record<FigureId, FigureValues>>,
-  delays: Record<Path, { roomToPhone: DelayEstimate | undefined; phoneToRoom: DelayEstimate | undefined }>,
+  delays: Record<Path, DelayCallResult>,
   notes: string[],
 ): void {
   const value = (estimate: DelayEstimate | undefined): Measured =>
     estimate?.medianS === undefined ? missing('no click found') : measured(estimate.medianS * 1000, estimate.found);
   figures['delay.roomToPhone'] = { roomline: value(delays.roomline.roomToPhone), baseline: value(delays.direct.roomToPhone) };
   figures['delay.phoneToRoom'] = { roomline: value(delays.roomline.phoneToRoom), baseline: value(delays.direct.phoneToRoom) };
+  // what the method recovers of the known delay: the same path's median with it minus without it, in the same call
+  const recovered = (d: DelayCallResult): Measured =>
+    d.calibrated?.medianS === undefined || d.roomToPhone?.medianS === undefined
+      ? missing('no click found')
+      : measured((d.calibrated.medianS - d.roomToPhone.medianS) * 1000, d.calibrated.found);
+  figures['delay.calibrationRecovered'] = {
+    roomline: recovered(delays.roomline),
+    baseline: recovered(delays.direct),
+    note: `${CALIBRATION_DELAY_MS} ms added at the sending page by a WebAudio DelayNode, room → phone`,
+  };
   const lost = (e: DelayEstimate | undefined) => (e === undefined ? 'n/a' : `${e.missing} of ${e.found + e.missing}`);
   notes.push(
     `Delay clicks not found (lost or distorted): Roomline ${lost(delays.roomline.roomToPhone)} room → phone, ` +
       `${lost(delays.roomline.phoneToRoom)} phone → room; direct ${lost(delays.direct.roomToPhone)} and ${lost(delays.direct.phoneToRoom)}.`,
+  );
+  const clock = (e: ScheduledDelayEstimate | undefined) =>
+    e?.fit === undefined
+      ? 'n/a'
+      : `${((e.fit.scale - 1) * 100).toFixed(2)} % (${e.fit.inliers} clicks, ${(e.fit.rmsResidualS * 1000).toFixed(1)} ms rms off the fit)`;
+  notes.push(
+    'Recording clocks against the sender, fitted from the clicks (0 %: the same pace): ' +
+      `Roomline room → phone ${clock(delays.roomline.roomToPhone)}, phone → room ${clock(delays.roomline.phoneToRoom)}; ` +
+      `direct ${clock(delays.direct.roomToPhone)} and ${clock(delays.direct.phoneToRoom)}.`,
+  );
+  const error = (m: Measured) => (m.kind === 'value' ? `${(m.value - CALIBRATION_DELAY_MS).toFixed(1)} ms` : 'n/a');
+  notes.push(
+    `Calibration: of a known ${CALIBRATION_DELAY_MS} ms added at the sending page, the method recovered ` +
+      `${error(figures['delay.calibrationRecovered'].roomline)} off on the Roomline path and ` +
+      `${error(figures['delay.calibrationRecovered'].baseline)} off on the direct path (median with the delay minus ` +
+      'median without, same call).',
   );
 }
 

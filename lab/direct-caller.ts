@@ -2,7 +2,7 @@ import type { Page } from 'puppeteer-core';
 import type { LegQuality } from '../contracts/call-record.js';
 import { BrowserSource } from '../worker/browser-source.js';
 import type { Logger } from '../worker/logger.js';
-import type { Recording } from './pages/person/lab-audio.js';
+import type { ClickOptions, Recording } from './pages/person/lab-audio.js';
 import { callPage } from './page-global.js';
 import { labSite, timedRecording, type TimedRecording } from './room-person.js';
 
@@ -55,7 +55,7 @@ export class DirectCaller {
   }
 
   /** Plays a click train instead of the tone (it comes back after the train). */
-  async playClicks(options: { durationS: number; periodMs: number }): Promise<void> {
+  async playClicks(options: ClickOptions): Promise<void> {
     await this.run('playClicks', options);
   }
 

@@ -26,6 +26,11 @@ export interface MachineInfo {
   readonly node: string;
   /** Chromium's version string, as the browser reports it. */
   readonly chromium: string;
+  /**
+   * The machine's load average (1, 5 and 15 minutes, as `uptime` shows it) when the run started and when it ended:
+   * other work on the machine moves every figure, which is why each is compared with the direct call of the same run.
+   */
+  readonly load?: { readonly atStart: readonly number[]; readonly atEnd: readonly number[] };
 }
 
 /** A measured value, or why there is none. */
@@ -85,6 +90,7 @@ export type SetupFigureId = `setup.${WorkerStart}.${SetupSpan}.${'p50' | 'p95'}`
 const OTHER_FIGURES = {
   'delay.roomToPhone': { group: 'delay', label: 'room → phone, median', unit: 'ms', aim: { kind: 'at-most', value: 60, of: 'added' } },
   'delay.phoneToRoom': { group: 'delay', label: 'phone → room, median', unit: 'ms', aim: { kind: 'at-most', value: 60, of: 'added' } },
+  'delay.calibrationRecovered': { group: 'delay', label: 'calibration: known one-way delay recovered by the method', unit: 'ms' },
   'cost.cores': { group: 'cost', label: 'CPU cores per audio call', unit: 'cores', aim: { kind: 'at-most', value: 0.15, of: 'roomline' } },
   'cost.pssMb': { group: 'cost', label: 'PSS per audio call (all processes)', unit: 'mb', aim: { kind: 'at-most', value: 300, of: 'roomline' } },
   'cost.fargateUsdPerCallMinute': { group: 'cost', label: 'Fargate price per call-minute', unit: 'usd' },
@@ -187,6 +193,13 @@ export function renderMarkdown(results: BenchResults): string {
     `Machine: ${cell(machine.cpuModel)}, ${machine.cores} cores, ${(machine.memoryBytes / 2 ** 30).toFixed(1)} GiB memory; ` +
       `${[machine.distribution, machine.kernel].filter((s) => s !== undefined).map(cell).join(', ')}; ` +
       `Node ${cell(machine.node)}; Chromium ${cell(machine.chromium)}`,
+    ...(machine.load === undefined
+      ? []
+      : [
+          '',
+          `Load average (1, 5, 15 min): ${formatLoad(machine.load.atStart)} at the start, ${formatLoad(machine.load.atEnd)} ` +
+            'at the end',
+        ]),
     '',
     '| Figure | Roomline | Direct call | Ratio | Aim | Met |',
     '| --- | ---: | ---: | ---: | --- | --- |',
@@ -225,8 +238,9 @@ export function resultsJson(results: BenchResults): string {
  *
  * @param chromium the browser's version string (e.g. `browser.version()` in puppeteer), passed in so this module needs
  * no browser.
+ * @param loadAtStart `os.loadavg()` when the run started; with it, the load at the start and now is recorded.
  */
-export async function machineInfo(chromium: string): Promise<MachineInfo> {
+export async function machineInfo(chromium: string, loadAtStart?: readonly number[]): Promise<MachineInfo> {
   const cpuinfo = await readFile('/proc/cpuinfo', 'utf8').catch(() => '');
   const osRelease = await readFile('/etc/os-release', 'utf8').catch(() => '');
   return {
@@ -237,6 +251,7 @@ export async function machineInfo(chromium: string): Promise<MachineInfo> {
     distribution: /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(osRelease)?.[1],
     node: process.version,
     chromium,
+    ...(loadAtStart === undefined ? {} : { load: { atStart: loadAtStart, atEnd: os.loadavg() } }),
   };
 }
 
@@ -329,6 +344,10 @@ function formatMet(row: ReportRow): string {
   if (row.spec.aim.of !== 'added' || row.added.kind === 'missing') return verdict;
   const sign = row.added.value >= 0 ? '+' : '−';
   return `${verdict} (${sign}${formatNumber(Math.abs(row.added.value), row.spec.unit)})`;
+}
+
+function formatLoad(load: readonly number[]): string {
+  return load.map((v) => v.toFixed(2)).join(', ');
 }
 
 function formatDate(iso: string): string {

@@ -188,5 +188,17 @@ describe('benchmark report', () => {
     expect(info.kernel).toContain(os.release());
     expect(info.node).toBe(process.version);
     expect(info.chromium).toBe('HeadlessChrome/131.0');
+    expect(info.load).toBeUndefined();
+  });
+
+  it('records the machine load at the start and the end of a run, and shows it under the machine', async () => {
+    const info = await machineInfo('HeadlessChrome/131.0', [3.25, 2.5, 1.75]);
+    const figures = completeFigures({}, 'not measured in this run');
+
+    const markdown = renderMarkdown({ ...results(figures), machine: { ...machine, load: { atStart: [3.25, 2.5, 1.75], atEnd: [4, 3, 2.125] } } });
+
+    expect(info.load?.atStart).toEqual([3.25, 2.5, 1.75]);
+    expect(info.load?.atEnd).toHaveLength(3);
+    expect(markdown).toContain('Load average (1, 5, 15 min): 3.25, 2.50, 1.75 at the start, 4.00, 3.00, 2.13 at the end');
   });
 });

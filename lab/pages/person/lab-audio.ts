@@ -22,6 +22,22 @@ export interface ClicksPlayed {
   readonly clickTimes: readonly number[];
 }
 
+/** A click train to play: its length and period, and a one-way delay added at this page (to calibrate a method). */
+export interface ClickOptions {
+  readonly durationS: number;
+  readonly periodMs: number;
+  readonly shape?: ClickShape;
+  /**
+   * A known delay added between the clicks and the track that carries them (a WebAudio `DelayNode`), in ms. The click
+   * times reported stay those of the clicks before it, so a delay measured on the path grows by exactly this much.
+   * @default 0
+   */
+  readonly addedDelayMs?: number;
+}
+
+/** Longest delay a click train may add, in ms. */
+export const MAX_ADDED_DELAY_MS = 1_000;
+
 /** How much of what was heard is kept, in seconds. */
 const MAX_RECORDING_S = 120;
 
@@ -111,16 +127,27 @@ export class LabAudio {
    * Replaces the tone by a click train (same clicks as the delay analysis looks for), starting in 200 ms. The times
    * returned are estimates; ask `clicksPlayed()` once the train is over for times from the clock around each click.
    */
-  playClicks(options: { durationS: number; periodMs: number; shape?: ClickShape }): ClicksPlayed {
+  playClicks(options: ClickOptions): ClicksPlayed {
+    const addedDelayMs = options.addedDelayMs ?? 0;
+    if (!(addedDelayMs >= 0 && addedDelayMs <= MAX_ADDED_DELAY_MS)) {
+      throw new RangeError(`addedDelayMs must be within 0..${MAX_ADDED_DELAY_MS}, got ${addedDelayMs}`);
+    }
     this.tone?.disconnect();
     const level = this.voice.gain.value;
     const rate = this.context.sampleRate;
     const train = clickTrain({ sampleRate: rate, durationS: options.durationS, periodMs: options.periodMs, startS: 0, ...options.shape });
-    const buffer = this.context.createBuffer(1, train.samples.length, rate);
+    // silence after the clicks for the added delay, so the last click has left before the tone comes back
+    const buffer = this.context.createBuffer(1, train.samples.length + Math.ceil((addedDelayMs / 1000) * rate), rate);
     buffer.getChannelData(0).set(train.samples);
     const source = this.context.createBufferSource();
     source.buffer = buffer;
-    source.connect(this.voice);
+    if (addedDelayMs > 0) {
+      const delay = this.context.createDelay(MAX_ADDED_DELAY_MS / 1000);
+      delay.delayTime.value = addedDelayMs / 1000;
+      source.connect(delay).connect(this.voice);
+    } else {
+      source.connect(this.voice);
+    }
     const at = this.context.currentTime + 0.2;
     source.start(at);
     this.voice.gain.setValueAtTime(1, at);
