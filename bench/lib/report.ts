@@ -49,6 +49,7 @@ export const FIGURE_GROUPS = {
   cost: 'Cost per call',
   density: 'Density',
   continuity: 'Audio continuity',
+  sparticuz: 'The @sparticuz/chromium build (ROOMLINE_CHROMIUM=sparticuz; the direct call runs the system build)',
 } as const;
 export type FigureGroup = keyof typeof FIGURE_GROUPS;
 
@@ -104,6 +105,10 @@ const OTHER_FIGURES = {
   'continuity.sipJitterBufferMs': { group: 'continuity', label: 'jitter-buffer delay, SIP leg', unit: 'ms' },
   'continuity.roomConcealedPercent': { group: 'continuity', label: 'concealed audio, room leg', unit: 'percent' },
   'continuity.roomJitterBufferMs': { group: 'continuity', label: 'jitter-buffer delay, room leg', unit: 'ms' },
+  'sparticuz.cores': { group: 'sparticuz', label: 'CPU cores per audio call', unit: 'cores', aim: { kind: 'at-most', value: 0.15, of: 'roomline' } },
+  'sparticuz.pssMb': { group: 'sparticuz', label: 'PSS per audio call (all processes)', unit: 'mb', aim: { kind: 'at-most', value: 300, of: 'roomline' } },
+  'sparticuz.roomToPhone': { group: 'sparticuz', label: 'mouth-to-ear delay room → phone, median', unit: 'ms', aim: { kind: 'at-most', value: 60, of: 'added' } },
+  'sparticuz.phoneToRoom': { group: 'sparticuz', label: 'mouth-to-ear delay phone → room, median', unit: 'ms', aim: { kind: 'at-most', value: 60, of: 'added' } },
 } as const satisfies Readonly<Record<string, FigureSpec>>;
 
 export type FigureId = SetupFigureId | keyof typeof OTHER_FIGURES;

@@ -38,6 +38,16 @@ describe('configuration from the environment', () => {
     expect(message).toContain('ROOMLINE_ICE_SERVERS: must be a JSON array of RTCIceServer objects');
   });
 
+  it('runs the system Chromium unless told to run @sparticuz/chromium, and refuses another build or a path with it', () => {
+    expect(loadWorkerConfig(base).chromiumBuild).toBe('system');
+    expect(loadWorkerConfig({ ...base, ROOMLINE_CHROMIUM: 'sparticuz' }).chromiumBuild).toBe('sparticuz');
+
+    expect(() => loadWorkerConfig({ ...base, ROOMLINE_CHROMIUM: 'chrome' })).toThrow(/ROOMLINE_CHROMIUM: .*"system"\|"sparticuz"/);
+    expect(() => loadWorkerConfig({ ...base, ROOMLINE_CHROMIUM: 'sparticuz', ROOMLINE_CHROMIUM_PATH: '/usr/bin/chromium' })).toThrow(
+      /ROOMLINE_CHROMIUM_PATH: names the system build/,
+    );
+  });
+
   it('tells the client which variable is missing', () => {
     expect(() => loadClientConfig({ ROOMLINE_TABLE: 'calls' })).toThrow(/ROOMLINE_QUEUE_URL/);
   });
