@@ -20,6 +20,7 @@ import { writeCompositeVideo } from '../lab/test-video.js';
 import { WorkerPool } from '../lab/worker-pool.js';
 import { waitUntil } from '../lab/wait.js';
 import { smallestTaskFor } from '../infra/fargate.js';
+import { CpuCgroup } from './lib/cpu-cgroup.js';
 import { UsageMeter, type UsageReport } from './lib/process-usage.js';
 import {
   completeFigures,
@@ -58,7 +59,7 @@ const PLAN = {
     calibrationS: 6,
     costS: 5,
     videoS: 5,
-    densityLevels: [4],
+    densityLevels: [1, 2, 4],
     holdS: 3,
     phoneAudioS: 60,
   },
@@ -71,7 +72,7 @@ const PLAN = {
     calibrationS: 20,
     costS: 60,
     videoS: 60,
-    densityLevels: [2, 4, 6, 8, 10, 12],
+    densityLevels: [1, 2, 3, 4, 6, 8, 10, 12],
     holdS: 30,
     phoneAudioS: 240,
   },
@@ -87,6 +88,8 @@ const DELAY_WINDOW = { minDelayS: -0.1, maxDelayS: 0.85 } as const;
 /** The known one-way delay the calibration train adds at the sending page (a WebAudio DelayNode), in ms. */
 const CALIBRATION_DELAY_MS = 100;
 const PERSON_COLOR = [200, 0, 200] as const;
+/** The CPU budget the bridge's processes get in the density run (a cgroup quota), in cores: one vCPU. */
+const DENSITY_CORES = 1;
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const logger = createLogger({ level: 'warn', base: { component: 'bench' } });
 const started = Date.now();
@@ -202,10 +205,12 @@ async function main(): Promise<void> {
     await pool.stop();
     setSetupFigures(figures, 'cold', cold);
 
-    out(`density: concurrent audio calls at ${PLAN.densityLevels.join(', ')}`);
+    out(`density: concurrent audio calls at ${PLAN.densityLevels.join(', ')}, the bridges in a ${DENSITY_CORES}-core cgroup`);
     await direct.close();
-    const density = await densityRun(lab, env, alice);
-    figures['density.calls'] = density.figure;
+    const density = await densityRun(lab, env, alice, work);
+    figures['density.callsPerVcpu'] = density.figure;
+    figures['janus.coresPerCall'] = density.janus.cores;
+    figures['janus.pssMbPerCall'] = density.janus.pssMb;
     notes.push(...density.notes);
   } finally {
     out('tearing the lab down');
@@ -604,82 +609,150 @@ async function videoCall(lab: Lab, pool: WorkerPool): Promise<string> {
 // ---------------------------------------------------------------------------------------------------------------
 // density
 
+/** What Janus uses per call: its usage over a held level, less its idle usage, divided by the calls. */
+interface JanusPerCall {
+  readonly cores: FigureValues;
+  readonly pssMb: FigureValues;
+}
+
+/**
+ * Density that means one bridge: the workers (and every Chromium process they start) run inside a cgroup with a CPU
+ * quota of DENSITY_CORES while the lab (people, Janus, the phone) runs outside; levels of concurrent calls are held
+ * until one fails the quality bar. The direct callers get the same cgroup. Janus's CPU and PSS are metered over each
+ * held level, against its idle usage, for what one call costs it.
+ */
 async function densityRun(
   lab: Lab,
   env: NodeJS.ProcessEnv,
   alice: RoomPerson,
-): Promise<{ figure: FigureValues; notes: string[] }> {
+  work: string,
+): Promise<{ figure: FigureValues; janus: JanusPerCall; notes: string[] }> {
   const notes: string[] = [];
-  const persons: RoomPerson[] = [alice];
-  let best = 0;
-  let reason = 'no level passed';
-  for (const calls of PLAN.densityLevels) {
-    while (persons.length < calls) {
-      persons.push(
-        await lab.addPerson({ display: `Person ${persons.length + 1}`, toneHz: 440, record: false }, LAB_ROOM_IDS[persons.length]),
-      );
-    }
-    const pool = new WorkerPool({ size: calls, env, dir: lab.dir, name: `density${calls}`, startConcurrency: 4 });
-    try {
-      await pool.waitReady(calls, 120_000);
-      const callIds = await Promise.all(
-        Array.from({ length: calls }, (_, i) => lab.client.enqueueDial(quickRequest(lab, LAB_ROOM_IDS[i]!))),
-      );
-      await Promise.all(callIds.map((id) => untilConnected(lab, id, 60_000).catch(() => undefined)));
-      // judged on the steady window between two of each call's quality samples, not on call setup
-      const first = await Promise.all(callIds.map((id) => qualitySample(lab, id)));
-      await sleep(PLAN.holdS * 1000);
-      const second = await Promise.all(callIds.map((id, i) => qualitySample(lab, id, first[i]?.sampledAt)));
-      const records = await Promise.all(callIds.map((id) => hangUp(lab, id)));
-      const windows = records.map((record, i) => ({ record, window: qualityWindow(first[i], second[i]) }));
-      const bad = windows.filter((w) => w.record.state !== 'ENDED' || !w.window.good);
-      notes.push(
-        `Density at ${calls} calls: ${calls - bad.length} met loss < 1% and concealment < 2% on both legs over ${PLAN.holdS} s` +
-          (bad.length === 0 ? '.' : ` (worst: ${bad[0]!.record.state}, ${bad[0]!.window.summary}).`),
-      );
-      if (bad.length > 0) {
-        reason = `${calls} calls failed the criteria`;
-        break;
+  const janusPid = lab.janus.process.child.pid;
+  const janusIdle = janusPid === undefined ? undefined : await meter(janusPid, Math.min(5, PLAN.holdS));
+  const cgroup = await CpuCgroup.create({ name: `roomline-bench-${process.pid}`, cores: DENSITY_CORES, nodePath: process.execPath, dir: work });
+  const janusAt: { roomline?: { calls: number; usage: UsageReport }; direct?: { calls: number; usage: UsageReport } } = {};
+  try {
+    const persons: RoomPerson[] = [alice];
+    let best = 0;
+    let reason = 'no level passed';
+    for (const calls of PLAN.densityLevels) {
+      while (persons.length < calls) {
+        persons.push(
+          await lab.addPerson({ display: `Person ${persons.length + 1}`, toneHz: 440, record: false }, LAB_ROOM_IDS[persons.length]),
+        );
       }
-      best = calls;
-    } finally {
-      await pool.stop();
+      const pool = new WorkerPool({
+        size: calls,
+        env,
+        dir: lab.dir,
+        name: `density${calls}`,
+        startConcurrency: 2,
+        replace: false,
+        execPath: cgroup.launcher,
+      });
+      try {
+        await pool.waitReady(calls, 60_000 + calls * 30_000);
+        const throttledBefore = await cgroup.throttling();
+        const callIds = await Promise.all(
+          Array.from({ length: calls }, (_, i) => lab.client.enqueueDial(quickRequest(lab, LAB_ROOM_IDS[i]!))),
+        );
+        await Promise.all(callIds.map((id) => untilConnected(lab, id, 60_000).catch(() => undefined)));
+        // judged on the steady window between two of each call's quality samples, not on call setup
+        const first = await Promise.all(callIds.map((id) => qualitySample(lab, id)));
+        const janus = janusPid === undefined ? undefined : meter(janusPid, PLAN.holdS);
+        await sleep(PLAN.holdS * 1000);
+        const second = await Promise.all(callIds.map((id, i) => qualitySample(lab, id, first[i]?.sampledAt)));
+        const janusUsage = await janus;
+        const throttled = await cgroup.throttling();
+        const records = await Promise.all(callIds.map((id) => hangUp(lab, id)));
+        const windows = records.map((record, i) => ({ record, window: qualityWindow(first[i], second[i]) }));
+        const bad = windows.filter((w) => w.record.state !== 'ENDED' || !w.window.good);
+        const periods = throttled.periods - throttledBefore.periods;
+        notes.push(
+          `Density at ${calls} calls in ${DENSITY_CORES} vCPU: ${calls - bad.length} met loss < 1% and concealment < 2% on ` +
+            `both legs over ${PLAN.holdS} s` +
+            (bad.length === 0 ? '' : ` (worst: ${bad[0]!.record.state}, ${bad[0]!.window.summary})`) +
+            `; the cgroup was throttled in ${throttled.throttledPeriods - throttledBefore.throttledPeriods} of ${periods} ` +
+            `periods (${(throttled.throttledMs - throttledBefore.throttledMs).toFixed(0)} ms held back).`,
+        );
+        if (bad.length > 0) {
+          reason = `${calls} calls failed the criteria`;
+          break;
+        }
+        best = calls;
+        if (janusUsage !== undefined) janusAt.roomline = { calls, usage: janusUsage };
+      } finally {
+        await pool.stop();
+      }
     }
+    const directBest = await directDensity(lab, cgroup, notes, (calls, usage) => {
+      janusAt.direct = { calls, usage };
+    });
+    const perVcpu = (calls: Measured): Measured => (calls.kind === 'value' ? measured(calls.value / DENSITY_CORES) : calls);
+    const perCall = (at: { calls: number; usage: UsageReport } | undefined, pick: (u: UsageReport) => number): Measured =>
+      at === undefined || janusIdle === undefined
+        ? missing('no level passed with Janus metered')
+        : measured(Math.max(0, pick(at.usage) - pick(janusIdle)) / at.calls, at.calls);
+    return {
+      figure: {
+        roomline: perVcpu(best === 0 ? missing(reason) : measured(best)),
+        baseline: perVcpu(directBest),
+        note: `${DENSITY_CORES} vCPU quota (cgroup ${cgroup.version}) on worker + Chromium, or the direct caller's Chromium; levels tried: ${PLAN.densityLevels.join(', ')}; each held ${PLAN.holdS} s`,
+      },
+      janus: {
+        cores: {
+          roomline: perCall(janusAt.roomline, (u) => u.cores),
+          baseline: perCall(janusAt.direct, (u) => u.cores),
+          note: `over the highest level that passed, less idle Janus (${janusIdle?.cores.toFixed(3) ?? 'n/a'} cores)`,
+        },
+        pssMb: {
+          roomline: perCall(janusAt.roomline, (u) => u.maxPssBytes / 2 ** 20),
+          baseline: perCall(janusAt.direct, (u) => u.maxPssBytes / 2 ** 20),
+          note: `highest PSS over the level less idle Janus (${janusIdle === undefined ? 'n/a' : mb(janusIdle.maxPssBytes)} MB)`,
+        },
+      },
+      notes,
+    };
+  } finally {
+    await cgroup.remove().catch((error: unknown) => logger.warn({ err: error }, 'the density cgroup could not be removed'));
   }
-  const directBest = await directDensity(lab, notes);
-  return {
-    figure: {
-      roomline: best === 0 ? missing(reason) : measured(best),
-      baseline: directBest,
-      note: `levels tried: ${PLAN.densityLevels.join(', ')}; each held ${PLAN.holdS} s`,
-    },
-    notes,
-  };
 }
 
-async function directDensity(lab: Lab, notes: string[]): Promise<Measured> {
+async function directDensity(
+  lab: Lab,
+  cgroup: CpuCgroup,
+  notes: string[],
+  janusAt: (calls: number, usage: UsageReport) => void,
+): Promise<Measured> {
   let best = 0;
+  const janusPid = lab.janus.process.child.pid;
   for (const calls of PLAN.densityLevels) {
     const callers: DirectCaller[] = [];
     try {
       for (let i = 0; i < calls; i++) {
-        callers.push(await DirectCaller.start({ netns: lab.netns.name, janusUrl: lab.janus.wsUrl, toneHz: 440, logger }));
+        const caller = await DirectCaller.start({ netns: lab.netns.name, janusUrl: lab.janus.wsUrl, toneHz: 440, logger });
+        if (caller.browser.pid !== undefined) await cgroup.adopt(caller.browser.pid);
+        callers.push(caller);
       }
       await Promise.all(callers.map((c) => c.call(lab.endpoints.sip.phone)));
       await Promise.all(callers.map((c) => directUntilAnswered(c).catch(() => undefined)));
       await sleep(2_000);
       const first = await Promise.all(callers.map((c) => c.stats()));
+      const janus = janusPid === undefined ? undefined : meter(janusPid, PLAN.holdS);
       await sleep(PLAN.holdS * 1000);
       const second = await Promise.all(callers.map((c) => c.stats()));
+      const janusUsage = await janus;
       await Promise.all(callers.map((c) => c.hangup()));
       const now = new Date().toISOString();
       // a direct call has one leg: it is judged on it alone (its "room" is the caller page)
       const bad = first.filter(
         (q, i) => !qualityWindow({ sampledAt: now, sip: q, room: q }, { sampledAt: now, sip: second[i]!, room: second[i]! }).good,
       );
-      notes.push(`Direct-call density at ${calls} calls: ${calls - bad.length} met the criteria.`);
+      notes.push(`Direct-call density at ${calls} calls in ${DENSITY_CORES} vCPU: ${calls - bad.length} met the criteria.`);
       if (bad.length > 0) break;
       best = calls;
+      if (janusUsage !== undefined) janusAt(calls, janusUsage);
     } finally {
       await Promise.all(callers.map((c) => c.close()));
     }

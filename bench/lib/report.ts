@@ -49,6 +49,7 @@ export const FIGURE_GROUPS = {
   cost: 'Cost per call',
   density: 'Density',
   continuity: 'Audio continuity',
+  janus: 'Janus per call (SIP plugin and, for Roomline, the room)',
   sparticuz: 'The @sparticuz/chromium build (ROOMLINE_CHROMIUM=sparticuz; the direct call runs the system build)',
 } as const;
 export type FigureGroup = keyof typeof FIGURE_GROUPS;
@@ -95,20 +96,22 @@ const OTHER_FIGURES = {
   'cost.cores': { group: 'cost', label: 'CPU cores per audio call', unit: 'cores', aim: { kind: 'at-most', value: 0.15, of: 'roomline' } },
   'cost.pssMb': { group: 'cost', label: 'PSS per audio call (all processes)', unit: 'mb', aim: { kind: 'at-most', value: 300, of: 'roomline' } },
   'cost.fargateUsdPerCallMinute': { group: 'cost', label: 'Fargate price per call-minute', unit: 'usd' },
-  'density.calls': {
+  'density.callsPerVcpu': {
     group: 'density',
-    label: 'concurrent audio calls with loss < 1% and concealment < 2% on every call',
+    label: 'concurrent audio calls per vCPU with loss < 1% and concealment < 2% on every call, the bridge in a CPU-quota cgroup',
     unit: 'calls',
-    aim: { kind: 'at-least', value: 8, of: 'roomline' },
+    aim: { kind: 'at-least', value: 10, of: 'roomline' },
   },
+  'janus.coresPerCall': { group: 'janus', label: 'Janus CPU per call', unit: 'cores' },
+  'janus.pssMbPerCall': { group: 'janus', label: 'Janus PSS per call', unit: 'mb' },
   'continuity.sipConcealedPercent': { group: 'continuity', label: 'concealed audio, SIP leg', unit: 'percent' },
   'continuity.sipJitterBufferMs': { group: 'continuity', label: 'jitter-buffer delay, SIP leg', unit: 'ms' },
   'continuity.roomConcealedPercent': { group: 'continuity', label: 'concealed audio, room leg', unit: 'percent' },
   'continuity.roomJitterBufferMs': { group: 'continuity', label: 'jitter-buffer delay, room leg', unit: 'ms' },
-  'sparticuz.cores': { group: 'sparticuz', label: 'CPU cores per audio call', unit: 'cores', aim: { kind: 'at-most', value: 0.15, of: 'roomline' } },
-  'sparticuz.pssMb': { group: 'sparticuz', label: 'PSS per audio call (all processes)', unit: 'mb', aim: { kind: 'at-most', value: 300, of: 'roomline' } },
-  'sparticuz.roomToPhone': { group: 'sparticuz', label: 'mouth-to-ear delay room → phone, median', unit: 'ms', aim: { kind: 'at-most', value: 60, of: 'added' } },
-  'sparticuz.phoneToRoom': { group: 'sparticuz', label: 'mouth-to-ear delay phone → room, median', unit: 'ms', aim: { kind: 'at-most', value: 60, of: 'added' } },
+  'sparticuz.cores': { group: 'sparticuz', label: 'sparticuz: CPU cores per audio call', unit: 'cores', aim: { kind: 'at-most', value: 0.15, of: 'roomline' } },
+  'sparticuz.pssMb': { group: 'sparticuz', label: 'sparticuz: PSS per audio call (all processes)', unit: 'mb', aim: { kind: 'at-most', value: 300, of: 'roomline' } },
+  'sparticuz.roomToPhone': { group: 'sparticuz', label: 'sparticuz: mouth-to-ear delay room → phone, median', unit: 'ms', aim: { kind: 'at-most', value: 60, of: 'added' } },
+  'sparticuz.phoneToRoom': { group: 'sparticuz', label: 'sparticuz: mouth-to-ear delay phone → room, median', unit: 'ms', aim: { kind: 'at-most', value: 60, of: 'added' } },
 } as const satisfies Readonly<Record<string, FigureSpec>>;
 
 export type FigureId = SetupFigureId | keyof typeof OTHER_FIGURES;

@@ -53,7 +53,7 @@ describe('benchmark report', () => {
       baseline: measured(0.000411),
       note: '0.25 vCPU, 1 GB task',
     };
-    figures['density.calls'] = { roomline: measured(6), baseline: measured(14) };
+    figures['density.callsPerVcpu'] = { roomline: measured(6), baseline: measured(14) };
 
     const markdown = renderMarkdown(results(figures, ['The CPU figure is bound by the audio thread of the renderer.']));
 
@@ -85,7 +85,7 @@ describe('benchmark report', () => {
       '',
       '',
     ]);
-    expect(rowCells(markdown, FIGURES['density.calls'].label).slice(4)).toEqual(['≥ 8 calls', 'no']);
+    expect(rowCells(markdown, FIGURES['density.callsPerVcpu'].label).slice(4)).toEqual(['≥ 10 calls', 'no']);
     expect(markdown).toContain('| **Setup time** |');
     expect(markdown).toContain('| **Audio continuity** |');
     expect(markdown.trimEnd().endsWith('The CPU figure is bound by the audio thread of the renderer.')).toBe(true);
