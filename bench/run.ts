@@ -41,6 +41,7 @@ import {
   clickTrain,
   estimateDelays,
   estimateScheduledDelays,
+  recoveredDelay,
   writeStereoWav16,
   type DelayEstimate,
   type ScheduledDelayEstimate,
@@ -55,8 +56,7 @@ const PLAN = {
     warmBatch: 10,
     coldCalls: 2,
     talkMs: 500,
-    delayS: 8,
-    calibrationS: 6,
+    delayS: 10,
     costS: 5,
     videoS: 5,
     densityLevels: [1, 2, 4],
@@ -69,7 +69,6 @@ const PLAN = {
     coldCalls: 20,
     talkMs: 1_000,
     delayS: 40,
-    calibrationS: 20,
     costS: 60,
     videoS: 60,
     densityLevels: [1, 2, 3, 4, 6, 8, 10, 12],
@@ -85,8 +84,14 @@ const CLICK_PERIOD_MS = 1_000;
 /** Calls after the setup calls that need a warm worker: cost, delay, video. */
 const LATER_CALLS = 3;
 const DELAY_WINDOW = { minDelayS: -0.1, maxDelayS: 0.85 } as const;
-/** The known one-way delay the calibration train adds at the sending page (a WebAudio DelayNode), in ms. */
+/**
+ * The calibration: a second train of falling chirps (which the rising chirps' detector does not see), each half a
+ * period after a rising one, sent through a WebAudio DelayNode of a known delay at the sending page. Each one's
+ * measured delay less its neighbour's is what the method recovers of the known delay, measured 0.5 s apart on the
+ * same path (so a jitter buffer that grows or shrinks over the call moves both alike).
+ */
 const CALIBRATION_DELAY_MS = 100;
+const CALIBRATION_CLICK = { fromHz: 3000, toHz: 500 } as const;
 const PERSON_COLOR = [200, 0, 200] as const;
 /** The CPU budget the bridge's processes get in the density run (a cgroup quota), in cores: one vCPU. */
 const DENSITY_CORES = 1;
@@ -160,8 +165,8 @@ async function main(): Promise<void> {
     setCostFigures(figures, cost, directCost, notes);
 
     out(
-      `mouth-to-ear delay: ${PLAN.delayS} s of clicks each way on each path, then ${PLAN.calibrationS} s through a ` +
-        `known ${CALIBRATION_DELAY_MS} ms delay added at the sending page`,
+      `mouth-to-ear delay: ${PLAN.delayS} s of clicks each way on each path, with calibration clicks through a known ` +
+        `${CALIBRATION_DELAY_MS} ms delay added at the sending page`,
     );
     await pool.waitReady(1);
     const delays = { roomline: await delayCall(lab, 'roomline', alice, direct), direct: await delayCall(lab, 'direct', alice, direct) };
@@ -388,11 +393,11 @@ function setSparticuzFigures(
   figures['sparticuz.pssMb'] = { roomline: pssMb(sparticuz.cost), baseline: pssMb(direct.cost), note: 'highest PSS over the call' };
   figures['sparticuz.roomToPhone'] = { roomline: delay(sparticuz.delay.roomToPhone), baseline: delay(direct.delay.roomToPhone) };
   figures['sparticuz.phoneToRoom'] = { roomline: delay(sparticuz.delay.phoneToRoom), baseline: delay(direct.delay.phoneToRoom) };
-  const recovered =
-    sparticuz.delay.calibrated?.medianS === undefined || sparticuz.delay.roomToPhone?.medianS === undefined
-      ? 'n/a'
-      : `${((sparticuz.delay.calibrated.medianS - sparticuz.delay.roomToPhone.medianS) * 1000 - CALIBRATION_DELAY_MS).toFixed(1)} ms`;
-  notes.push(`Calibration on the @sparticuz/chromium call: the known ${CALIBRATION_DELAY_MS} ms recovered ${recovered} off.`);
+  const recovered = recoveredMs(sparticuz.delay);
+  notes.push(
+    `Calibration on the @sparticuz/chromium call: of the known ${CALIBRATION_DELAY_MS} ms the method recovered ` +
+      (recovered.kind === 'value' ? `${recovered.value.toFixed(1)} ms (${recovered.n} pairs).` : `nothing (${recovered.reason}).`),
+  );
 }
 
 function setCostFigures(
@@ -460,12 +465,13 @@ async function delayCall(lab: Lab, path: Path, person: RoomPerson, direct: Direc
   }
   await sleep(1_000);
   const voice = path === 'roomline' ? person : direct;
-  await voice.playClicks({ durationS: PLAN.delayS, periodMs: CLICK_PERIOD_MS });
-  await sleep(PLAN.delayS * 1000 + 800);
-  const clickTimes = await voice.clickTimes();
-  await voice.playClicks({ durationS: PLAN.calibrationS, periodMs: CLICK_PERIOD_MS, addedDelayMs: CALIBRATION_DELAY_MS });
-  await sleep(PLAN.calibrationS * 1000 + CALIBRATION_DELAY_MS + 800);
-  const calibrationTimes = await voice.clickTimes();
+  await voice.playClicks({
+    durationS: PLAN.delayS,
+    periodMs: CLICK_PERIOD_MS,
+    delayed: { addedDelayMs: CALIBRATION_DELAY_MS, shape: CALIBRATION_CLICK },
+  });
+  await sleep(PLAN.delayS * 1000 + CALIBRATION_DELAY_MS + 800);
+  const { clickTimes, delayedClickTimes } = await voice.clicksPlayed();
   const heard = await voice.recording(t0);
   if (callId !== undefined) await hangUp(lab, callId);
   else await direct.hangup();
@@ -481,7 +487,10 @@ async function delayCall(lab: Lab, path: Path, person: RoomPerson, direct: Direc
     // a phone recording knows one point of its timeline: its last write
     const timeline = { anchors: [[pcm.samples.length / pcm.sampleRate, received.endedAt]] as const };
     roomToPhone = estimateScheduledDelays(pcm.samples, pcm.sampleRate, clickTimes, timeline, DELAY_WINDOW);
-    calibrated = estimateScheduledDelays(pcm.samples, pcm.sampleRate, calibrationTimes, timeline, DELAY_WINDOW);
+    calibrated = estimateScheduledDelays(pcm.samples, pcm.sampleRate, delayedClickTimes, timeline, {
+      ...DELAY_WINDOW,
+      click: CALIBRATION_CLICK,
+    });
   }
   let phoneToRoom: ScheduledDelayEstimate | undefined;
   if (sent !== undefined) {
@@ -524,14 +533,9 @@ function setDelayFigures(
     estimate?.medianS === undefined ? missing('no click found') : measured(estimate.medianS * 1000, estimate.found);
   figures['delay.roomToPhone'] = { roomline: value(delays.roomline.roomToPhone), baseline: value(delays.direct.roomToPhone) };
   figures['delay.phoneToRoom'] = { roomline: value(delays.roomline.phoneToRoom), baseline: value(delays.direct.phoneToRoom) };
-  // what the method recovers of the known delay: the same path's median with it minus without it, in the same call
-  const recovered = (d: DelayCallResult): Measured =>
-    d.calibrated?.medianS === undefined || d.roomToPhone?.medianS === undefined
-      ? missing('no click found')
-      : measured((d.calibrated.medianS - d.roomToPhone.medianS) * 1000, d.calibrated.found);
   figures['delay.calibrationRecovered'] = {
-    roomline: recovered(delays.roomline),
-    baseline: recovered(delays.direct),
+    roomline: recoveredMs(delays.roomline),
+    baseline: recoveredMs(delays.direct),
     note: `${CALIBRATION_DELAY_MS} ms added at the sending page by a WebAudio DelayNode, room → phone`,
   };
   const lost = (e: DelayEstimate | undefined) => (e === undefined ? 'n/a' : `${e.missing} of ${e.found + e.missing}`);
@@ -552,9 +556,16 @@ function setDelayFigures(
   notes.push(
     `Calibration: of a known ${CALIBRATION_DELAY_MS} ms added at the sending page, the method recovered ` +
       `${error(figures['delay.calibrationRecovered'].roomline)} off on the Roomline path and ` +
-      `${error(figures['delay.calibrationRecovered'].baseline)} off on the direct path (median with the delay minus ` +
-      'median without, same call).',
+      `${error(figures['delay.calibrationRecovered'].baseline)} off on the direct path (median over the pairs of a ` +
+      'calibration click and the click sent 0.5 s before it of the difference of their delays).',
   );
+}
+
+/** What the method recovered of the calibration's known delay (see `recoveredDelay`), in ms. */
+function recoveredMs(d: DelayCallResult): Measured {
+  if (d.calibrated === undefined || d.roomToPhone === undefined) return missing('no recording');
+  const recovered = recoveredDelay(d.roomToPhone, d.calibrated);
+  return recovered === undefined ? missing('no pair of clicks found') : measured(recovered.medianS * 1000, recovered.pairs);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

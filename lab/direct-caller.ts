@@ -2,7 +2,7 @@ import type { Page } from 'puppeteer-core';
 import type { LegQuality } from '../contracts/call-record.js';
 import { BrowserSource } from '../worker/browser-source.js';
 import type { Logger } from '../worker/logger.js';
-import type { ClickOptions, Recording } from './pages/person/lab-audio.js';
+import type { ClickOptions, ClicksPlayed, Recording } from './pages/person/lab-audio.js';
 import { callPage } from './page-global.js';
 import { labSite, timedRecording, type TimedRecording } from './room-person.js';
 
@@ -62,6 +62,11 @@ export class DirectCaller {
   /** When each click of the last train left the page (epoch ms); ask once the train was played. */
   async clickTimes(): Promise<number[]> {
     return (await this.run<{ clickTimes: number[] }>('clicksPlayed')).clickTimes;
+  }
+
+  /** When each click of the last train left the page, and each of its calibration train entered its delay (epoch ms). */
+  clicksPlayed(): Promise<ClicksPlayed> {
+    return this.run<ClicksPlayed>('clicksPlayed');
   }
 
   async recording(since?: number): Promise<TimedRecording> {

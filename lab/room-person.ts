@@ -1,6 +1,6 @@
 import type { Page } from 'puppeteer-core';
 import type { ReceivedMessage, SeenFeed } from './pages/person/main.js';
-import type { ClickOptions, Recording } from './pages/person/lab-audio.js';
+import type { ClickOptions, ClicksPlayed, Recording } from './pages/person/lab-audio.js';
 import { roomOrigins, type RoomJoin } from '../contracts/rooms/index.js';
 import { PageSite, type BrowserSource } from '../worker/browser-source.js';
 import { builtDir } from '../worker/paths.js';
@@ -96,6 +96,11 @@ export class RoomPerson {
   /** When each click of the last train left the person's page (epoch ms); ask once the train was played. */
   async clickTimes(): Promise<number[]> {
     return (await callPage<{ clickTimes: number[] }>(this.page, '__person', 'clicksPlayed')).clickTimes;
+  }
+
+  /** When each click of the last train left the page, and each of its calibration train entered its delay (epoch ms). */
+  clicksPlayed(): Promise<ClicksPlayed> {
+    return callPage<ClicksPlayed>(this.page, '__person', 'clicksPlayed');
   }
 
   /** The video feeds this person sees, with the mean colour of each picture now. */

@@ -286,6 +286,23 @@ export function estimateScheduledDelays(
   };
 }
 
+/**
+ * What a measurement recovered of a known delay added to every click of a calibration train, each sent next to a
+ * click of the plain train (same index): the median over the pairs found of (delayed click's delay − plain click's
+ * delay), in seconds, and how many pairs. A delay that drifts over the call moves both clicks of a pair alike.
+ */
+export function recoveredDelay(
+  plain: DelayEstimate,
+  delayed: DelayEstimate,
+): { readonly medianS: number; readonly pairs: number } | undefined {
+  const differences: number[] = [];
+  for (const click of delayed.clicks) {
+    const neighbour = plain.clicks[click.index];
+    if (click.delayS !== undefined && neighbour?.delayS !== undefined) differences.push(click.delayS - neighbour.delayS);
+  }
+  return differences.length === 0 ? undefined : { medianS: percentile(differences, 50), pairs: differences.length };
+}
+
 /** Wall time (epoch ms) of a place in a recording: interpolated between anchors, else from the nearest at `scale`. */
 function wallTime(anchors: readonly (readonly [number, number])[], positionS: number, scale: number): number {
   const first = anchors[0]!;

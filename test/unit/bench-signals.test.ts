@@ -8,6 +8,7 @@ import {
   clickTrain,
   estimateDelays,
   estimateScheduledDelays,
+  recoveredDelay,
   writeStereoWav16,
 } from '../../bench/lib/signals.js';
 
@@ -161,7 +162,10 @@ describe('test signals and delay estimation', () => {
  */
 function skewedRecording(options: {
   emittedAtMs: readonly number[];
-  delayMs: number;
+  /** One-way delay in ms, or the delay of a click sent at a given wall time. */
+  delayMs: number | ((sentAt: number) => number);
+  click?: { fromHz: number; toHz: number };
+  into?: Float32Array;
   scale: number;
   startAt: number;
   durationS: number;
@@ -172,13 +176,14 @@ function skewedRecording(options: {
 }): Float32Array {
   const next = random(options.seed ?? 1);
   const noise = gaussian(next);
-  const recording = new Float32Array(Math.round(options.durationS * rate));
-  if (options.noise !== undefined) for (let i = 0; i < recording.length; i++) recording[i] = options.noise * noise();
-  const click = chirpClick(rate, {}, { amplitude: 0.4 });
+  const recording = options.into ?? new Float32Array(Math.round(options.durationS * rate));
+  if (options.noise !== undefined) for (let i = 0; i < recording.length; i++) recording[i] = recording[i]! + options.noise * noise();
+  const click = chirpClick(rate, options.click ?? {}, { amplitude: 0.4 });
+  const delayOf = typeof options.delayMs === 'number' ? () => options.delayMs as number : options.delayMs;
   options.emittedAtMs.forEach((at, k) => {
     if (options.drop?.includes(k)) return;
     const jitter = (options.jitterMs ?? 0) * (2 * next() - 1);
-    const position = Math.round(((at + options.delayMs + jitter - options.startAt) / 1000) * options.scale * rate);
+    const position = Math.round(((at + delayOf(at) + jitter - options.startAt) / 1000) * options.scale * rate);
     for (let i = 0; i < click.length && position + i < recording.length; i++) {
       if (position + i >= 0) recording[position + i] = recording[position + i]! + click[i]!;
     }
@@ -261,5 +266,40 @@ describe('delay estimation with a recording clock off pace', () => {
     expect(estimate.medianS).toBeUndefined();
     expect(() => estimateScheduledDelays(recording, rate, close, { anchors }, window)).toThrow(/cannot be told apart/);
     expect(() => estimateScheduledDelays(recording, rate, emittedAtMs, { anchors: [] }, window)).toThrow(/anchor/);
+  });
+
+  it('recovers a known 100 ms added to interleaved falling chirps within 3 ms, while the path delay drifts 300 ms', () => {
+    const scale = 0.9;
+    const durationS = 33 * scale;
+    // a jitter buffer growing from 80 to 380 ms over the call
+    const drift = (sentAt: number) => 80 + (300 * (sentAt - startAt)) / 31_000;
+    const falling = { fromHz: 3000, toHz: 500 } as const;
+    const calibrationAtMs = emittedAtMs.map((at) => at + 300);
+    const recording = skewedRecording({ emittedAtMs, delayMs: drift, scale, startAt, durationS, noise: 0.005, jitterMs: 2 });
+    skewedRecording({ emittedAtMs: calibrationAtMs, delayMs: (at) => drift(at) + 100, click: falling, into: recording, scale, startAt, durationS });
+    const timeline = { anchors: [[durationS, startAt + (durationS / scale) * 1000]] as const };
+
+    // the delays reach 480 ms: the window must hold them (a delay beyond it is taken for one a period shorter)
+    const wide = { minDelayS: 0, maxDelayS: 0.55 };
+    const plain = estimateScheduledDelays(recording, rate, emittedAtMs, timeline, wide);
+    const delayed = estimateScheduledDelays(recording, rate, calibrationAtMs, timeline, { ...wide, click: falling });
+    const recovered = recoveredDelay(plain, delayed);
+
+    // each detector sees only its own clicks
+    expect(plain.found).toBe(emittedAtMs.length);
+    expect(delayed.found).toBe(calibrationAtMs.length);
+    expect(recovered?.pairs).toBe(emittedAtMs.length);
+    // the path itself drifts 2.9 ms in the 300 ms between neighbours: "within a few ms" is what a pair can tell
+    expect(Math.abs(recovered!.medianS * 1000 - 100)).toBeLessThan(3);
+  });
+
+  it('does not take falling chirps for rising ones', () => {
+    const falling = { fromHz: 3000, toHz: 500 } as const;
+    const recording = skewedRecording({ emittedAtMs, delayMs: 50, click: falling, scale: 1, startAt, durationS: 33 });
+
+    const estimate = estimateScheduledDelays(recording, rate, emittedAtMs, { anchors: [[33, startAt + 33_000]] }, window);
+
+    expect(estimate.found).toBe(0);
+    expect(estimate.fit).toBeUndefined();
   });
 });
