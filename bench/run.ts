@@ -184,20 +184,15 @@ async function main(): Promise<void> {
       dir: lab.dir,
       name: 'sparticuz',
       replace: false,
-      startConcurrency: 2,
+      startConcurrency: 1,
     });
     await sparticuz.waitReady(2, 180_000);
     const sparticuzCost = await roomlineCostCall(lab, sparticuz);
     await sparticuz.waitReady(1);
     const sparticuzDelay = await delayCall(lab, 'roomline', alice, direct);
-    const launches = { system: await launchTimes(pool), sparticuz: await launchTimes(sparticuz) };
+    const sparticuzLaunch = await launchTimes(sparticuz);
     await sparticuz.stop();
     setSparticuzFigures(figures, { cost: sparticuzCost, delay: sparticuzDelay }, { cost: directCost, delay: delays.direct }, notes);
-    notes.push(
-      `Chromium launch in a warm worker (from its log), median: system build ${launches.system} ` +
-        `(n=${pool.workers.length}), @sparticuz/chromium ${launches.sparticuz} (n=${sparticuz.workers.length}; it unpacks ` +
-        'to /tmp on its first launch on a machine).',
-    );
 
     out(`setup time, cold: ${PLAN.coldCalls} calls on each path (browser launched on the request)`);
     pool = new WorkerPool({ size: 1, env: { ...env, ROOMLINE_PREWARM: 'false' }, dir: lab.dir, name: 'cold' });
@@ -207,6 +202,11 @@ async function main(): Promise<void> {
       cold.roomline.push(await roomlineSetupCall(lab, alice));
       cold.direct.push(await directColdSetupCall(lab));
     }
+    notes.push(
+      `Chromium launch (from the workers' logs, one launching at a time), median: system build ${await launchTimes(pool)} ` +
+        `(n=${pool.workers.length}, the cold workers), @sparticuz/chromium ${sparticuzLaunch} (n=2; it unpacks to /tmp on ` +
+        'its first launch on a machine).',
+    );
     await pool.stop();
     setSetupFigures(figures, 'cold', cold);
 
