@@ -316,7 +316,7 @@ function formatNumber(value: number, unit: Unit): string {
     case 'cores':
       return `${value.toFixed(3)} cores`;
     case 'mb':
-      return `${value.toFixed(0)} MB`;
+      return `${value.toFixed(Math.abs(value) < 10 ? 1 : 0)} MB`;
     case 'usd':
       return `$${value.toPrecision(3)}`;
     case 'calls':
