@@ -214,6 +214,7 @@ async function main(): Promise<void> {
     await direct.close();
     const density = await densityRun(lab, env, alice, work);
     figures['density.callsPerVcpu'] = density.figure;
+    notes.push(fargateFromDensity(density.figure.roomline, cost.usage));
     figures['janus.coresPerCall'] = density.janus.cores;
     figures['janus.pssMbPerCall'] = density.janus.pssMb;
     notes.push(...density.notes);
@@ -619,6 +620,21 @@ async function videoCall(lab: Lab, pool: WorkerPool): Promise<string> {
 
 // ---------------------------------------------------------------------------------------------------------------
 // density
+
+/**
+ * The density in Fargate terms: a worker carries one call, so at N calls per vCPU a call needs 1/N vCPU (with the
+ * cost call's PSS); the smallest task holding that, with no further headroom (the density level already held its
+ * quality with the quota), and what a call-minute costs on it.
+ */
+function fargateFromDensity(callsPerVcpu: Measured, usage: UsageReport | undefined): string {
+  if (callsPerVcpu.kind === 'missing' || usage === undefined) return 'Fargate size from the density: n/a (not measured).';
+  const task = smallestTaskFor({ cores: 1 / callsPerVcpu.value, pssMb: usage.maxPssBytes / 2 ** 20, headroom: 1 });
+  return (
+    `Fargate size from the density: ${callsPerVcpu.value} calls per vCPU is ${(1 / callsPerVcpu.value).toFixed(2)} vCPU ` +
+    `per call; with the cost call's ${mb(usage.maxPssBytes)} MB, the smallest task holding one call is ${task.vcpu} vCPU/` +
+    `${task.memoryGb} GB, $${task.usdPerCallMinute.toPrecision(3)} per call-minute (us-east-1 on-demand).`
+  );
+}
 
 /** What Janus uses per call: its usage over a held level, less its idle usage, divided by the calls. */
 interface JanusPerCall {
