@@ -53,7 +53,7 @@ const mode: BenchMode = process.argv.includes('--quick') ? 'quick' : 'full';
 const PLAN = {
   quick: {
     warmCalls: 20,
-    warmBatch: 10,
+    warmBatch: 5,
     coldCalls: 2,
     talkMs: 500,
     delayS: 10,
@@ -92,6 +92,14 @@ const DELAY_WINDOW = { minDelayS: -0.1, maxDelayS: 0.85 } as const;
  */
 const CALIBRATION_DELAY_MS = 100;
 const CALIBRATION_CLICK = { fromHz: 3000, toHz: 500 } as const;
+/**
+ * Warm workers alive at once while warming for the timed calls: each holds an idle Chromium, and many launching
+ * together on two cores take longer in all than in turns (23 at once did not get warm within 3 minutes on a fresh
+ * 2-core machine). Two launch at a time.
+ */
+const WARM_START_CONCURRENCY = 2;
+/** How long a batch of warm workers may take to get ready (a loaded 2-core machine launches Chromium in 20-30 s). */
+const WARM_TIMEOUT_MS = 300_000;
 const PERSON_COLOR = [200, 0, 200] as const;
 /** The CPU budget the bridge's processes get in the density run (a cgroup quota), in cores: one vCPU. */
 const DENSITY_CORES = 1;
@@ -132,7 +140,7 @@ async function main(): Promise<void> {
   const env = { ...process.env, ...lab.endpoints.env, ROOMLINE_LOG_LEVEL: 'info', ROOMLINE_QUALITY_INTERVAL_S: '3', ROOMLINE_POLL_WAIT_S: '2' };
   try {
     const alice = await lab.addPerson({ display: 'Alice', toneHz: 440, color: PERSON_COLOR });
-    const direct = await DirectCaller.start({ netns: lab.netns.name, janusUrl: lab.janus.wsUrl, toneHz: 440, logger });
+    const direct = await DirectCaller.start({ netns: lab.netns.name, janusUrl: lab.janus.wsUrl, apiSecret: lab.janus.apiSecret, toneHz: 440, logger });
     chromium = await direct.browser.browser.version();
     out(`setup time, warm: ${PLAN.warmCalls} calls on each path`);
     // On Fargate each worker has its task to itself; here all share two cores. Workers are warmed in batches before
@@ -141,12 +149,9 @@ async function main(): Promise<void> {
     let pool: WorkerPool | undefined;
     for (let done = 0; done < PLAN.warmCalls; ) {
       const batch = Math.min(PLAN.warmBatch, PLAN.warmCalls - done);
-      // the last batch also warms the workers of the cost, delay and video calls
-      const last = done + batch >= PLAN.warmCalls;
-      const size = batch + (last ? LATER_CALLS : 0);
       await pool?.stop();
-      pool = new WorkerPool({ size, env, dir: lab.dir, name: `warm${done}`, replace: false, startConcurrency: 4 });
-      await pool.waitReady(size, 180_000);
+      pool = new WorkerPool({ size: batch, env, dir: lab.dir, name: `warm${done}`, replace: false, startConcurrency: WARM_START_CONCURRENCY });
+      await pool.waitReady(batch, WARM_TIMEOUT_MS);
       for (let i = 0; i < batch; i++, done++) {
         const b = Date.now();
         warm.roomline.push(await roomlineSetupCall(lab, alice));
@@ -156,7 +161,10 @@ async function main(): Promise<void> {
       }
     }
     setSetupFigures(figures, 'warm', warm);
-    if (pool === undefined) throw new Error('no warm calls planned');
+    // the workers of the cost, delay and video calls, warmed before any of them, so none launches during a measurement
+    await pool?.stop();
+    pool = new WorkerPool({ size: LATER_CALLS, env, dir: lab.dir, name: 'later', replace: false, startConcurrency: WARM_START_CONCURRENCY });
+    await pool.waitReady(LATER_CALLS, WARM_TIMEOUT_MS);
 
     out(`cost and continuity: a steady ${PLAN.costS} s audio call on each path`);
     await pool.waitReady(1);
@@ -180,7 +188,8 @@ async function main(): Promise<void> {
     out(`@sparticuz/chromium: a steady ${PLAN.costS} s audio call and the delay clicks on workers running it`);
     const sparticuz = new WorkerPool({
       size: 2,
-      env: { ...env, ROOMLINE_CHROMIUM: 'sparticuz' },
+      // it runs single-process without Chromium's sandbox (as on Fargate, where the construct turns the sandbox off)
+      env: { ...env, ROOMLINE_CHROMIUM: 'sparticuz', ROOMLINE_CHROMIUM_SANDBOX: 'off' },
       dir: lab.dir,
       name: 'sparticuz',
       replace: false,
@@ -263,7 +272,7 @@ async function directSetupCall(lab: Lab, direct: DirectCaller): Promise<SetupSam
 /** The baseline's cold start: a browser launched for the call, then the same call. Timed from the request. */
 async function directColdSetupCall(lab: Lab): Promise<SetupSample> {
   const t0 = Date.now();
-  const direct = await DirectCaller.start({ netns: lab.netns.name, janusUrl: lab.janus.wsUrl, toneHz: 440, logger });
+  const direct = await DirectCaller.start({ netns: lab.netns.name, janusUrl: lab.janus.wsUrl, apiSecret: lab.janus.apiSecret, toneHz: 440, logger });
   try {
     await direct.call(lab.endpoints.sip.phone);
     await directUntilAnswered(direct);
@@ -674,12 +683,12 @@ async function densityRun(
         env,
         dir: lab.dir,
         name: `density${calls}`,
-        startConcurrency: 2,
+        startConcurrency: WARM_START_CONCURRENCY,
         replace: false,
         execPath: cgroup.launcher,
       });
       try {
-        await pool.waitReady(calls, 60_000 + calls * 30_000);
+        await pool.waitReady(calls, WARM_TIMEOUT_MS);
         const throttledBefore = await cgroup.throttling();
         const callIds = await Promise.all(
           Array.from({ length: calls }, (_, i) => lab.client.enqueueDial(quickRequest(lab, LAB_ROOM_IDS[i]!))),
@@ -758,7 +767,13 @@ async function directDensity(
     const callers: DirectCaller[] = [];
     try {
       for (let i = 0; i < calls; i++) {
-        const caller = await DirectCaller.start({ netns: lab.netns.name, janusUrl: lab.janus.wsUrl, toneHz: 440, logger });
+        const caller = await DirectCaller.start({
+          netns: lab.netns.name,
+          janusUrl: lab.janus.wsUrl,
+          apiSecret: lab.janus.apiSecret,
+          toneHz: 440,
+          logger,
+        });
         if (caller.browser.pid !== undefined) await cgroup.adopt(caller.browser.pid);
         callers.push(caller);
       }

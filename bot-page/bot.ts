@@ -1,6 +1,6 @@
 import type { QualitySummary } from '../contracts/call-record.js';
 import { RoomlineError, assertNever } from '../contracts/errors.js';
-import { roomCapabilities } from '../contracts/rooms/index.js';
+import { roomCapabilities, roomOrigins } from '../contracts/rooms/index.js';
 import type { PageCommandResults, PageCommandType, ParsedPageCommand, RoomDtmfMessage } from '../contracts/page-rpc.js';
 import type { DtmfReceivedCarriage } from '../contracts/telephony.js';
 import { emit, errorMessage, log } from './host.js';
@@ -13,6 +13,7 @@ import type { RoomAdapter, RoomAdapterEvents, RoomAdapterOptions } from './rooms
 import type { RoomJoin } from '../contracts/rooms/index.js';
 import { SipCall } from './sip/sip-call.js';
 import { SipLeg, type DialOptions, type SipIdentity } from './sip/sip-leg.js';
+import { allowWebSocketOrigins } from './network-guard.js';
 
 /** Makes the room adapter of a join: the registry in the bot page, the app's page in page mode. */
 export type CreateRoom = (room: RoomJoin, events: RoomAdapterEvents, options: RoomAdapterOptions) => Promise<RoomAdapter>;
@@ -28,6 +29,9 @@ export class Bot {
   private sip: SipCall | undefined;
   /** Forward the SIP peer's digits into the room as data messages. */
   private dtmfToRoom = false;
+  /** The node of `sipSession`, and the session being opened, if one is. */
+  private sipUrl: string | undefined;
+  private opening: Promise<JanusSession> | undefined;
   private room: RoomAdapter | undefined;
   private mixer: AudioMixer | undefined;
   /** Room → SIP video (when the SIP leg sends video). */
@@ -48,7 +52,10 @@ export class Bot {
     const c = command as ParsedCommand;
     switch (c.type) {
       case 'init':
-        return (await this.init(c.janusUrl, c.iceServers)) as PageCommandResults[T];
+        allowWebSocketOrigins(c.allowOrigins ?? []);
+        return (await this.init(c.janusUrl, c.iceServers, c.apiSecret)) as PageCommandResults[T];
+      case 'health':
+        return (await this.health(c.timeoutMs)) as PageCommandResults[T];
       case 'join-room':
         return (await this.joinRoom(c)) as PageCommandResults[T];
       case 'dial':
@@ -76,20 +83,71 @@ export class Bot {
     }
   }
 
-  private async init(janusUrl: string, iceServers: RTCIceServer[]): Promise<PageCommandResults['init']> {
-    if (this.sipSession !== undefined) throw new RoomlineError('INTERNAL', 'the bot is already initialised');
+  /**
+   * Opens the SIP leg's Janus session on `janusUrl`. Idempotent for the worker, which may ask again when an earlier
+   * answer came too late for it: a session open on that node is kept, one being opened is awaited. A session on another
+   * node is given up for the new one (healing onto another node); never during a call.
+   */
+  private async init(janusUrl: string, iceServers: RTCIceServer[], apiSecret: string | undefined): Promise<PageCommandResults['init']> {
+    if (this.room !== undefined) throw new RoomlineError('INTERNAL', 'the bot cannot open a new Janus session during a call');
+    await this.opening?.catch(() => undefined);
+    const current = this.sipSession;
+    if (current !== undefined && !current.isClosed) {
+      if (this.sipUrl === janusUrl) return { janusServer: current.server };
+      this.sipSession = undefined;
+      current.abandon(`replaced by a session on ${janusUrl}`);
+    }
+    this.sipSession = undefined;
+    this.sip = undefined;
     this.iceServers = iceServers;
+    allowWebSocketOrigins([janusUrl]);
+    const opening = this.openSip(janusUrl, apiSecret);
+    this.opening = opening;
     try {
-      this.sipSession = await JanusSession.connect(janusUrl, { timeoutMs: 5_000 });
+      const session = await opening;
+      return { janusServer: session.server };
+    } finally {
+      if (this.opening === opening) this.opening = undefined;
+    }
+  }
+
+  private async openSip(janusUrl: string, apiSecret: string | undefined): Promise<JanusSession> {
+    let session: JanusSession;
+    try {
+      session = await JanusSession.connect(janusUrl, { timeoutMs: 5_000, apiSecret });
     } catch (error) {
       throw new RoomlineError('JANUS_UNAVAILABLE', `cannot reach Janus at ${janusUrl}: ${errorMessage(error)}`);
     }
-    this.sipSession.onClosed((reason) => {
-      // closed by leave(): not a loss
-      if (!this.leaving) emit({ type: 'janus-lost', reason });
+    // only the loss of the session in use is news (one given up for another, or closed by leave(), is not)
+    session.onClosed((reason) => {
+      if (this.sipSession === session && !this.leaving) emit({ type: 'janus-lost', reason });
     });
-    const warmLeg = await SipLeg.attach(this.sipSession);
-    this.sip = new SipCall(this.sipSession, warmLeg, {
+    try {
+      await this.attachSip(session);
+    } catch (error) {
+      session.abandon('the SIP plugin could not be set up');
+      throw error instanceof RoomlineError
+        ? error
+        : new RoomlineError('JANUS_UNAVAILABLE', `the SIP plugin of ${janusUrl} could not be set up: ${errorMessage(error)}`);
+    }
+    this.sipSession = session;
+    this.sipUrl = janusUrl;
+    return session;
+  }
+
+  /** Whether a call can be placed now: the Janus session is open and answers a keepalive in time. */
+  private async health(timeoutMs: number): Promise<PageCommandResults['health']> {
+    const session = this.sipSession;
+    if (session === undefined || session.isClosed) return { janus: 'closed' };
+    if (await session.ping(timeoutMs)) return { janus: 'open' };
+    // a session that does not answer is given up, so that `init` can open another
+    session.abandon(`Janus did not answer a keepalive within ${timeoutMs} ms`);
+    return { janus: 'silent' };
+  }
+
+  private async attachSip(session: JanusSession): Promise<void> {
+    const warmLeg = await SipLeg.attach(session);
+    this.sip = new SipCall(session, warmLeg, {
       outgoing: () => this.outgoingSipMedia(),
       incoming: (track) => {
         if (track.kind === 'audio') this.mixer?.setSipTrack(track);
@@ -101,7 +159,6 @@ export class Bot {
       digit: (digit, carriage) => this.onDigit(digit, carriage),
     });
     await warmLeg.warmUp('sip:roomline@roomline.invalid');
-    return { janusServer: this.sipSession.server };
   }
 
   private requireSip(): SipCall {
@@ -121,6 +178,7 @@ export class Bot {
 
   private async joinRoom(command: Extract<ParsedCommand, { type: 'join-room' }>): Promise<PageCommandResults['join-room']> {
     if (this.room !== undefined) throw new RoomlineError('INTERNAL', 'the bot is already in a room');
+    allowWebSocketOrigins(roomOrigins(command.room));
     const media = command.media;
     const sendsVideo = media.video === 'sendonly' || media.video === 'sendrecv';
     const receivesVideo = media.video === 'recvonly' || media.video === 'sendrecv';

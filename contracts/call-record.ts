@@ -28,9 +28,10 @@ export const FINAL_STATES: ReadonlySet<CallState> = new Set<CallState>(['ENDED',
 /**
  * Which transitions are allowed. `QUEUED` is re-entered when a retryable failure hands the call back to the queue;
  * `ON_HOLD` is a connected call held by either side, and returns to `CONNECTED` when neither holds it any more.
+ * `QUEUED → ENDED` is a hangup requested before any worker took the call (nothing was dialed).
  */
 export const CALL_TRANSITIONS: Readonly<Record<CallState, readonly CallState[]>> = {
-  QUEUED: ['CLAIMED', 'FAILED'],
+  QUEUED: ['CLAIMED', 'ENDED', 'FAILED'],
   CLAIMED: ['JOINING', 'QUEUED', 'ENDED', 'FAILED'],
   JOINING: ['DIALING', 'QUEUED', 'ENDED', 'FAILED'],
   DIALING: ['RINGING', 'CONNECTED', 'QUEUED', 'ENDED', 'FAILED'],

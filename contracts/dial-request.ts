@@ -8,20 +8,21 @@ import {
   audioCodecListSchema,
   dtmfDigitsSchema,
 } from './telephony.js';
-import { HEADER_SAFE_PATTERN } from './text.js';
+import { egressIssues, type EgressPolicy } from './egress-policy.js';
+import { DIAL_URI_PARAMS, sipUriSchemaWith } from './sip-uri.js';
+import { safeText } from './text.js';
+import { checkUntrustedInput, formatPath, summariseIssues, type InputIssue } from './untrusted-input.js';
 
 /**
  * The dial request, version 1: what any service puts on the dial queue to have Roomline call a SIP target from a room.
  * One schema validates it everywhere: in the client before sending, in the CLI, and in the worker on arrival.
  */
 
-/** A SIP or SIPS URI without display name or angle brackets, e.g. `sip:alice@pbx.example.com:5060;transport=tcp`. */
-const SIP_URI_PATTERN = /^sips?:(?:[A-Za-z0-9\-_.!~*'()&=+$,;?/%]+@)?(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?(?:;[A-Za-z0-9\-_.!~*'()%+=]+)*$/;
-
-export const sipUriSchema = z
-  .string()
-  .max(256, 'must be at most 256 characters')
-  .regex(SIP_URI_PATTERN, 'must be a sip: or sips: URI such as sip:alice@example.com (no display name, no <>)');
+/**
+ * A SIP or SIPS URI without display name or angle brackets, e.g. `sip:alice@pbx.example.com:5060;transport=tcp`:
+ * port 1-65535, no URI headers, no password, only the parameters `transport` and `user` (see `contracts/sip-uri.ts`).
+ */
+export const sipUriSchema = sipUriSchemaWith(DIAL_URI_PARAMS);
 
 export const callIdSchema = z
   .string()
@@ -30,10 +31,7 @@ export const callIdSchema = z
 const headerName = z
   .string()
   .regex(/^X-[A-Za-z0-9-]{1,64}$/, 'only X- headers may be set (e.g. X-Meeting-Id)');
-const headerValue = z
-  .string()
-  .max(256, 'must be at most 256 characters')
-  .regex(HEADER_SAFE_PATTERN, 'must not contain line breaks or control characters');
+const headerValue = safeText(256, { allowEmpty: true });
 
 export const VIDEO_DIRECTIONS = ['off', 'sendonly', 'recvonly', 'sendrecv'] as const;
 export type VideoDirection = (typeof VIDEO_DIRECTIONS)[number];
@@ -52,7 +50,7 @@ const tileSchema = z
     width: fraction.refine((v) => v > 0, 'must be greater than 0'),
     height: fraction.refine((v) => v > 0, 'must be greater than 0'),
     /** Name the tile's feed gets in the room. @default "<bot display> <n>" */
-    name: z.string().min(1).max(64).optional(),
+    name: safeText(64).optional(),
   })
   .refine((t) => t.x + t.width <= 1.0001 && t.y + t.height <= 1.0001, 'tile must lie inside the picture');
 
@@ -61,7 +59,7 @@ export const splitSchema = z.union([
     rows: z.number().int().min(1).max(4),
     cols: z.number().int().min(1).max(4),
     /** Names of the tiles, row by row. */
-    names: z.array(z.string().min(1).max(64)).max(16).optional(),
+    names: z.array(safeText(64)).max(16).optional(),
   }),
   z.strictObject({ tiles: z.array(tileSchema).min(1).max(16) }),
 ]);
@@ -130,11 +128,9 @@ export const sipOptionsSchema = z.strictObject({
 
 export const fromSchema = z.strictObject({
   uri: sipUriSchema,
-  displayName: z
-    .string()
-    .min(1)
-    .max(64)
-    .regex(/^[^"\\\u0000-\u001f\u007f]*$/, 'must not contain quotes, backslashes or control characters')
+  /** Shown by the callee's phone; quoted into the From header, so no quotes, backslashes or angle brackets. */
+  displayName: safeText(64)
+    .refine((name) => !/["\\<>]/.test(name), 'must not contain quotes, backslashes or angle brackets')
     .optional(),
 });
 
@@ -161,7 +157,7 @@ export const dialRequestSchema = z
     limits: limitsSchema.default(() => limitsSchema.parse({})),
     /** Free-form string pairs kept in the call record (e.g. your own meeting or tenant id). */
     metadata: z
-      .record(z.string().max(64), z.string().max(512))
+      .record(safeText(64), safeText(512, { allowEmpty: true }))
       .refine((m) => Object.keys(m).length <= 16, 'at most 16 entries')
       .optional(),
   })
@@ -191,34 +187,67 @@ export type DialRequestParseResult =
   | { readonly ok: true; readonly request: DialRequest }
   | { readonly ok: false; readonly reason: string; readonly callId: string | undefined };
 
-/** Validates a dial request without throwing. On failure, `reason` lists every problem as `path: message`. */
-export function safeParseDialRequest(input: unknown): DialRequestParseResult {
+/**
+ * Validates a dial request without throwing. Untrusted input is first checked to be plain JSON data of bounded size,
+ * with no prototype keys anywhere; then the schema runs. On failure, `reason` lists the problems as `path: message`,
+ * bounded in length whatever the input (see `summariseIssues`).
+ */
+export function safeParseDialRequest(input: unknown, policy?: EgressPolicy): DialRequestParseResult {
+  const shape = checkUntrustedInput(input);
+  if (shape.length > 0) return { ok: false, reason: summariseIssues(shape), callId: salvageCallId(input) };
   const result = dialRequestSchema.safeParse(input);
-  if (result.success) return { ok: true, request: result.data };
-  return { ok: false, reason: describeIssues(result.error.issues), callId: salvageCallId(input) };
+  if (!result.success) return { ok: false, reason: describeIssues(result.error.issues), callId: salvageCallId(input) };
+  // where the request would make Roomline connect, when the caller knows the deployment's allow-lists
+  const refused = policy === undefined ? [] : egressIssues(result.data, policy);
+  if (refused.length > 0) return { ok: false, reason: summariseIssues(refused), callId: result.data.callId };
+  return { ok: true, request: result.data };
 }
 
-/** `path: message` for each problem; a bad record key (e.g. a header name) says what is wrong with the name. */
+/**
+ * `path: message` for each problem, bounded: unknown fields are named (quoted and cut) and counted rather than
+ * listed, a bad record key (e.g. a header name) says what is wrong with the name.
+ */
 export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
-  return issues
-    .map((issue) => {
-      const path = issue.path.length > 0 ? issue.path.map(String).join('.') : '(request)';
-      const nested = issue.code === 'invalid_key' ? issue.issues.map((i) => i.message).join(', ') : undefined;
-      return `${path}: ${nested === undefined ? issue.message : `invalid name: ${nested}`}`;
-    })
-    .join('; ');
+  return summariseIssues(issues.map(toInputIssue));
 }
 
-/** Validates a dial request, throwing a `RoomlineError` with code `INVALID_REQUEST` and a readable reason. */
-export function parseDialRequest(input: unknown): DialRequest {
-  const result = safeParseDialRequest(input);
+function toInputIssue(issue: z.core.$ZodIssue): InputIssue {
+  const path = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const shown = issue.keys.slice(0, 5).map((key) => formatPath([key]));
+      const more = issue.keys.length - shown.length;
+      return {
+        path,
+        message: `unknown field${issue.keys.length === 1 ? '' : 's'} ${shown.join(', ')}${more > 0 ? ` and ${more} more` : ''}`,
+      };
+    }
+    case 'invalid_key':
+      return { path, message: `invalid name: ${issue.issues.map((i) => i.message).join(', ')}` };
+    default:
+      return { path, message: issue.message };
+  }
+}
+
+/**
+ * Validates a dial request (and, given a policy, where it would connect), throwing a `RoomlineError` with code
+ * `INVALID_REQUEST` and a readable reason.
+ */
+export function parseDialRequest(input: unknown, policy?: EgressPolicy): DialRequest {
+  const result = safeParseDialRequest(input, policy);
   if (!result.ok) throw new RoomlineError('INVALID_REQUEST', `invalid dial request: ${result.reason}`);
   return result.request;
 }
 
 /** The callId of an invalid request, if it has a usable one, so its failure can be recorded under it. */
 function salvageCallId(input: unknown): string | undefined {
-  if (typeof input !== 'object' || input === null || !('callId' in input)) return undefined;
-  const parsed = callIdSchema.safeParse(input.callId);
-  return parsed.success ? parsed.data : undefined;
+  try {
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) return undefined;
+    const descriptor = Object.getOwnPropertyDescriptor(input, 'callId');
+    if (descriptor === undefined || !('value' in descriptor)) return undefined;
+    const parsed = callIdSchema.safeParse(descriptor.value);
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -2,8 +2,10 @@
  * Error codes shared by the client, the worker and the bot page.
  *
  * Every failure that ends a call carries one of these codes. `retryable` says whether the worker leaves the dial
- * message for SQS to deliver again (our own transient trouble) or records the call `FAILED` at once. `fault` says whose
- * fault it is: the `caller` (bad request), the `remote` side (the SIP peer or the room), or `us` (the bridge itself).
+ * message for SQS to deliver again (our own transient trouble) or records the call `FAILED` at once; a retryable
+ * failure is retried only while the phone has not been rung (before Janus took the INVITE), never after. `fault` says
+ * whose fault it is: the `caller` (bad request), the `remote` side (the SIP peer or the room), or `us` (the bridge
+ * itself). The README's table of codes is checked against this list (test/unit/error-codes.test.ts).
  */
 export const ERROR_CODES = {
   /** The dial request failed validation. */
@@ -32,12 +34,17 @@ export const ERROR_CODES = {
   ROOM_UNREACHABLE: { retryable: true, fault: 'remote' },
   /** The Janus node used for the SIP leg failed or could not be reached. */
   JANUS_UNAVAILABLE: { retryable: true, fault: 'us' },
-  /** The browser or the bot page crashed or stopped answering. */
+  /** The bot page stopped answering or failed a command (Chromium itself still runs). */
   BROWSER_FAILED: { retryable: true, fault: 'us' },
-  /** The worker that owned the call disappeared (its lease expired). */
+  /** Chromium exited or crashed under the call. */
+  BROWSER_CRASHED: { retryable: true, fault: 'us' },
+  /**
+   * The worker that owned the call disappeared: its lease expired (found by the sweeper or by a redelivery). Never
+   * retried: the record may lag the page, so the phone may have been rung.
+   */
   WORKER_LOST: { retryable: false, fault: 'us' },
-  /** The worker was told to stop (SIGTERM) before the call connected. */
-  WORKER_SHUTDOWN: { retryable: false, fault: 'us' },
+  /** The worker was told to stop (SIGTERM) before the call connected; retried if the phone had not been rung yet. */
+  WORKER_SHUTDOWN: { retryable: true, fault: 'us' },
   /** Anything else: a defect in the bridge. */
   INTERNAL: { retryable: false, fault: 'us' },
 } as const satisfies Record<string, { readonly retryable: boolean; readonly fault: Fault }>;

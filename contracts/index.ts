@@ -7,3 +7,7 @@ export * from './call-record.js';
 export * from './call-control.js';
 export * from './page-rpc.js';
 export * from './rooms/index.js';
+export * from './sip-uri.js';
+export * from './egress-policy.js';
+export * from './untrusted-input.js';
+export * from './text.js';

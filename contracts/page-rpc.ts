@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ERROR_CODE_NAMES, FAULTS } from './errors.js';
 import { fromSchema, mediaSchema, sipUriSchema } from './dial-request.js';
 import { roomSchema } from './rooms/index.js';
+import { PROXY_URI_PARAMS, sipUriSchemaWith } from './sip-uri.js';
 import type { QualitySummary } from './call-record.js';
 import {
   DTMF_CARRIAGES,
@@ -38,7 +39,7 @@ const iceServerSchema = z.strictObject({
 export const sipAccountSchema = z.strictObject({
   username: sipUriSchema,
   secret: z.string().min(1),
-  proxy: sipUriSchema,
+  proxy: sipUriSchemaWith(PROXY_URI_PARAMS),
   authUsername: z.string().optional(),
   /** Send a REGISTER before calling; otherwise the credentials only answer the INVITE's challenges. */
   register: z.boolean(),
@@ -70,12 +71,21 @@ export interface RoomDtmfMessage {
 }
 
 export const pageCommandSchema = z.discriminatedUnion('type', [
-  /** Warm-up: connect to the Janus node for SIP and attach the SIP plugin. */
+  /**
+   * Warm-up: connect to the Janus node for SIP and attach the SIP plugin. Sent again after the Janus session was lost
+   * (to this node or another), it opens a new one: an idle worker heals without restarting Chromium.
+   */
   z.strictObject({
     type: z.literal('init'),
     janusUrl: z.string(),
+    /** The Janus API secret of the SIP node (ROOMLINE_JANUS_API_SECRET), sent with every request there. */
+    apiSecret: z.string().optional(),
+    /** Origins the page may open WebSockets to for its whole life, besides the Janus node (configuration). */
+    allowOrigins: z.array(z.string()).optional(),
     iceServers: z.array(iceServerSchema).default([]),
   }),
+  /** Whether the page can place a call now: its Janus session answers a keepalive within `timeoutMs`. */
+  z.strictObject({ type: z.literal('health'), timeoutMs: z.number().int().positive().max(10_000).default(1_500) }),
   /**
    * Join the room as the bot; `media` says what the bot will publish (SIP audio, SIP video or its tiles);
    * `dataMessages` opens a data channel to the room on the bot's feed.
@@ -125,6 +135,7 @@ export interface ParticipantInfo {
 /** What each command resolves to. */
 export interface PageCommandResults {
   readonly init: { readonly janusServer: string };
+  readonly health: { readonly janus: 'open' | 'closed' | 'silent' };
   readonly 'join-room': { readonly selfId: string; readonly participants: readonly ParticipantInfo[] };
   readonly dial: { readonly accepted: true };
   readonly hangup: { readonly sent: boolean };

@@ -8,6 +8,11 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { DEFAULT_METRICS_NAMESPACE } from '../worker/aws/metric-names.js';
 import { isFargateTaskSize } from './fargate.js';
 import { DEFAULT_TRUNK_SECRET_PREFIX } from '../worker/aws/trunk-credentials.js';
+import { DEFAULT_HOST_ALLOW_LIST, HostAllowList } from '../contracts/egress-policy.js';
+import { leaseTimingProblems } from '../worker/lease-timing.js';
+
+/** The workers' longest wait for one DynamoDB or SQS request (ROOMLINE_AWS_REQUEST_TIMEOUT_MS), in ms. */
+export const WORKER_AWS_REQUEST_TIMEOUT_MS = 3_000;
 
 /** An inclusive range of ports. */
 export interface PortRange {
@@ -38,8 +43,22 @@ export interface RoomlineBridgeProps {
 
   /** Receives of a dial message before it is parked in the dead-letter queue (also the worker's ROOMLINE_MAX_RECEIVES). @default 3 */
   readonly maxReceiveCount?: number;
-  /** Visibility timeout of a received dial message; the worker renews it while the call lasts. @default Duration.seconds(30) */
+  /**
+   * Visibility timeout of a received dial message; the worker renews it while the call lasts. Must be longer than
+   * `callLease`. @default Duration.seconds(30)
+   */
   readonly visibilityTimeout?: Duration;
+  /**
+   * Lease on a claimed call (ROOMLINE_LEASE_S), renewed by its worker every third of its length: a call whose worker
+   * is gone is closed as FAILED WORKER_LOST within `callLease + sweepInterval`. Shorter than `visibilityTimeout`, and
+   * at least three worker request timeouts (3 s each). @default Duration.seconds(20)
+   */
+  readonly callLease?: Duration;
+  /**
+   * How often each worker sweeps the calls table for calls whose lease ran out (ROOMLINE_SWEEP_INTERVAL_S). Every
+   * worker sweeps, idle or busy, so sweeping goes on while the service runs any task. @default Duration.seconds(10)
+   */
+  readonly sweepInterval?: Duration;
   /** How long an unclaimed dial request waits in the queue before SQS drops it. @default Duration.minutes(15) */
   readonly dialRetention?: Duration;
 
@@ -74,6 +93,28 @@ export interface RoomlineBridgeProps {
   readonly trunkSecretPrefix?: string;
   /** CloudWatch namespace of the worker metrics. @default "Roomline" */
   readonly metricsNamespace?: string;
+  /**
+   * Room servers a dial request may name (ROOMLINE_ROOM_HOSTS): host patterns, `*` for any public name or address,
+   * `name`, `*.name`, an IP address or a CIDR range. Private, loopback, link-local and metadata addresses and internal
+   * names are refused unless listed. @default ["*"]
+   */
+  readonly roomHosts?: readonly string[];
+  /** SIP hosts a dial request without a trunk may call (ROOMLINE_SIP_HOSTS), as `roomHosts`. @default ["*"] */
+  readonly sipHosts?: readonly string[];
+  /**
+   * Chromium's own sandbox (ROOMLINE_CHROMIUM_SANDBOX). Fargate offers neither of the two ways it can start: no user
+   * namespaces (the kernel allows none) and no CAP_SYS_ADMIN for Debian's setuid helper (Fargate adds only
+   * SYS_PTRACE). So it is off there, and the browser runs as its own unprivileged user, with nothing of the worker's
+   * environment, reaching the network only through the worker's egress proxy. Set `true` for a platform that allows it.
+   * @default false
+   */
+  readonly chromiumSandbox?: boolean;
+  /**
+   * The Janus API secret (its SecretString) the workers send and the Janus nodes require. With existing Janus servers
+   * (`janusUrls`), theirs.
+   * @default a generated secret for the Janus cluster the construct runs; none with `janusUrls`
+   */
+  readonly janusApiSecret?: secretsmanager.ISecret;
 
   /**
    * WebSocket URLs of existing Janus servers (ws:// or wss://) the workers use for the SIP leg. When given, the
@@ -122,6 +163,8 @@ export interface ResolvedBridgeProps {
   readonly deploymentName: string;
   readonly maxReceiveCount: number;
   readonly visibilityTimeout: Duration;
+  readonly callLease: Duration;
+  readonly sweepInterval: Duration;
   readonly dialRetention: Duration;
   readonly recordTtlDays: number;
   readonly tableRemovalPolicy: RemovalPolicy;
@@ -137,6 +180,11 @@ export interface ResolvedBridgeProps {
   readonly logRetention: RetentionDays;
   readonly trunkSecretPrefix: string;
   readonly metricsNamespace: string;
+  /** ROOMLINE_ROOM_HOSTS and ROOMLINE_SIP_HOSTS of the workers. */
+  readonly roomHosts: string;
+  readonly sipHosts: string;
+  readonly chromiumSandbox: boolean;
+  readonly janusApiSecret: secretsmanager.ISecret | undefined;
   readonly janus: ResolvedJanus;
   readonly alarmEmails: readonly string[];
   readonly queueAgeAlarmThreshold: Duration;
@@ -194,6 +242,16 @@ export function resolveBridgeProps(props: RoomlineBridgeProps, stackName: string
   check(isIntIn(maxReceiveCount, 1, 1000), `maxReceiveCount must be an integer from 1 to 1000, got ${maxReceiveCount}`);
   const visibilityTimeout = props.visibilityTimeout ?? Duration.seconds(30);
   check(isIntIn(visibilityTimeout.toSeconds(), 10, 43_200), `visibilityTimeout must be from 10 seconds to 12 hours, got ${visibilityTimeout.toHumanString()}`);
+  const callLease = props.callLease ?? Duration.seconds(20);
+  check(isIntIn(callLease.toSeconds(), 1, 3_600), `callLease must be a whole number of seconds from 1 to 3600, got ${callLease.toHumanString()}`);
+  const sweepInterval = props.sweepInterval ?? Duration.seconds(10);
+  check(isIntIn(sweepInterval.toSeconds(), 1, 3_600), `sweepInterval must be a whole number of seconds from 1 to 3600, got ${sweepInterval.toHumanString()}`);
+  problems.push(
+    ...leaseTimingProblems(
+      { visibilityTimeoutS: visibilityTimeout.toSeconds(), leaseS: callLease.toSeconds(), awsRequestTimeoutMs: WORKER_AWS_REQUEST_TIMEOUT_MS },
+      { visibilityTimeoutS: 'visibilityTimeout', leaseS: 'callLease', awsRequestTimeoutMs: "the workers' request timeout" },
+    ),
+  );
   const dialRetention = props.dialRetention ?? Duration.minutes(15);
   check(isIntIn(dialRetention.toSeconds(), 60, 1_209_600), `dialRetention must be from 1 minute to 14 days, got ${dialRetention.toHumanString()}`);
 
@@ -228,6 +286,20 @@ export function resolveBridgeProps(props: RoomlineBridgeProps, stackName: string
   const metricsNamespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
   check(/^[A-Za-z0-9._/#:-]{1,255}$/.test(metricsNamespace) && !metricsNamespace.startsWith('AWS/'), `metricsNamespace must be a custom CloudWatch namespace, got "${metricsNamespace}"`);
 
+  const hostList = (name: string, entries: readonly string[]) => {
+    for (const entry of entries) {
+      try {
+        HostAllowList.parse(entry);
+      } catch (error) {
+        problems.push(`${name}: ${(error as Error).message}`);
+      }
+    }
+    check(entries.length > 0, `${name} must list at least one host pattern (["*"] allows any public host)`);
+    return entries.join(',');
+  };
+  const roomHosts = hostList('roomHosts', props.roomHosts ?? [DEFAULT_HOST_ALLOW_LIST]);
+  const sipHosts = hostList('sipHosts', props.sipHosts ?? [DEFAULT_HOST_ALLOW_LIST]);
+
   const janus = resolveJanus(props, problems);
 
   const alarmEmails = props.alarmEmails ?? [];
@@ -244,6 +316,8 @@ export function resolveBridgeProps(props: RoomlineBridgeProps, stackName: string
     deploymentName,
     maxReceiveCount,
     visibilityTimeout,
+    callLease,
+    sweepInterval,
     dialRetention,
     recordTtlDays,
     tableRemovalPolicy: props.tableRemovalPolicy ?? RemovalPolicy.RETAIN,
@@ -259,6 +333,10 @@ export function resolveBridgeProps(props: RoomlineBridgeProps, stackName: string
     logRetention: props.logRetention ?? RetentionDays.ONE_MONTH,
     trunkSecretPrefix,
     metricsNamespace,
+    roomHosts,
+    sipHosts,
+    chromiumSandbox: props.chromiumSandbox ?? false,
+    janusApiSecret: props.janusApiSecret,
     janus,
     alarmEmails,
     queueAgeAlarmThreshold,

@@ -5,6 +5,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -67,6 +68,14 @@ export class RoomlineBridge extends Construct {
   readonly janusService: ecs.FargateService | undefined;
   /** The Janus WebSocket URLs the workers use. */
   readonly janusUrls: readonly string[];
+  /**
+   * How the workers' link to Janus is carried: `wss` (TLS) when every Janus URL is wss://, else `ws`. The Janus cluster
+   * the construct runs is reached over ws:// inside the VPC, where only the workers' security group may reach its API
+   * port, and every request must carry the Janus API secret; give `janusUrls` with wss:// for TLS on that link.
+   */
+  readonly janusTransport: 'ws' | 'wss';
+  /** The secret every Janus request of the workers carries, when there is one. */
+  readonly janusApiSecret: secretsmanager.ISecret | undefined;
   /** The bus receiving `Roomline Call State Changed` events. */
   readonly eventBus: events.IEventBus;
   readonly alarmTopic: sns.ITopic;
@@ -98,14 +107,28 @@ export class RoomlineBridge extends Construct {
     switch (config.janus.kind) {
       case 'existing':
         this.janusUrls = config.janus.urls;
+        this.janusApiSecret = config.janusApiSecret;
+        if (this.janusApiSecret === undefined) {
+          Annotations.of(this).addWarningV2(
+            'roomline:noJanusApiSecret',
+            'janusUrls without janusApiSecret: the workers send no Janus API secret, so anything that reaches those Janus servers may drive them. Give their api_secret as janusApiSecret.',
+          );
+        }
         break;
       case 'cluster':
+        this.janusApiSecret =
+          config.janusApiSecret ??
+          new secretsmanager.Secret(this, 'JanusApiSecret', {
+            description: 'Roomline: the Janus API secret the workers send and the Janus nodes require',
+            generateSecretString: { passwordLength: 40, excludePunctuation: true },
+          });
         janus = new JanusCluster(this, 'Janus', {
           cluster: this.cluster,
           vpc: this.vpc,
           image: props.janusImage ?? ecs.ContainerImage.fromAsset(JANUS_IMAGE_DIR),
           config: config.janus,
           logRetention: config.logRetention,
+          apiSecret: this.janusApiSecret,
         });
         this.janusUrls = [janus.url];
         if (config.janus.sipPeerCidrs.length === 0) {
@@ -121,6 +144,7 @@ export class RoomlineBridge extends Construct {
       }
     }
     this.janusService = janus?.service;
+    this.janusTransport = this.janusUrls.every((url) => url.startsWith('wss://')) ? 'wss' : 'ws';
 
     const workers = new WorkerService(this, 'Workers', {
       cluster: this.cluster,
@@ -131,6 +155,7 @@ export class RoomlineBridge extends Construct {
       queue: this.queue,
       table: this.table,
       janusUrls: this.janusUrls,
+      janusApiSecret: this.janusApiSecret,
       config,
     });
     this.workerService = workers.service;
@@ -183,8 +208,14 @@ export class RoomlineBridge extends Construct {
   #acknowledgeNagFindings(workers: WorkerService, janus: JanusCluster | undefined): void {
     Validations.of(workers.taskDefinition).acknowledge({
       id: 'AwsSolutions-ECS2',
-      reason: 'The worker configuration is non-secret (queue URL, table name, limits); secrets (trunk credentials, TURN) come from Secrets Manager.',
+      reason: 'The worker configuration is non-secret (queue URL, table name, limits); secrets (trunk credentials, TURN, the Janus API secret) come from Secrets Manager.',
     });
+    if (this.janusApiSecret instanceof secretsmanager.Secret) {
+      Validations.of(this.janusApiSecret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason: 'The Janus API secret is read by the workers and the Janus nodes at start: rotate it by updating the secret and restarting both services; a rotation Lambda would change it under running nodes.',
+      });
+    }
     const trunkArn = `Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${this.config.trunkSecretPrefix}*`;
     Validations.of(workers.taskDefinition.taskRole).acknowledge({
       id: `AwsSolutions-IAM5[${trunkArn}]`,
@@ -202,7 +233,7 @@ export class RoomlineBridge extends Construct {
       const task = janus.service.taskDefinition;
       Validations.of(task).acknowledge({
         id: 'AwsSolutions-ECS2',
-        reason: 'Janus configuration is non-secret (port ranges).',
+        reason: 'Janus configuration is non-secret (port ranges); its API secret comes from Secrets Manager.',
       });
       Validations.of(task.obtainExecutionRole()).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',

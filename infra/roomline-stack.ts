@@ -16,6 +16,8 @@ export const CONTEXT_KEYS = {
   rtpPeerCidrs: 'roomline:rtpPeerCidrs',
   sipFrom: 'roomline:sipFrom',
   alarmEmails: 'roomline:alarmEmails',
+  roomHosts: 'roomline:roomHosts',
+  sipHosts: 'roomline:sipHosts',
 } as const;
 
 /** Reads the bridge props given as CDK context; a malformed number is an error naming the key. */
@@ -40,6 +42,8 @@ export function bridgePropsFromContext(node: Node): RoomlineBridgeProps {
     rtpPeerCidrs: list(CONTEXT_KEYS.rtpPeerCidrs),
     sipFrom: text(CONTEXT_KEYS.sipFrom),
     alarmEmails: list(CONTEXT_KEYS.alarmEmails),
+    roomHosts: list(CONTEXT_KEYS.roomHosts),
+    sipHosts: list(CONTEXT_KEYS.sipHosts),
   };
   return Object.fromEntries(Object.entries(props).filter(([, v]) => v !== undefined)) as RoomlineBridgeProps;
 }
@@ -60,6 +64,10 @@ export class RoomlineStack extends Stack {
     new CfnOutput(this, 'CallsTableName', { value: this.bridge.table.tableName, description: 'ROOMLINE_TABLE for clients' });
     new CfnOutput(this, 'EventBusName', { value: this.bridge.eventBus.eventBusName, description: 'Bus of Roomline Call State Changed events' });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.bridge.alarmTopic.topicArn });
+    new CfnOutput(this, 'JanusLink', {
+      value: this.bridge.janusTransport,
+      description: 'How workers reach Janus: wss (TLS), or ws inside the VPC (security groups: workers only; Janus API secret required)',
+    });
     new CfnOutput(this, 'DashboardUrl', {
       value: `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${this.bridge.dashboard.dashboardName}`,
     });

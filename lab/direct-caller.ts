@@ -3,6 +3,7 @@ import type { LegQuality } from '../contracts/call-record.js';
 import { BrowserSource } from '../worker/browser-source.js';
 import type { Logger } from '../worker/logger.js';
 import type { ClickOptions, ClicksPlayed, Recording } from './pages/person/lab-audio.js';
+import { LAB_BROWSER_USER } from './netns.js';
 import { callPage } from './page-global.js';
 import { labSite, timedRecording, type TimedRecording } from './room-person.js';
 
@@ -23,13 +24,13 @@ export class DirectCaller {
     private readonly page: Page,
   ) {}
 
-  static async start(options: { netns: string; janusUrl: string; toneHz: number; logger: Logger }): Promise<DirectCaller> {
-    const browser = await BrowserSource.launch({ netns: options.netns, logger: options.logger });
+  static async start(options: { netns: string; janusUrl: string; apiSecret?: string; toneHz: number; logger: Logger }): Promise<DirectCaller> {
+    const browser = await BrowserSource.launch({ netns: options.netns, logger: options.logger, isolation: { user: LAB_BROWSER_USER } });
     try {
       const page = await browser.newPage(await labSite());
       await browser.load(page, 'direct.html');
       const caller = new DirectCaller(browser, page);
-      await caller.run('prepare', { janusUrl: options.janusUrl, toneHz: options.toneHz });
+      await caller.run('prepare', { janusUrl: options.janusUrl, apiSecret: options.apiSecret, toneHz: options.toneHz });
       return caller;
     } catch (error) {
       await browser.close();

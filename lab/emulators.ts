@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { CALLS_TABLE } from '../worker/calls-table.js';
+import { LabSecretsManager } from './secrets-manager.js';
 
 type FauxqsServer = Awaited<ReturnType<(typeof import('fauxqs'))['startFauxqs']>>;
 
@@ -24,6 +25,8 @@ export class Emulators {
   private constructor(
     private readonly sqs: FauxqsServer,
     private readonly dynamo: Server,
+    /** Secrets Manager (trunk credentials), GetSecretValue only. */
+    readonly secrets: LabSecretsManager,
     readonly sqsEndpoint: string,
     readonly dynamodbEndpoint: string,
     readonly queueUrl: string,
@@ -53,7 +56,8 @@ export class Emulators {
     const dynamodbEndpoint = `http://127.0.0.1:${address.port}`;
     const tableName = 'roomline-calls';
     await createCallsTable(dynamodbEndpoint, tableName);
-    return new Emulators(sqs, dynamo, sqs.address, dynamodbEndpoint, queue.queueUrl, dlq.queueUrl, tableName);
+    const secrets = await LabSecretsManager.start();
+    return new Emulators(sqs, dynamo, secrets, sqs.address, dynamodbEndpoint, queue.queueUrl, dlq.queueUrl, tableName);
   }
 
   /** Environment for a client, CLI or worker using these emulators. */
@@ -66,8 +70,8 @@ export class Emulators {
       AWS_ENDPOINT_URL_DYNAMODB: this.dynamodbEndpoint,
       ROOMLINE_QUEUE_URL: this.queueUrl,
       ROOMLINE_TABLE: this.tableName,
-      // no Secrets Manager in the lab: a trunk lookup fails here, on loopback, instead of reaching for AWS
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:9',
+      // trunk credentials from the lab's Secrets Manager stand-in, on loopback, never from AWS
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: this.secrets.endpoint,
     };
   }
 
@@ -83,6 +87,7 @@ export class Emulators {
   async stop(): Promise<void> {
     await this.sqs.stop();
     await new Promise((resolve) => this.dynamo.close(resolve));
+    await this.secrets.stop();
   }
 }
 

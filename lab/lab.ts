@@ -1,8 +1,9 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { DialRequestInput } from '../contracts/dial-request.js';
+import { egressPolicy } from '../contracts/egress-policy.js';
 import type { ChimeRoomJoin } from '../contracts/rooms/chime.js';
 import { BrowserSource } from '../worker/browser-source.js';
 import { RoomlineClient } from '../worker/client.js';
@@ -11,8 +12,9 @@ import { ChimeStandIn } from './chime/chime-stand-in.js';
 import { Emulators } from './emulators.js';
 import { buildFakeSdkBotPage } from './fake-sdks/build.js';
 import { FakeSdkControl } from './fake-sdks/control.js';
+import { FAKE_SDK_CONTROL_PORT } from './fake-sdks/protocol.js';
 import { JanusServer, LAB_JANUS_WS_PORT, LAB_ROOM_IDS } from './janus-server.js';
-import { LAB_JANUS_IP, LabNetns } from './netns.js';
+import { LAB_BROWSER_USER, LAB_JANUS_IP, LAB_ROOM_HOSTS, LAB_SIP_HOSTS, LabNetns } from './netns.js';
 import { NamespaceForwards } from './ns-forward.js';
 import { RoomPerson } from './room-person.js';
 import { SipFailures, UNREACHABLE_SIP_PORT } from './sip-failures.js';
@@ -21,7 +23,9 @@ import { SipTrunk } from './sip-trunk.js';
 import { makeLabTlsCerts } from './tls-certs.js';
 import { SippPeer, type SippScenario } from './sipp.js';
 import { WebApps } from './web-apps.js';
-import { WorkerPool } from './worker-pool.js';
+import { WorkerPool, type LabWorker } from './worker-pool.js';
+import { NetworkCut, commandOf, descendantsOf } from './network-cut.js';
+import { ServiceGate } from './service-gate.js';
 
 export interface LabPersonOptions {
   readonly display: string;
@@ -62,6 +66,19 @@ export interface LabOptions {
    * file (`ROOMLINE_TRUNKS_FILE`). @default false
    */
   readonly trunk?: boolean;
+  /**
+   * Janus nodes for the SIP leg apart from the room's Janus, as in AWS (where the room is elsewhere and Roomline runs
+   * SIP-only nodes): the workers are given all of them, and one can be killed without touching the room. 0: the
+   * room's Janus serves the SIP leg too. @default 0
+   */
+  readonly janusSipNodes?: number;
+  /** Visibility timeout of the dial queue and the workers, in seconds. @default 30 */
+  readonly visibilityTimeoutS?: number;
+  /**
+   * Put the workers' way to SQS and DynamoDB through doors the tests can close (`lab.gates`), as if the service
+   * stopped: open connections cut, new ones refused, the data kept. @default false
+   */
+  readonly emulatorGates?: boolean;
   /** Keep the folder after stop. @default false, unless ROOMLINE_LAB_KEEP=1 */
   readonly keepDir?: boolean;
   readonly logger?: Logger;
@@ -79,7 +96,10 @@ export interface LabEndpoints {
     /** Forwarded to the host's loopback, for signalling tools (WebRTC media needs the namespace). */
     readonly hostWsUrl: string;
   };
-  readonly room: { readonly provider: 'janus'; readonly serverUrl: string; readonly roomId: number };
+  /** The Janus nodes the workers use for the SIP leg (the room's Janus unless `janusSipNodes` is set). */
+  readonly janusSipUrls: readonly string[];
+  /** The lab's room; `token` is a Janus token for the VideoRoom plugin only (a room credential, kept out of records and logs). */
+  readonly room: { readonly provider: 'janus'; readonly serverUrl: string; readonly roomId: number; readonly token: string };
   /** The Chime stand-in, when the lab runs one: its Meetings API (host loopback) and its meeting. */
   readonly chime?: { readonly apiEndpoint: string; readonly meetingId: string; readonly signalingUrl: string };
   readonly sip: {
@@ -105,8 +125,14 @@ export class Lab {
   private stopped: Promise<void> | undefined;
   private readonly cleanups: (() => Promise<void>)[] = [];
   netns!: LabNetns;
+  /** ROOMLINE_ROOM_HOSTS of this lab's workers and client. */
+  roomHosts!: string;
   emulators!: Emulators;
   janus!: JanusServer;
+  /** SIP-only Janus nodes (`janusSipNodes`), in the order the workers are given them. */
+  readonly sipJanus: JanusServer[] = [];
+  /** Doors in front of the emulators (`emulatorGates`). */
+  gates: { readonly sqs: ServiceGate; readonly dynamodb: ServiceGate } | undefined;
   phone!: SipPhone;
   failures!: SipFailures;
   trunk: SipTrunk | undefined;
@@ -147,12 +173,29 @@ export class Lab {
     this.cleanups.push(() => this.netns.remove());
     // SIP over TLS between Janus and the trunk needs certificates at both ends
     const tls = options.trunk === true ? await makeLabTlsCerts(join(dir, 'tls')) : undefined;
-    const [emulators, janus, phone, failures, trunk] = await Promise.all([
-      Emulators.start({ maxReceives: options.maxReceives ?? 3 }),
-      JanusServer.start({ netns: this.netns, dir, ...(tls === undefined ? {} : { sipsCertsDir: tls.sofiaDir }) }),
+    const sipsCertsDir = tls === undefined ? {} : { sipsCertsDir: tls.sofiaDir };
+    // every node of the lab takes the same secrets, as the nodes of one deployment do
+    const secrets = { apiSecret: randomBytes(18).toString('base64url'), tokenSecret: randomBytes(18).toString('base64url') };
+    const visibilityTimeoutS = options.visibilityTimeoutS ?? 30;
+    const [emulators, janus, phone, failures, trunk, ...sipJanus] = await Promise.all([
+      Emulators.start({ maxReceives: options.maxReceives ?? 3, visibilityTimeoutS }),
+      JanusServer.start({ netns: this.netns, dir, secrets, ...sipsCertsDir }),
       SipPhone.start({ netns: this.netns, dir, ...options.phone }),
       SipFailures.start({ netns: this.netns, dir }),
       tls === undefined ? undefined : SipTrunk.start({ netns: this.netns, dir, tls }),
+      ...Array.from({ length: options.janusSipNodes ?? 0 }, (_, i) =>
+        JanusServer.start({
+          netns: this.netns,
+          dir,
+          secrets,
+          ...sipsCertsDir,
+          name: `janus-sip-${i + 1}`,
+          wsPort: LAB_JANUS_WS_PORT + 1 + i,
+          rtpPortRange: `${40000 + i * 2000}-${40000 + i * 2000 + 1999}`,
+          sipRtpPortRange: `${31000 + i * 1000}-${31000 + i * 1000 + 999}`,
+          rooms: false,
+        }),
+      ),
     ]);
     this.trunk = trunk;
     if (trunk !== undefined) this.cleanups.push(() => trunk.stop());
@@ -160,15 +203,18 @@ export class Lab {
     this.janus = janus;
     this.phone = phone;
     this.failures = failures;
+    this.sipJanus.push(...sipJanus);
     this.cleanups.push(
       () => emulators.stop(),
       () => janus.stop(),
       () => phone.stop(),
       () => failures.stop(),
+      ...sipJanus.map((node) => () => node.stop()),
     );
     this.forwards = await NamespaceForwards.start(this.netns, dir, [
       { name: 'janus', host: LAB_JANUS_IP, port: LAB_JANUS_WS_PORT },
       { name: 'phone', host: '127.0.0.1', port: PHONE_CTRL_PORT },
+      ...sipJanus.map((node, i) => ({ name: `janus-sip-${i + 1}`, host: LAB_JANUS_IP, port: node.wsPort })),
     ]);
     this.cleanups.push(() => this.forwards.stop());
     let botPageDir: string | undefined;
@@ -178,20 +224,34 @@ export class Lab {
       this.fakeSdks = control;
       this.cleanups.push(() => control.stop());
     }
+    const roomToken = janus.token();
     if (options.webApps === true) {
-      const webApps = await WebApps.start({ netns: this.netns, dir });
+      const webApps = await WebApps.start({ netns: this.netns, dir, janusToken: roomToken });
       this.webApps = webApps;
       this.cleanups.push(() => webApps.stop());
     }
     const hostWsUrl = `ws://127.0.0.1:${this.forwards.port('janus')}/`;
     await Promise.all([
       janus.waitReady(hostWsUrl),
+      ...sipJanus.map((node) => node.waitReady(this.hostWsUrl(node))),
       phone.attachControl(this.forwards.port('phone')),
       failures.waitReady(),
       trunk?.waitReady(),
     ]);
     const trunksFile = join(dir, 'trunks.json');
     if (trunk !== undefined) await writeFile(trunksFile, JSON.stringify(trunk.trunks(), null, 2), { mode: 0o600 });
+    if (options.emulatorGates === true) {
+      const endpoint = (url: string) => ({ host: '127.0.0.1', port: Number(new URL(url).port) });
+      const [sqs, dynamodb] = await Promise.all([
+        ServiceGate.start('sqs', endpoint(emulators.sqsEndpoint)),
+        ServiceGate.start('dynamodb', endpoint(emulators.dynamodbEndpoint)),
+      ]);
+      this.gates = { sqs, dynamodb };
+      this.cleanups.push(
+        () => sqs.close(),
+        () => dynamodb.close(),
+      );
+    }
 
     if (options.chime !== undefined) {
       const chime = await ChimeStandIn.start({ netns: this.netns, browser: await this.labBrowser(), dir, logger: this.logger });
@@ -200,14 +260,32 @@ export class Lab {
     }
     const chimeMeeting = this.chime?.meetings.createMeeting('roomline-lab');
 
+    // Where lab calls may connect: the lab's Janus; page-mode apps, served at localhost and 127.0.0.1 inside the
+    // namespace; and, for the fake SDKs, their providers' public names (the namespace resolves no name, so none is
+    // reached). The fake SDKs' control channel is an instrument of the lab, always open to the bot page.
+    const roomHosts = [LAB_ROOM_HOSTS, ...(options.webApps === true ? ['localhost', '127.0.0.1'] : []), ...(options.fakeSdks === true ? ['*'] : [])].join(',');
+    this.roomHosts = roomHosts;
+    const janusSipUrls = sipJanus.length > 0 ? sipJanus.map((node) => node.wsUrl) : [janus.wsUrl];
     const env: Record<string, string> = {
       ...emulators.env(),
+      ...(this.gates === undefined
+        ? {}
+        : { AWS_ENDPOINT_URL_SQS: this.gates.sqs.url, AWS_ENDPOINT_URL_DYNAMODB: this.gates.dynamodb.url }),
       // the lab's Chime stand-in, or (without it) a closed loopback port: a Chime lookup never reaches AWS from here
       AWS_ENDPOINT_URL_CHIME_SDK_MEETINGS: this.chime?.apiEndpoint ?? 'http://127.0.0.1:9',
-      ROOMLINE_JANUS_URLS: janus.wsUrl,
+      ROOMLINE_JANUS_URLS: janusSipUrls.join(','),
+      ROOMLINE_JANUS_API_SECRET: janus.apiSecret,
+      // for `roomline dial --room-token-from-env` in `lab exec`: the room server's token
+      ROOMLINE_ROOM_TOKEN: roomToken,
       ROOMLINE_CHROMIUM_NETNS: this.netns.name,
+      ROOMLINE_CHROMIUM_USER: LAB_BROWSER_USER,
       ROOMLINE_SIP_FROM: 'sip:roomline@127.0.0.1',
+      // the lab's own addresses, which the default allow-lists refuse: the room server and the SIP peers
+      ROOMLINE_ROOM_HOSTS: roomHosts,
+      ...(options.fakeSdks === true ? { ROOMLINE_EXTRA_BROWSER_ORIGINS: `ws://127.0.0.1:${FAKE_SDK_CONTROL_PORT}` } : {}),
+      ROOMLINE_SIP_HOSTS: LAB_SIP_HOSTS,
       ROOMLINE_MAX_RECEIVES: String(options.maxReceives ?? 3),
+      ROOMLINE_VISIBILITY_TIMEOUT_S: String(visibilityTimeoutS),
       ROOMLINE_LOG_LEVEL: 'debug',
       ...(trunk === undefined ? {} : { ROOMLINE_TRUNKS_FILE: trunksFile }),
       ...(botPageDir === undefined ? {} : { ROOMLINE_BOT_PAGE_DIR: botPageDir }),
@@ -223,7 +301,8 @@ export class Lab {
       },
       dynamodb: { endpoint: emulators.dynamodbEndpoint, table: emulators.tableName },
       janus: { wsUrl: janus.wsUrl, hostWsUrl },
-      room: { provider: 'janus', serverUrl: janus.wsUrl, roomId },
+      janusSipUrls,
+      room: { provider: 'janus', serverUrl: janus.wsUrl, roomId, token: roomToken },
       ...(this.chime === undefined || chimeMeeting === undefined
         ? {}
         : {
@@ -249,6 +328,7 @@ export class Lab {
       tableName: emulators.tableName,
       sqs: emulators.sqsClient(),
       dynamodb: emulators.dynamodbClient(),
+      egress: egressPolicy(roomHosts, LAB_SIP_HOSTS),
     });
 
     const persons = options.persons ?? [{ display: 'Alice', toneHz: 440 }];
@@ -256,6 +336,55 @@ export class Lab {
     for (const person of options.chime?.persons ?? []) await this.addChimePerson(person);
     const workers = options.workers ?? 1;
     if (workers > 0) this.startWorkers(workers);
+  }
+
+  /** A Janus server's WebSocket API as reached from the host (through the namespace forward). */
+  hostWsUrl(server: JanusServer): string {
+    if (server === this.janus) return this.endpoints?.janus.hostWsUrl ?? `ws://127.0.0.1:${this.forwards.port('janus')}/`;
+    const index = this.sipJanus.indexOf(server);
+    if (index < 0) throw new Error('not a Janus server of this lab');
+    return `ws://127.0.0.1:${this.forwards.port(`janus-sip-${index + 1}`)}/`;
+  }
+
+  /** The Janus server behind a WebSocket URL the workers were given. */
+  janusAt(wsUrl: string): JanusServer {
+    const server = [this.janus, ...this.sipJanus].find((s) => s.wsUrl === wsUrl);
+    if (server === undefined) throw new Error(`no Janus server of this lab at ${wsUrl}`);
+    return server;
+  }
+
+  /** The main process of a worker's Chromium (the worker's child named chromium). */
+  async chromiumOf(worker: LabWorker): Promise<number> {
+    const pid = worker.child.pid;
+    if (pid === undefined) throw new Error(`worker ${worker.index} has no process`);
+    for (const candidate of await descendantsOf([pid])) {
+      if (candidate !== pid && (await commandOf(candidate)) === 'chromium') {
+        const parent = await readFile(`/proc/${candidate}/stat`, 'utf8').catch(() => '');
+        const ppid = Number(parent.slice(parent.lastIndexOf(')') + 2).split(' ')[1]);
+        if ((await commandOf(ppid)) !== 'chromium') return candidate;
+      }
+    }
+    throw new Error(`worker ${worker.index} has no Chromium running`);
+  }
+
+  /**
+   * Cuts a worker's browser off without a FIN (every packet of its sockets in the lab's namespace dropped): all of its
+   * network, or only its connection to the Janus server at `janusWsUrl`. The browser's connections are held by
+   * Chromium (media) and by the worker's egress route into the namespace (WebSockets go through the egress proxy), so
+   * the cut covers the worker's whole process tree.
+   */
+  async cutNetworkOf(worker: LabWorker, janusWsUrl?: string): Promise<NetworkCut> {
+    const peer = janusWsUrl === undefined ? undefined : new URL(janusWsUrl);
+    const pid = worker.child.pid;
+    if (pid === undefined) throw new Error(`worker ${worker.index} has no process`);
+    const cut = await NetworkCut.of(
+      this.netns,
+      [pid],
+      this.dir,
+      peer === undefined ? undefined : { address: peer.hostname, port: Number(peer.port) },
+    );
+    this.cleanups.push(() => cut.restore());
+    return cut;
   }
 
   /** Starts the warm pool (if not started) with `size` workers. */
@@ -286,7 +415,7 @@ export class Lab {
   /** The lab's own Chromium, inside the namespace (simulated people, the Chime stand-in's media page). */
   private async labBrowser(): Promise<BrowserSource> {
     if (this.personBrowser === undefined) {
-      this.personBrowser = await BrowserSource.launch({ netns: this.netns.name, logger: this.logger });
+      this.personBrowser = await BrowserSource.launch({ netns: this.netns.name, logger: this.logger, isolation: { user: LAB_BROWSER_USER } });
       this.cleanups.push(() => this.personBrowser!.close());
     }
     return this.personBrowser;

@@ -8,6 +8,20 @@ export const LAB_NETNS_PREFIX = 'roomline-';
 export const LAB_JANUS_IP = '10.77.0.1';
 export const LAB_PEER_IP = '10.77.0.2';
 export const LAB_ICE_INTERFACE = 'va';
+/** Room servers a lab call may reach (ROOMLINE_ROOM_HOSTS): the lab's Janus, inside the namespace. */
+export const LAB_ROOM_HOSTS = LAB_JANUS_IP;
+/** SIP targets a lab call may reach (ROOMLINE_SIP_HOSTS): the phone and the failure simulator, on the namespace's loopback. */
+export const LAB_SIP_HOSTS = '127.0.0.1';
+/**
+ * The unprivileged user every Chromium of the lab runs as (ROOMLINE_CHROMIUM_USER), sandbox on, as in production: the
+ * lab runs as root, and Chromium's sandbox refuses root. `nobody` exists on every Debian system.
+ */
+export const LAB_BROWSER_USER = 'nobody';
+
+/** How the lab's tools start a Chromium: sandboxed, as {@link LAB_BROWSER_USER} when they run as root. */
+export function labBrowserIsolation(): { readonly isolation: { readonly user?: string } } {
+  return { isolation: process.getuid?.() === 0 ? { user: LAB_BROWSER_USER } : {} };
+}
 
 export class LabNetns {
   readonly name: string;

@@ -1,5 +1,5 @@
 import type { Page } from 'puppeteer-core';
-import type { ReceivedMessage, SeenFeed } from './pages/person/main.js';
+import type { ReceivedMessage, RoomChange, SeenFeed } from './pages/person/main.js';
 import type { ClickOptions, ClicksPlayed, Recording } from './pages/person/lab-audio.js';
 import { roomOrigins, type RoomJoin } from '../contracts/rooms/index.js';
 import { PageSite, type BrowserSource } from '../worker/browser-source.js';
@@ -7,7 +7,7 @@ import { builtDir } from '../worker/paths.js';
 import { analyseTone, pcmFromBase64, timelineOf, type Pcm, type ToneReport } from './audio-analysis.js';
 import { callPage } from './page-global.js';
 
-export type { ReceivedMessage, SeenFeed };
+export type { ReceivedMessage, RoomChange, SeenFeed };
 
 /** What a simulated person heard: the analysis of the recording, and when sound first arrived (epoch ms). */
 export interface PersonHearing {
@@ -111,6 +111,22 @@ export class RoomPerson {
   /** The data messages this person received from other participants (e.g. digits the bot forwards). */
   dataMessages(): Promise<ReceivedMessage[]> {
     return callPage(this.page, '__person', 'dataMessages');
+  }
+
+  /** Who joined and left the room since this person joined (epoch ms), in order. */
+  roomChanges(): Promise<RoomChange[]> {
+    return callPage(this.page, '__person', 'roomChanges');
+  }
+
+  /** Resolves with the first time a participant named `display` left the room after `since` (epoch ms). */
+  async leftAt(display: string, options: { since: number; timeoutMs: number }): Promise<number> {
+    const deadline = Date.now() + options.timeoutMs;
+    for (;;) {
+      const left = (await this.roomChanges()).find((c) => c.change === 'left' && c.display === display && c.at >= options.since);
+      if (left !== undefined) return left.at;
+      if (Date.now() > deadline) throw new Error(`${this.display} did not see ${display} leave within ${options.timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 
   /** The other participants this person sees in the room. */

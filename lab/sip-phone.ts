@@ -280,12 +280,21 @@ export class SipPhone extends EventEmitter {
   }
 
   /** Every INVITE the phone received, parsed from its SIP trace (retransmissions counted once). */
-  async receivedInvites(): Promise<ReceivedInvite[]> {
+  receivedInvites(): Promise<ReceivedInvite[]> {
+    return this.receivedRequests('INVITE');
+  }
+
+  /**
+   * Every request of `method` (INVITE, CANCEL, BYE...) the phone received, parsed from its SIP trace, with its headers
+   * and body (retransmissions counted once).
+   */
+  async receivedRequests(method: string): Promise<ReceivedInvite[]> {
     const log = await readFile(this.process.logFile ?? '', 'utf8').catch(() => '');
     const lines = log.split('\n').map((l) => l.replace(/\r$/, ''));
     const invites = new Map<string, ReceivedInvite>();
+    const requestLine = new RegExp(`^${method} sip:\\S+ SIP\\/2\\.0$`);
     for (let i = 0; i < lines.length; i++) {
-      if (!/^INVITE sip:\S+ SIP\/2\.0$/.test(lines[i] ?? '')) continue;
+      if (!requestLine.test(lines[i] ?? '')) continue;
       const headers: Record<string, string> = {};
       let j = i + 1;
       for (; j < lines.length && (lines[j] ?? '') !== ''; j++) {

@@ -17,6 +17,7 @@ import { createLogger } from '../worker/logger.js';
 import { PageBridge } from '../worker/page-bridge.js';
 import { botPageDir } from '../worker/paths.js';
 import { RoomPerson, labSite } from './room-person.js';
+import { labBrowserIsolation } from './netns.js';
 
 /**
  * `npm run smoke:chime`: the live check of the Chime room against a real Amazon Chime SDK meeting, for a user with an
@@ -68,7 +69,7 @@ try {
   check('GetMeeting + CreateAttendee make a JoinInfo for the bot', bot?.JoinToken !== undefined, bot?.AttendeeId);
 
   if (values.join && bot !== undefined) {
-    browser = await BrowserSource.launch({ logger });
+    browser = await BrowserSource.launch({ logger, ...labBrowserIsolation() });
     await bridgeCall(browser, prepared.room, meetingId);
   }
 

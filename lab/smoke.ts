@@ -12,6 +12,7 @@ import { botPageDir } from '../worker/paths.js';
 import { hasTone } from './audio-analysis.js';
 import { RoomPerson } from './room-person.js';
 import { waitUntil } from './wait.js';
+import { labBrowserIsolation } from './netns.js';
 
 /**
  * Live smoke tests of the CPaaS rooms (`npm run smoke:daily`, `npm run smoke:vonage`) for a user with an account:
@@ -166,6 +167,7 @@ export async function checkRoom(
   });
   const browser = await BrowserSource.launch({
     logger,
+    ...labBrowserIsolation(),
     ...(options.chromiumPath === undefined ? {} : { executablePath: options.chromiumPath }),
     ...(options.netns === undefined ? {} : { netns: options.netns }),
   });

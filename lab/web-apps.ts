@@ -161,16 +161,17 @@ export class WebApps {
     return `http://localhost:${this.port}/janus-demos/${page}?room=${roomId}`;
   }
 
-  static async start(options: { netns: LabNetns; dir: string }): Promise<WebApps> {
+  /** `janusToken`: what the apps' settings give janus.js, as a deployer would (the lab's Janus wants a token). */
+  static async start(options: { netns: LabNetns; dir: string; janusToken: string }): Promise<WebApps> {
     if (!existsSync(join(JANUS_DEMOS_DIR, 'videoroomtest.html'))) {
       throw new Error(`${JANUS_DEMOS_DIR} is missing: install Debian's janus-demos (npm run system-deps)`);
     }
     const generated = join(options.dir, 'web-apps');
     await mkdir(join(generated, 'janus-demos'), { recursive: true });
-    // what a deployer of the demos writes into settings.js: where Janus is
+    // what a deployer of the demos writes into settings.js: where Janus is, and the token its clients use
     await writeFile(
       join(generated, 'janus-demos', 'settings.js'),
-      `var server = "ws://${LAB_JANUS_IP}:${LAB_JANUS_WS_PORT}/";\nvar iceServers = null;\nvar token = null;\nvar apisecret = null;\n`,
+      `var server = "ws://${LAB_JANUS_IP}:${LAB_JANUS_WS_PORT}/";\nvar iceServers = null;\nvar token = ${JSON.stringify(options.janusToken)};\nvar apisecret = null;\n`,
     );
     const demo = await readFile(join(JANUS_DEMOS_DIR, 'videoroomtest.html'), 'utf8');
     await writeFile(

@@ -7,11 +7,16 @@ import { waitUntil } from './wait.js';
 
 export type WorkerState = 'starting' | 'ready' | 'busy' | 'exited';
 
+/** Workers of a pool without replacement that may die during their warm-up and still be replaced. */
+const MAX_FAILED_STARTS = 3;
+
 export interface LabWorker {
   readonly index: number;
   readonly child: ChildProcess;
   state: WorkerState;
   warmMs?: number;
+  /** The Janus node the worker's SIP leg uses (from its ready notice; a worker may reopen its session on another). */
+  janusNode?: string;
   callId?: string;
   exitCode?: number | null;
   readonly logFile: string;
@@ -27,6 +32,7 @@ export class WorkerPool {
   readonly workers: LabWorker[] = [];
   private running = true;
   private counter = 0;
+  private failedStarts = 0;
 
   constructor(
     private readonly options: {
@@ -35,7 +41,10 @@ export class WorkerPool {
       dir: string;
       /** Names the pool's workers (`lab-<name>-<n>`) and their logs. @default "worker" */
       name?: string;
-      /** Start a new worker when one exits (as an ECS service does). @default true */
+      /**
+       * Start a new worker when one exits (as an ECS service does). Without, only a worker that died before it was warm
+       * is replaced (at most three times). @default true
+       */
       replace?: boolean;
       /**
        * Workers warming up at once; the others start as these become ready (many Chromiums starting together on few
@@ -109,6 +118,7 @@ export class WorkerPool {
         case 'ready':
           worker.state = 'ready';
           worker.warmMs = message.warmMs;
+          worker.janusNode = message.janusNode;
           worker.readyAt = Date.now();
           this.topUp();
           break;
@@ -121,10 +131,16 @@ export class WorkerPool {
       }
     });
     child.on('exit', (code) => {
+      const neverReady = worker.state === 'starting';
       worker.state = 'exited';
       worker.exitCode = code;
       log.end();
-      if (this.running && (this.options.replace ?? true) && this.alive().length < this.options.size) this.spawn();
+      if (!this.running || this.alive().length >= this.options.size) return;
+      // a worker that died before it was warm is replaced even when used workers are not (a pool warmed for a batch of
+      // calls must still get its size), a few times at most: warm-ups that keep failing are a fault to see, not to hide
+      if (this.options.replace ?? true) this.spawn();
+      else if (neverReady && this.failedStarts++ < MAX_FAILED_STARTS) this.spawn();
+      else this.topUp();
     });
   }
 }

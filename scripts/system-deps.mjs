@@ -1,5 +1,6 @@
 // Makes sure the system programs the lab and the end-to-end tests use are installed: Janus, Chromium, baresip (with
-// its FFmpeg codecs), Kamailio, SIPp, FFmpeg and iproute2. On Debian/Ubuntu as root, missing ones are installed with apt-get;
+// its FFmpeg codecs), Kamailio, SIPp, FFmpeg, iproute2 and nftables. On Debian/Ubuntu as root, missing ones are installed
+// with apt-get;
 // elsewhere this stops with the exact command to run. Runs before `npm test` and `npm run demo`; plain JavaScript so
 // it works on any Node.
 import { spawnSync } from 'node:child_process';
@@ -20,6 +21,7 @@ const NEEDS = [
   { path: '/usr/bin/ffmpeg', pkg: 'ffmpeg', what: 'FFmpeg (test videos)' },
   { path: '/usr/share/janus/demos/videoroomtest.html', pkg: 'janus-demos', what: 'the Janus demo web app (page mode)' },
   { path: '/usr/sbin/ip', pkg: 'iproute2', what: 'iproute2 (network namespaces)' },
+  { path: '/usr/sbin/nft', pkg: 'nftables', what: 'nftables (the fault tests cut a connection silently inside the lab)' },
 ];
 
 const missing = NEEDS.filter((need) => !existsSync(need.path));

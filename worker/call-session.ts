@@ -20,18 +20,32 @@ import {
   acknowledgeControl,
   pendingControls,
   recordEvent,
-  renewLease,
   transition,
   type EventInput,
   type TransitionInput,
 } from './call-state.js';
 import type { CallStore } from './call-store.js';
+import { leaseRenewalMs } from './lease-timing.js';
 import type { Logger } from './logger.js';
 import type { PageBridge } from './page-bridge.js';
 import type { TrunkCredentials } from './trunks.js';
 
 /** Seconds the ring timer allows, beyond the ring timeout, for Janus to report the INVITE sent. */
 const RING_BACKSTOP_S = 10;
+
+/** How long a stopping worker (SIGTERM) waits for the hangup and the statistics, so its final record is written in time. */
+const SHUTDOWN_HANGUP_MS = 3_500;
+const SHUTDOWN_STATS_MS = 1_000;
+/** How long a record write is retried through an outage of the table (a stopping worker: less). */
+const WRITE_RETRY_MS = 30_000;
+const SHUTDOWN_WRITE_RETRY_MS = 3_000;
+
+/**
+ * Where the INVITE is: `not-sent` (nothing reached Janus, or the page says Janus did not take it: a retry is safe),
+ * `in-flight` (the dial command is out), `taken` (Janus took it: the phone rings), `unknown` (no answer from the page,
+ * or a failure after the INVITE may have left: the phone may be ringing, so the call is never retried).
+ */
+type InviteState = 'not-sent' | 'in-flight' | 'taken' | 'unknown';
 
 /** Why the bridge decided to end a call (the first reason wins). */
 export type EndIntent =
@@ -41,12 +55,17 @@ export type EndIntent =
   | { readonly kind: 'room-empty' }
   | { readonly kind: 'room-lost'; readonly reason: string }
   | { readonly kind: 'shutdown' }
-  | { readonly kind: 'failure'; readonly error: RoomlineError };
+  | { readonly kind: 'failure'; readonly error: RoomlineError }
+  /** The record says the call is no longer this worker's (another closed it as WORKER_LOST): hang up, write nothing. */
+  | { readonly kind: 'lease-lost'; readonly record: CallRecord | undefined };
 
 /** How a call session ended, for the worker: a final record, or a failure to hand back to the queue. */
 export type SessionOutcome =
   | { readonly kind: 'final'; readonly record: CallRecord }
   | { readonly kind: 'retry'; readonly failure: FailureInfo; readonly record: CallRecord };
+
+/** What a call session uses of the bot page's RPC. */
+export type CallPage = Pick<PageBridge, 'send' | 'request' | 'on' | 'onUnresponsive'>;
 
 /** The room's join data as the page needs it, and what undoes its preparation when the call ends. */
 export interface PreparedRoom {
@@ -64,7 +83,7 @@ export interface CallSessionOptions {
   readonly request: DialRequest & { callId: string };
   readonly record: CallRecord;
   readonly store: CallStore;
-  readonly bridge: PageBridge;
+  readonly bridge: CallPage;
   readonly logger: Logger;
   readonly workerId: string;
   readonly janusNode: string;
@@ -101,7 +120,11 @@ export class CallSession {
   private record: CallRecord;
   private writes: Promise<unknown> = Promise.resolve();
   private intent: EndIntent | undefined;
-  private dialed = false;
+  private invite: InviteState = 'not-sent';
+  /** Settles when the dial command has been answered (or failed). */
+  private dialSettled: Promise<void> = Promise.resolve();
+  private leaseTimer: NodeJS.Timeout | undefined;
+  private renewing = false;
   private ringing = false;
   private connected = false;
   private sipEnded: PageEventOf<'sip-ended'> | undefined;
@@ -121,6 +144,7 @@ export class CallSession {
   private resolveEnd: () => void = () => undefined;
   private readonly ended = new Promise<void>((resolve) => (this.resolveEnd = resolve));
   private watching = true;
+  private readonly stopWatching = new AbortController();
 
   private readonly media: MediaOptions;
 
@@ -138,13 +162,25 @@ export class CallSession {
     this.end({ kind: 'shutdown' });
   }
 
+  /** Ends the call because Chromium went away under it. */
+  browserCrashed(reason: string): void {
+    this.end({ kind: 'failure', error: new RoomlineError('BROWSER_CRASHED', reason) });
+  }
+
+  /** Whether the phone may have been rung: from the moment the dial command left, unless the page said Janus refused it. */
+  private get mayHaveRung(): boolean {
+    return this.invite !== 'not-sent';
+  }
+
   async run(): Promise<SessionOutcome> {
     const { request, bridge, logger } = this.options;
     this.listen();
+    this.renewLeaseEvery(leaseRenewalMs(this.options.leaseMs));
     const watcher = this.watchRecord();
     try {
       const trunk = await this.options.trunk?.();
       const sip = this.sipLegOptions(trunk);
+      if (this.intent !== undefined) return await this.finish();
       // state writes are queued in order; the call does not wait for them
       void this.step({ to: 'JOINING', janusNode: this.options.janusNode, detail: `room ${request.room.provider}` });
       const prepared = await this.prepareRoom();
@@ -165,10 +201,38 @@ export class CallSession {
       if (this.intent !== undefined) return await this.finish();
 
       void this.step({ to: 'DIALING', detail: `INVITE ${request.to}` });
-      this.dialed = true;
       // the ring timeout counts from the INVITE (Janus's `calling`); until then a backstop in case it never comes
       this.startTimer('ring', (request.limits.ringTimeoutS + RING_BACKSTOP_S) * 1000, () => this.end({ kind: 'ring-timeout' }));
-      await bridge.send({
+      await this.dial(trunk, sip);
+      await this.ended;
+      return await this.finish();
+    } catch (error) {
+      const failure = RoomlineError.from(error);
+      logger.warn({ code: failure.code, error: failure.message, invite: this.invite }, 'call setup failed');
+      this.end({ kind: 'failure', error: failure });
+      return await this.finish();
+    } finally {
+      this.watching = false;
+      this.stopWatching.abort();
+      this.stopLeaseRenewal();
+      await watcher;
+      for (const unsubscribe of this.unsubscribers) unsubscribe();
+      for (const timer of this.timers.values()) clearTimeout(timer);
+      await this.releaseRoom?.();
+    }
+  }
+
+  /**
+   * Sends the dial command and keeps track of whether the phone may ring: `taken` once the page says Janus took the
+   * INVITE; back to `not-sent` only when the page says Janus did not (a retryable failure); `unknown` otherwise.
+   */
+  private async dial(trunk: TrunkCredentials | undefined, sip: SipLegOptions): Promise<void> {
+    const { request, bridge } = this.options;
+    this.invite = 'in-flight';
+    let settle: () => void = () => undefined;
+    this.dialSettled = new Promise((resolve) => (settle = resolve));
+    try {
+      const outcome = await bridge.request({
         type: 'dial',
         to: request.to,
         // through a trunk the From is the trunk's identity, with the request's display name
@@ -182,19 +246,17 @@ export class CallSession {
         ...(trunk === undefined ? {} : { account: trunk.toSipAccount() }),
         sip,
       });
-      await this.ended;
-      return await this.finish();
+      if (outcome.kind === 'ok') {
+        this.invite = 'taken';
+        return;
+      }
+      this.invite = outcome.error.retryable ? 'not-sent' : 'unknown';
+      throw outcome.error;
     } catch (error) {
-      const failure = RoomlineError.from(error);
-      logger.warn({ code: failure.code, error: failure.message }, 'call setup failed');
-      this.end({ kind: 'failure', error: failure });
-      return await this.finish();
+      if (this.invite === 'in-flight') this.invite = 'unknown';
+      throw error;
     } finally {
-      this.watching = false;
-      await watcher;
-      for (const unsubscribe of this.unsubscribers) unsubscribe();
-      for (const timer of this.timers.values()) clearTimeout(timer);
-      await this.releaseRoom?.();
+      settle();
     }
   }
 
@@ -349,17 +411,29 @@ export class CallSession {
     }
   }
 
-  /** Records the first reason to end the call and hangs up the SIP leg if it was dialed. */
+  /**
+   * Records the first reason to end the call and hangs up the SIP leg if the phone may be ringing: at once, or, while
+   * the dial command is out, as soon as it is answered (a hangup then is a CANCEL, never a call left up).
+   */
   private end(intent: EndIntent): void {
     if (this.intent !== undefined) return;
     this.intent = intent;
-    this.options.logger.info({ reason: intent.kind }, 'ending the call');
-    if (!this.dialed || this.sipEnded !== undefined) {
+    this.options.logger.info({ reason: intent.kind, invite: this.invite }, 'ending the call');
+    if (this.invite === 'in-flight') {
+      void this.dialSettled.then(() => this.hangUp());
+      return;
+    }
+    this.hangUp();
+  }
+
+  private hangUp(): void {
+    if (this.invite === 'not-sent' || this.sipEnded !== undefined) {
       this.resolveEnd();
       return;
     }
+    const timeoutMs = this.intent?.kind === 'shutdown' ? SHUTDOWN_HANGUP_MS : 8_000;
     void this.options.bridge
-      .send({ type: 'hangup' }, 8_000)
+      .send({ type: 'hangup' }, timeoutMs)
       .catch((error: unknown) => this.options.logger.warn({ error: String(error) }, 'hangup through the page failed'))
       .finally(() => this.resolveEnd());
   }
@@ -367,10 +441,16 @@ export class CallSession {
   /** Writes the final state (or hands the call back for a retry) once the SIP leg is down. */
   private async finish(): Promise<SessionOutcome> {
     await this.writes.catch(() => undefined);
-    const quality = this.dialed ? await this.quality() : undefined;
+    const intent = this.intent;
+    if (intent?.kind === 'lease-lost') {
+      // someone else closed the call (WORKER_LOST): its record is final and not this worker's to write
+      return { kind: 'final', record: intent.record ?? this.record };
+    }
+    const shuttingDown = intent?.kind === 'shutdown';
+    const quality = this.invite === 'taken' ? await this.quality(shuttingDown ? SHUTDOWN_STATS_MS : 3_000) : undefined;
     const ending = this.resolveEnding();
     if (ending.kind === 'retry') return { kind: 'retry', failure: ending.failure, record: this.record };
-    await this.step({ ...ending.input, ...(quality === undefined ? {} : { quality }) });
+    await this.step({ ...ending.input, ...(quality === undefined ? {} : { quality }) }, shuttingDown ? SHUTDOWN_WRITE_RETRY_MS : WRITE_RETRY_MS);
     await this.writes.catch(() => undefined);
     return { kind: 'final', record: this.record };
   }
@@ -405,7 +485,10 @@ export class CallSession {
     }
     switch (intent.kind) {
       case 'hangup-requested':
-        return ended('caller', connected ? 'hangup requested' : 'cancelled before answer');
+        return ended(
+          'caller',
+          connected ? 'hangup requested' : this.mayHaveRung ? 'cancelled before answer' : 'hung up before the phone was dialed',
+        );
       case 'ring-timeout':
         return failed(
           new RoomlineError('SIP_NO_ANSWER', `no answer within ${this.options.request.limits.ringTimeoutS} s`, {
@@ -416,37 +499,49 @@ export class CallSession {
         return ended('limit', `maximum duration of ${this.options.request.limits.maxDurationS} s reached`);
       case 'room-empty':
         return ended('room', `room empty for ${this.options.request.limits.emptyRoomTimeoutS} s`);
-      case 'room-lost':
-        return connected
-          ? ended('room', intent.reason)
-          : failed(new RoomlineError('ROOM_UNREACHABLE', intent.reason, { retryable: false }));
-      case 'shutdown':
-        return connected
-          ? ended('system', 'worker shutting down')
-          : failed(new RoomlineError('WORKER_SHUTDOWN', 'worker shut down before the call connected'));
+      case 'room-lost': {
+        if (connected) return ended('room', intent.reason);
+        const error = new RoomlineError('ROOM_UNREACHABLE', intent.reason, { retryable: !this.mayHaveRung });
+        return error.retryable ? { kind: 'retry', failure: error.toJSON() } : failed(error);
+      }
+      case 'shutdown': {
+        if (connected) return ended('system', 'worker shutting down');
+        const error = new RoomlineError('WORKER_SHUTDOWN', 'worker shut down before the call connected', {
+          retryable: !this.mayHaveRung,
+        });
+        return error.retryable ? { kind: 'retry', failure: error.toJSON() } : failed(error);
+      }
       case 'failure':
-        if (intent.error.retryable && !this.dialed) return { kind: 'retry', failure: intent.error.toJSON() };
-        return failed(this.dialed ? new RoomlineError(intent.error.code, intent.error.message, {
-          retryable: false,
-          ...(intent.error.sipCode === undefined ? {} : { sipCode: intent.error.sipCode }),
-        }) : intent.error);
+        // retried exactly when the phone cannot have been rung
+        if (intent.error.retryable && !this.mayHaveRung) return { kind: 'retry', failure: intent.error.toJSON() };
+        return failed(
+          this.mayHaveRung
+            ? new RoomlineError(intent.error.code, intent.error.message, {
+                retryable: false,
+                ...(intent.error.sipCode === undefined ? {} : { sipCode: intent.error.sipCode }),
+              })
+            : intent.error,
+        );
+      case 'lease-lost':
+        // finish() writes nothing for a call taken over; this is what the record would have said
+        return failed(new RoomlineError('WORKER_LOST', 'the call was taken over', { retryable: false }));
       default:
         return assertNever(intent, 'end intent');
     }
   }
 
-  private async quality(): Promise<QualitySummary | undefined> {
+  private async quality(timeoutMs = 3_000): Promise<QualitySummary | undefined> {
     try {
-      return await this.options.bridge.send({ type: 'get-stats' }, 3_000);
+      return await this.options.bridge.send({ type: 'get-stats' }, timeoutMs);
     } catch (error) {
       this.options.logger.warn({ error: String(error) }, 'no quality statistics at the end of the call');
       return undefined;
     }
   }
 
-  /** A state change, serialised after earlier writes. */
-  private step(input: Omit<TransitionInput, 'workerId' | 'now'>): Promise<void> {
-    return this.enqueueWrite(async () => {
+  /** A state change, serialised after earlier writes, retried through an outage of the table for up to `retryMs`. */
+  private step(input: Omit<TransitionInput, 'workerId' | 'now'>, retryMs = WRITE_RETRY_MS): Promise<void> {
+    return this.enqueueWrite(retryMs, async () => {
       if (isFinalState(this.record.state)) return;
       const previous = this.record.state;
       this.record = await this.options.store.update(
@@ -465,7 +560,7 @@ export class CallSession {
     timings?: TransitionInput['timings'];
     quality?: TransitionInput['quality'];
   }): Promise<void> {
-    return this.enqueueWrite(async () => {
+    return this.enqueueWrite(WRITE_RETRY_MS, async () => {
       if (isFinalState(this.record.state)) return;
       this.record = await this.options.store.update(
         this.callId,
@@ -485,44 +580,103 @@ export class CallSession {
     });
   }
 
-  private enqueueWrite(write: () => Promise<void>): Promise<void> {
-    const next = this.writes.then(write);
+  /**
+   * Queues a write after the earlier ones. A write that fails because the table cannot be reached (not because the
+   * change is refused) is tried again with backoff for up to `retryMs`: a table that comes back gets every state.
+   */
+  private enqueueWrite(retryMs: number, write: () => Promise<void>): Promise<void> {
+    const next = this.writes.then(() => this.retrying(write, retryMs));
     this.writes = next.catch((error: unknown) =>
       this.options.logger.error({ error: String(error) }, 'writing the call record failed'),
     );
     return next;
   }
 
-  /** Reads the record every second for a hangup request, and renews the lease every third of its length. */
+  private async retrying(write: () => Promise<void>, retryMs: number): Promise<void> {
+    const deadline = Date.now() + retryMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await write();
+        return;
+      } catch (error) {
+        const refused = error instanceof RoomlineError && !error.retryable;
+        if (refused || Date.now() >= deadline) throw error;
+        const waitMs = Math.min(2_000, 200 * 2 ** attempt);
+        this.options.logger.warn({ error: String(error), retryInMs: waitMs }, 'writing the call record failed: retrying');
+        await sleep(waitMs);
+      }
+    }
+  }
+
+  /**
+   * Renews the call's lease on its own timer, apart from the record's other writes (which may wait behind an outage),
+   * each attempt abandoned before the next is due. When the record says the call is no longer this worker's (the
+   * sweeper or a redelivery closed it as WORKER_LOST while this worker could not renew), the call is hung up at once.
+   */
+  private renewLeaseEvery(periodMs: number): void {
+    this.renewing = true;
+    const renew = async (): Promise<void> => {
+      let nextMs = periodMs;
+      try {
+        const renewal = await this.options.store.renewLease(this.callId, this.options.workerId, this.options.leaseMs, {
+          abortSignal: AbortSignal.timeout(Math.max(200, periodMs - 100)),
+        });
+        if (renewal.kind === 'lost') {
+          this.leaseLost(renewal.record);
+          return;
+        }
+      } catch (error) {
+        nextMs = Math.min(1_000, periodMs);
+        this.options.logger.warn({ error: String(error), retryInMs: nextMs }, 'renewing the lease failed');
+      }
+      if (this.renewing) this.leaseTimer = setTimeout(() => void renew(), nextMs);
+    };
+    this.leaseTimer = setTimeout(() => void renew(), periodMs);
+  }
+
+  private stopLeaseRenewal(): void {
+    this.renewing = false;
+    if (this.leaseTimer !== undefined) clearTimeout(this.leaseTimer);
+    this.leaseTimer = undefined;
+  }
+
+  /** The record says the call is not this worker's any more: unless it ended it itself, hang up at once. */
+  private leaseLost(record: CallRecord | undefined): void {
+    this.stopLeaseRenewal();
+    if (this.intent !== undefined) return; // this worker is ending the call itself (its own final write)
+    this.options.logger.error(
+      { state: record?.state, owner: record?.workerId, failure: record?.failure?.code },
+      'the call was taken over while this worker held it: hanging up at once',
+    );
+    this.end({ kind: 'lease-lost', record });
+  }
+
+  /**
+   * Reads the record at once and then every second: a hangup request ends the call; a record that is no longer this
+   * worker's (closed as WORKER_LOST meanwhile) ends it too, without writing.
+   */
   private async watchRecord(): Promise<void> {
     const interval = this.options.watchIntervalMs ?? 1_000;
-    let lastRenewal = Date.now();
     while (this.watching) {
-      await sleep(interval);
-      if (!this.watching) break;
       try {
-        if (Date.now() - lastRenewal >= this.options.leaseMs / 3) {
-          await this.enqueueWrite(async () => {
-            this.record = await this.options.store.update(
-              this.callId,
-              (current) => renewLease(current ?? this.record, this.options.workerId, this.options.leaseMs, new Date()),
-              { known: this.record },
-            );
-          });
-          lastRenewal = Date.now();
-        }
         const stored = await this.options.store.get(this.callId);
-        if (stored?.hangupRequestedAt !== undefined) this.end({ kind: 'hangup-requested' });
-        else if (stored !== undefined) this.takeControls(stored);
+        if (stored !== undefined && (stored.workerId !== this.options.workerId || isFinalState(stored.state))) {
+          this.leaseLost(stored);
+        } else if (stored?.hangupRequestedAt !== undefined) {
+          this.end({ kind: 'hangup-requested' });
+        } else if (stored !== undefined) {
+          this.takeControls(stored);
+        }
       } catch (error) {
         this.options.logger.warn({ error: String(error) }, 'watching the call record failed');
       }
+      await sleep(interval, undefined, { signal: this.stopWatching.signal }).catch(() => undefined);
     }
   }
 
   /** A call event in the record's history (a digit, a transfer's progress, a media update), after earlier writes. */
   private event(event: CallEvent, detail: string, extra: Pick<EventInput, 'sipCode' | 'media'> = {}): Promise<void> {
-    return this.enqueueWrite(async () => {
+    return this.enqueueWrite(WRITE_RETRY_MS, async () => {
       if (isFinalState(this.record.state)) return;
       this.record = await this.options.store.update(
         this.callId,
@@ -592,7 +746,7 @@ export class CallSession {
       outcome = { ok: false, error: RoomlineError.from(error).message.slice(0, 512) };
     }
     this.options.logger.info({ control: control.type, id: request.id, ok: outcome.ok }, 'control carried out');
-    await this.enqueueWrite(async () => {
+    await this.enqueueWrite(WRITE_RETRY_MS, async () => {
       this.record = await this.options.store.update(
         this.callId,
         (current) => acknowledgeControl(current ?? this.record, request.id, outcome, new Date()),

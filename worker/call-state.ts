@@ -70,12 +70,34 @@ export function invalidRequestRecord(callId: string, reason: string, now: Date, 
   };
 }
 
+/**
+ * Fails a call no worker took yet (QUEUED, written by the client) as an invalid request: a worker refused it before
+ * claiming it (its own allow-lists, stricter than the client's). Keeps the stored request; a record in any other state
+ * is returned unchanged.
+ */
+export function rejectQueued(record: CallRecord, reason: string, now: Date): CallRecord {
+  if (record.state !== 'QUEUED') return record;
+  const at = now.toISOString();
+  const { lastError: _last, leaseExpiresAt: _lease, workerId: _owner, ...rest } = record;
+  return {
+    ...rest,
+    state: 'FAILED',
+    revision: record.revision + 1,
+    updatedAt: at,
+    history: [...record.history, { state: 'FAILED', at, detail: `INVALID_REQUEST: ${reason}` }],
+    timings: { ...record.timings, endedAt: at },
+    failure: { code: 'INVALID_REQUEST', reason, retryable: false, fault: 'caller' },
+  };
+}
+
 export type ClaimOutcome =
   | { readonly outcome: 'claimed'; readonly record: CallRecord }
   /** Someone else owns the call, or it is already over: this delivery is a duplicate. */
   | { readonly outcome: 'duplicate'; readonly record: CallRecord }
   /** The call's owner stopped renewing its lease: the call must be closed as lost, not dialed again. */
-  | { readonly outcome: 'abandoned'; readonly record: CallRecord };
+  | { readonly outcome: 'abandoned'; readonly record: CallRecord }
+  /** A hangup was requested before any worker took the call: it ends here, nothing is dialed. */
+  | { readonly outcome: 'cancelled'; readonly record: CallRecord };
 
 export interface ClaimInput {
   readonly request: DialRequest & { callId: string };
@@ -90,6 +112,9 @@ export interface ClaimInput {
 export function claim(current: CallRecord | undefined, input: ClaimInput): ClaimOutcome {
   const at = input.now.toISOString();
   const base = current ?? newQueuedRecord(input.request, input.enqueuedAt ?? input.now);
+  if (base.state === 'QUEUED' && base.hangupRequestedAt !== undefined) {
+    return { outcome: 'cancelled', record: cancelQueued(base, input.now) };
+  }
   if (base.state === 'QUEUED') {
     return {
       outcome: 'claimed',
@@ -177,12 +202,23 @@ export function release(record: CallRecord, workerId: string, failure: FailureIn
   return { ...rest, lastError: failure };
 }
 
-/** Closes a call whose owner disappeared. */
-export function markLost(record: CallRecord, now: Date): CallRecord {
+/** Who found a call whose owner disappeared. */
+export type LostFinder = 'sweeper' | 'redelivery';
+
+/** Whether the owner of `record` stopped renewing its lease (a live call whose lease ran out). */
+export function leaseExpired(record: CallRecord, now: Date): boolean {
+  return !isFinalState(record.state) && record.state !== 'QUEUED' && (record.leaseExpiresAt ?? 0) < now.getTime();
+}
+
+/** Closes a call whose owner disappeared; `by` says who found it (the sweeper, or a redelivery of its message). */
+export function markLost(record: CallRecord, now: Date, by: LostFinder = 'redelivery'): CallRecord {
   const at = now.toISOString();
+  const expiredMs = record.leaseExpiresAt === undefined ? undefined : now.getTime() - record.leaseExpiresAt;
   const failure: FailureInfo = {
     code: 'WORKER_LOST',
-    reason: `worker ${record.workerId ?? '(unknown)'} stopped renewing its lease while the call was ${record.state}`,
+    reason:
+      `worker ${record.workerId ?? '(unknown)'} stopped renewing its lease while the call was ${record.state}` +
+      ` (found by the ${by}${expiredMs === undefined ? '' : `, ${Math.max(0, expiredMs)} ms after the lease ran out`})`,
     retryable: false,
     fault: 'us',
   };
@@ -198,14 +234,14 @@ export function markLost(record: CallRecord, now: Date): CallRecord {
   };
 }
 
-export function renewLease(record: CallRecord, workerId: string, leaseMs: number, now: Date): CallRecord {
-  if (record.workerId !== workerId || isFinalState(record.state)) return record;
-  return { ...record, revision: record.revision + 1, leaseExpiresAt: now.getTime() + leaseMs };
-}
-
-/** Marks that someone asked for the call to end; a no-op on a finished call. */
+/**
+ * Marks that someone asked for the call to end; a no-op on a finished call. A call no worker holds (QUEUED) ends at
+ * once, ENDED by the caller: the worker that receives its message later finds it over and dials nothing.
+ */
 export function requestHangup(record: CallRecord, now: Date): CallRecord {
-  if (isFinalState(record.state) || record.hangupRequestedAt !== undefined) return record;
+  if (isFinalState(record.state)) return record;
+  if (record.state === 'QUEUED') return cancelQueued(record, now);
+  if (record.hangupRequestedAt !== undefined) return record;
   return { ...record, revision: record.revision + 1, hangupRequestedAt: now.toISOString(), updatedAt: now.toISOString() };
 }
 
@@ -301,4 +337,22 @@ export function acknowledgeControl(
 /** The control requests of a record that wait to be carried out, oldest first. */
 export function pendingControls(record: CallRecord): CallControlRequest[] {
   return (record.controls ?? []).filter((c) => c.status === 'pending');
+}
+/** Ends a call that no worker holds (QUEUED), as hung up by the caller before it was placed. */
+export function cancelQueued(record: CallRecord, now: Date): CallRecord {
+  if (record.state !== 'QUEUED') {
+    throw new RoomlineError('INTERNAL', `call ${record.callId} is ${record.state}, not QUEUED: it cannot be cancelled unclaimed`);
+  }
+  const at = now.toISOString();
+  const { lastError: _last, leaseExpiresAt: _lease, workerId: _owner, ...rest } = record;
+  return {
+    ...rest,
+    state: 'ENDED',
+    revision: record.revision + 1,
+    updatedAt: at,
+    hangupRequestedAt: record.hangupRequestedAt ?? at,
+    history: [...record.history, { state: 'ENDED', at, detail: 'hung up before a worker took the call: nothing was dialed' }],
+    timings: { ...record.timings, endedAt: at },
+    endedBy: 'caller',
+  };
 }

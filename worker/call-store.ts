@@ -1,8 +1,35 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { isFinalState, type CallRecord } from '../contracts/call-record.js';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+  paginateQuery,
+} from '@aws-sdk/lib-dynamodb';
+import { CALL_STATES, isFinalState, type CallRecord } from '../contracts/call-record.js';
 import { RoomlineError } from '../contracts/errors.js';
 import { ACTIVE_KEY_VALUE, CALLS_TABLE } from './calls-table.js';
+
+/** What renewing a lease came to: renewed, or the call is no longer this worker's (taken over, or over). */
+export type LeaseRenewal =
+  | { readonly kind: 'renewed'; readonly leaseExpiresAt: number }
+  | { readonly kind: 'lost'; readonly record: CallRecord | undefined };
+
+/** States in which a worker holds a call (and its lease). */
+const HELD_STATES = CALL_STATES.filter((state) => state !== 'QUEUED' && !isFinalState(state));
+
+/**
+ * An SDK client with bounded waits: `requestTimeoutMs` for a response (the socket's idle time), a second to connect,
+ * and the SDK's standard retry (3 attempts with backoff). Without them a request to an endpoint that stopped answering
+ * waits for the operating system's TCP timeout, minutes.
+ */
+export function boundedClientConfig(requestTimeoutMs: number): {
+  maxAttempts: number;
+  requestHandler: { connectionTimeout: number; requestTimeout: number };
+} {
+  return { maxAttempts: 3, requestHandler: { connectionTimeout: Math.min(1_000, requestTimeoutMs), requestTimeout: requestTimeoutMs } };
+}
 
 /**
  * The calls table, and only DynamoDB: one record per callId, every write conditional on the revision read (optimistic
@@ -14,9 +41,20 @@ export class CallStore {
 
   constructor(
     readonly tableName: string,
-    options: { client?: DynamoDBClient; region?: string; recordTtlDays?: number } = {},
+    options: {
+      client?: DynamoDBClient;
+      region?: string;
+      recordTtlDays?: number;
+      /** Longest wait for one request of a client this store makes itself, in ms. @default 3000 */
+      requestTimeoutMs?: number;
+    } = {},
   ) {
-    const client = options.client ?? new DynamoDBClient(options.region === undefined ? {} : { region: options.region });
+    const client =
+      options.client ??
+      new DynamoDBClient({
+        ...(options.region === undefined ? {} : { region: options.region }),
+        ...boundedClientConfig(options.requestTimeoutMs ?? 3_000),
+      });
     this.doc = DynamoDBDocumentClient.from(client, {
       marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true },
     });
@@ -67,6 +105,59 @@ export class CallStore {
       current = await this.get(callId);
     }
     throw new RoomlineError('INTERNAL', `call ${callId}: too many concurrent writes`, { retryable: true });
+  }
+
+  /**
+   * Extends the lease of a call `workerId` holds, in one conditional write that does not depend on the revision (so it
+   * never waits behind, or retries against, the call's other writes; it bumps the revision, so a writer holding an
+   * older copy re-reads). `lost` when the call is not this worker's any more: over, or taken over (WORKER_LOST).
+   */
+  async renewLease(
+    callId: string,
+    workerId: string,
+    leaseMs: number,
+    options: { now?: Date; abortSignal?: AbortSignal } = {},
+  ): Promise<LeaseRenewal> {
+    const leaseExpiresAt = (options.now ?? new Date()).getTime() + leaseMs;
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [CALLS_TABLE.partitionKey]: callId },
+          UpdateExpression: 'SET #lease = :lease, #rev = #rev + :one',
+          ConditionExpression: `#owner = :owner AND #state IN (${HELD_STATES.map((_, i) => `:s${i}`).join(', ')})`,
+          ExpressionAttributeNames: { '#lease': 'leaseExpiresAt', '#rev': 'revision', '#owner': 'workerId', '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':lease': leaseExpiresAt,
+            ':one': 1,
+            ':owner': workerId,
+            ...Object.fromEntries(HELD_STATES.map((state, i) => [`:s${i}`, state])),
+          },
+        }),
+        options.abortSignal === undefined ? {} : { abortSignal: options.abortSignal },
+      );
+      return { kind: 'renewed', leaseExpiresAt };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return { kind: 'lost', record: await this.get(callId) };
+      throw error;
+    }
+  }
+
+  /** Every call that is not final, from the sparse `active-calls` index (eventually consistent: re-read before acting). */
+  async activeCalls(): Promise<CallRecord[]> {
+    const records: CallRecord[] = [];
+    const pages = paginateQuery(
+      { client: this.doc },
+      {
+        TableName: this.tableName,
+        IndexName: CALLS_TABLE.activeIndexName,
+        KeyConditionExpression: '#active = :active',
+        ExpressionAttributeNames: { '#active': CALLS_TABLE.activeIndexPartitionKey },
+        ExpressionAttributeValues: { ':active': ACTIVE_KEY_VALUE },
+      },
+    );
+    for await (const page of pages) for (const item of page.Items ?? []) records.push(fromItem(item));
+    return records;
   }
 
   private replace(record: CallRecord, expectedRevision: number): Promise<boolean> {

@@ -41,11 +41,14 @@ Environment:
   AWS_ENDPOINT_URL_DYNAMODB   DynamoDB endpoint override (emulators)
   ROOMLINE_JANUS_URLS         Janus WebSocket URLs for the SIP leg, comma-separated (worker)
   ROOMLINE_ROOM_PIN           room pin for dial --room-pin-from-env (keeps it out of the process list)
+  ROOMLINE_ROOM_TOKEN         room server token for dial --room-token-from-env (the lab sets it)
+  ROOMLINE_ROOM_HOSTS         room servers a request may name (dial refuses others early, as workers do)
+  ROOMLINE_SIP_HOSTS          SIP hosts a request without a trunk may name (likewise)
 
 Examples:
   npm run demo                                   the lab: one call, report, teardown
   roomline lab up && roomline lab exec -- roomline dial --to sip:probe@127.0.0.1:5090 \\
-      --room-url ws://10.77.0.1:8188/ --room-id 1234 --wait
+      --room-url ws://10.77.0.1:8188/ --room-id 1234 --room-token-from-env --wait
   roomline dial --json request.json --wait       a dial request from a file ("-" reads stdin)
   roomline dtmf <callId> ',,1234#' --wait        wait 4 s, then send a conference PIN
   roomline hold <callId> && roomline resume <callId>`,
@@ -80,6 +83,7 @@ program
   .option('--room-url <url>', 'Janus VideoRoom shortcut: the Janus server WebSocket URL of the room')
   .option('--room-id <id>', 'Janus VideoRoom shortcut: the room id')
   .option('--room-pin-from-env', 'Janus VideoRoom shortcut: take the room pin from ROOMLINE_ROOM_PIN')
+  .option('--room-token-from-env', 'Janus VideoRoom shortcut: take the room server token from ROOMLINE_ROOM_TOKEN')
   .option('--display <name>', "the bot's name in the room")
   .addOption(new Option('--video <direction>', 'video on the SIP leg').choices([...VIDEO_DIRECTIONS]))
   .addOption(new Option('--sip-video-codec <codec>', 'video codec offered to SIP').choices([...SIP_VIDEO_CODECS]))
@@ -299,6 +303,7 @@ interface DialFlags {
   roomUrl?: string;
   roomId?: string;
   roomPinFromEnv?: boolean;
+  roomTokenFromEnv?: boolean;
   display?: string;
   video?: string;
   sipVideoCodec?: string;
@@ -315,8 +320,9 @@ async function buildDialRequest(flags: DialFlags): Promise<unknown> {
     const text = flags.json === '-' ? await readStdin() : await readFile(flags.json, 'utf8');
     try {
       return JSON.parse(text) as unknown;
-    } catch (error) {
-      throw new RoomlineError('INVALID_REQUEST', `${flags.json} is not JSON: ${String(error)}`);
+    } catch {
+      // the parser's message quotes the input: it may hold a secret or a line break, so it is not repeated
+      throw new RoomlineError('INVALID_REQUEST', `invalid dial request: json: ${flags.json === '-' ? 'standard input' : 'the file'} is not JSON`);
     }
   }
   const missing = [
@@ -367,9 +373,9 @@ async function buildDialRequest(flags: DialFlags): Promise<unknown> {
 /** The room of a dial: `--room` (JSON, or a JSON file), or the Janus VideoRoom shortcuts. */
 async function roomFromFlags(flags: DialFlags): Promise<Record<string, unknown>> {
   if (flags.room !== undefined) {
-    const shortcuts = ['roomUrl', 'roomId', 'roomPinFromEnv'].filter((k) => flags[k as keyof DialFlags] !== undefined);
+    const shortcuts = ['roomUrl', 'roomId', 'roomPinFromEnv', 'roomTokenFromEnv'].filter((k) => flags[k as keyof DialFlags] !== undefined);
     if (shortcuts.length > 0) {
-      throw new RoomlineError('INVALID_REQUEST', '--room cannot be combined with --room-url, --room-id or --room-pin-from-env');
+      throw new RoomlineError('INVALID_REQUEST', '--room cannot be combined with --room-url, --room-id, --room-pin-from-env or --room-token-from-env');
     }
     const text = flags.room.trimStart().startsWith('{') ? flags.room : await readFile(flags.room, 'utf8').catch((error: unknown) => {
       throw new RoomlineError('INVALID_REQUEST', `--room: not JSON, and no such file: ${flags.room} (${String(error)})`);
@@ -377,8 +383,8 @@ async function roomFromFlags(flags: DialFlags): Promise<Record<string, unknown>>
     let room: unknown;
     try {
       room = JSON.parse(text) as unknown;
-    } catch (error) {
-      throw new RoomlineError('INVALID_REQUEST', `--room is not JSON: ${String(error)}`);
+    } catch {
+      throw new RoomlineError('INVALID_REQUEST', '--room is not JSON');
     }
     if (typeof room !== 'object' || room === null || Array.isArray(room)) {
       throw new RoomlineError('INVALID_REQUEST', '--room must be a JSON object such as {"provider":"janus",...}');
@@ -389,8 +395,12 @@ async function roomFromFlags(flags: DialFlags): Promise<Record<string, unknown>>
   if (flags.roomPinFromEnv === true && pin === undefined) {
     throw new RoomlineError('INVALID_REQUEST', '--room-pin-from-env is set but ROOMLINE_ROOM_PIN is not');
   }
+  const token = flags.roomTokenFromEnv === true ? process.env['ROOMLINE_ROOM_TOKEN'] : undefined;
+  if (flags.roomTokenFromEnv === true && token === undefined) {
+    throw new RoomlineError('INVALID_REQUEST', '--room-token-from-env is set but ROOMLINE_ROOM_TOKEN is not');
+  }
   const roomId = /^\d+$/.test(flags.roomId!) ? Number(flags.roomId) : flags.roomId;
-  return { provider: 'janus', serverUrl: flags.roomUrl, roomId, ...(pin === undefined ? {} : { pin }) };
+  return { provider: 'janus', serverUrl: flags.roomUrl, roomId, ...(pin === undefined ? {} : { pin }), ...(token === undefined ? {} : { token }) };
 }
 
 /** Prints each state change until the call is final; the exit code says how it ended. */

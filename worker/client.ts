@@ -5,6 +5,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { parseCallControl, type CallControl } from '../contracts/call-control.js';
 import { isFinalState, type CallControlRequest, type CallRecord } from '../contracts/call-record.js';
 import { parseDialRequest } from '../contracts/dial-request.js';
+import type { EgressPolicy } from '../contracts/egress-policy.js';
 import { RoomlineError } from '../contracts/errors.js';
 import { newQueuedRecord, requestControl, requestHangup as markHangupRequested } from './call-state.js';
 import { CallStore } from './call-store.js';
@@ -22,15 +23,23 @@ export interface ClientOptions {
   /** Your own SDK clients (credentials, endpoints, retries). @default clients built from the environment */
   readonly sqs?: SQSClient;
   readonly dynamodb?: DynamoDBClient;
+  /**
+   * The workers' allow-lists, to refuse before sending what a worker would refuse (contracts/egress-policy.ts).
+   * @default from ROOMLINE_ROOM_HOSTS / ROOMLINE_SIP_HOSTS when the client reads its configuration from the
+   * environment and they are set; else none: the worker decides
+   */
+  readonly egress?: EgressPolicy;
 }
 
 export class RoomlineClient {
   private readonly queue: DialQueue;
   private readonly store: CallStore;
+  private readonly egress: EgressPolicy | undefined;
 
   constructor(options: ClientOptions = {}) {
     const fromEnv =
       options.queueUrl === undefined || options.tableName === undefined ? loadClientConfig() : undefined;
+    this.egress = options.egress ?? fromEnv?.egress;
     const region = options.region ?? fromEnv?.region;
     this.queue = new DialQueue(options.queueUrl ?? fromEnv!.queueUrl, {
       ...(options.sqs === undefined ? {} : { client: options.sqs }),
@@ -43,19 +52,25 @@ export class RoomlineClient {
   }
 
   /**
-   * Validates a dial request, gives it a callId if it has none, records it QUEUED and puts it on the dial queue.
-   * Returns the callId. The callId is the idempotency key: enqueueing a callId that already exists sends nothing
-   * again and returns the same callId.
+   * Validates a dial request (and where it would connect, given the allow-lists), gives it a callId if it has none,
+   * records it QUEUED and puts it on the dial queue.
+   * Returns the callId. The callId is the idempotency key: one call per callId however often it is enqueued. A callId
+   * whose call a worker took, or that is over, sends nothing again; one still QUEUED that no worker ever took is sent
+   * again (its first sender may have died between recording and sending it; should both messages exist, the second
+   * delivery finds the call taken and is dropped).
    */
   async enqueueDial(input: unknown): Promise<string> {
-    const parsed = parseDialRequest(input);
+    const parsed = parseDialRequest(input, this.egress);
     const request = { ...parsed, callId: parsed.callId ?? randomUUID() };
     const created = await this.store.create(newQueuedRecord(request, new Date()));
-    if (!created) return request.callId;
+    if (!created) {
+      const existing = await this.store.get(request.callId);
+      if (existing?.state !== 'QUEUED' || existing.attempts > 0) return request.callId;
+    }
     try {
       await this.queue.send(JSON.stringify(request));
     } catch (error) {
-      await this.store.remove(request.callId).catch(() => undefined);
+      if (created) await this.store.remove(request.callId).catch(() => undefined);
       throw new RoomlineError('INTERNAL', `could not put the dial request on the queue: ${String(error)}`, {
         retryable: true,
         cause: error,
@@ -70,7 +85,8 @@ export class RoomlineClient {
 
   /**
    * Asks for the call to end (the worker hangs up within about a second: BYE when connected, CANCEL while ringing).
-   * Returns the record; asking again, or for a finished call, changes nothing.
+   * A call no worker has taken yet ends at once (ENDED by the caller) and is never dialed. Returns the record; asking
+   * again, or for a finished call, changes nothing.
    */
   async requestHangup(callId: string): Promise<CallRecord> {
     return this.store.update(callId, (current) => {

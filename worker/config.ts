@@ -1,8 +1,10 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { DEFAULT_HOST_ALLOW_LIST, HostAllowList, type EgressPolicy } from '../contracts/egress-policy.js';
 import { RoomlineError } from '../contracts/errors.js';
 import { loadAwsModeConfig, type AwsModeConfig } from './aws/aws-env.js';
 import { CHROMIUM_BUILDS, type ChromiumBuild } from './chromium-builds.js';
+import { leaseTimingProblems } from './lease-timing.js';
 
 /**
  * Configuration from the environment, validated once at start. Every value is documented with its default; a bad
@@ -43,6 +45,16 @@ const iceServers = z
     ),
   );
 
+/** An allow-list of host patterns (contracts/egress-policy.ts), checked when the configuration is read. */
+const hostAllowList = z.string().transform((text, ctx) => {
+  try {
+    return HostAllowList.parse(text);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `must be a comma-separated list of host patterns: ${(error as Error).message}` });
+    return z.NEVER;
+  }
+});
+
 /** Environment of the client library and the CLI's dial/status/hangup. */
 export const clientEnvSchema = z.object({
   /** URL of the dial queue. Required. */
@@ -51,6 +63,15 @@ export const clientEnvSchema = z.object({
   ROOMLINE_TABLE: z.string().min(3, 'must be the DynamoDB table name'),
   /** AWS region. @default "us-east-1" when an endpoint override is set, else the SDK's own resolution */
   AWS_REGION: z.string().optional(),
+  /**
+   * Hosts of room servers a call may make the bot connect to: comma-separated patterns (`*`, `name`, `*.name`, an IP
+   * address or CIDR range; see contracts/egress-policy.ts). Loopback, private, link-local and metadata addresses and
+   * internal names pass only when listed. A client or CLI with this set refuses such requests before sending them.
+   * @default "*" in a worker (public names and addresses); unset in a client (the worker decides)
+   */
+  ROOMLINE_ROOM_HOSTS: hostAllowList.optional(),
+  /** Hosts a SIP call without a trunk may be sent to (the host of `to`), as ROOMLINE_ROOM_HOSTS. @default as ROOMLINE_ROOM_HOSTS */
+  ROOMLINE_SIP_HOSTS: hostAllowList.optional(),
 });
 
 /** Environment of a worker. */
@@ -85,7 +106,7 @@ export const workerEnvSchema = clientEnvSchema.extend({
   ROOMLINE_ICE_SERVERS: iceServers.default([]),
   /** Receives after which a retryable failure becomes final (match the queue's maxReceiveCount). @default 3 */
   ROOMLINE_MAX_RECEIVES: positiveInt(3),
-  /** Visibility timeout set on a received message, renewed while the call lasts. @default 30 */
+  /** Visibility timeout set on a received message, renewed while the call lasts; longer than the lease. @default 30 */
   ROOMLINE_VISIBILITY_TIMEOUT_S: positiveInt(30),
   /**
    * Long-poll wait of an idle worker, in seconds (1-20). A stopping worker lets its poll finish rather than abort it
@@ -93,8 +114,22 @@ export const workerEnvSchema = clientEnvSchema.extend({
    * @default 5
    */
   ROOMLINE_POLL_WAIT_S: z.coerce.number({ error: 'must be a whole number' }).int().min(1).max(20).default(5),
-  /** Lease on a claimed call; a worker that stops renewing it for this long is considered lost. @default 20 */
+  /**
+   * Lease on a claimed call, renewed every third of its length; a worker that stops renewing it for this long is
+   * considered lost, and its call is closed as WORKER_LOST. Must be shorter than ROOMLINE_VISIBILITY_TIMEOUT_S.
+   * @default 20
+   */
   ROOMLINE_LEASE_S: positiveInt(20),
+  /**
+   * How often this worker sweeps the calls table for calls whose lease ran out (their worker is gone) and closes them
+   * as FAILED WORKER_LOST, in seconds; every worker sweeps, idle or busy; 0 = never. @default 10
+   */
+  ROOMLINE_SWEEP_INTERVAL_S: z.coerce.number({ error: 'must be a whole number' }).int().min(0).default(10),
+  /**
+   * Longest wait for one DynamoDB or SQS request, in ms (a long poll gets its wait on top); the SDK retries a failed
+   * request twice with backoff. At most a third of the lease. @default 3000
+   */
+  ROOMLINE_AWS_REQUEST_TIMEOUT_MS: positiveInt(3_000),
   /** Days a finished call's record is kept (DynamoDB TTL). @default 30 */
   ROOMLINE_RECORD_TTL_DAYS: positiveInt(30),
   /** How often a connected call's quality summary (getStats) is written into its record, in seconds; 0 = only at the end. @default 10 */
@@ -115,12 +150,42 @@ export const workerEnvSchema = clientEnvSchema.extend({
   ROOMLINE_MAX_VIDEO_FPS: positiveInt(30),
   /** pino log level. @default "info" */
   ROOMLINE_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  /**
+   * The Janus API secret (`api_secret`) of the SIP nodes, sent with every request of the worker's Janus session. On AWS
+   * it comes from Secrets Manager (the construct injects it). @default none: the SIP nodes must not require one
+   */
+  ROOMLINE_JANUS_API_SECRET: z.string().min(1).max(1024).regex(/^[\u0020-\u007e]+$/, 'must be printable ASCII').optional(),
+  /**
+   * Chromium's own sandbox (renderers in namespaces and under seccomp-bpf). `off` passes --no-sandbox: an explicit,
+   * documented opt-out for platforms where no sandbox layer can start (AWS Fargate: no user namespaces, no
+   * CAP_SYS_ADMIN for the setuid helper). @default "on"
+   */
+  ROOMLINE_CHROMIUM_SANDBOX: z.enum(['on', 'off']).default('on'),
+  /**
+   * The unprivileged user Chromium runs as (a name, or uid:gid), apart from the worker: its processes then cannot read
+   * the worker's environment or memory. Needs a worker running as root (the lab) or ROOMLINE_CHROMIUM_SETPRIV with
+   * CAP_SETUID/CAP_SETGID (the image). @default none: Chromium runs as the worker's user (refused when that is root)
+   */
+  ROOMLINE_CHROMIUM_USER: z.string().regex(/^(?:[a-z_][a-z0-9_-]{0,31}|\d{1,10}:\d{1,10})$/, 'must be a user name or uid:gid').optional(),
+  /**
+   * Origins the bot page may always reach besides the Janus nodes, comma-separated `scheme://host:port` (e.g. a lab's
+   * test instruments). Configuration, like the Janus URLs: never from a dial request. @default none
+   */
+  ROOMLINE_EXTRA_BROWSER_ORIGINS: z
+    .string()
+    .transform((text) => text.split(',').map((o) => o.trim()).filter((o) => o.length > 0))
+    .pipe(z.array(z.string().regex(/^(?:wss?|https?):\/\/[^\s/@?#]+$/, 'each entry must be an origin such as ws://127.0.0.1:8091')))
+    .default([]),
+  /** The setpriv(1) that switches Chromium to ROOMLINE_CHROMIUM_USER. @default "/usr/bin/setpriv" */
+  ROOMLINE_CHROMIUM_SETPRIV: z.string().regex(/^\/\S+$/, 'must be an absolute path').default('/usr/bin/setpriv'),
 });
 
 export interface ClientConfig {
   readonly queueUrl: string;
   readonly tableName: string;
   readonly region: string | undefined;
+  /** The allow-lists, when the environment names at least one (a client then refuses early what a worker would). */
+  readonly egress: EgressPolicy | undefined;
 }
 
 export interface WorkerConfig extends ClientConfig {
@@ -139,6 +204,8 @@ export interface WorkerConfig extends ClientConfig {
   readonly visibilityTimeoutS: number;
   readonly pollWaitS: number;
   readonly leaseS: number;
+  readonly sweepIntervalS: number;
+  readonly awsRequestTimeoutMs: number;
   readonly recordTtlDays: number;
   readonly pageTimeoutMs: number;
   readonly qualityIntervalS: number;
@@ -146,6 +213,13 @@ export interface WorkerConfig extends ClientConfig {
   readonly prewarm: boolean;
   readonly videoCaps: { readonly width: number; readonly height: number; readonly fps: number };
   readonly logLevel: string;
+  /** Where calls may make the bot connect (ROOMLINE_ROOM_HOSTS, ROOMLINE_SIP_HOSTS); the worker always has one. */
+  readonly egress: EgressPolicy;
+  readonly janusApiSecret: string | undefined;
+  /** Origins the bot page may always reach besides the Janus nodes (ROOMLINE_EXTRA_BROWSER_ORIGINS). */
+  readonly extraBrowserOrigins: readonly string[];
+  /** How Chromium is isolated: its sandbox, the user it runs as and the setpriv that switches to that user. */
+  readonly chromiumIsolation: { readonly sandbox: boolean; readonly user: string | undefined; readonly setpriv: string };
   /** Metrics, task protection and trunk secrets (worker/aws/aws-env.ts). */
   readonly aws: AwsModeConfig;
 }
@@ -170,7 +244,13 @@ export function loadClientConfig(env: NodeJS.ProcessEnv = process.env): ClientCo
     queueUrl: parsed.ROOMLINE_QUEUE_URL,
     tableName: parsed.ROOMLINE_TABLE,
     region: regionFor(env, parsed.AWS_REGION),
+    egress: parsed.ROOMLINE_ROOM_HOSTS === undefined && parsed.ROOMLINE_SIP_HOSTS === undefined ? undefined : egressFrom(parsed),
   };
+}
+
+function egressFrom(parsed: { ROOMLINE_ROOM_HOSTS?: HostAllowList | undefined; ROOMLINE_SIP_HOSTS?: HostAllowList | undefined }): EgressPolicy {
+  const rooms = parsed.ROOMLINE_ROOM_HOSTS ?? HostAllowList.parse(DEFAULT_HOST_ALLOW_LIST);
+  return { rooms, sip: parsed.ROOMLINE_SIP_HOSTS ?? rooms };
 }
 
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
@@ -181,10 +261,32 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
       'configuration error:\n  ROOMLINE_CHROMIUM_PATH: names the system build\'s executable; unset it to run ROOMLINE_CHROMIUM=sparticuz',
     );
   }
+  if (parsed.ROOMLINE_CHROMIUM === 'sparticuz' && parsed.ROOMLINE_CHROMIUM_SANDBOX === 'on') {
+    throw new RoomlineError(
+      'INVALID_REQUEST',
+      'configuration error:\n  ROOMLINE_CHROMIUM: sparticuz runs single-process without a sandbox: set ROOMLINE_CHROMIUM_SANDBOX=off to run it',
+    );
+  }
+  const timing = leaseTimingProblems(
+    {
+      visibilityTimeoutS: parsed.ROOMLINE_VISIBILITY_TIMEOUT_S,
+      leaseS: parsed.ROOMLINE_LEASE_S,
+      awsRequestTimeoutMs: parsed.ROOMLINE_AWS_REQUEST_TIMEOUT_MS,
+    },
+    {
+      visibilityTimeoutS: 'ROOMLINE_VISIBILITY_TIMEOUT_S',
+      leaseS: 'ROOMLINE_LEASE_S',
+      awsRequestTimeoutMs: 'ROOMLINE_AWS_REQUEST_TIMEOUT_MS',
+    },
+  );
+  if (timing.length > 0) {
+    throw new RoomlineError('INVALID_REQUEST', `configuration error:\n${timing.map((p) => `  ${p}`).join('\n')}`);
+  }
   return {
     queueUrl: parsed.ROOMLINE_QUEUE_URL,
     tableName: parsed.ROOMLINE_TABLE,
     region: regionFor(env, parsed.AWS_REGION),
+    egress: egressFrom(parsed),
     janusUrls: parsed.ROOMLINE_JANUS_URLS,
     workerId: parsed.ROOMLINE_WORKER_ID ?? defaultWorkerId(env),
     chromiumBuild: parsed.ROOMLINE_CHROMIUM,
@@ -198,6 +300,8 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     visibilityTimeoutS: parsed.ROOMLINE_VISIBILITY_TIMEOUT_S,
     pollWaitS: parsed.ROOMLINE_POLL_WAIT_S,
     leaseS: parsed.ROOMLINE_LEASE_S,
+    sweepIntervalS: parsed.ROOMLINE_SWEEP_INTERVAL_S,
+    awsRequestTimeoutMs: parsed.ROOMLINE_AWS_REQUEST_TIMEOUT_MS,
     recordTtlDays: parsed.ROOMLINE_RECORD_TTL_DAYS,
     pageTimeoutMs: parsed.ROOMLINE_PAGE_TIMEOUT_MS,
     qualityIntervalS: parsed.ROOMLINE_QUALITY_INTERVAL_S,
@@ -209,6 +313,13 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
       fps: parsed.ROOMLINE_MAX_VIDEO_FPS,
     },
     logLevel: parsed.ROOMLINE_LOG_LEVEL,
+    janusApiSecret: parsed.ROOMLINE_JANUS_API_SECRET,
+    extraBrowserOrigins: parsed.ROOMLINE_EXTRA_BROWSER_ORIGINS,
+    chromiumIsolation: {
+      sandbox: parsed.ROOMLINE_CHROMIUM_SANDBOX === 'on',
+      user: parsed.ROOMLINE_CHROMIUM_USER,
+      setpriv: parsed.ROOMLINE_CHROMIUM_SETPRIV,
+    },
     aws: loadAwsModeConfig(env),
   };
 }

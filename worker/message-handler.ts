@@ -1,7 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CallRecord } from '../contracts/call-record.js';
 import { safeParseDialRequest, type DialRequest } from '../contracts/dial-request.js';
 import type { FailureInfo } from '../contracts/errors.js';
-import { claim, invalidRequestRecord, markLost, release, transition, type ClaimOutcome } from './call-state.js';
+import { claim, invalidRequestRecord, markLost, rejectQueued, release, transition, type ClaimOutcome } from './call-state.js';
 import type { CallStore } from './call-store.js';
 import type { SessionOutcome } from './call-session.js';
 import type { DialMessage, DialQueue } from './dial-queue.js';
@@ -24,6 +25,11 @@ export interface MessageHandlerDeps {
    */
   readonly beforeClaim?: (request: DialRequest & { callId: string }) => Promise<void>;
   readonly stopRequested?: () => boolean;
+  /**
+   * Why a valid request may still not be placed (the worker's egress allow-lists), as a `path: message` reason; such a
+   * request is recorded FAILED INVALID_REQUEST and deleted before the claim, like one that failed validation.
+   */
+  readonly refuse?: (request: DialRequest) => Promise<string | undefined>;
   /** Runs the claimed call to its end. */
   readonly runCall: (request: DialRequest & { callId: string }, record: CallRecord, logger: Logger) => Promise<SessionOutcome>;
 }
@@ -33,7 +39,7 @@ export type HandledMessage =
   | { readonly kind: 'call'; readonly record: CallRecord; readonly retried: boolean }
   | {
       readonly kind: 'skipped';
-      readonly reason: 'invalid' | 'duplicate' | 'abandoned' | 'shutdown';
+      readonly reason: 'invalid' | 'duplicate' | 'abandoned' | 'cancelled' | 'shutdown';
       readonly callId: string;
     };
 
@@ -56,13 +62,10 @@ export async function handleDialMessage(message: DialMessage, deps: MessageHandl
     body === undefined
       ? ({ ok: false, reason: 'the message body is not JSON', callId: undefined } as const)
       : safeParseDialRequest(body);
-  if (!parsed.ok) {
-    const callId = parsed.callId ?? `msg-${message.messageId}`;
-    const logger = deps.logger.child({ callId });
-    const created = await store.create(invalidRequestRecord(callId, parsed.reason, now, message.sentAt));
-    logger.warn({ reason: parsed.reason, recorded: created }, 'invalid dial request: recorded FAILED and deleted');
-    await queue.delete(message);
-    return { kind: 'skipped', reason: 'invalid', callId };
+  if (!parsed.ok) return rejectInvalid(message, parsed.callId ?? `msg-${message.messageId}`, parsed.reason, deps, now, false);
+  const refused = await deps.refuse?.(parsed.request);
+  if (refused !== undefined) {
+    return rejectInvalid(message, parsed.request.callId ?? `msg-${message.messageId}`, refused, deps, now, true);
   }
 
   // a raw SendMessage without a callId gets the message id: stable across redeliveries of the same message
@@ -83,17 +86,18 @@ export async function handleDialMessage(message: DialMessage, deps: MessageHandl
       now: new Date(),
       ...(message.sentAt === undefined ? {} : { enqueuedAt: message.sentAt }),
     });
-    if (outcome.outcome === 'claimed') return outcome.record;
-    if (outcome.outcome === 'abandoned') return markLost(outcome.record, new Date());
+    if (outcome.outcome === 'abandoned') return markLost(outcome.record, new Date(), 'redelivery');
     return outcome.record;
   });
   if (outcome === undefined || outcome.outcome !== 'claimed') {
-    const reason = outcome?.outcome === 'abandoned' ? 'abandoned' : 'duplicate';
-    logger.info(
-      { state: claimed.state, owner: claimed.workerId, receiveCount: message.receiveCount },
-      reason === 'abandoned' ? 'the call lost its worker: recorded WORKER_LOST' : 'duplicate delivery: not dialing again',
-    );
-    await queue.delete(message);
+    const reason = outcome?.outcome ?? 'duplicate';
+    const said = {
+      abandoned: 'the call lost its worker: recorded WORKER_LOST, not dialing again',
+      cancelled: 'hangup requested before the call was placed: recorded ENDED, nothing dialed',
+      duplicate: 'duplicate delivery: not dialing again',
+    } as const;
+    logger.info({ state: claimed.state, owner: claimed.workerId, receiveCount: message.receiveCount }, said[reason]);
+    await deleteSoon(queue, message, logger);
     return { kind: 'skipped', reason, callId: request.callId };
   }
 
@@ -107,11 +111,39 @@ export async function handleDialMessage(message: DialMessage, deps: MessageHandl
   }
 
   if (result.kind === 'final') {
-    await queue.delete(message);
+    await deleteSoon(queue, message, logger);
     logger.info({ state: result.record.state, failure: result.record.failure?.code }, 'call finished');
     return { kind: 'call', record: result.record, retried: false };
   }
   return retryOrGiveUp(message, request.callId, result.record, result.failure, deps, logger);
+}
+
+/** An invalid or refused request: recorded FAILED INVALID_REQUEST (unless its callId is taken) and deleted, never retried. */
+async function rejectInvalid(
+  message: DialMessage,
+  callId: string,
+  reason: string,
+  deps: MessageHandlerDeps,
+  now: Date,
+  /**
+   * The request itself was valid (a worker's allow-lists refused it): its client's QUEUED record is failed too. A body
+   * that does not parse only ever creates a record, so that it cannot fail someone else's queued call by naming it.
+   */
+  wellFormed: boolean,
+): Promise<HandledMessage> {
+  const logger = deps.logger.child({ callId });
+  const record = await deps.store
+    .update(callId, (current) => {
+      if (current === undefined) return invalidRequestRecord(callId, reason, now, message.sentAt);
+      return wellFormed ? rejectQueued(current, reason, now) : current;
+    })
+    .catch((error: unknown) => {
+      logger.error({ error: String(error) }, 'recording an invalid dial request failed');
+      return undefined;
+    });
+  logger.warn({ reason, recorded: record?.state === 'FAILED' }, 'invalid dial request: recorded FAILED and deleted');
+  await deps.queue.delete(message);
+  return { kind: 'skipped', reason: 'invalid', callId };
 }
 
 async function retryOrGiveUp(
@@ -147,4 +179,23 @@ async function retryOrGiveUp(
   await deps.queue.handBack(message, delayS);
   logger.warn({ code: failure.code, attempt: message.receiveCount, retryInS: delayS }, 'retryable failure: handed back to the queue');
   return { kind: 'call', record, retried: true };
+}
+
+/**
+ * Deletes a handled message, retrying through a short outage of the queue. Should it still fail, the message comes
+ * back after its visibility timeout, finds its call over and is deleted then as a duplicate: nothing is dialed twice.
+ */
+async function deleteSoon(queue: DialQueue, message: DialMessage, logger: Logger): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await queue.delete(message);
+      return;
+    } catch (error) {
+      if (attempt >= 4) {
+        logger.warn({ error: String(error) }, 'deleting the dial message failed: it will come back and be dropped as a duplicate');
+        return;
+      }
+      await sleep(Math.min(2_000, 250 * 2 ** attempt));
+    }
+  }
 }

@@ -79,6 +79,20 @@ export class PageBridge {
     command: Extract<PageCommand, { type: T }>,
     timeoutMs = this.commandTimeoutMs,
   ): Promise<PageCommandResults[T]> {
+    const outcome = await this.request(command, timeoutMs);
+    if (outcome.kind === 'failed') throw outcome.error;
+    return outcome.result;
+  }
+
+  /**
+   * Sends a command and tells a failure the page reported (`failed`: the page ran the command and says what went
+   * wrong, e.g. whether Janus took an INVITE) from no answer at all, which rejects: the page crashed, timed out or was
+   * closed, so what it did is unknown.
+   */
+  async request<T extends PageCommandType>(
+    command: Extract<PageCommand, { type: T }>,
+    timeoutMs = this.commandTimeoutMs,
+  ): Promise<{ readonly kind: 'ok'; readonly result: PageCommandResults[T] } | { readonly kind: 'failed'; readonly error: RoomlineError }> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -99,9 +113,9 @@ export class PageBridge {
       if (!reply.success) throw new RoomlineError('INTERNAL', `malformed reply to "${command.type}" from the bot page`);
       if (!reply.data.ok) {
         const { code, reason, retryable, sipCode } = reply.data.error;
-        throw new RoomlineError(code, reason, { retryable, ...(sipCode === undefined ? {} : { sipCode }) });
+        return { kind: 'failed', error: new RoomlineError(code, reason, { retryable, ...(sipCode === undefined ? {} : { sipCode }) }) };
       }
-      return reply.data.result as PageCommandResults[T];
+      return { kind: 'ok', result: reply.data.result as PageCommandResults[T] };
     } catch (error) {
       if (error instanceof RoomlineError) throw error;
       throw new RoomlineError('BROWSER_FAILED', `the bot page failed "${command.type}": ${String(error)}`);

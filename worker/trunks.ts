@@ -3,6 +3,7 @@ import { inspect } from 'node:util';
 import { z } from 'zod';
 import { sipUriSchema } from '../contracts/dial-request.js';
 import { RoomlineError } from '../contracts/errors.js';
+import { PROXY_URI_PARAMS, sipUriSchemaWith } from '../contracts/sip-uri.js';
 import type { SipAccount } from '../contracts/page-rpc.js';
 import {
   DTMF_CARRIAGES,
@@ -52,13 +53,13 @@ import {
  * - `dtmf`: how digits are sent (`rfc2833` or `info`), unless a request says otherwise. @default "rfc2833"
  */
 export const trunkSecretSchema = z.strictObject({
-  proxy: sipUriSchema,
+  proxy: sipUriSchemaWith(PROXY_URI_PARAMS),
   username: sipUriSchema,
   password: z.string().min(1, 'must not be empty').max(1024),
   authUsername: z.string().min(1).max(256).optional(),
   realm: z.string().min(1).max(256).optional(),
   register: z.boolean().default(false),
-  outboundProxy: sipUriSchema.optional(),
+  outboundProxy: sipUriSchemaWith(PROXY_URI_PARAMS).optional(),
   transport: z.enum(SIP_TRANSPORTS).default('udp'),
   srtp: z.enum(SRTP_MODES).optional(),
   audioCodecs: audioCodecListSchema.optional(),

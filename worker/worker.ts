@@ -3,12 +3,15 @@ import type { CallRecord, CallState } from '../contracts/call-record.js';
 import { RoomlineError } from '../contracts/errors.js';
 import { roomOrigins } from '../contracts/rooms/index.js';
 import { createAwsMode, protectionMinutesFor, type AwsMode } from './aws/index.js';
-import { BrowserSource, PageSite } from './browser-source.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BrowserSource, PageSite, type BrowserSourceOptions } from './browser-source.js';
 import { ChimeAttendees } from './chime-attendees.js';
-import { CallSession } from './call-session.js';
+import { CallSession, type SessionOutcome } from './call-session.js';
 import { CallStore } from './call-store.js';
+import { CallSweeper } from './call-sweeper.js';
 import type { WorkerConfig } from './config.js';
-import { DialQueue } from './dial-queue.js';
+import { DialQueue, type DialMessage } from './dial-queue.js';
+import { refusedDestinations } from './egress.js';
 import { orderJanusNodes } from './janus-nodes.js';
 import { createLogger, type Logger } from './logger.js';
 import { handleDialMessage, type HandledMessage } from './message-handler.js';
@@ -26,13 +29,25 @@ export type WorkerNotice =
 /** How long after SIGTERM the worker must be gone. */
 export const SHUTDOWN_DEADLINE_MS = 10_000;
 
+/** A warm worker's browser and its Janus session (which may be lost and reopened while idle). */
 interface Warm {
   readonly browser: BrowserSource;
   readonly site: PageSite;
   readonly page: Page;
   readonly bridge: PageBridge;
-  readonly janusNode: string;
+  janusNode: string;
+  /** False once the page reported its Janus session lost; a new one is opened before the next claim. */
+  janusOpen: boolean;
 }
+
+/**
+ * How long the page may take to open a Janus session (connect within 5 s, then a few requests). An answer that comes
+ * later is not lost: asked again, the page reports the session it opened meanwhile.
+ */
+const JANUS_INIT_TIMEOUT_MS = 20_000;
+/** The pre-claim check: Janus must answer a keepalive within this, and the page the check within this and 5 s more. */
+const HEALTH_TIMEOUT_MS = 1_500;
+const PAGE_HEALTH_GRACE_MS = 5_000;
 
 /**
  * One worker, one call: warm up (Chromium, bot page, Janus session), long-poll the dial queue until a message
@@ -45,7 +60,10 @@ export class Worker {
   private readonly aws: AwsMode;
   /** Where trunks come from: the trunks file when configured, else Secrets Manager. */
   private readonly trunks: TrunkSource;
+  private readonly sweeper: CallSweeper;
   private stopping = false;
+  /** Set when the browser crashed or the page stopped answering while idle: the worker exits to be replaced. */
+  private broken: string | undefined;
   private session: CallSession | undefined;
   /** Set as warm-up proceeds, so teardown closes whatever was started. */
   private browser: BrowserSource | undefined;
@@ -59,13 +77,21 @@ export class Worker {
     logger?: Logger,
   ) {
     this.logger = logger ?? createLogger({ level: config.logLevel, base: { workerId: config.workerId } });
+    const region = config.region === undefined ? {} : { region: config.region };
     this.store = new CallStore(config.tableName, {
-      ...(config.region === undefined ? {} : { region: config.region }),
+      ...region,
       recordTtlDays: config.recordTtlDays,
+      requestTimeoutMs: config.awsRequestTimeoutMs,
     });
-    this.queue = new DialQueue(config.queueUrl, config.region === undefined ? {} : { region: config.region });
+    this.queue = new DialQueue(config.queueUrl, { ...region, requestTimeoutMs: config.awsRequestTimeoutMs });
     this.aws = createAwsMode(config.aws, { region: config.region });
     this.trunks = config.trunksFile === undefined ? this.aws.trunks : new TrunkFile(config.trunksFile);
+    this.sweeper = new CallSweeper({
+      store: this.store,
+      logger: this.logger,
+      intervalMs: config.sweepIntervalS * 1000,
+      onClosed: () => this.aws.metrics.callFailed('WORKER_LOST'),
+    });
   }
 
   /** Asks the worker to stop: an idle worker stops polling; a worker in a call hangs up and records the end. */
@@ -77,8 +103,10 @@ export class Worker {
   }
 
   async run(): Promise<number> {
+    // every worker sweeps for calls whose worker is gone, from start to exit, idle or busy
+    this.sweeper.start();
     try {
-      return await this.poll(this.config.prewarm ? await this.warmUp() : undefined);
+      return await this.poll(this.config.prewarm ? await this.warmUp({ untilJanusAnswers: true }) : undefined);
     } catch (error) {
       const failure = RoomlineError.from(error);
       this.logger.error({ code: failure.code, error: failure.message }, 'worker failed');
@@ -88,7 +116,13 @@ export class Worker {
     }
   }
 
-  private async warmUp(): Promise<Warm> {
+  /**
+   * Launches Chromium, loads the bot page and opens its Janus session. A warm worker (`untilJanusAnswers`) that finds
+   * no Janus node answering keeps trying with backoff rather than exiting (a pool of workers restarting Chromium in a
+   * loop while Janus is down helps nobody; the pool's idle-worker gauge shows it); a cold worker, which holds a claimed
+   * call, fails at once so that the call goes back to the queue.
+   */
+  private async warmUp(options: { untilJanusAnswers: boolean }): Promise<Warm> {
     const started = Date.now();
     this.aws.gauge.start();
     const browser = await BrowserSource.launch({
@@ -96,11 +130,13 @@ export class Worker {
       build: this.config.chromiumBuild,
       ...(this.config.chromiumPath === undefined ? {} : { executablePath: this.config.chromiumPath }),
       ...(this.config.chromiumNetns === undefined ? {} : { netns: this.config.chromiumNetns }),
+      ...browserIsolationOf(this.config),
     });
     this.browser = browser;
     browser.onCrash((reason) => {
-      this.logger.error({ reason }, 'browser crashed');
-      this.stop('browser crashed');
+      this.logger.error({ reason, inCall: this.session !== undefined }, 'browser crashed');
+      if (this.session !== undefined) this.session.browserCrashed(reason);
+      else this.broken = `browser crashed: ${reason}`;
     });
     const site = await PageSite.load(this.config.botPageDir ?? botPageDir());
     const page = await browser.newPage(site);
@@ -108,64 +144,148 @@ export class Worker {
     this.bridge = bridge;
     await browser.load(page);
     await bridge.waitReady();
-    let janusNode: string | undefined;
-    let lastError: unknown;
-    for (const url of orderJanusNodes(this.config.janusUrls, this.config.workerId)) {
+    const warm: Warm = { browser, site, page, bridge, janusNode: '', janusOpen: false };
+    await this.openJanus(warm);
+    for (let attempt = 0; !warm.janusOpen && options.untilJanusAnswers && !this.stopping; attempt++) {
+      const waitMs = Math.min(10_000, 1_000 * 2 ** attempt);
+      this.logger.error({ janusUrls: this.config.janusUrls, retryInMs: waitMs }, 'no Janus node answers: trying again');
+      await sleep(waitMs);
+      await this.openJanus(warm);
+    }
+    if (!warm.janusOpen && !this.stopping) throw new RoomlineError('JANUS_UNAVAILABLE', 'no configured Janus node answered');
+    // while idle: a lost Janus session is reopened before the next claim; a page that stops answering ends the worker
+    bridge.on('janus-lost', (event) => {
+      // the call's own session handles a loss during the call; after it the worker leaves anyway
+      if (this.session !== undefined || this.tornDown !== undefined) return;
+      warm.janusOpen = false;
+      this.logger.warn({ janusNode: warm.janusNode, reason: event.reason }, 'Janus session lost while idle');
+    });
+    bridge.onUnresponsive((reason) => {
+      if (this.session === undefined) this.broken = `bot page unresponsive: ${reason}`;
+    });
+    const warmMs = Date.now() - started;
+    this.logger.info({ warmMs }, 'worker warm: waiting for a call');
+    notify({ type: 'roomline-worker', state: 'ready', warmMs, janusNode: warm.janusNode });
+    return warm;
+  }
+
+  /**
+   * Opens the page's Janus session on the first configured node that answers: this worker's own order (a hash of its
+   * id spreads workers over the nodes), except that a node just lost is tried last.
+   */
+  private async openJanus(warm: Warm): Promise<void> {
+    const order = orderJanusNodes(this.config.janusUrls, this.config.workerId);
+    const lost = warm.janusNode;
+    const nodes = lost === '' ? order : [...order.filter((url) => url !== lost), ...order.filter((url) => url === lost)];
+    for (const url of nodes) {
       try {
-        const info = await bridge.send({ type: 'init', janusUrl: url, iceServers: [...this.config.iceServers] });
-        janusNode = url;
-        this.logger.info({ janusNode: url, server: info.janusServer }, 'Janus session open');
-        break;
+        const info = await warm.bridge.send(
+          {
+            type: 'init',
+            janusUrl: url,
+            iceServers: [...this.config.iceServers],
+            ...(this.config.janusApiSecret === undefined ? {} : { apiSecret: this.config.janusApiSecret }),
+            ...(this.config.extraBrowserOrigins.length === 0 ? {} : { allowOrigins: [...this.config.extraBrowserOrigins] }),
+          },
+          JANUS_INIT_TIMEOUT_MS,
+        );
+        warm.janusNode = url;
+        warm.janusOpen = true;
+        this.logger.info({ janusNode: url, server: info.janusServer, reopened: lost !== '' }, 'Janus session open');
+        return;
       } catch (error) {
-        lastError = error;
         this.logger.warn({ janusNode: url, error: String(error) }, 'Janus node unavailable, trying the next');
       }
     }
-    if (janusNode === undefined) throw RoomlineError.from(lastError, 'JANUS_UNAVAILABLE');
-    const warmMs = Date.now() - started;
-    this.logger.info({ warmMs }, 'worker warm: waiting for a call');
-    notify({ type: 'roomline-worker', state: 'ready', warmMs, janusNode });
-    return { browser, site, page, bridge, janusNode };
   }
 
-  /** Takes messages until one becomes a call; a cold worker (`warm` undefined) warms up on its first message. */
+  /**
+   * Whether this warm worker can place a call now, checked after a message arrived and before it is claimed: the page
+   * answers, and its Janus session answers a keepalive; a session that is gone or silent is reopened (on another node
+   * first). False: the message goes back to the queue at once for another worker.
+   */
+  private async readyToClaim(warm: Warm): Promise<boolean> {
+    if (this.broken !== undefined) return false;
+    if (warm.janusOpen) {
+      try {
+        const health = await warm.bridge.send(
+          { type: 'health', timeoutMs: HEALTH_TIMEOUT_MS },
+          HEALTH_TIMEOUT_MS + PAGE_HEALTH_GRACE_MS,
+        );
+        if (health.janus === 'open') return true;
+        warm.janusOpen = false;
+        this.logger.warn({ janusNode: warm.janusNode, janus: health.janus }, 'Janus session unusable at claim: reopening it');
+      } catch (error) {
+        this.broken = `the bot page did not answer its health check: ${String(error)}`;
+        return false;
+      }
+    }
+    await this.openJanus(warm);
+    return warm.janusOpen;
+  }
+
+  /**
+   * Takes messages until one becomes a call. A warm worker checks its page and Janus session before each claim and
+   * reopens a lost session (on another node first); a cold worker (`prewarmed` undefined) warms up after the claim,
+   * so that a warm-up failure is a retryable failure of the call like any other. A queue that cannot be reached is
+   * polled again with backoff (at most 2 s apart); a browser that crashed while idle ends the worker (exit 1) for a
+   * fresh one.
+   */
   private async poll(prewarmed: Warm | undefined): Promise<number> {
-    let warm = prewarmed;
+    const state = { warm: prewarmed };
     const idleSince = Date.now();
+    let pollFailures = 0;
+    let healFailures = 0;
     this.aws.gauge.set('idle');
-    if (warm === undefined) notify({ type: 'roomline-worker', state: 'ready', warmMs: 0, janusNode: '' });
+    if (state.warm === undefined) notify({ type: 'roomline-worker', state: 'ready', warmMs: 0, janusNode: '' });
     try {
       while (!this.stopping) {
+        if (this.broken !== undefined) {
+          this.logger.error({ reason: this.broken }, 'the browser is unusable: exiting to be replaced');
+          return 1;
+        }
         if (this.config.idleExitS > 0 && Date.now() - idleSince > this.config.idleExitS * 1000) {
           this.logger.info({ idleExitS: this.config.idleExitS }, 'idle for too long: exiting');
           return 0;
         }
+        const warm = state.warm;
+        if (warm !== undefined && !warm.janusOpen) {
+          // no message is taken while no Janus node answers; try again after a pause that grows to 5 s
+          await this.openJanus(warm);
+          if (!warm.janusOpen) await sleep(Math.min(5_000, 1_000 * 2 ** healFailures++));
+          else healFailures = 0;
+          continue;
+        }
         // A long poll is never aborted: SQS may already have handed a message to it, which would then stay invisible
         // until its visibility timeout. Short polls keep a stop prompt; a message that arrives as the worker stops
         // goes straight back to the queue.
-        const message = await this.queue.receiveOne({
-          waitS: this.config.pollWaitS,
-          visibilityS: this.config.visibilityTimeoutS,
-        });
+        let message: DialMessage | undefined;
+        try {
+          message = await this.queue.receiveOne({ waitS: this.config.pollWaitS, visibilityS: this.config.visibilityTimeoutS });
+          pollFailures = 0;
+        } catch (error) {
+          const waitMs = Math.min(2_000, 250 * 2 ** pollFailures++);
+          this.logger.warn({ error: String(error), retryInMs: waitMs }, 'polling the dial queue failed: retrying');
+          await sleep(waitMs);
+          continue;
+        }
         if (message === undefined) continue;
         if (this.stopping) {
-          await this.queue.handBack(message, 0);
+          await this.queue.handBack(message, 0).catch(() => undefined);
           this.logger.info('stopping: a message that arrived meanwhile was handed back');
           break;
         }
-        if (warm === undefined) {
-          // a cold worker that cannot warm up gives the message back at once rather than at its visibility timeout
-          warm = await this.warmUp().catch(async (error: unknown) => {
-            await this.queue.handBack(message, 0).catch(() => undefined);
-            throw error;
-          });
+        if (warm !== undefined && !(await this.readyToClaim(warm))) {
+          await this.queue.handBack(message, 0).catch(() => undefined);
+          this.logger.warn({ reason: this.broken ?? 'no Janus node answers' }, 'not ready to place a call: message handed back unclaimed');
+          continue;
         }
-        const handled = await this.handle(message, warm);
+        const handled = await this.handle(message, state);
         if (handled.kind === 'call') {
           notify({ type: 'roomline-worker', state: 'done', callId: handled.record.callId });
           return 0;
         }
-        // not a call (invalid, duplicate, lost): the browser was not touched, so the worker stays warm
+        // not a call (invalid, duplicate, lost, cancelled): the browser was not touched, so the worker stays warm
         await this.releaseProtection();
         this.aws.gauge.set('idle');
       }
@@ -186,7 +306,7 @@ export class Worker {
       .catch((error: unknown) => this.logger.warn({ error: String(error) }, 'removing task protection failed'));
   }
 
-  private handle(message: Parameters<typeof handleDialMessage>[0], warm: Warm): Promise<HandledMessage> {
+  private handle(message: DialMessage, state: { warm: Warm | undefined }): Promise<HandledMessage> {
     return handleDialMessage(message, {
       queue: this.queue,
       store: this.store,
@@ -196,15 +316,31 @@ export class Worker {
       visibilityTimeoutS: this.config.visibilityTimeoutS,
       maxReceives: this.config.maxReceives,
       stopRequested: () => this.stopping,
+      refuse: (request) => refusedDestinations(request, this.config.egress),
       beforeClaim: async (request) => {
         this.aws.gauge.set('busy');
         // protected before the claim: a scale-in between claim and protection would strand a claimed call
         const result = await this.aws.protection.protect(protectionMinutesFor(request.limits));
         this.protectedTask = result.kind !== 'not-on-ecs';
       },
-      runCall: async (request, record, logger) => {
+      runCall: async (request, record, logger): Promise<SessionOutcome> => {
         notify({ type: 'roomline-worker', state: 'busy', callId: request.callId });
         this.aws.metrics.callStarted();
+        if (state.warm === undefined) {
+          // a cold worker warms up now; if it cannot, the call goes back to the queue (nothing was dialed)
+          try {
+            state.warm = await this.warmUp({ untilJanusAnswers: false });
+          } catch (error) {
+            const failure = RoomlineError.from(error, 'BROWSER_FAILED');
+            logger.warn({ code: failure.code, error: failure.message }, 'warming up for the call failed');
+            return {
+              kind: 'retry',
+              failure: new RoomlineError(failure.code, `warm-up failed: ${failure.message}`, { retryable: true }).toJSON(),
+              record,
+            };
+          }
+        }
+        const warm = state.warm;
         const trunk = request.trunk;
         const room = request.room;
         const session = new CallSession({
@@ -230,7 +366,12 @@ export class Worker {
             warm.browser.allowOrigins(warm.page, roomOrigins(prepared.room));
             // page mode: the bot's tab goes into the customer's app, and opens its SIP session from there
             if (prepared.room.provider === 'page') {
-              await enterAppPage(prepared.room, { ...warm, janusUrl: warm.janusNode, iceServers: this.config.iceServers });
+              await enterAppPage(prepared.room, {
+                ...warm,
+                janusUrl: warm.janusNode,
+                apiSecret: this.config.janusApiSecret,
+                iceServers: this.config.iceServers,
+              });
             }
             return prepared;
           },
@@ -286,6 +427,7 @@ export class Worker {
         this.bridge.stop();
       }
       if (this.browser !== undefined) await this.browser.close();
+      await this.sweeper.stop();
       this.queue.destroy();
       this.store.destroy();
       this.chime?.destroy();
@@ -297,4 +439,39 @@ export class Worker {
 
 function notify(notice: WorkerNotice): void {
   if (process.send !== undefined && process.connected) process.send(notice);
+}
+
+/**
+ * How a worker's Chromium is isolated: its sandbox and user from the configuration, and every connection through the
+ * egress proxy, which allows the Janus nodes for the worker's life and each call's room origins for that call.
+ */
+export function browserIsolationOf(config: WorkerConfig): Pick<BrowserSourceOptions, 'isolation' | 'egress'> {
+  return {
+    isolation: config.chromiumIsolation,
+    egress: {
+      rooms: config.egress.rooms,
+      fixedOrigins: [
+        ...config.janusUrls.map((url) => new URL(url).origin),
+        ...config.extraBrowserOrigins,
+        ...iceServerOrigins(config.iceServers),
+      ],
+    },
+  };
+}
+
+/**
+ * The STUN/TURN servers of the configuration as origins (`tcp://host:port`) the egress proxy may tunnel to: Chromium
+ * carries TURN over TCP or TLS through the proxy (over UDP it goes direct).
+ */
+export function iceServerOrigins(servers: WorkerConfig['iceServers']): string[] {
+  const origins: string[] = [];
+  for (const server of servers) {
+    for (const url of typeof server.urls === 'string' ? [server.urls] : server.urls) {
+      const match = /^(turns?|stuns?):(\[[0-9a-fA-F:.]+\]|[^:?\s]+)(?::(\d{1,5}))?/.exec(url);
+      if (match === null) continue;
+      const port = match[3] ?? (match[1]!.endsWith('s') ? '5349' : '3478');
+      origins.push(`tcp://${match[2]!}:${port}`);
+    }
+  }
+  return origins;
 }

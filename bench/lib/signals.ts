@@ -64,6 +64,27 @@ export interface DelayEstimate {
 }
 
 /**
+ * The click spacing and the delay search window, derived from each other: clicks are spaced by the searched range
+ * plus one click, times `1 + margin`, rounded up to 10 ms. The margin absorbs what squeezes the spacing on the way:
+ * a recording's timeline mapped from wall time (a headless audio clock that drifts, blocks that arrive late) can put
+ * two neighbouring clicks closer than they were played; `estimateDelays` refuses offsets closer than the range plus
+ * one click, so without a margin a few percent of drift stops a whole measurement.
+ */
+export function clickSpacing(
+  window: { readonly minDelayS: number; readonly maxDelayS: number },
+  options: { readonly margin?: number; readonly click?: ClickShape; readonly sampleRate?: number } = {},
+): { readonly periodMs: number; readonly minDelayS: number; readonly maxDelayS: number } {
+  const margin = options.margin ?? 0.5;
+  if (!(window.maxDelayS > window.minDelayS)) {
+    throw new RangeError(`maxDelayS (${window.maxDelayS}) must be above minDelayS (${window.minDelayS})`);
+  }
+  if (!(margin >= 0.1)) throw new RangeError(`margin must be at least 0.1 (10 % of the spacing), got ${margin}`);
+  const { clickS } = resolveShape(options.sampleRate ?? 48_000, options.click ?? {});
+  const needed = (window.maxDelayS - window.minDelayS + clickS) * (1 + margin);
+  return { periodMs: Math.ceil((needed * 1000) / 10) * 10, minDelayS: window.minDelayS, maxDelayS: window.maxDelayS };
+}
+
+/**
  * Writes `samples` as a 16-bit PCM WAV file with the same signal on two channels: what baresip's aufile source plays
  * (it wants stereo 16-bit at 48 kHz).
  */

@@ -37,15 +37,26 @@ export type HandleEvent =
   | { readonly kind: 'hangup'; readonly reason: string }
   | { readonly kind: 'detached' };
 
-/** Janus answered with an error, or the transport failed. `code` is Janus's error code when it sent one. */
+/**
+ * Janus answered with an error, or the transport failed.
+ * - `code`: the error code Janus sent, if it answered with one;
+ * - `plugin`: the code is the plugin's (`error_code` in its answer), not the core's (e.g. 458 no such session);
+ * - `transport`: the connection failed (closed, or could not be opened);
+ * - `sent`: whether the request left at all (false: Janus never saw it).
+ */
 export class JanusError extends Error {
   override readonly name = 'JanusError';
-  constructor(
-    message: string,
-    readonly code?: number,
-    readonly transport = false,
-  ) {
+  readonly code: number | undefined;
+  readonly plugin: boolean;
+  readonly transport: boolean;
+  readonly sent: boolean;
+
+  constructor(message: string, options: { code?: number; plugin?: boolean; transport?: boolean; sent?: boolean } = {}) {
     super(message);
+    this.code = options.code;
+    this.plugin = options.plugin ?? false;
+    this.transport = options.transport ?? false;
+    this.sent = options.sent ?? true;
   }
 }
 
@@ -57,7 +68,24 @@ interface Pending {
   readonly timer: ReturnType<typeof setTimeout>;
 }
 
-const KEEPALIVE_MS = 25_000;
+/**
+ * How often a session sends a keepalive (Janus drops a session after 60 s without one), and how long it may hear
+ * nothing at all from Janus before it is declared lost: a connection cut without a FIN shows no other sign. Each
+ * keepalive is acknowledged, so a live connection is never silent for longer than a keepalive period and a round trip.
+ * The silence is judged only on time the page actually ran: a page whose event loop was held up (a busy 2-core
+ * machine) may not have read the acknowledgements waiting for it, so a check that comes late by more than a second
+ * judges nothing.
+ */
+const KEEPALIVE_MS = 4_000;
+const SILENCE_LOST_MS = 11_000;
+
+export interface JanusConnectOptions {
+  readonly timeoutMs?: number;
+  /** The server's Janus API secret (`apisecret` in every request). */
+  readonly apiSecret?: string | undefined;
+  /** A Janus auth token (`token` in every request). */
+  readonly token?: string | undefined;
+}
 
 /** One Janus session over one WebSocket. */
 export class JanusSession {
@@ -76,12 +104,52 @@ export class JanusSession {
     this.server = server;
     transport.onMessage = (message) => this.dispatch(message);
     transport.onClose = (reason) => this.markClosed(reason);
-    transport.startKeepalive(() => this.transport.request({ janus: 'keepalive', session_id: this.id }, true));
+    let expected = Date.now() + KEEPALIVE_MS;
+    transport.startKeepalive(async () => {
+      const late = Date.now() - expected;
+      expected = Date.now() + KEEPALIVE_MS;
+      const silentMs = Date.now() - transport.lastReceivedAt;
+      if (late < 1_000 && silentMs > SILENCE_LOST_MS) {
+        this.abandon(`nothing heard from Janus for ${silentMs} ms (keepalives unanswered)`);
+        return;
+      }
+      await this.ping(SILENCE_LOST_MS);
+    }, KEEPALIVE_MS);
   }
 
-  /** Opens a WebSocket to `url`, reads the server's info and creates a session. */
-  static async connect(url: string, options: { timeoutMs?: number } = {}): Promise<JanusSession> {
-    const transport = await JanusTransport.open(url, options.timeoutMs ?? 5_000);
+  /**
+   * Whether Janus answers a keepalive within `timeoutMs`. A timer that beat a waiting answer in a busy page does not
+   * count as silence: anything heard from Janus since the keepalive left does.
+   */
+  async ping(timeoutMs: number): Promise<boolean> {
+    if (this.closed) return false;
+    const sentAt = Date.now();
+    try {
+      await this.transport.request({ janus: 'keepalive', session_id: this.id }, true, timeoutMs);
+      return true;
+    } catch {
+      // let messages already received run their handlers before judging
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      return !this.closed && this.transport.lastReceivedAt >= sentAt;
+    }
+  }
+
+  /** Gives the session up without asking Janus (which does not answer): closed, every handle detached. */
+  abandon(reason: string): void {
+    this.markClosed(reason);
+    this.transport.close();
+  }
+
+  /**
+   * Opens a WebSocket to `url`, reads the server's info and creates a session. `apiSecret` (Janus `api_secret`) and
+   * `token` (Janus `token_auth`) are sent with every request but `info`; neither is ever part of an error message.
+   */
+  static async connect(url: string, options: JanusConnectOptions = {}): Promise<JanusSession> {
+    const auth = {
+      ...(options.apiSecret === undefined ? {} : { apisecret: options.apiSecret }),
+      ...(options.token === undefined ? {} : { token: options.token }),
+    };
+    const transport = await JanusTransport.open(url, options.timeoutMs ?? 5_000, auth);
     try {
       const info = await transport.request({ janus: 'info' });
       const created = await transport.request({ janus: 'create' });
@@ -115,26 +183,26 @@ export class JanusSession {
   async destroy(): Promise<void> {
     if (this.closed) return;
     await this.transport.request({ janus: 'destroy', session_id: this.id }).catch(() => undefined);
-    this.transport.close();
     this.markClosed('destroyed');
+    this.transport.close();
   }
 
   private dispatch(message: JanusMessage): void {
     if (message.sender !== undefined) {
       this.handles.get(message.sender)?.deliver(message);
     } else if (message.janus === 'timeout') {
-      this.transport.close();
-      this.markClosed('session timed out');
+      this.abandon('session timed out');
     }
   }
 
+  /** The session's listeners hear why it closed before its handles hear they are detached (which ends a SIP leg). */
   private markClosed(reason: string): void {
     if (this.closed) return;
     this.closed = true;
-    for (const handle of this.handles.values()) handle.deliver({ janus: 'detached' });
-    this.handles.clear();
     for (const listener of this.closedListeners) listener(reason);
     this.closedListeners = [];
+    for (const handle of this.handles.values()) handle.deliver({ janus: 'detached' });
+    this.handles.clear();
   }
 }
 
@@ -181,7 +249,7 @@ export class JanusHandle {
     const data = reply.plugindata?.data ?? {};
     const errorCode = data['error_code'];
     if (typeof errorCode === 'number') {
-      throw new JanusError(String(data['error'] ?? `${this.plugin} error ${errorCode}`), errorCode);
+      throw new JanusError(String(data['error'] ?? `${this.plugin} error ${errorCode}`), { code: errorCode, plugin: true });
     }
     return { data, ...(reply.jsep === undefined ? {} : { jsep: reply.jsep }) };
   }
@@ -265,47 +333,52 @@ function toHandleEvent(message: JanusMessage): HandleEvent | undefined {
 class JanusTransport {
   onMessage: (message: JanusMessage) => void = () => undefined;
   onClose: (reason: string) => void = () => undefined;
+  /** When the last message from Janus arrived (epoch ms). */
+  lastReceivedAt = Date.now();
   private readonly pending = new Map<string, Pending>();
   private keepalive: ReturnType<typeof setInterval> | undefined;
   private counter = 0;
 
-  private constructor(private readonly ws: WebSocket) {
+  private constructor(
+    private readonly ws: WebSocket,
+    private readonly auth: Readonly<Record<string, string>>,
+  ) {
     ws.onmessage = (event) => this.receive(String(event.data));
     ws.onclose = (event) => this.closed(`WebSocket closed (${event.code}${event.reason ? ` ${event.reason}` : ''})`);
     ws.onerror = () => this.closed('WebSocket error');
   }
 
-  static open(url: string, timeoutMs: number): Promise<JanusTransport> {
+  static open(url: string, timeoutMs: number, auth: Readonly<Record<string, string>> = {}): Promise<JanusTransport> {
     return new Promise((resolve, reject) => {
       let ws: WebSocket;
       try {
         ws = new WebSocket(url, 'janus-protocol');
       } catch (error) {
-        reject(new JanusError(`cannot open ${url}: ${String(error)}`, undefined, true));
+        reject(new JanusError(`cannot open ${url}: ${String(error)}`, { transport: true, sent: false }));
         return;
       }
       const timer = setTimeout(() => {
         ws.close();
-        reject(new JanusError(`no answer from ${url} within ${timeoutMs} ms`, undefined, true));
+        reject(new JanusError(`no answer from ${url} within ${timeoutMs} ms`, { transport: true, sent: false }));
       }, timeoutMs);
       ws.onopen = () => {
         clearTimeout(timer);
-        resolve(new JanusTransport(ws));
+        resolve(new JanusTransport(ws, auth));
       };
       ws.onerror = () => {
         clearTimeout(timer);
-        reject(new JanusError(`cannot connect to ${url}`, undefined, true));
+        reject(new JanusError(`cannot connect to ${url}`, { transport: true, sent: false }));
       };
     });
   }
 
-  startKeepalive(send: () => Promise<unknown>): void {
-    this.keepalive = setInterval(() => void send().catch(() => undefined), KEEPALIVE_MS);
+  startKeepalive(send: () => Promise<unknown>, everyMs: number): void {
+    this.keepalive = setInterval(() => void send().catch(() => undefined), everyMs);
   }
 
   request(message: Record<string, unknown>, ackIsEnough = false, timeoutMs = 10_000): Promise<JanusMessage> {
     if (this.ws.readyState !== WebSocket.OPEN) {
-      return Promise.reject(new JanusError('the Janus connection is closed', undefined, true));
+      return Promise.reject(new JanusError('the Janus connection is closed', { transport: true, sent: false }));
     }
     const transaction = `t${++this.counter}${Math.random().toString(36).slice(2, 8)}`;
     return new Promise((resolve, reject) => {
@@ -314,7 +387,8 @@ class JanusTransport {
         reject(new JanusError(`Janus did not answer "${String(message['janus'])}" within ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(transaction, { resolve, reject, ackIsEnough, timer });
-      this.ws.send(JSON.stringify({ ...message, transaction }));
+      // credentials go with every request but `info`, which Janus answers unauthenticated
+      this.ws.send(JSON.stringify({ ...message, ...(message['janus'] === 'info' ? {} : this.auth), transaction }));
     });
   }
 
@@ -326,6 +400,7 @@ class JanusTransport {
   }
 
   private receive(text: string): void {
+    this.lastReceivedAt = Date.now();
     let message: JanusMessage;
     try {
       message = JSON.parse(text) as JanusMessage;
@@ -348,7 +423,7 @@ class JanusTransport {
       if (message.janus === 'error') {
         clearTimeout(pending.timer);
         this.pending.delete(message.transaction!);
-        pending.reject(new JanusError(message.error?.reason ?? 'Janus error', message.error?.code));
+        pending.reject(new JanusError(message.error?.reason ?? 'Janus error', message.error?.code === undefined ? {} : { code: message.error.code }));
         return;
       }
     }
@@ -359,7 +434,7 @@ class JanusTransport {
     if (this.keepalive !== undefined) clearInterval(this.keepalive);
     for (const [, pending] of this.pending) {
       clearTimeout(pending.timer);
-      pending.reject(new JanusError(reason, undefined, true));
+      pending.reject(new JanusError(reason, { transport: true }));
     }
     this.pending.clear();
     this.onClose(reason);

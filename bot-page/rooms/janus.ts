@@ -57,7 +57,7 @@ class JanusVideoRoom implements RoomAdapter {
 
   async join(display: string, tracks: PublishedTracks): Promise<RoomJoined> {
     try {
-      this.session = await JanusSession.connect(this.room.serverUrl, { timeoutMs: 5_000 });
+      this.session = await JanusSession.connect(this.room.serverUrl, { timeoutMs: 5_000, token: this.room.token, apiSecret: this.room.apiSecret });
     } catch (error) {
       throw new RoomlineError('ROOM_UNREACHABLE', `cannot reach the room's Janus server: ${errorMessage(error)}`);
     }
@@ -193,7 +193,7 @@ class JanusVideoRoom implements RoomAdapter {
   }
 
   private joinFailure(error: unknown): RoomlineError {
-    if (error instanceof JanusError && error.code !== undefined && JOIN_REFUSALS.has(error.code)) {
+    if (error instanceof JanusError && error.plugin && error.code !== undefined && JOIN_REFUSALS.has(error.code)) {
       return new RoomlineError('ROOM_JOIN_FAILED', `the room refused the bot: ${error.message} (${error.code})`);
     }
     if (error instanceof JanusError && error.transport) {

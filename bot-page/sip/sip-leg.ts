@@ -1,7 +1,7 @@
 import { RoomlineError } from '../../contracts/errors.js';
 import type { SIP_PROGRESS_EVENTS, SipAccount } from '../../contracts/page-rpc.js';
 import type { DtmfCarriage, SipAudioCodec, SipSide, SrtpMode } from '../../contracts/telephony.js';
-import { type JanusHandle, type JanusJsep, type JanusSession } from '../janus/janus-client.js';
+import { JanusError, type JanusHandle, type JanusJsep, type JanusSession } from '../janus/janus-client.js';
 import { errorMessage, log } from '../host.js';
 import { bridgePeerConnection } from '../media/peer-connection.js';
 
@@ -78,6 +78,8 @@ const DTMF_TONE_MS = 100;
 const DTMF_GAP_MS = 70;
 /** A "," in a digit string: a 2-second pause, as RTCDTMFSender defines it. */
 const DTMF_PAUSE_MS = 2_000;
+/** How long the SIP plugin may take to answer a guest `register` request (one that sends nothing on the wire). */
+const REGISTER_TIMEOUT_MS = 5_000;
 
 /**
  * One call through the Janus SIP plugin, on one plugin handle: registration (guest, trunk account, or helper of
@@ -112,7 +114,7 @@ export class SipLeg {
           log.debug('SIP leg PeerConnection closed by Janus', { reason: event.reason });
           break;
         case 'detached':
-          this.finish({ reason: 'Janus handle detached', by: 'remote' });
+          this.finish({ reason: 'the Janus session is gone', by: 'remote' });
           break;
         case 'webrtcup':
         case 'media':
@@ -216,7 +218,12 @@ export class SipLeg {
         { type: 'offer', sdp: pc.localDescription?.sdp ?? offer.sdp ?? '' },
       );
     } catch (error) {
-      throw new RoomlineError('JANUS_UNAVAILABLE', `Janus did not take the call: ${errorMessage(error)}`);
+      // Retried only if Janus never saw the request (the connection was already closed) or refused it: otherwise the
+      // INVITE may be out and the phone ringing, and a retry would ring it twice.
+      const notSent = error instanceof JanusError && (!error.sent || error.code !== undefined);
+      throw new RoomlineError('JANUS_UNAVAILABLE', `Janus did not take the call: ${errorMessage(error)}`, {
+        retryable: notSent,
+      });
     }
     log.debug('SIP call placed', {
       registerMs: Math.round(registered - t0),
@@ -267,8 +274,12 @@ export class SipLeg {
     const trunk = identity.kind === 'account';
     let data: Record<string, unknown>;
     try {
-      ({ data } = await this.handle.request(body, undefined, 15_000));
+      ({ data } = await this.handle.request(body, undefined, REGISTER_TIMEOUT_MS));
     } catch (error) {
+      // an error the SIP plugin answered is about the identity or the account; anything else is a Janus in trouble
+      if (!(error instanceof JanusError) || !error.plugin) {
+        throw new RoomlineError('JANUS_UNAVAILABLE', `Janus did not answer the SIP registration: ${errorMessage(error)}`);
+      }
       throw new RoomlineError(
         trunk ? 'SIP_AUTH_FAILED' : 'INVALID_REQUEST',
         `the SIP plugin refused the ${trunk ? 'trunk account' : 'caller identity'}: ${errorMessage(error)}`,

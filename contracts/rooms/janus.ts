@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineRoomProvider, roomBaseShape, websocketUrlSchema } from './provider.js';
+import { defineRoomProvider, roomBaseShape, roomSecretSchema, websocketUrlSchema } from './provider.js';
 
 /** A Janus VideoRoom (Janus >= 1.0, multistream): the bot joins as a publisher and subscribes to every feed. */
 export const janusRoomSchema = z.strictObject({
@@ -9,7 +9,14 @@ export const janusRoomSchema = z.strictObject({
   /** The VideoRoom's id (numeric, or a string if the server uses string ids). */
   roomId: z.union([z.number().int().positive(), z.string().min(1).max(128)]),
   /** The room's pin, if it has one. A secret: never logged, never in the call record. */
-  pin: z.string().max(256).optional(),
+  pin: roomSecretSchema.max(256, 'must be at most 256 characters').optional(),
+  /**
+   * A Janus token for the room's server (`token_auth`, stored or HMAC-signed), sent with every request of the bot's
+   * session there. A secret: never logged, never in the call record, never in a URL.
+   */
+  token: roomSecretSchema.optional(),
+  /** The room server's Janus API secret (`api_secret`), if it has one. A secret, kept like `token`. */
+  apiSecret: roomSecretSchema.optional(),
   ...roomBaseShape,
 });
 export type JanusRoomJoin = z.output<typeof janusRoomSchema>;
@@ -29,5 +36,5 @@ export const janusRoom = defineRoomProvider({
     dataMessages: true,
   },
   origins: (room) => [new URL(room.serverUrl).origin],
-  redact: ({ pin: _pin, ...room }) => room,
+  redact: ({ pin: _pin, token: _token, apiSecret: _apiSecret, ...room }) => room,
 });

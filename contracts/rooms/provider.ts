@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { MediaOptions } from '../dial-request.js';
-import { HEADER_SAFE_PATTERN } from '../text.js';
+import { safeText } from '../text.js';
 
 /**
  * What every room provider declares: its join data (a zod schema), what it can do, the network origins its page may
@@ -36,7 +36,7 @@ export interface RoomIssue {
 /** Fields every provider's join data has. */
 export const roomBaseShape = {
   /** The bot's display name in the room. @default the SIP target's display name or user part */
-  display: z.string().min(1).max(64).regex(HEADER_SAFE_PATTERN, 'must not contain control characters').optional(),
+  display: safeText(64).optional(),
 };
 
 /** The join data every provider's schema parses to: its provider name, a display name, and its own fields. */
@@ -108,10 +108,26 @@ export function capabilityIssues(title: string, capabilities: RoomCapabilities, 
   return issues;
 }
 
-/** A ws:// or wss:// URL without credentials, bounded in length. */
+/**
+ * A ws:// or wss:// URL without credentials, query or fragment, bounded in length. A room's token or secret goes in a
+ * field of its own (which records and logs leave out), never in its URL (which they keep).
+ */
 export const websocketUrlSchema = z
   .string()
   .max(512, 'must be at most 512 characters')
+  // before the URL check: the URL parser drops tabs and line breaks silently, and must not get the chance
+  .regex(/^[\u0021-\u007e]*$/, 'must be printable ASCII without spaces')
   .url('must be a URL')
   .refine((url) => /^wss?:\/\//.test(url), 'must be a ws:// or wss:// URL')
-  .refine((url) => !/\/\/[^/]*@/.test(url), 'must not carry credentials in the URL');
+  .refine((url) => !/^[^/]*\/\/[^/?#]*@/.test(url), 'must not carry credentials in the URL')
+  .refine((url) => !/[?#]/.test(url), 'must not carry a query or fragment (a token goes in its own field, never in the URL)');
+
+/**
+ * A room secret (pin, token, API secret): printable ASCII, bounded. Every field of this kind must be left out by the
+ * provider's `redact`; the unit tests hold each provider to it.
+ */
+export const roomSecretSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(1024, 'must be at most 1024 characters')
+  .regex(/^[\u0020-\u007e]*$/, 'must be printable ASCII');

@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
 import { JANUS_WEBRTC_PORTS, JANUS_WEBSOCKET_PORT, type PortRange, type ResolvedJanus } from '../bridge-props.js';
@@ -18,6 +19,8 @@ export interface JanusClusterProps {
   readonly image: ecs.ContainerImage;
   readonly config: Extract<ResolvedJanus, { kind: 'cluster' }>;
   readonly logRetention: logs.RetentionDays;
+  /** The API secret every Janus request must carry (JANUS_API_SECRET of the image). */
+  readonly apiSecret: secretsmanager.ISecret;
 }
 
 /**
@@ -62,6 +65,7 @@ export class JanusCluster extends Construct {
         JANUS_WEBRTC_PORTS: rangeText(JANUS_WEBRTC_PORTS),
         JANUS_SIP_RTP_PORTS: rangeText(config.sipRtpPorts),
       },
+      secrets: { JANUS_API_SECRET: ecs.Secret.fromSecretsManager(props.apiSecret) },
       // Each SIP plugin session binds its own SIP port from the kernel's local port range: keep it to the open range.
       systemControls: [{ namespace: 'net.ipv4.ip_local_port_range', value: `${config.sipSignalingPorts.from} ${config.sipSignalingPorts.to}` }],
       portMappings: [{ containerPort: JANUS_WEBSOCKET_PORT, protocol: ecs.Protocol.TCP, name: 'websocket' }],

@@ -5,17 +5,23 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CALLS_TABLE } from '../../worker/calls-table.js';
 import { METRIC_DIMENSIONS, METRICS } from '../../worker/aws/metric-names.js';
-import type { ResolvedBridgeProps } from '../bridge-props.js';
+import { WORKER_AWS_REQUEST_TIMEOUT_MS, type ResolvedBridgeProps } from '../bridge-props.js';
 import { SERVICE_DEPLOYMENT } from './service-defaults.js';
 
 /** Where Debian's Chromium lives in the worker image. */
 export const WORKER_CHROMIUM_PATH = '/usr/bin/chromium';
-/** Lease on a claimed call (ROOMLINE_LEASE_S); the worker renews it well within this time. */
-export const WORKER_LEASE_S = 20;
+/** The unprivileged user the worker image runs Chromium as (ROOMLINE_CHROMIUM_USER); the Dockerfile creates it. */
+export const WORKER_BROWSER_USER = 'roomline-browser';
+/**
+ * The worker image's setpriv that switches Chromium to that user (ROOMLINE_CHROMIUM_SETPRIV): a copy of setpriv with
+ * CAP_SETUID and CAP_SETGID as file capabilities, executable by the worker's group only, not by the browser's.
+ */
+export const WORKER_SETPRIV_PATH = '/usr/local/libexec/roomline/setpriv';
 
 export interface WorkerServiceProps {
   readonly cluster: ecs.ICluster;
@@ -24,6 +30,8 @@ export interface WorkerServiceProps {
   readonly queue: sqs.IQueue;
   readonly table: dynamodb.ITable;
   readonly janusUrls: readonly string[];
+  /** The Janus API secret (ROOMLINE_JANUS_API_SECRET), injected from Secrets Manager. @default none */
+  readonly janusApiSecret?: secretsmanager.ISecret | undefined;
   readonly config: ResolvedBridgeProps;
 }
 
@@ -64,7 +72,9 @@ export class WorkerService extends Construct {
       ROOMLINE_SIP_FROM: config.sipFrom,
       ROOMLINE_MAX_RECEIVES: String(config.maxReceiveCount),
       ROOMLINE_VISIBILITY_TIMEOUT_S: String(config.visibilityTimeout.toSeconds()),
-      ROOMLINE_LEASE_S: String(WORKER_LEASE_S),
+      ROOMLINE_LEASE_S: String(config.callLease.toSeconds()),
+      ROOMLINE_SWEEP_INTERVAL_S: String(config.sweepInterval.toSeconds()),
+      ROOMLINE_AWS_REQUEST_TIMEOUT_MS: String(WORKER_AWS_REQUEST_TIMEOUT_MS),
       ROOMLINE_RECORD_TTL_DAYS: String(config.recordTtlDays),
       ROOMLINE_IDLE_EXIT_S: '0',
       ROOMLINE_LOG_LEVEL: config.logLevel,
@@ -73,14 +83,22 @@ export class WorkerService extends Construct {
       ROOMLINE_METRICS_DEPLOYMENT: config.deploymentName,
       ROOMLINE_TRUNK_SECRET_PREFIX: config.trunkSecretPrefix,
       ...(config.iceServersSecret === undefined ? { ROOMLINE_ICE_SERVERS: JSON.stringify(config.iceServers) } : {}),
+      ROOMLINE_ROOM_HOSTS: config.roomHosts,
+      ROOMLINE_SIP_HOSTS: config.sipHosts,
+      // Chromium's sandbox cannot start on Fargate (see RoomlineBridgeProps.chromiumSandbox): this is the explicit opt-out
+      ROOMLINE_CHROMIUM_SANDBOX: config.chromiumSandbox ? 'on' : 'off',
+      ROOMLINE_CHROMIUM_USER: WORKER_BROWSER_USER,
+      ROOMLINE_CHROMIUM_SETPRIV: WORKER_SETPRIV_PATH,
+    };
+    const secrets: Record<string, ecs.Secret> = {
+      ...(config.iceServersSecret === undefined ? {} : { ROOMLINE_ICE_SERVERS: ecs.Secret.fromSecretsManager(config.iceServersSecret) }),
+      ...(props.janusApiSecret === undefined ? {} : { ROOMLINE_JANUS_API_SECRET: ecs.Secret.fromSecretsManager(props.janusApiSecret) }),
     };
     this.taskDefinition.addContainer('worker', {
       image: props.image,
       essential: true,
       environment,
-      ...(config.iceServersSecret === undefined
-        ? {}
-        : { secrets: { ROOMLINE_ICE_SERVERS: ecs.Secret.fromSecretsManager(config.iceServersSecret) } }),
+      ...(Object.keys(secrets).length === 0 ? {} : { secrets }),
       stopTimeout: config.workerStopTimeout,
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'worker', mode: ecs.AwsLogDriverMode.NON_BLOCKING }),
     });

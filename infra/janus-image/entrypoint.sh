@@ -8,13 +8,30 @@
 # JANUS_WEBRTC_PORTS   RTP ports of the WebRTC side, towards the workers (default 10000-10999)
 # JANUS_SIP_RTP_PORTS  RTP ports of the SIP side (default 20000-20999)
 # JANUS_DEBUG_LEVEL    0-7 (default 4)
+# JANUS_API_SECRET     the API secret every request must carry (required; the construct injects it from Secrets Manager)
+# JANUS_PINGPONG_TRIGGER_S, JANUS_PINGPONG_TIMEOUT_S
+#                      a WebSocket client idle for TRIGGER s is pinged and dropped when no pong came TIMEOUT s later;
+#                      its sessions are destroyed and their SIP calls hung up (BYE) (default 1 and 2: a worker cut off
+#                      without a FIN leaves its SIP peer within 5 s; the lab runs the same values)
 set -eu
+
+api_secret="${JANUS_API_SECRET:-}"
+if [ -z "$api_secret" ]; then
+  echo "roomline-janus: no API secret (set JANUS_API_SECRET): a Janus without one obeys anything that reaches it" >&2
+  exit 1
+fi
+case "$api_secret" in
+  *'"'*|*'\'*|*'
+'*) echo "roomline-janus: JANUS_API_SECRET must not contain quotes, backslashes or line breaks" >&2; exit 1 ;;
+esac
 
 ws_port="${JANUS_WS_PORT:-8188}"
 health_port="${JANUS_HEALTH_PORT:-8088}"
 webrtc_ports="${JANUS_WEBRTC_PORTS:-10000-10999}"
 sip_rtp_ports="${JANUS_SIP_RTP_PORTS:-20000-20999}"
 debug_level="${JANUS_DEBUG_LEVEL:-4}"
+pingpong_trigger="${JANUS_PINGPONG_TRIGGER_S:-1}"
+pingpong_timeout="${JANUS_PINGPONG_TIMEOUT_S:-2}"
 ip_url="${JANUS_PUBLIC_IP_URL:-https://checkip.amazonaws.com}"
 
 is_ipv4() {
@@ -38,6 +55,7 @@ if ! is_ipv4 "$sdp_ip"; then
 fi
 echo "roomline-janus: SIP plugin announces $sdp_ip, WebSocket on :$ws_port"
 
+umask 077
 conf="$(mktemp -d /tmp/janus-conf.XXXXXX)"
 
 cat > "$conf/janus.jcfg" <<JCFG
@@ -47,6 +65,7 @@ general: {
   debug_level = $debug_level
   session_timeout = 60
   server_name = "roomline-janus"
+  api_secret = "$api_secret"
 }
 media: {
   rtp_port_range = "$webrtc_ports"
@@ -71,6 +90,8 @@ JCFG
 cat > "$conf/janus.transport.websockets.jcfg" <<JCFG
 general: {
   json = "compact"
+  pingpong_trigger = $pingpong_trigger
+  pingpong_timeout = $pingpong_timeout
   ws = true
   ws_port = $ws_port
   wss = false

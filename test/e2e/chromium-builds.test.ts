@@ -43,7 +43,14 @@ async function launchedChromium(pool: WorkerPool): Promise<{ chromium: string; v
 describe.each(CHROMIUM_BUILDS)('the %s Chromium build', (build: ChromiumBuild) => {
   let pool: WorkerPool;
   beforeAll(async () => {
-    pool = new WorkerPool({ size: 1, env: { ...process.env, ...lab.endpoints.env, ROOMLINE_CHROMIUM: build }, dir: lab.dir, name: build });
+    // the sparticuz build runs single-process without Chromium's sandbox: it must be turned off to run it
+    const sandbox = build === 'sparticuz' ? { ROOMLINE_CHROMIUM_SANDBOX: 'off' } : {};
+    pool = new WorkerPool({
+      size: 1,
+      env: { ...process.env, ...lab.endpoints.env, ROOMLINE_CHROMIUM: build, ...sandbox },
+      dir: lab.dir,
+      name: build,
+    });
     await pool.waitReady(1, 90_000);
   });
   afterAll(async () => {

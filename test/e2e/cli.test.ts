@@ -61,16 +61,20 @@ describe('the roomline command', () => {
 
   it('prints the lab endpoints as JSON on lab up', () => {
     expect(endpoints.sqs.queueUrl).toContain('roomline-dial');
-    expect(endpoints.room).toEqual({ provider: 'janus', serverUrl: 'ws://10.77.0.1:8188/', roomId: 1234 });
+    expect(endpoints.room).toMatchObject({ provider: 'janus', serverUrl: 'ws://10.77.0.1:8188/', roomId: 1234 });
+    expect(endpoints.room.token).toMatch(/^\d+,janus,janus\.plugin\.videoroom:/);
     expect(endpoints.sip.phone).toBe('sip:probe@127.0.0.1:5090');
     expect(endpoints.env['ROOMLINE_TABLE']).toBe(endpoints.dynamodb.table);
   });
 
   it('dials through lab exec and shows each state live until the call ends at its maximum duration', async () => {
+    // the room's token comes from the environment lab exec sets, not from the command line
     const dial = await roomline([
       'lab', 'exec', '--', process.execPath, bin, 'dial',
       '--to', endpoints.sip.phone,
-      '--room', JSON.stringify(endpoints.room),
+      '--room-url', endpoints.room.serverUrl,
+      '--room-id', String(endpoints.room.roomId),
+      '--room-token-from-env',
       '--header', 'X-Ticket=42',
       '--max-duration', '2',
       '--wait',
@@ -104,7 +108,7 @@ describe('the roomline command', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.err).toContain('room.provider: provider must be one of: janus');
     expect(twice.code).toBe(2);
-    expect(twice.err).toContain('--room cannot be combined with --room-url, --room-id or --room-pin-from-env');
+    expect(twice.err).toContain('--room cannot be combined with --room-url, --room-id, --room-pin-from-env or --room-token-from-env');
   });
 
   it('stops a worker with a bad configuration at once, naming the variable', async () => {

@@ -76,7 +76,8 @@ describe('a worker around its call', () => {
 
   it('retries a call whose room server cannot be reached, then records it FAILED and parks it in the DLQ', async () => {
     const callId = await lab.client.enqueueDial(
-      lab.dialRequest({ room: { provider: 'janus', serverUrl: 'ws://127.0.0.1:9/', roomId: 1 } }),
+      // the lab's room host (so the allow-list lets it through), on a port nobody listens on
+      lab.dialRequest({ room: { provider: 'janus', serverUrl: `ws://${new URL(lab.endpoints.room.serverUrl).hostname}:9/`, roomId: 1 } }),
     );
 
     const record = await lab.client.waitForCall(callId, isFinal, { timeoutMs: 60_000 });

@@ -26,6 +26,9 @@ describe('RoomlineBridge rejects invalid or conflicting props at synth', () => {
     ['zero receives before the DLQ', () => ({ maxReceiveCount: 0 }), /maxReceiveCount must be an integer from 1 to 1000, got 0/],
     ['a fractional receive count', () => ({ maxReceiveCount: 2.5 }), /maxReceiveCount must be an integer/],
     ['a visibility timeout under 10 s', () => ({ visibilityTimeout: Duration.seconds(5) }), /visibilityTimeout must be from 10 seconds to 12 hours/],
+    ['a visibility timeout no longer than the call lease', () => ({ visibilityTimeout: Duration.seconds(15) }), /visibilityTimeout \(15 s\) must be longer than callLease \(20 s\)/],
+    ['a call lease shorter than three request timeouts', () => ({ callLease: Duration.seconds(6), visibilityTimeout: Duration.seconds(10) }), /the workers' request timeout \(3000 ms\) must be at most a third of callLease \(6 s\)/],
+    ['no sweep interval', () => ({ sweepInterval: Duration.seconds(0) }), /sweepInterval must be a whole number of seconds from 1 to 3600/],
     ['a dial retention under a minute', () => ({ dialRetention: Duration.seconds(30) }), /dialRetention must be from 1 minute to 14 days/],
     ['a record TTL of 0 days', () => ({ recordTtlDays: 0 }), /recordTtlDays must be a positive integer/],
     ['a warm pool without idle workers', () => ({ minIdleWorkers: 0 }), /minIdleWorkers must be an integer of at least 1/],
@@ -177,11 +180,13 @@ describe('RoomlineBridge with props set', () => {
     expect(JSON.parse(String(workerEnvironment(template)['ROOMLINE_ICE_SERVERS']))).toEqual(iceServers);
   });
 
-  it('sizes the queue, pool and workers from the props and tells the worker the same receive count', () => {
+  it('sizes the queue, pool and workers from the props and tells the worker the same receive count, lease and sweep interval', () => {
     // Prepare
     const props: RoomlineBridgeProps = {
       maxReceiveCount: 5,
       visibilityTimeout: Duration.seconds(45),
+      callLease: Duration.seconds(25),
+      sweepInterval: Duration.seconds(5),
       minIdleWorkers: 4,
       maxWorkers: 50,
       workerCpu: 2048,
@@ -200,6 +205,9 @@ describe('RoomlineBridge with props set', () => {
     expect(workerEnvironment(template)).toMatchObject({
       ROOMLINE_MAX_RECEIVES: '5',
       ROOMLINE_VISIBILITY_TIMEOUT_S: '45',
+      ROOMLINE_LEASE_S: '25',
+      ROOMLINE_SWEEP_INTERVAL_S: '5',
+      ROOMLINE_AWS_REQUEST_TIMEOUT_MS: '3000',
       ROOMLINE_RECORD_TTL_DAYS: '7',
       ROOMLINE_LOG_LEVEL: 'debug',
       ROOMLINE_SIP_FROM: 'sip:bridge@example.com',
@@ -294,7 +302,7 @@ describe('the app stack reads its parameters from CDK context', () => {
     expect(read).toThrow('context roomline:maxWorkers must be a whole number, got "lots"');
   });
 
-  it('outputs what a calling service needs: queue URL and ARN, table, bus, topic, dashboard URL', () => {
+  it('outputs what a calling service needs: queue URL and ARN, table, bus, topic, dashboard URL, and how workers reach Janus', () => {
     // Prepare
     const app = new App();
 
@@ -303,7 +311,8 @@ describe('the app stack reads its parameters from CDK context', () => {
     const outputs = Template.fromStack(stack).findOutputs('*');
 
     // Assess
-    expect(Object.keys(outputs).sort()).toEqual(['AlarmTopicArn', 'CallsTableName', 'DashboardUrl', 'DialQueueArn', 'DialQueueUrl', 'EventBusName'].sort());
+    expect(Object.keys(outputs).sort()).toEqual(['AlarmTopicArn', 'CallsTableName', 'DashboardUrl', 'DialQueueArn', 'DialQueueUrl', 'EventBusName', 'JanusLink'].sort());
+    expect(outputs['JanusLink']?.['Value']).toBe('ws');
     expect(JSON.stringify(outputs['DashboardUrl'])).toMatch(/"#dashboards:name=",\{"Ref":"BridgeObservabilityDashboard[0-9A-F]+"\}/);
   });
 });

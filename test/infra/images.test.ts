@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { JANUS_IMAGE_DIR, REPOSITORY_ROOT, WORKER_IMAGE_EXCLUDES } from '../../infra/roomline-bridge.js';
 import { RoomlineStack } from '../../infra/roomline-stack.js';
+import { WORKER_BROWSER_USER, WORKER_SETPRIV_PATH } from '../../infra/constructs/worker-service.js';
 
 const dockerfile = readFileSync(join(REPOSITORY_ROOT, 'Dockerfile'), 'utf8');
 const janusDockerfile = readFileSync(join(JANUS_IMAGE_DIR, 'Dockerfile'), 'utf8');
@@ -27,6 +28,18 @@ describe('worker image', () => {
 
     // Assess
     expect(users.at(-1)).toBe('USER node');
+  });
+
+  it('runs Chromium as a user of its own, switched to by a setpriv only the worker\'s group may run', () => {
+    // Prepare
+    const text = stage.join('\n');
+
+    // Assess
+    expect(text).toContain(`useradd --system --uid 10002 --user-group --no-create-home --shell /usr/sbin/nologin ${WORKER_BROWSER_USER}`);
+    expect(text).toContain(`install -o root -g node -m 0750 /usr/bin/setpriv ${WORKER_SETPRIV_PATH}`);
+    expect(text).toContain(`setcap cap_setuid,cap_setgid=ep ${WORKER_SETPRIV_PATH}`);
+    expect(text).toContain(`ROOMLINE_CHROMIUM_USER=${WORKER_BROWSER_USER}`);
+    expect(text).toContain(`ROOMLINE_CHROMIUM_SETPRIV=${WORKER_SETPRIV_PATH}`);
   });
 
   it('is based on Node 22 or newer and carries Debian Chromium, where the worker expects it', () => {
@@ -126,8 +139,9 @@ describe('Janus image entrypoint with the Janus of this machine', () => {
     // Prepare
     expect(existsSync('/usr/bin/janus'), 'Janus is part of the lab (npm run system-deps installs it)').toBe(true);
     const [wsPort, healthPort] = [await freePort(), await freePort()];
+    const apiSecret = 'test-api-secret-0123456789';
     const janus = spawn('sh', [join(JANUS_IMAGE_DIR, 'entrypoint.sh')], {
-      env: { ...process.env, JANUS_SDP_IP: '127.0.0.1', JANUS_WS_PORT: String(wsPort), JANUS_HEALTH_PORT: String(healthPort), JANUS_DEBUG_LEVEL: '3' },
+      env: { ...process.env, JANUS_SDP_IP: '127.0.0.1', JANUS_WS_PORT: String(wsPort), JANUS_HEALTH_PORT: String(healthPort), JANUS_DEBUG_LEVEL: '3', JANUS_API_SECRET: apiSecret },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -153,6 +167,80 @@ describe('Janus image entrypoint with the Janus of this machine', () => {
       expect(output).toContain('SIP plugin announces 127.0.0.1');
       expect(listenersOn(healthPort)).toEqual(['127.0.0.1']);
       expect([...listenersOn(wsPort), ...listenersOn(wsPort, '/proc/net/tcp6')].length).toBeGreaterThan(0);
+      // every request but info must carry the API secret
+      const create = (extra: Record<string, string>) =>
+        new Promise<string>((resolve) => {
+          const ws = new WebSocket(`ws://127.0.0.1:${wsPort}/`, 'janus-protocol');
+          ws.onopen = () => ws.send(JSON.stringify({ janus: 'create', transaction: 't', ...extra }));
+          ws.onmessage = (event) => {
+            ws.close();
+            resolve(String((JSON.parse(String(event.data)) as { janus: string }).janus));
+          };
+          ws.onerror = () => resolve('transport error');
+        });
+      expect(await create({})).toBe('error');
+      expect(await create({ apisecret: 'wrong' })).toBe('error');
+      expect(await create({ apisecret: apiSecret })).toBe('success');
+    } finally {
+      janus.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
+      if (janus.exitCode === null) janus.kill('SIGKILL');
+    }
+  });
+
+  it('refuses to start without an API secret', async () => {
+    // Prepare
+    const janus = spawn('sh', [join(JANUS_IMAGE_DIR, 'entrypoint.sh')], {
+      env: { ...process.env, JANUS_SDP_IP: '127.0.0.1', JANUS_API_SECRET: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    janus.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+
+    // Act
+    const code = await new Promise<number | null>((resolve) => janus.once('exit', (c) => resolve(c)));
+
+    // Assess
+    expect(code).toBe(1);
+    expect(stderr).toContain('no API secret (set JANUS_API_SECRET)');
+  });
+
+  it('drops a WebSocket client that went silent (no pong) within 5 s, and keeps one that answers its pings', async () => {
+    // Prepare
+    const [wsPort, healthPort] = [await freePort(), await freePort()];
+    const janus = spawn('sh', [join(JANUS_IMAGE_DIR, 'entrypoint.sh')], {
+      env: { ...process.env, JANUS_SDP_IP: '127.0.0.1', JANUS_WS_PORT: String(wsPort), JANUS_HEALTH_PORT: String(healthPort), JANUS_DEBUG_LEVEL: '3', JANUS_API_SECRET: 'some-secret-value' },
+      stdio: ['ignore', 'ignore', 'ignore'],
+    });
+    const exited = new Promise<void>((resolve) => janus.once('exit', () => resolve()));
+    try {
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline && !(await fetch(`http://127.0.0.1:${healthPort}/janus/info`).then((r) => r.ok, () => false))) {
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      // a client that answers pings (what a live browser does by itself)
+      const live = new WebSocket(`ws://127.0.0.1:${wsPort}/`, 'janus-protocol');
+      let liveClosed = false;
+      live.onclose = () => (liveClosed = true);
+      await new Promise((resolve, reject) => ((live.onopen = resolve), (live.onerror = reject)));
+      // a client that completed the handshake and then went silent: it never answers a ping (a cut connection)
+      const silent = connect(wsPort, '127.0.0.1');
+      await new Promise((resolve) => silent.once('connect', resolve));
+      silent.write(
+        'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: janus-protocol\r\n\r\n',
+      );
+      silent.resume();
+      const since = Date.now();
+
+      // Act
+      await new Promise((resolve) => silent.once('close', resolve));
+      const droppedAfter = Date.now() - since;
+
+      // Assess
+      expect(droppedAfter).toBeLessThanOrEqual(5_000);
+      expect(liveClosed).toBe(false);
+      live.close();
     } finally {
       janus.kill('SIGTERM');
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
@@ -163,7 +251,7 @@ describe('Janus image entrypoint with the Janus of this machine', () => {
   it('refuses to start without a public address to announce', async () => {
     // Prepare
     const janus = spawn('sh', [join(JANUS_IMAGE_DIR, 'entrypoint.sh')], {
-      env: { ...process.env, JANUS_SDP_IP: 'not-an-ip', JANUS_PUBLIC_IP_URL: 'http://127.0.0.1:9/' },
+      env: { ...process.env, JANUS_SDP_IP: 'not-an-ip', JANUS_PUBLIC_IP_URL: 'http://127.0.0.1:9/', JANUS_API_SECRET: 'some-secret-value' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDialRequest } from '../../contracts/dial-request.js';
 import { RoomlineError } from '../../contracts/errors.js';
 import { RoomlineClient } from '../../worker/client.js';
-import { acknowledgeControl, claim, transition } from '../../worker/call-state.js';
+import { acknowledgeControl, claim, newQueuedRecord, transition } from '../../worker/call-state.js';
 import { startEmulators, type EmulatorFixture } from '../support/emulators.js';
 
 const request = {
@@ -10,6 +10,11 @@ const request = {
   to: 'sip:alice@127.0.0.1:5090',
   room: { provider: 'janus', serverUrl: 'ws://127.0.0.1:8188/', roomId: 1234, pin: 'room-secret' },
 };
+
+/** A QUEUED record as the client writes it before sending, without the message. */
+function recordOnly(callId: string) {
+  return newQueuedRecord({ ...parseDialRequest({ ...request, callId }), callId }, new Date());
+}
 
 let fixture: EmulatorFixture;
 let client: RoomlineClient;
@@ -42,14 +47,48 @@ describe('client library on the emulators', () => {
     await fixture.queue.delete(message!);
   });
 
-  it('treats the callId as idempotency key: the same callId enqueued twice is sent once', async () => {
+  it('treats the callId as idempotency key: once a worker took the call, enqueueing it again sends nothing', async () => {
+    const first = await client.enqueueDial({ ...request, callId: 'idem-1' });
+    await fixture.store.update('idem-1', (current) =>
+      claim(current, { request: { ...parseDialRequest({ ...request, callId: 'idem-1' }), callId: 'idem-1' }, workerId: 'w1', leaseMs: 10_000, now: new Date() }).record,
+    );
     const before = await fixture.count(fixture.emulators.queueUrl);
 
-    const first = await client.enqueueDial({ ...request, callId: 'idem-1' });
     const second = await client.enqueueDial({ ...request, callId: 'idem-1' });
 
     expect([first, second]).toEqual(['idem-1', 'idem-1']);
+    expect(await fixture.count(fixture.emulators.queueUrl)).toBe(before);
+    expect((await client.getCall('idem-1'))?.state).toBe('CLAIMED');
+  });
+
+  it('sends a call again when its record is QUEUED but no worker ever took it (the first sender may have died before sending)', async () => {
+    // a client that died between recording the call and sending it left only the record
+    await fixture.store.create(recordOnly('orphan-record'));
+    const before = await fixture.count(fixture.emulators.queueUrl);
+
+    const callId = await client.enqueueDial({ ...request, callId: 'orphan-record' });
+
+    expect(callId).toBe('orphan-record');
     expect(await fixture.count(fixture.emulators.queueUrl)).toBe(before + 1);
+    expect((await client.getCall('orphan-record'))?.history.map((h) => h.state)).toEqual(['QUEUED']);
+  });
+
+  it('ends a call no worker took yet at once when a hangup is requested, so that it is never dialed', async () => {
+    const callId = await client.enqueueDial(request);
+
+    const record = await client.requestHangup(callId);
+    const message = await fixture.queue.receiveOne({ waitS: 1, visibilityS: 30 });
+    const delivered = claim(await client.getCall(callId), {
+      request: { ...parseDialRequest({ ...request, callId }), callId },
+      workerId: 'w1',
+      leaseMs: 10_000,
+      now: new Date(),
+    });
+
+    expect(record).toMatchObject({ state: 'ENDED', endedBy: 'caller' });
+    expect(record.history.map((h) => h.state)).toEqual(['QUEUED', 'ENDED']);
+    expect(delivered.outcome).toBe('duplicate');
+    await fixture.queue.delete(message!);
   });
 
   it('refuses an invalid request at the edge with a readable reason and sends nothing', async () => {

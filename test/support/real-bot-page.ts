@@ -1,3 +1,4 @@
+import { labBrowserIsolation } from '../../lab/netns.js';
 import { createLogger } from '../../worker/logger.js';
 import { BrowserSource, PageSite } from '../../worker/browser-source.js';
 import { PageBridge } from '../../worker/page-bridge.js';
@@ -17,7 +18,7 @@ export interface RealBotPage {
 
 export async function openRealBotPage(netns: string): Promise<RealBotPage> {
   const logger = createLogger({ level: 'silent' });
-  const browser = await BrowserSource.launch({ netns, logger });
+  const browser = await BrowserSource.launch({ netns, logger, ...labBrowserIsolation() });
   try {
     const page = await browser.newPage(await PageSite.load(botPageDir()));
     const requested: string[] = [];

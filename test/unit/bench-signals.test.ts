@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseWav } from '../../lab/audio-analysis.js';
 import {
   chirpClick,
+  clickSpacing,
   clickTrain,
   estimateDelays,
   estimateScheduledDelays,
@@ -132,6 +133,25 @@ describe('test signals and delay estimation', () => {
     expect(() => estimateDelays(sent.samples, rate, sent.offsetsS, { maxDelayS: 0.3 })).toThrow(/cannot be told apart/);
     expect(() => clickTrain({ sampleRate: rate, durationS: 1, periodMs: 10, clickMs: 15 })).toThrow(/longer than a click/);
     expect(() => chirpClick(8000, { toHz: 5000 })).toThrow(/below half/);
+  });
+
+  it('spaces clicks from the searched range with a margin, so a recording timeline squeezed by a third still passes', () => {
+    const spacing = clickSpacing({ minDelayS: -0.15, maxDelayS: 0.4 }, { margin: 0.5 });
+    const train = clickTrain({ sampleRate: rate, durationS: 6, periodMs: spacing.periodMs, startS: 0.2 });
+    // a page's timeline whose audio clock ran a third slow: the clicks land closer together than they were played
+    const squeezed = train.offsetsS.map((offset) => offset * 0.7);
+    const recording = new Float32Array(train.samples.length);
+    for (const offset of squeezed) recording.set(chirpClick(rate, {}).map((v) => v * 0.5), Math.round((offset + 0.05) * rate));
+
+    const estimate = estimateDelays(recording, rate, squeezed, spacing);
+
+    expect(spacing.periodMs).toBe(850);
+    expect(estimate.found).toBe(train.offsetsS.length);
+    expect(estimate.medianS).toBeCloseTo(0.05, 3);
+  });
+
+  it('refuses a margin too small to absorb any drift', () => {
+    expect(() => clickSpacing({ minDelayS: 0, maxDelayS: 0.3 }, { margin: 0 })).toThrow(RangeError);
   });
 
   it('writes a stereo 16-bit WAV that reads back as the same signal', async () => {

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { parseDialRequest } from '../../contracts/dial-request.js';
-import { claim, invalidRequestRecord, markLost, newQueuedRecord, release, renewLease, requestHangup, transition } from '../../worker/call-state.js';
+import {
+  claim,
+  invalidRequestRecord,
+  leaseExpired,
+  markLost,
+  newQueuedRecord,
+  release,
+  requestHangup,
+  transition,
+} from '../../worker/call-state.js';
 
 const request = {
   ...parseDialRequest({
@@ -132,11 +141,49 @@ describe('call state machine', () => {
     expect(ended.hangupRequestedAt).toBeUndefined();
   });
 
-  it('renews the lease only for the owner of a live call', () => {
-    const record = claim(undefined, { request, workerId: 'w1', leaseMs: 1_000, now: t0 }).record;
+  it('counts a held call as lost only once its lease ran out, and never a queued or finished one', () => {
+    const held = claim(undefined, { request, workerId: 'w1', leaseMs: 1_000, now: t0 }).record;
+    const ended = transition(held, { to: 'ENDED', workerId: 'w1', now: at(10), endedBy: 'caller' });
 
-    expect(renewLease(record, 'w1', 1_000, at(500)).leaseExpiresAt).toBe(at(1_500).getTime());
-    expect(renewLease(record, 'w2', 1_000, at(500))).toBe(record);
+    expect(leaseExpired(held, at(999))).toBe(false);
+    expect(leaseExpired(held, at(1_001))).toBe(true);
+    expect(leaseExpired(ended, at(60_000))).toBe(false);
+    expect(leaseExpired(newQueuedRecord(request, t0), at(60_000))).toBe(false);
+  });
+
+  it('says who found a lost call and how long after its lease ran out', () => {
+    const held = claim(undefined, { request, workerId: 'w1', leaseMs: 1_000, now: t0 }).record;
+
+    const lost = markLost(held, at(3_500), 'sweeper');
+
+    expect(lost.failure?.reason).toBe(
+      'worker w1 stopped renewing its lease while the call was CLAIMED (found by the sweeper, 2500 ms after the lease ran out)',
+    );
+    expect(lost.history.at(-1)).toMatchObject({ state: 'FAILED' });
+    expect(lost.timings?.endedAt).toBe(at(3_500).toISOString());
+  });
+
+  it('ends a call no worker took at once when a hangup is requested: ENDED by the caller, nothing to dial', () => {
+    const queued = newQueuedRecord(request, t0);
+
+    const ended = requestHangup(queued, at(5));
+
+    expect(ended).toMatchObject({ state: 'ENDED', endedBy: 'caller', hangupRequestedAt: at(5).toISOString() });
+    expect(ended.history.map((h) => h.state)).toEqual(['QUEUED', 'ENDED']);
+    expect(claim(ended, { request, workerId: 'w1', leaseMs: 1_000, now: at(6) }).outcome).toBe('duplicate');
+  });
+
+  it('cancels instead of claiming a call handed back to the queue after a hangup was requested', () => {
+    const held = claim(undefined, { request, workerId: 'w1', leaseMs: 1_000, now: t0 }).record;
+    const asked = requestHangup(held, at(1));
+    const failure = { code: 'JANUS_UNAVAILABLE', reason: 'gone', retryable: true, fault: 'us' } as const;
+    const queued = release(asked, 'w1', failure, at(2));
+
+    const outcome = claim(queued, { request, workerId: 'w2', leaseMs: 1_000, now: at(3) });
+
+    expect(outcome.outcome).toBe('cancelled');
+    expect(outcome.record).toMatchObject({ state: 'ENDED', endedBy: 'caller', attempts: 1 });
+    expect(outcome.record.workerId).toBeUndefined();
   });
 
   it('records an invalid request as FAILED INVALID_REQUEST at once, with the reason', () => {

@@ -16,6 +16,8 @@ describe('configuration from the environment', () => {
       maxReceives: 3,
       visibilityTimeoutS: 30,
       leaseS: 20,
+      sweepIntervalS: 10,
+      awsRequestTimeoutMs: 3_000,
       recordTtlDays: 30,
       defaultFrom: 'sip:roomline@roomline.invalid',
       idleExitS: 0,
@@ -38,14 +40,27 @@ describe('configuration from the environment', () => {
     expect(message).toContain('ROOMLINE_ICE_SERVERS: must be a JSON array of RTCIceServer objects');
   });
 
-  it('runs the system Chromium unless told to run @sparticuz/chromium, and refuses another build or a path with it', () => {
+  it('runs the system Chromium unless told to run @sparticuz/chromium, and refuses another build, a path or the sandbox with it', () => {
     expect(loadWorkerConfig(base).chromiumBuild).toBe('system');
-    expect(loadWorkerConfig({ ...base, ROOMLINE_CHROMIUM: 'sparticuz' }).chromiumBuild).toBe('sparticuz');
+    expect(loadWorkerConfig({ ...base, ROOMLINE_CHROMIUM: 'sparticuz', ROOMLINE_CHROMIUM_SANDBOX: 'off' }).chromiumBuild).toBe('sparticuz');
 
     expect(() => loadWorkerConfig({ ...base, ROOMLINE_CHROMIUM: 'chrome' })).toThrow(/ROOMLINE_CHROMIUM: .*"system"\|"sparticuz"/);
-    expect(() => loadWorkerConfig({ ...base, ROOMLINE_CHROMIUM: 'sparticuz', ROOMLINE_CHROMIUM_PATH: '/usr/bin/chromium' })).toThrow(
-      /ROOMLINE_CHROMIUM_PATH: names the system build/,
+    expect(() =>
+      loadWorkerConfig({ ...base, ROOMLINE_CHROMIUM: 'sparticuz', ROOMLINE_CHROMIUM_SANDBOX: 'off', ROOMLINE_CHROMIUM_PATH: '/usr/bin/chromium' }),
+    ).toThrow(/ROOMLINE_CHROMIUM_PATH: names the system build/);
+    expect(() => loadWorkerConfig({ ...base, ROOMLINE_CHROMIUM: 'sparticuz' })).toThrow(/set ROOMLINE_CHROMIUM_SANDBOX=off to run it/);
+  });
+
+  it('refuses a visibility timeout that is not longer than the call lease, naming both', () => {
+    expect(() => loadWorkerConfig({ ...base, ROOMLINE_VISIBILITY_TIMEOUT_S: '20', ROOMLINE_LEASE_S: '20' })).toThrow(
+      'ROOMLINE_VISIBILITY_TIMEOUT_S (20 s) must be longer than ROOMLINE_LEASE_S (20 s)',
     );
+  });
+
+  it('refuses a request timeout that would let one lease renewal run into the next', () => {
+    expect(() =>
+      loadWorkerConfig({ ...base, ROOMLINE_LEASE_S: '6', ROOMLINE_VISIBILITY_TIMEOUT_S: '10', ROOMLINE_AWS_REQUEST_TIMEOUT_MS: '2500' }),
+    ).toThrow('ROOMLINE_AWS_REQUEST_TIMEOUT_MS (2500 ms) must be at most a third of ROOMLINE_LEASE_S (6 s)');
   });
 
   it('tells the client which variable is missing', () => {
@@ -64,5 +79,40 @@ describe('configuration from the environment', () => {
   it('defaults the region for emulator endpoints only', () => {
     expect(loadClientConfig({ ...base, AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:4566' }).region).toBe('us-east-1');
     expect(loadClientConfig(base).region).toBeUndefined();
+  });
+
+  it('isolates Chromium by default: its sandbox on, every call held to public room servers and SIP hosts', () => {
+    // Act
+    const config = loadWorkerConfig(base);
+
+    // Assess
+    expect(config.chromiumIsolation).toEqual({ sandbox: true, user: undefined, setpriv: '/usr/bin/setpriv' });
+    expect(config.egress.rooms.refusal('janus.example.com')).toBeUndefined();
+    expect(config.egress.rooms.refusal('169.254.169.254')).toContain('cloud metadata address');
+    expect(config.egress.sip.refusal('10.0.0.1')).toContain('private address');
+    expect(config.janusApiSecret).toBeUndefined();
+  });
+
+  it('names a bad allow-list entry, a bad Chromium user and a bad sandbox value', () => {
+    // Act
+    const attempt = () =>
+      loadWorkerConfig({ ...base, ROOMLINE_ROOM_HOSTS: '*.example.com, http://evil', ROOMLINE_CHROMIUM_USER: 'root; rm -rf /', ROOMLINE_CHROMIUM_SANDBOX: 'maybe' });
+
+    // Assess
+    expect(attempt).toThrow(/ROOMLINE_ROOM_HOSTS: must be a comma-separated list of host patterns: "http:\/\/evil" is neither/);
+    expect(attempt).toThrow(/ROOMLINE_CHROMIUM_USER: must be a user name or uid:gid/);
+    expect(attempt).toThrow(/ROOMLINE_CHROMIUM_SANDBOX/);
+  });
+
+  it('gives a client the allow-lists only when its environment names them, the SIP list defaulting to the room list', () => {
+    // Act
+    const plain = loadClientConfig(base);
+    const listed = loadClientConfig({ ...base, ROOMLINE_ROOM_HOSTS: '10.77.0.1' });
+
+    // Assess
+    expect(plain.egress).toBeUndefined();
+    expect(listed.egress?.rooms.refusal('10.77.0.1')).toBeUndefined();
+    expect(listed.egress?.sip.refusal('10.77.0.1')).toBeUndefined();
+    expect(listed.egress?.sip.refusal('8.8.8.8')).toBe('8.8.8.8 is not on the allow-list');
   });
 });

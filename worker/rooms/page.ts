@@ -11,6 +11,8 @@ export interface AppPageContext {
   /** The built bot page: holds `page-mode.js`, the script injected into the app. */
   readonly site: PageSite;
   readonly janusUrl: string;
+  /** The Janus API secret of the SIP node (ROOMLINE_JANUS_API_SECRET). @default none */
+  readonly apiSecret?: string | undefined;
   readonly iceServers: readonly { urls: string | string[]; username?: string; credential?: string }[];
 }
 
@@ -48,7 +50,12 @@ export async function enterAppPage(room: PageRoomJoin, context: AppPageContext):
   await bridge.waitReady(15_000).catch((error: unknown) => {
     throw new RoomlineError('BROWSER_FAILED', `the bridge did not start inside the app's page: ${scrub(String(error))}`);
   });
-  await bridge.send({ type: 'init', janusUrl: context.janusUrl, iceServers: [...context.iceServers] });
+  await bridge.send({
+    type: 'init',
+    janusUrl: context.janusUrl,
+    iceServers: [...context.iceServers],
+    ...(context.apiSecret === undefined ? {} : { apiSecret: context.apiSecret }),
+  });
 }
 
 /** Removes the room's secret values from a text (an error message may quote the URL it opened). */

@@ -28,9 +28,9 @@ class DirectCaller {
   private endCode: number | undefined;
 
   /** Connects to Janus and gets the SIP stack going, as a warm worker does. */
-  async prepare(options: { janusUrl: string; toneHz: number }): Promise<void> {
+  async prepare(options: { janusUrl: string; apiSecret?: string; toneHz: number }): Promise<void> {
     await this.audio.start(options.toneHz);
-    this.session = await JanusSession.connect(options.janusUrl);
+    this.session = await JanusSession.connect(options.janusUrl, { apiSecret: options.apiSecret });
     this.sip = await this.attach(this.session);
     await this.sip.warmUp('sip:roomline@roomline.invalid');
   }

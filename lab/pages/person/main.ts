@@ -40,8 +40,17 @@ export interface SeenFeed {
   readonly color: readonly [number, number, number];
 }
 
+/** A participant joining or leaving, as this person saw it (epoch ms). */
+export interface RoomChange {
+  readonly change: 'joined' | 'left';
+  readonly id: string;
+  readonly display: string | undefined;
+  readonly at: number;
+}
+
 class Person {
   private readonly audio = new LabAudio();
+  private readonly changes: RoomChange[] = [];
   private room: RoomAdapter | undefined;
   private readonly audioFeeds = new Set<string>();
   private readonly videos = new Map<string, HTMLVideoElement>();
@@ -54,8 +63,8 @@ class Person {
     const room = await createRoomAdapter(
       options.room,
       {
-        participantJoined: () => undefined,
-        participantLeft: () => undefined,
+        participantJoined: (p) => this.changes.push({ change: 'joined', id: p.id, display: p.display, at: Date.now() }),
+        participantLeft: (p) => this.changes.push({ change: 'left', id: p.id, display: p.display, at: Date.now() }),
         track: (feedId, track) => {
           if (track.kind === 'video') {
             this.videos.set(feedId, playMuted(track) as HTMLVideoElement);
@@ -143,6 +152,11 @@ class Person {
   /** The data messages this person received from other participants, oldest first. */
   dataMessages(): ReceivedMessage[] {
     return [...this.messages];
+  }
+
+  /** Who joined and left the room since this person joined, in order. */
+  roomChanges(): RoomChange[] {
+    return [...this.changes];
   }
 
   /** The room feeds whose audio this person hears. */
