@@ -688,7 +688,16 @@ async function densityRun(
         execPath: cgroup.launcher,
       });
       try {
-        await pool.waitReady(calls, WARM_TIMEOUT_MS);
+        // workers that cannot get warm inside the budget end the search at this level, with the rest of the run kept
+        const warmed = await pool.waitReady(calls, WARM_TIMEOUT_MS).then(
+          () => true,
+          () => false,
+        );
+        if (!warmed) {
+          notes.push(`Density at ${calls} calls in ${DENSITY_CORES} vCPU: the workers did not get warm within ${WARM_TIMEOUT_MS / 1000} s.`);
+          reason = `${calls} workers did not get warm in ${DENSITY_CORES} vCPU`;
+          break;
+        }
         const throttledBefore = await cgroup.throttling();
         const callIds = await Promise.all(
           Array.from({ length: calls }, (_, i) => lab.client.enqueueDial(quickRequest(lab, LAB_ROOM_IDS[i]!))),
