@@ -4,8 +4,8 @@
  * phone through the Janus SIP plugin, with no room and no bridge, in the same run. Writes bench/results/latest.json
  * and prints the Markdown table.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os, { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,7 @@ import { writeCompositeVideo } from '../lab/test-video.js';
 import { WorkerPool } from '../lab/worker-pool.js';
 import { waitUntil } from '../lab/wait.js';
 import { smallestTaskFor } from '../infra/fargate.js';
+import { CpuCgroup } from './lib/cpu-cgroup.js';
 import { UsageMeter, type UsageReport } from './lib/process-usage.js';
 import {
   completeFigures,
@@ -36,7 +37,15 @@ import {
   type SetupSpan,
   type WorkerStart,
 } from './lib/report.js';
-import { clickSpacing, clickTrain, estimateDelays, writeStereoWav16, type DelayEstimate } from './lib/signals.js';
+import {
+  clickTrain,
+  estimateDelays,
+  estimateScheduledDelays,
+  recoveredDelay,
+  writeStereoWav16,
+  type DelayEstimate,
+  type ScheduledDelayEstimate,
+} from './lib/signals.js';
 import { summarize } from './lib/stats.js';
 
 const mode: BenchMode = process.argv.includes('--quick') ? 'quick' : 'full';
@@ -47,10 +56,10 @@ const PLAN = {
     warmBatch: 5,
     coldCalls: 2,
     talkMs: 500,
-    delayS: 6,
+    delayS: 10,
     costS: 5,
     videoS: 5,
-    densityLevels: [4],
+    densityLevels: [1, 2, 4],
     holdS: 3,
     phoneAudioS: 60,
   },
@@ -59,21 +68,30 @@ const PLAN = {
     warmBatch: 10,
     coldCalls: 20,
     talkMs: 1_000,
-    delayS: 30,
+    delayS: 40,
     costS: 60,
     videoS: 60,
-    densityLevels: [2, 4, 6, 8, 10, 12],
+    densityLevels: [1, 2, 3, 4, 6, 8, 10, 12],
     holdS: 30,
     phoneAudioS: 240,
   },
 }[mode];
 /**
- * Delays searched (−150..400 ms: a misaligned timeline may put a click early), and the click spacing derived from it
- * with half a spacing to spare (850 ms), so that a drifting recording timeline cannot squeeze two clicks together.
+ * Clicks must be further apart than the delay search window: a delay beyond the window is taken for one a period
+ * shorter. On a loaded 2-core machine a bridged call's one-way delay was seen near 500 ms, so the window reaches 850 ms.
  */
-const { periodMs: CLICK_PERIOD_MS, ...DELAY_WINDOW } = clickSpacing({ minDelayS: -0.15, maxDelayS: 0.4 }, { margin: 0.5 });
+const CLICK_PERIOD_MS = 1_000;
 /** Calls after the setup calls that need a warm worker: cost, delay, video. */
 const LATER_CALLS = 3;
+const DELAY_WINDOW = { minDelayS: -0.1, maxDelayS: 0.85 } as const;
+/**
+ * The calibration: a second train of falling chirps (which the rising chirps' detector does not see), each half a
+ * period after a rising one, sent through a WebAudio DelayNode of a known delay at the sending page. Each one's
+ * measured delay less its neighbour's is what the method recovers of the known delay, measured 0.5 s apart on the
+ * same path (so a jitter buffer that grows or shrinks over the call moves both alike).
+ */
+const CALIBRATION_DELAY_MS = 100;
+const CALIBRATION_CLICK = { fromHz: 3000, toHz: 500 } as const;
 /**
  * Warm workers alive at once while warming for the timed calls: each holds an idle Chromium, and many launching
  * together on two cores take longer in all than in turns (23 at once did not get warm within 3 minutes on a fresh
@@ -83,9 +101,12 @@ const WARM_START_CONCURRENCY = 2;
 /** How long a batch of warm workers may take to get ready (a loaded 2-core machine launches Chromium in 20-30 s). */
 const WARM_TIMEOUT_MS = 300_000;
 const PERSON_COLOR = [200, 0, 200] as const;
+/** The CPU budget the bridge's processes get in the density run (a cgroup quota), in cores: one vCPU. */
+const DENSITY_CORES = 1;
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const logger = createLogger({ level: 'warn', base: { component: 'bench' } });
 const started = Date.now();
+const loadAtStart = os.loadavg();
 const out = (line: string) => process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${line}\n`);
 
 type Path = 'roomline' | 'direct';
@@ -151,7 +172,10 @@ async function main(): Promise<void> {
     const directCost = await directCostCall(lab, direct);
     setCostFigures(figures, cost, directCost, notes);
 
-    out(`mouth-to-ear delay: ${PLAN.delayS} s of clicks each way on each path`);
+    out(
+      `mouth-to-ear delay: ${PLAN.delayS} s of clicks each way on each path, with calibration clicks through a known ` +
+        `${CALIBRATION_DELAY_MS} ms delay added at the sending page`,
+    );
     await pool.waitReady(1);
     const delays = { roomline: await delayCall(lab, 'roomline', alice, direct), direct: await delayCall(lab, 'direct', alice, direct) };
     setDelayFigures(figures, delays, notes);
@@ -161,6 +185,24 @@ async function main(): Promise<void> {
     notes.push(await videoCall(lab, pool));
     await pool.stop();
 
+    out(`@sparticuz/chromium: a steady ${PLAN.costS} s audio call and the delay clicks on workers running it`);
+    const sparticuz = new WorkerPool({
+      size: 2,
+      // it runs single-process without Chromium's sandbox (as on Fargate, where the construct turns the sandbox off)
+      env: { ...env, ROOMLINE_CHROMIUM: 'sparticuz', ROOMLINE_CHROMIUM_SANDBOX: 'off' },
+      dir: lab.dir,
+      name: 'sparticuz',
+      replace: false,
+      startConcurrency: 1,
+    });
+    await sparticuz.waitReady(2, 180_000);
+    const sparticuzCost = await roomlineCostCall(lab, sparticuz);
+    await sparticuz.waitReady(1);
+    const sparticuzDelay = await delayCall(lab, 'roomline', alice, direct);
+    const sparticuzLaunch = await launchTimes(sparticuz);
+    await sparticuz.stop();
+    setSparticuzFigures(figures, { cost: sparticuzCost, delay: sparticuzDelay }, { cost: directCost, delay: delays.direct }, notes);
+
     out(`setup time, cold: ${PLAN.coldCalls} calls on each path (browser launched on the request)`);
     pool = new WorkerPool({ size: 1, env: { ...env, ROOMLINE_PREWARM: 'false' }, dir: lab.dir, name: 'cold' });
     const cold = { roomline: [] as SetupSample[], direct: [] as SetupSample[] };
@@ -169,13 +211,21 @@ async function main(): Promise<void> {
       cold.roomline.push(await roomlineSetupCall(lab, alice));
       cold.direct.push(await directColdSetupCall(lab));
     }
+    notes.push(
+      `Chromium launch (from the workers' logs, one launching at a time), median: system build ${await launchTimes(pool)} ` +
+        `(n=${pool.workers.length}, the cold workers), @sparticuz/chromium ${sparticuzLaunch} (n=2; it unpacks to /tmp on ` +
+        'its first launch on a machine).',
+    );
     await pool.stop();
     setSetupFigures(figures, 'cold', cold);
 
-    out(`density: concurrent audio calls at ${PLAN.densityLevels.join(', ')}`);
+    out(`density: concurrent audio calls at ${PLAN.densityLevels.join(', ')}, the bridges in a ${DENSITY_CORES}-core cgroup`);
     await direct.close();
-    const density = await densityRun(lab, env, alice);
-    figures['density.calls'] = density.figure;
+    const density = await densityRun(lab, env, alice, work);
+    figures['density.callsPerVcpu'] = density.figure;
+    notes.push(fargateFromDensity(density.figure.roomline, cost.usage));
+    figures['janus.coresPerCall'] = density.janus.cores;
+    figures['janus.pssMbPerCall'] = density.janus.pssMb;
     notes.push(...density.notes);
   } finally {
     out('tearing the lab down');
@@ -187,7 +237,7 @@ async function main(): Promise<void> {
     version: 1,
     date: new Date(started).toISOString(),
     mode,
-    machine: await machineInfo(chromium),
+    machine: await machineInfo(chromium, loadAtStart),
     figures: completeFigures(figures, 'not measured in this run'),
     notes,
   };
@@ -327,6 +377,39 @@ async function meter(pid: number, seconds: number): Promise<UsageReport> {
   return usage.stop();
 }
 
+/** Median Chromium launch time of a pool's workers, from the "Chromium launched" line of each log. */
+async function launchTimes(pool: WorkerPool): Promise<string> {
+  const times: number[] = [];
+  for (const worker of pool.workers) {
+    const text = await readFile(worker.logFile, 'utf8').catch(() => '');
+    const line = text.split('\n').find((l) => l.includes('"msg":"Chromium launched"'));
+    const launchMs = line === undefined ? undefined : (JSON.parse(line) as { launchMs?: number }).launchMs;
+    if (launchMs !== undefined) times.push(launchMs);
+  }
+  return times.length === 0 ? 'n/a' : `${summarize(times).p50.toFixed(0)} ms`;
+}
+
+function setSparticuzFigures(
+  figures: Partial<Record<FigureId, FigureValues>>,
+  sparticuz: { cost: CostMeasurement; delay: DelayCallResult },
+  direct: { cost: CostMeasurement; delay: DelayCallResult },
+  notes: string[],
+): void {
+  const cores = (c: CostMeasurement) => (c.usage === undefined ? missing('process not found') : measured(c.usage.cores));
+  const pssMb = (c: CostMeasurement) => (c.usage === undefined ? missing('process not found') : measured(c.usage.maxPssBytes / 2 ** 20));
+  const delay = (estimate: DelayEstimate | undefined): Measured =>
+    estimate?.medianS === undefined ? missing('no click found') : measured(estimate.medianS * 1000, estimate.found);
+  figures['sparticuz.cores'] = { roomline: cores(sparticuz.cost), baseline: cores(direct.cost), note: `steady ${PLAN.costS} s` };
+  figures['sparticuz.pssMb'] = { roomline: pssMb(sparticuz.cost), baseline: pssMb(direct.cost), note: 'highest PSS over the call' };
+  figures['sparticuz.roomToPhone'] = { roomline: delay(sparticuz.delay.roomToPhone), baseline: delay(direct.delay.roomToPhone) };
+  figures['sparticuz.phoneToRoom'] = { roomline: delay(sparticuz.delay.phoneToRoom), baseline: delay(direct.delay.phoneToRoom) };
+  const recovered = recoveredMs(sparticuz.delay);
+  notes.push(
+    `Calibration on the @sparticuz/chromium call: of the known ${CALIBRATION_DELAY_MS} ms the method recovered ` +
+      (recovered.kind === 'value' ? `${recovered.value.toFixed(1)} ms (${recovered.n} pairs).` : `nothing (${recovered.reason}).`),
+  );
+}
+
 function setCostFigures(
   figures: Partial<Record<FigureId, FigureValues>>,
   roomline: CostMeasurement,
@@ -364,18 +447,23 @@ function setCostFigures(
 // ---------------------------------------------------------------------------------------------------------------
 // mouth-to-ear delay
 
+/** The delays of one call: each way, and room → phone again through the calibration's known delay. */
+interface DelayCallResult {
+  readonly roomToPhone: ScheduledDelayEstimate | undefined;
+  readonly phoneToRoom: ScheduledDelayEstimate | undefined;
+  /** The same path as `roomToPhone`, with CALIBRATION_DELAY_MS added at the sending page. */
+  readonly calibrated: ScheduledDelayEstimate | undefined;
+}
+
 /**
- * One call with clicks both ways. The person (or the direct page) plays clicks at known audio-clock times; the phone
- * records what it received from its first frame on (file creation time = first sample). The phone plays a click file
- * from the call's start; its own recording of what it sent locates each click in time; the caller's recording has a
- * timeline of its own. Each click's delay is found by cross-correlation near where it would be with no delay.
+ * One call with clicks both ways. The person (or the direct page) plays clicks, then a second train through a
+ * DelayNode of CALIBRATION_DELAY_MS, reporting both trains' send times as the clicks before the delay; the phone
+ * records what it received. The phone plays a click file from the call's start; its own recording of what it sent
+ * locates each click in time. Each recording's timeline is fitted to the send schedule of the clicks in it (a
+ * recording's clock may run several per cent off pace), then each click's delay is the wall time of its place in the
+ * recording minus its send time.
  */
-async function delayCall(
-  lab: Lab,
-  path: Path,
-  person: RoomPerson,
-  direct: DirectCaller,
-): Promise<{ roomToPhone: DelayEstimate | undefined; phoneToRoom: DelayEstimate | undefined }> {
+async function delayCall(lab: Lab, path: Path, person: RoomPerson, direct: DirectCaller): Promise<DelayCallResult> {
   const t0 = Date.now();
   let callId: string | undefined;
   if (path === 'roomline') {
@@ -387,9 +475,13 @@ async function delayCall(
   }
   await sleep(1_000);
   const voice = path === 'roomline' ? person : direct;
-  await voice.playClicks({ durationS: PLAN.delayS, periodMs: CLICK_PERIOD_MS });
-  await sleep(PLAN.delayS * 1000 + 800);
-  const clickTimes = await voice.clickTimes();
+  await voice.playClicks({
+    durationS: PLAN.delayS,
+    periodMs: CLICK_PERIOD_MS,
+    delayed: { addedDelayMs: CALIBRATION_DELAY_MS, shape: CALIBRATION_CLICK },
+  });
+  await sleep(PLAN.delayS * 1000 + CALIBRATION_DELAY_MS + 800);
+  const { clickTimes, delayedClickTimes } = await voice.clicksPlayed();
   const heard = await voice.recording(t0);
   if (callId !== undefined) await hangUp(lab, callId);
   else await direct.hangup();
@@ -398,14 +490,19 @@ async function delayCall(
 
   const received = (await lab.phone.recordingsSince(t0, 'dec'))[0];
   const sent = (await lab.phone.recordingsSince(t0, 'enc'))[0];
-  let roomToPhone: DelayEstimate | undefined;
+  let roomToPhone: ScheduledDelayEstimate | undefined;
+  let calibrated: ScheduledDelayEstimate | undefined;
   if (received !== undefined) {
     const pcm = await readWav(received.path);
-    const firstSampleAt = endAnchoredStart(received.endedAt, pcm);
-    const expected = clickTimes.map((at) => (at - firstSampleAt) / 1000);
-    roomToPhone = estimateDelays(pcm.samples, pcm.sampleRate, expected, DELAY_WINDOW);
+    // a phone recording knows one point of its timeline: its last write
+    const timeline = { anchors: [[pcm.samples.length / pcm.sampleRate, received.endedAt]] as const };
+    roomToPhone = estimateScheduledDelays(pcm.samples, pcm.sampleRate, clickTimes, timeline, DELAY_WINDOW);
+    calibrated = estimateScheduledDelays(pcm.samples, pcm.sampleRate, delayedClickTimes, timeline, {
+      ...DELAY_WINDOW,
+      click: CALIBRATION_CLICK,
+    });
   }
-  let phoneToRoom: DelayEstimate | undefined;
+  let phoneToRoom: ScheduledDelayEstimate | undefined;
   if (sent !== undefined) {
     const pcm = await readWav(sent.path);
     // where the phone's clicks actually are in what it sent (its file plays from the call's first frame)
@@ -414,9 +511,12 @@ async function delayCall(
     const emitted = atPhone.clicks
       .filter((c) => c.status === 'found')
       .map((c) => firstSampleAt + (c.expectedS + c.delayS!) * 1000);
-    phoneToRoom = estimateDelays(heard.pcm.samples, heard.pcm.sampleRate, emitted.map(heard.at), DELAY_WINDOW);
+    phoneToRoom =
+      heard.anchors.length === 0
+        ? undefined
+        : estimateScheduledDelays(heard.pcm.samples, heard.pcm.sampleRate, emitted, heard, DELAY_WINDOW);
   }
-  return { roomToPhone, phoneToRoom };
+  return { roomToPhone, phoneToRoom, calibrated };
 }
 
 /** Wall time of a phone recording's first sample, from its last write (see SipPhone.recordingsSince). */
@@ -436,18 +536,46 @@ function clickTrainOffsets(durationS: number): number[] {
 
 function setDelayFigures(
   figures: Partial<Record<FigureId, FigureValues>>,
-  delays: Record<Path, { roomToPhone: DelayEstimate | undefined; phoneToRoom: DelayEstimate | undefined }>,
+  delays: Record<Path, DelayCallResult>,
   notes: string[],
 ): void {
   const value = (estimate: DelayEstimate | undefined): Measured =>
     estimate?.medianS === undefined ? missing('no click found') : measured(estimate.medianS * 1000, estimate.found);
   figures['delay.roomToPhone'] = { roomline: value(delays.roomline.roomToPhone), baseline: value(delays.direct.roomToPhone) };
   figures['delay.phoneToRoom'] = { roomline: value(delays.roomline.phoneToRoom), baseline: value(delays.direct.phoneToRoom) };
+  figures['delay.calibrationRecovered'] = {
+    roomline: recoveredMs(delays.roomline),
+    baseline: recoveredMs(delays.direct),
+    note: `${CALIBRATION_DELAY_MS} ms added at the sending page by a WebAudio DelayNode, room → phone`,
+  };
   const lost = (e: DelayEstimate | undefined) => (e === undefined ? 'n/a' : `${e.missing} of ${e.found + e.missing}`);
   notes.push(
     `Delay clicks not found (lost or distorted): Roomline ${lost(delays.roomline.roomToPhone)} room → phone, ` +
       `${lost(delays.roomline.phoneToRoom)} phone → room; direct ${lost(delays.direct.roomToPhone)} and ${lost(delays.direct.phoneToRoom)}.`,
   );
+  const clock = (e: ScheduledDelayEstimate | undefined) =>
+    e?.fit === undefined
+      ? 'n/a'
+      : `${((e.fit.scale - 1) * 100).toFixed(2)} % (${e.fit.inliers} clicks, ${(e.fit.rmsResidualS * 1000).toFixed(1)} ms rms off the fit)`;
+  notes.push(
+    'Recording clocks against the sender, fitted from the clicks (0 %: the same pace): ' +
+      `Roomline room → phone ${clock(delays.roomline.roomToPhone)}, phone → room ${clock(delays.roomline.phoneToRoom)}; ` +
+      `direct ${clock(delays.direct.roomToPhone)} and ${clock(delays.direct.phoneToRoom)}.`,
+  );
+  const error = (m: Measured) => (m.kind === 'value' ? `${(m.value - CALIBRATION_DELAY_MS).toFixed(1)} ms` : 'n/a');
+  notes.push(
+    `Calibration: of a known ${CALIBRATION_DELAY_MS} ms added at the sending page, the method recovered ` +
+      `${error(figures['delay.calibrationRecovered'].roomline)} off on the Roomline path and ` +
+      `${error(figures['delay.calibrationRecovered'].baseline)} off on the direct path (median over the pairs of a ` +
+      'calibration click and the click sent 0.5 s before it of the difference of their delays).',
+  );
+}
+
+/** What the method recovered of the calibration's known delay (see `recoveredDelay`), in ms. */
+function recoveredMs(d: DelayCallResult): Measured {
+  if (d.calibrated === undefined || d.roomToPhone === undefined) return missing('no recording');
+  const recovered = recoveredDelay(d.roomToPhone, d.calibrated);
+  return recovered === undefined ? missing('no pair of clicks found') : measured(recovered.medianS * 1000, recovered.pairs);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -502,82 +630,180 @@ async function videoCall(lab: Lab, pool: WorkerPool): Promise<string> {
 // ---------------------------------------------------------------------------------------------------------------
 // density
 
+/**
+ * The density in Fargate terms: a worker carries one call, so at N calls per vCPU a call needs 1/N vCPU (with the
+ * cost call's PSS); the smallest task holding that, with no further headroom (the density level already held its
+ * quality with the quota), and what a call-minute costs on it.
+ */
+function fargateFromDensity(callsPerVcpu: Measured, usage: UsageReport | undefined): string {
+  if (callsPerVcpu.kind === 'missing' || usage === undefined) return 'Fargate size from the density: n/a (not measured).';
+  const task = smallestTaskFor({ cores: 1 / callsPerVcpu.value, pssMb: usage.maxPssBytes / 2 ** 20, headroom: 1 });
+  return (
+    `Fargate size from the density: ${callsPerVcpu.value} calls per vCPU is ${(1 / callsPerVcpu.value).toFixed(2)} vCPU ` +
+    `per call; with the cost call's ${mb(usage.maxPssBytes)} MB, the smallest task holding one call is ${task.vcpu} vCPU/` +
+    `${task.memoryGb} GB, $${task.usdPerCallMinute.toPrecision(3)} per call-minute (us-east-1 on-demand).`
+  );
+}
+
+/** What Janus uses per call: its usage over a held level, less its idle usage, divided by the calls. */
+interface JanusPerCall {
+  readonly cores: FigureValues;
+  readonly pssMb: FigureValues;
+}
+
+/**
+ * Density that means one bridge: the workers (and every Chromium process they start) run inside a cgroup with a CPU
+ * quota of DENSITY_CORES while the lab (people, Janus, the phone) runs outside; levels of concurrent calls are held
+ * until one fails the quality bar. The direct callers get the same cgroup. Janus's CPU and PSS are metered over each
+ * held level, against its idle usage, for what one call costs it.
+ */
 async function densityRun(
   lab: Lab,
   env: NodeJS.ProcessEnv,
   alice: RoomPerson,
-): Promise<{ figure: FigureValues; notes: string[] }> {
+  work: string,
+): Promise<{ figure: FigureValues; janus: JanusPerCall; notes: string[] }> {
   const notes: string[] = [];
-  const persons: RoomPerson[] = [alice];
-  let best = 0;
-  let reason = 'no level passed';
-  for (const calls of PLAN.densityLevels) {
-    while (persons.length < calls) {
-      persons.push(
-        await lab.addPerson({ display: `Person ${persons.length + 1}`, toneHz: 440, record: false }, LAB_ROOM_IDS[persons.length]),
-      );
-    }
-    const pool = new WorkerPool({ size: calls, env, dir: lab.dir, name: `density${calls}`, startConcurrency: WARM_START_CONCURRENCY });
-    try {
-      await pool.waitReady(calls, WARM_TIMEOUT_MS);
-      const callIds = await Promise.all(
-        Array.from({ length: calls }, (_, i) => lab.client.enqueueDial(quickRequest(lab, LAB_ROOM_IDS[i]!))),
-      );
-      await Promise.all(callIds.map((id) => untilConnected(lab, id, 60_000).catch(() => undefined)));
-      // judged on the steady window between two of each call's quality samples, not on call setup
-      const first = await Promise.all(callIds.map((id) => qualitySample(lab, id)));
-      await sleep(PLAN.holdS * 1000);
-      const second = await Promise.all(callIds.map((id, i) => qualitySample(lab, id, first[i]?.sampledAt)));
-      const records = await Promise.all(callIds.map((id) => hangUp(lab, id)));
-      const windows = records.map((record, i) => ({ record, window: qualityWindow(first[i], second[i]) }));
-      const bad = windows.filter((w) => w.record.state !== 'ENDED' || !w.window.good);
-      notes.push(
-        `Density at ${calls} calls: ${calls - bad.length} met loss < 1% and concealment < 2% on both legs over ${PLAN.holdS} s` +
-          (bad.length === 0 ? '.' : ` (worst: ${bad[0]!.record.state}, ${bad[0]!.window.summary}).`),
-      );
-      if (bad.length > 0) {
-        reason = `${calls} calls failed the criteria`;
-        break;
+  const janusPid = lab.janus.process.child.pid;
+  const janusIdle = janusPid === undefined ? undefined : await meter(janusPid, Math.min(5, PLAN.holdS));
+  const cgroup = await CpuCgroup.create({ name: `roomline-bench-${process.pid}`, cores: DENSITY_CORES, nodePath: process.execPath, dir: work });
+  const janusAt: { roomline?: { calls: number; usage: UsageReport }; direct?: { calls: number; usage: UsageReport } } = {};
+  try {
+    const persons: RoomPerson[] = [alice];
+    let best = 0;
+    let reason = 'no level passed';
+    for (const calls of PLAN.densityLevels) {
+      while (persons.length < calls) {
+        persons.push(
+          await lab.addPerson({ display: `Person ${persons.length + 1}`, toneHz: 440, record: false }, LAB_ROOM_IDS[persons.length]),
+        );
       }
-      best = calls;
-    } finally {
-      await pool.stop();
+      const pool = new WorkerPool({
+        size: calls,
+        env,
+        dir: lab.dir,
+        name: `density${calls}`,
+        startConcurrency: WARM_START_CONCURRENCY,
+        replace: false,
+        execPath: cgroup.launcher,
+      });
+      try {
+        // workers that cannot get warm inside the budget end the search at this level, with the rest of the run kept
+        const warmed = await pool.waitReady(calls, WARM_TIMEOUT_MS).then(
+          () => true,
+          () => false,
+        );
+        if (!warmed) {
+          notes.push(`Density at ${calls} calls in ${DENSITY_CORES} vCPU: the workers did not get warm within ${WARM_TIMEOUT_MS / 1000} s.`);
+          reason = `${calls} workers did not get warm in ${DENSITY_CORES} vCPU`;
+          break;
+        }
+        const throttledBefore = await cgroup.throttling();
+        const callIds = await Promise.all(
+          Array.from({ length: calls }, (_, i) => lab.client.enqueueDial(quickRequest(lab, LAB_ROOM_IDS[i]!))),
+        );
+        await Promise.all(callIds.map((id) => untilConnected(lab, id, 60_000).catch(() => undefined)));
+        // judged on the steady window between two of each call's quality samples, not on call setup
+        const first = await Promise.all(callIds.map((id) => qualitySample(lab, id)));
+        const janus = janusPid === undefined ? undefined : meter(janusPid, PLAN.holdS);
+        await sleep(PLAN.holdS * 1000);
+        const second = await Promise.all(callIds.map((id, i) => qualitySample(lab, id, first[i]?.sampledAt)));
+        const janusUsage = await janus;
+        const throttled = await cgroup.throttling();
+        const records = await Promise.all(callIds.map((id) => hangUp(lab, id)));
+        const windows = records.map((record, i) => ({ record, window: qualityWindow(first[i], second[i]) }));
+        const bad = windows.filter((w) => w.record.state !== 'ENDED' || !w.window.good);
+        const periods = throttled.periods - throttledBefore.periods;
+        notes.push(
+          `Density at ${calls} calls in ${DENSITY_CORES} vCPU: ${calls - bad.length} met loss < 1% and concealment < 2% on ` +
+            `both legs over ${PLAN.holdS} s` +
+            (bad.length === 0 ? '' : ` (worst: ${bad[0]!.record.state}, ${bad[0]!.window.summary})`) +
+            `; the cgroup was throttled in ${throttled.throttledPeriods - throttledBefore.throttledPeriods} of ${periods} ` +
+            `periods (${(throttled.throttledMs - throttledBefore.throttledMs).toFixed(0)} ms held back).`,
+        );
+        if (bad.length > 0) {
+          reason = `${calls} calls failed the criteria`;
+          break;
+        }
+        best = calls;
+        if (janusUsage !== undefined) janusAt.roomline = { calls, usage: janusUsage };
+      } finally {
+        await pool.stop();
+      }
     }
+    const directBest = await directDensity(lab, cgroup, notes, (calls, usage) => {
+      janusAt.direct = { calls, usage };
+    });
+    const perVcpu = (calls: Measured): Measured => (calls.kind === 'value' ? measured(calls.value / DENSITY_CORES) : calls);
+    const perCall = (at: { calls: number; usage: UsageReport } | undefined, pick: (u: UsageReport) => number): Measured =>
+      at === undefined || janusIdle === undefined
+        ? missing('no level passed with Janus metered')
+        : measured(Math.max(0, pick(at.usage) - pick(janusIdle)) / at.calls, at.calls);
+    return {
+      figure: {
+        roomline: perVcpu(best === 0 ? missing(reason) : measured(best)),
+        baseline: perVcpu(directBest),
+        note: `${DENSITY_CORES} vCPU quota (cgroup ${cgroup.version}) on worker + Chromium, or the direct caller's Chromium; levels tried: ${PLAN.densityLevels.join(', ')}; each held ${PLAN.holdS} s`,
+      },
+      janus: {
+        cores: {
+          roomline: perCall(janusAt.roomline, (u) => u.cores),
+          baseline: perCall(janusAt.direct, (u) => u.cores),
+          note: `over the highest level that passed, less idle Janus (${janusIdle?.cores.toFixed(3) ?? 'n/a'} cores)`,
+        },
+        pssMb: {
+          roomline: perCall(janusAt.roomline, (u) => u.maxPssBytes / 2 ** 20),
+          baseline: perCall(janusAt.direct, (u) => u.maxPssBytes / 2 ** 20),
+          note: `highest PSS over the level less idle Janus (${janusIdle === undefined ? 'n/a' : mb(janusIdle.maxPssBytes)} MB)`,
+        },
+      },
+      notes,
+    };
+  } finally {
+    await cgroup.remove().catch((error: unknown) => logger.warn({ err: error }, 'the density cgroup could not be removed'));
   }
-  const directBest = await directDensity(lab, notes);
-  return {
-    figure: {
-      roomline: best === 0 ? missing(reason) : measured(best),
-      baseline: directBest,
-      note: `levels tried: ${PLAN.densityLevels.join(', ')}; each held ${PLAN.holdS} s`,
-    },
-    notes,
-  };
 }
 
-async function directDensity(lab: Lab, notes: string[]): Promise<Measured> {
+async function directDensity(
+  lab: Lab,
+  cgroup: CpuCgroup,
+  notes: string[],
+  janusAt: (calls: number, usage: UsageReport) => void,
+): Promise<Measured> {
   let best = 0;
+  const janusPid = lab.janus.process.child.pid;
   for (const calls of PLAN.densityLevels) {
     const callers: DirectCaller[] = [];
     try {
       for (let i = 0; i < calls; i++) {
-        callers.push(await DirectCaller.start({ netns: lab.netns.name, janusUrl: lab.janus.wsUrl, apiSecret: lab.janus.apiSecret, toneHz: 440, logger }));
+        const caller = await DirectCaller.start({
+          netns: lab.netns.name,
+          janusUrl: lab.janus.wsUrl,
+          apiSecret: lab.janus.apiSecret,
+          toneHz: 440,
+          logger,
+        });
+        if (caller.browser.pid !== undefined) await cgroup.adopt(caller.browser.pid);
+        callers.push(caller);
       }
       await Promise.all(callers.map((c) => c.call(lab.endpoints.sip.phone)));
       await Promise.all(callers.map((c) => directUntilAnswered(c).catch(() => undefined)));
       await sleep(2_000);
       const first = await Promise.all(callers.map((c) => c.stats()));
+      const janus = janusPid === undefined ? undefined : meter(janusPid, PLAN.holdS);
       await sleep(PLAN.holdS * 1000);
       const second = await Promise.all(callers.map((c) => c.stats()));
+      const janusUsage = await janus;
       await Promise.all(callers.map((c) => c.hangup()));
       const now = new Date().toISOString();
       // a direct call has one leg: it is judged on it alone (its "room" is the caller page)
       const bad = first.filter(
         (q, i) => !qualityWindow({ sampledAt: now, sip: q, room: q }, { sampledAt: now, sip: second[i]!, room: second[i]! }).good,
       );
-      notes.push(`Direct-call density at ${calls} calls: ${calls - bad.length} met the criteria.`);
+      notes.push(`Direct-call density at ${calls} calls in ${DENSITY_CORES} vCPU: ${calls - bad.length} met the criteria.`);
       if (bad.length > 0) break;
       best = calls;
+      if (janusUsage !== undefined) janusAt(calls, janusUsage);
     } finally {
       await Promise.all(callers.map((c) => c.close()));
     }

@@ -2,7 +2,7 @@ import type { Page } from 'puppeteer-core';
 import type { LegQuality } from '../contracts/call-record.js';
 import { BrowserSource } from '../worker/browser-source.js';
 import type { Logger } from '../worker/logger.js';
-import type { Recording } from './pages/person/lab-audio.js';
+import type { ClickOptions, ClicksPlayed, Recording } from './pages/person/lab-audio.js';
 import { LAB_BROWSER_USER } from './netns.js';
 import { callPage } from './page-global.js';
 import { labSite, timedRecording, type TimedRecording } from './room-person.js';
@@ -56,13 +56,18 @@ export class DirectCaller {
   }
 
   /** Plays a click train instead of the tone (it comes back after the train). */
-  async playClicks(options: { durationS: number; periodMs: number }): Promise<void> {
+  async playClicks(options: ClickOptions): Promise<void> {
     await this.run('playClicks', options);
   }
 
   /** When each click of the last train left the page (epoch ms); ask once the train was played. */
   async clickTimes(): Promise<number[]> {
     return (await this.run<{ clickTimes: number[] }>('clicksPlayed')).clickTimes;
+  }
+
+  /** When each click of the last train left the page, and each of its calibration train entered its delay (epoch ms). */
+  clicksPlayed(): Promise<ClicksPlayed> {
+    return this.run<ClicksPlayed>('clicksPlayed');
   }
 
   async recording(since?: number): Promise<TimedRecording> {

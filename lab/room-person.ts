@@ -1,6 +1,6 @@
 import type { Page } from 'puppeteer-core';
 import type { ReceivedMessage, RoomChange, SeenFeed } from './pages/person/main.js';
-import type { Recording } from './pages/person/lab-audio.js';
+import type { ClickOptions, ClicksPlayed, Recording } from './pages/person/lab-audio.js';
 import { roomOrigins, type RoomJoin } from '../contracts/rooms/index.js';
 import { PageSite, type BrowserSource } from '../worker/browser-source.js';
 import { builtDir } from '../worker/paths.js';
@@ -21,6 +21,8 @@ export interface TimedRecording {
   readonly pcm: Pcm;
   readonly startedAt: number;
   readonly at: (wallMs: number) => number;
+  /** Where the timeline is known: [seconds from the first sample, epoch ms at which that sample arrived], ascending. */
+  readonly anchors: readonly (readonly [number, number])[];
 }
 
 /** A page's recording as it crosses to Node. */
@@ -29,6 +31,7 @@ export function timedRecording(data: Recording): TimedRecording {
     pcm: pcmFromBase64(data.pcmBase64, data.sampleRate),
     startedAt: data.startedAt,
     at: timelineOf(data.anchors, data.sampleRate, data.startedAt),
+    anchors: data.anchors.map(([index, wall]) => [index / data.sampleRate, wall] as const),
   };
 }
 
@@ -85,14 +88,19 @@ export class RoomPerson {
     return timedRecording(await callPage<Recording>(this.page, '__person', 'recording', since));
   }
 
-  /** Speaks a click train instead of the tone (it comes back after the train). */
-  async playClicks(options: { durationS: number; periodMs: number }): Promise<void> {
+  /** Speaks a click train instead of the tone (it comes back after the train), optionally through a known delay. */
+  async playClicks(options: ClickOptions): Promise<void> {
     await callPage(this.page, '__person', 'playClicks', options);
   }
 
   /** When each click of the last train left the person's page (epoch ms); ask once the train was played. */
   async clickTimes(): Promise<number[]> {
     return (await callPage<{ clickTimes: number[] }>(this.page, '__person', 'clicksPlayed')).clickTimes;
+  }
+
+  /** When each click of the last train left the page, and each of its calibration train entered its delay (epoch ms). */
+  clicksPlayed(): Promise<ClicksPlayed> {
+    return callPage<ClicksPlayed>(this.page, '__person', 'clicksPlayed');
   }
 
   /** The video feeds this person sees, with the mean colour of each picture now. */

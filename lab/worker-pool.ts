@@ -52,6 +52,8 @@ export class WorkerPool {
        */
       startConcurrency?: number;
       cliArgs?: readonly string[];
+      /** The program that runs each worker's node (e.g. a launcher that enters a cgroup first). @default this node */
+      execPath?: string;
     },
   ) {
     const first = Math.min(options.size, options.startConcurrency ?? options.size);
@@ -105,6 +107,7 @@ export class WorkerPool {
     const logFile = join(this.options.dir, `${name}-${index}.log`);
     const log = createWriteStream(logFile, { flags: 'a' });
     const child = fork(cliPath(), ['worker', ...(this.options.cliArgs ?? [])], {
+      ...(this.options.execPath === undefined ? {} : { execPath: this.options.execPath }),
       env: { ...this.options.env, ROOMLINE_WORKER_ID: `lab-${name}-${index}` },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });

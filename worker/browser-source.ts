@@ -8,7 +8,8 @@ import { createInterface } from 'node:readline';
 import type { Duplex } from 'node:stream';
 import { launch, type Browser, type HTTPRequest, type Page } from 'puppeteer-core';
 import type { HostAllowList } from '../contracts/egress-policy.js';
-import { RoomlineError } from '../contracts/errors.js';
+import { RoomlineError, assertNever } from '../contracts/errors.js';
+import type { ChromiumBuild } from './chromium-builds.js';
 import { EgressProxy } from './egress-proxy.js';
 import type { Logger } from './logger.js';
 
@@ -105,7 +106,9 @@ export interface BrowserEgress {
 }
 
 export interface BrowserSourceOptions {
-  /** Chromium executable. @default /usr/bin/chromium, else @sparticuz/chromium if installed */
+  /** Which Chromium build to launch. @default "system" */
+  readonly build?: ChromiumBuild;
+  /** Chromium executable of the `system` build. @default /usr/bin/chromium, else /usr/bin/chromium-browser */
   readonly executablePath?: string;
   /** Network namespace to run Chromium in (the lab; needs root). @default none */
   readonly netns?: string;
@@ -140,11 +143,14 @@ export class BrowserSource {
 
   static async launch(options: BrowserSourceOptions): Promise<BrowserSource> {
     const started = Date.now();
-    const chromium = await resolveChromium(options.executablePath);
+    const chromium = await resolveChromium(options.build ?? 'system', options.executablePath);
     const sandbox = options.isolation?.sandbox ?? true;
     const user = options.isolation?.user === undefined ? undefined : resolveUser(options.isolation.user);
     if (sandbox && chromium.headless === 'shell') {
-      throw new RoomlineError('BROWSER_FAILED', '@sparticuz/chromium runs single-process without a sandbox: install Debian chromium, or set ROOMLINE_CHROMIUM_SANDBOX=off');
+      throw new RoomlineError(
+        'BROWSER_FAILED',
+        '@sparticuz/chromium runs single-process without a sandbox: run the system build (ROOMLINE_CHROMIUM=system), or set ROOMLINE_CHROMIUM_SANDBOX=off',
+      );
     }
     if (sandbox && user === undefined && process.getuid?.() === 0) {
       throw new RoomlineError('BROWSER_FAILED', "Chromium's sandbox does not run as root: set ROOMLINE_CHROMIUM_USER to an unprivileged user");
@@ -369,7 +375,21 @@ function binaryOf(path: string): string {
   return binary !== undefined && existsSync(binary) ? binary : path;
 }
 
-async function resolveChromium(explicit: string | undefined): Promise<ResolvedChromium> {
+async function resolveChromium(build: ChromiumBuild, explicit: string | undefined): Promise<ResolvedChromium> {
+  switch (build) {
+    case 'system':
+      return systemChromium(explicit);
+    case 'sparticuz':
+      if (explicit !== undefined) {
+        throw new RoomlineError('BROWSER_FAILED', 'ROOMLINE_CHROMIUM_PATH names a system build: unset it to run @sparticuz/chromium');
+      }
+      return sparticuzChromium();
+    default:
+      return assertNever(build, 'Chromium build');
+  }
+}
+
+function systemChromium(explicit: string | undefined): ResolvedChromium {
   if (explicit !== undefined) {
     if (!existsSync(explicit)) throw new RoomlineError('BROWSER_FAILED', `ROOMLINE_CHROMIUM_PATH ${explicit} does not exist`);
     return { path: binaryOf(explicit), args: [], headless: true };
@@ -377,22 +397,22 @@ async function resolveChromium(explicit: string | undefined): Promise<ResolvedCh
   for (const candidate of ['/usr/bin/chromium', '/usr/bin/chromium-browser']) {
     if (existsSync(candidate)) return { path: binaryOf(candidate), args: [], headless: true };
   }
+  throw new RoomlineError(
+    'BROWSER_FAILED',
+    'no system Chromium found: install it (Debian/Ubuntu: apt-get install chromium), set ROOMLINE_CHROMIUM_PATH, or ' +
+      'run the packaged build with ROOMLINE_CHROMIUM=sparticuz',
+  );
+}
+
+async function sparticuzChromium(): Promise<ResolvedChromium> {
   try {
-    const moduleName = '@sparticuz/chromium';
-    const sparticuz = (await import(moduleName)) as {
-      default: { executablePath(): Promise<string>; args: string[] };
-    };
-    const path = await sparticuz.default.executablePath();
+    const { default: sparticuz } = await import('@sparticuz/chromium');
+    const path = await sparticuz.executablePath();
     // a bot must keep web security: drop the flags that relax it
-    const args = sparticuz.default.args.filter(
-      (a) => a !== '--disable-web-security' && a !== '--allow-running-insecure-content',
-    );
+    const args = sparticuz.args.filter((a) => a !== '--disable-web-security' && a !== '--allow-running-insecure-content');
     return { path, args, headless: 'shell' };
-  } catch {
-    throw new RoomlineError(
-      'BROWSER_FAILED',
-      'no Chromium found: install it (Debian/Ubuntu: apt-get install chromium) or set ROOMLINE_CHROMIUM_PATH',
-    );
+  } catch (error) {
+    throw new RoomlineError('BROWSER_FAILED', `@sparticuz/chromium could not be unpacked: ${String(error)}`);
   }
 }
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DEFAULT_HOST_ALLOW_LIST, HostAllowList, type EgressPolicy } from '../contracts/egress-policy.js';
 import { RoomlineError } from '../contracts/errors.js';
 import { loadAwsModeConfig, type AwsModeConfig } from './aws/aws-env.js';
+import { CHROMIUM_BUILDS, type ChromiumBuild } from './chromium-builds.js';
 import { leaseTimingProblems } from './lease-timing.js';
 import type { DialInConfig } from './dial-in.js';
 
@@ -80,7 +81,13 @@ export const workerEnvSchema = clientEnvSchema.extend({
   ROOMLINE_JANUS_URLS: wsUrlList,
   /** This worker's id in call records and logs. @default the ECS task id, else "<hostname>-<pid>" */
   ROOMLINE_WORKER_ID: z.string().min(1).max(128).optional(),
-  /** Chromium executable. @default /usr/bin/chromium, else @sparticuz/chromium if installed */
+  /**
+   * Which Chromium build the worker runs: `system` (the distribution's, `/usr/bin/chromium` or ROOMLINE_CHROMIUM_PATH)
+   * or `sparticuz` (the `@sparticuz/chromium` package: a headless-shell build made for serverless, unpacked to /tmp
+   * on first launch). @default "system"
+   */
+  ROOMLINE_CHROMIUM: z.enum(CHROMIUM_BUILDS).default('system'),
+  /** Chromium executable of the `system` build. @default /usr/bin/chromium, else /usr/bin/chromium-browser */
   ROOMLINE_CHROMIUM_PATH: z.string().min(1).optional(),
   /**
    * Folder of the built bot page the worker serves its Chromium (end-to-end tests point it at a build whose CPaaS SDKs
@@ -197,6 +204,8 @@ export interface ClientConfig {
 export interface WorkerConfig extends ClientConfig {
   readonly janusUrls: readonly string[];
   readonly workerId: string;
+  /** Which Chromium build runs the bot page. */
+  readonly chromiumBuild: ChromiumBuild;
   readonly chromiumPath: string | undefined;
   readonly chromiumNetns: string | undefined;
   /** The built bot page to serve; undefined: the package's own (dist/bot-page). */
@@ -261,6 +270,18 @@ function egressFrom(parsed: { ROOMLINE_ROOM_HOSTS?: HostAllowList | undefined; R
 
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   const parsed = parseEnv(workerEnvSchema, env);
+  if (parsed.ROOMLINE_CHROMIUM === 'sparticuz' && parsed.ROOMLINE_CHROMIUM_PATH !== undefined) {
+    throw new RoomlineError(
+      'INVALID_REQUEST',
+      'configuration error:\n  ROOMLINE_CHROMIUM_PATH: names the system build\'s executable; unset it to run ROOMLINE_CHROMIUM=sparticuz',
+    );
+  }
+  if (parsed.ROOMLINE_CHROMIUM === 'sparticuz' && parsed.ROOMLINE_CHROMIUM_SANDBOX === 'on') {
+    throw new RoomlineError(
+      'INVALID_REQUEST',
+      'configuration error:\n  ROOMLINE_CHROMIUM: sparticuz runs single-process without a sandbox: set ROOMLINE_CHROMIUM_SANDBOX=off to run it',
+    );
+  }
   const timing = leaseTimingProblems(
     {
       visibilityTimeoutS: parsed.ROOMLINE_VISIBILITY_TIMEOUT_S,
@@ -283,6 +304,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     egress: egressFrom(parsed),
     janusUrls: parsed.ROOMLINE_JANUS_URLS,
     workerId: parsed.ROOMLINE_WORKER_ID ?? defaultWorkerId(env),
+    chromiumBuild: parsed.ROOMLINE_CHROMIUM,
     chromiumPath: parsed.ROOMLINE_CHROMIUM_PATH,
     chromiumNetns: parsed.ROOMLINE_CHROMIUM_NETNS,
     botPageDir: parsed.ROOMLINE_BOT_PAGE_DIR,

@@ -140,6 +140,7 @@ export class Worker {
     this.aws.gauge.start();
     const browser = await BrowserSource.launch({
       logger: this.logger,
+      build: this.config.chromiumBuild,
       ...(this.config.chromiumPath === undefined ? {} : { executablePath: this.config.chromiumPath }),
       ...(this.config.chromiumNetns === undefined ? {} : { netns: this.config.chromiumNetns }),
       ...browserIsolationOf(this.config),

@@ -26,6 +26,11 @@ export interface MachineInfo {
   readonly node: string;
   /** Chromium's version string, as the browser reports it. */
   readonly chromium: string;
+  /**
+   * The machine's load average (1, 5 and 15 minutes, as `uptime` shows it) when the run started and when it ended:
+   * other work on the machine moves every figure, which is why each is compared with the direct call of the same run.
+   */
+  readonly load?: { readonly atStart: readonly number[]; readonly atEnd: readonly number[] };
 }
 
 /** A measured value, or why there is none. */
@@ -44,6 +49,8 @@ export const FIGURE_GROUPS = {
   cost: 'Cost per call',
   density: 'Density',
   continuity: 'Audio continuity',
+  janus: 'Janus per call (SIP plugin and, for Roomline, the room)',
+  sparticuz: 'The @sparticuz/chromium build (ROOMLINE_CHROMIUM=sparticuz; the direct call runs the system build)',
 } as const;
 export type FigureGroup = keyof typeof FIGURE_GROUPS;
 
@@ -85,19 +92,26 @@ export type SetupFigureId = `setup.${WorkerStart}.${SetupSpan}.${'p50' | 'p95'}`
 const OTHER_FIGURES = {
   'delay.roomToPhone': { group: 'delay', label: 'room → phone, median', unit: 'ms', aim: { kind: 'at-most', value: 60, of: 'added' } },
   'delay.phoneToRoom': { group: 'delay', label: 'phone → room, median', unit: 'ms', aim: { kind: 'at-most', value: 60, of: 'added' } },
+  'delay.calibrationRecovered': { group: 'delay', label: 'calibration: known one-way delay recovered by the method', unit: 'ms' },
   'cost.cores': { group: 'cost', label: 'CPU cores per audio call', unit: 'cores', aim: { kind: 'at-most', value: 0.15, of: 'roomline' } },
   'cost.pssMb': { group: 'cost', label: 'PSS per audio call (all processes)', unit: 'mb', aim: { kind: 'at-most', value: 300, of: 'roomline' } },
   'cost.fargateUsdPerCallMinute': { group: 'cost', label: 'Fargate price per call-minute', unit: 'usd' },
-  'density.calls': {
+  'density.callsPerVcpu': {
     group: 'density',
-    label: 'concurrent audio calls with loss < 1% and concealment < 2% on every call',
+    label: 'concurrent audio calls per vCPU with loss < 1% and concealment < 2% on every call, the bridge in a CPU-quota cgroup',
     unit: 'calls',
-    aim: { kind: 'at-least', value: 8, of: 'roomline' },
+    aim: { kind: 'at-least', value: 10, of: 'roomline' },
   },
+  'janus.coresPerCall': { group: 'janus', label: 'Janus CPU per call', unit: 'cores' },
+  'janus.pssMbPerCall': { group: 'janus', label: 'Janus PSS per call', unit: 'mb' },
   'continuity.sipConcealedPercent': { group: 'continuity', label: 'concealed audio, SIP leg', unit: 'percent' },
   'continuity.sipJitterBufferMs': { group: 'continuity', label: 'jitter-buffer delay, SIP leg', unit: 'ms' },
   'continuity.roomConcealedPercent': { group: 'continuity', label: 'concealed audio, room leg', unit: 'percent' },
   'continuity.roomJitterBufferMs': { group: 'continuity', label: 'jitter-buffer delay, room leg', unit: 'ms' },
+  'sparticuz.cores': { group: 'sparticuz', label: 'sparticuz: CPU cores per audio call', unit: 'cores', aim: { kind: 'at-most', value: 0.15, of: 'roomline' } },
+  'sparticuz.pssMb': { group: 'sparticuz', label: 'sparticuz: PSS per audio call (all processes)', unit: 'mb', aim: { kind: 'at-most', value: 300, of: 'roomline' } },
+  'sparticuz.roomToPhone': { group: 'sparticuz', label: 'sparticuz: mouth-to-ear delay room → phone, median', unit: 'ms', aim: { kind: 'at-most', value: 60, of: 'added' } },
+  'sparticuz.phoneToRoom': { group: 'sparticuz', label: 'sparticuz: mouth-to-ear delay phone → room, median', unit: 'ms', aim: { kind: 'at-most', value: 60, of: 'added' } },
 } as const satisfies Readonly<Record<string, FigureSpec>>;
 
 export type FigureId = SetupFigureId | keyof typeof OTHER_FIGURES;
@@ -187,6 +201,13 @@ export function renderMarkdown(results: BenchResults): string {
     `Machine: ${cell(machine.cpuModel)}, ${machine.cores} cores, ${(machine.memoryBytes / 2 ** 30).toFixed(1)} GiB memory; ` +
       `${[machine.distribution, machine.kernel].filter((s) => s !== undefined).map(cell).join(', ')}; ` +
       `Node ${cell(machine.node)}; Chromium ${cell(machine.chromium)}`,
+    ...(machine.load === undefined
+      ? []
+      : [
+          '',
+          `Load average (1, 5, 15 min): ${formatLoad(machine.load.atStart)} at the start, ${formatLoad(machine.load.atEnd)} ` +
+            'at the end',
+        ]),
     '',
     '| Figure | Roomline | Direct call | Ratio | Aim | Met |',
     '| --- | ---: | ---: | ---: | --- | --- |',
@@ -225,8 +246,9 @@ export function resultsJson(results: BenchResults): string {
  *
  * @param chromium the browser's version string (e.g. `browser.version()` in puppeteer), passed in so this module needs
  * no browser.
+ * @param loadAtStart `os.loadavg()` when the run started; with it, the load at the start and now is recorded.
  */
-export async function machineInfo(chromium: string): Promise<MachineInfo> {
+export async function machineInfo(chromium: string, loadAtStart?: readonly number[]): Promise<MachineInfo> {
   const cpuinfo = await readFile('/proc/cpuinfo', 'utf8').catch(() => '');
   const osRelease = await readFile('/etc/os-release', 'utf8').catch(() => '');
   return {
@@ -237,6 +259,7 @@ export async function machineInfo(chromium: string): Promise<MachineInfo> {
     distribution: /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(osRelease)?.[1],
     node: process.version,
     chromium,
+    ...(loadAtStart === undefined ? {} : { load: { atStart: loadAtStart, atEnd: os.loadavg() } }),
   };
 }
 
@@ -293,7 +316,7 @@ function formatNumber(value: number, unit: Unit): string {
     case 'cores':
       return `${value.toFixed(3)} cores`;
     case 'mb':
-      return `${value.toFixed(0)} MB`;
+      return `${value.toFixed(Math.abs(value) < 10 ? 1 : 0)} MB`;
     case 'usd':
       return `$${value.toPrecision(3)}`;
     case 'calls':
@@ -329,6 +352,10 @@ function formatMet(row: ReportRow): string {
   if (row.spec.aim.of !== 'added' || row.added.kind === 'missing') return verdict;
   const sign = row.added.value >= 0 ? '+' : '−';
   return `${verdict} (${sign}${formatNumber(Math.abs(row.added.value), row.spec.unit)})`;
+}
+
+function formatLoad(load: readonly number[]): string {
+  return load.map((v) => v.toFixed(2)).join(', ');
 }
 
 function formatDate(iso: string): string {

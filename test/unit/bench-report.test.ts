@@ -53,7 +53,7 @@ describe('benchmark report', () => {
       baseline: measured(0.000411),
       note: '0.25 vCPU, 1 GB task',
     };
-    figures['density.calls'] = { roomline: measured(6), baseline: measured(14) };
+    figures['density.callsPerVcpu'] = { roomline: measured(6), baseline: measured(14) };
 
     const markdown = renderMarkdown(results(figures, ['The CPU figure is bound by the audio thread of the renderer.']));
 
@@ -85,7 +85,7 @@ describe('benchmark report', () => {
       '',
       '',
     ]);
-    expect(rowCells(markdown, FIGURES['density.calls'].label).slice(4)).toEqual(['≥ 8 calls', 'no']);
+    expect(rowCells(markdown, FIGURES['density.callsPerVcpu'].label).slice(4)).toEqual(['≥ 10 calls', 'no']);
     expect(markdown).toContain('| **Setup time** |');
     expect(markdown).toContain('| **Audio continuity** |');
     expect(markdown.trimEnd().endsWith('The CPU figure is bound by the audio thread of the renderer.')).toBe(true);
@@ -188,5 +188,17 @@ describe('benchmark report', () => {
     expect(info.kernel).toContain(os.release());
     expect(info.node).toBe(process.version);
     expect(info.chromium).toBe('HeadlessChrome/131.0');
+    expect(info.load).toBeUndefined();
+  });
+
+  it('records the machine load at the start and the end of a run, and shows it under the machine', async () => {
+    const info = await machineInfo('HeadlessChrome/131.0', [3.25, 2.5, 1.75]);
+    const figures = completeFigures({}, 'not measured in this run');
+
+    const markdown = renderMarkdown({ ...results(figures), machine: { ...machine, load: { atStart: [3.25, 2.5, 1.75], atEnd: [4, 3, 2.125] } } });
+
+    expect(info.load?.atStart).toEqual([3.25, 2.5, 1.75]);
+    expect(info.load?.atEnd).toHaveLength(3);
+    expect(markdown).toContain('Load average (1, 5, 15 min): 3.25, 2.50, 1.75 at the start, 4.00, 3.00, 2.13 at the end');
   });
 });

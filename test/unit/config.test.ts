@@ -40,6 +40,17 @@ describe('configuration from the environment', () => {
     expect(message).toContain('ROOMLINE_ICE_SERVERS: must be a JSON array of RTCIceServer objects');
   });
 
+  it('runs the system Chromium unless told to run @sparticuz/chromium, and refuses another build, a path or the sandbox with it', () => {
+    expect(loadWorkerConfig(base).chromiumBuild).toBe('system');
+    expect(loadWorkerConfig({ ...base, ROOMLINE_CHROMIUM: 'sparticuz', ROOMLINE_CHROMIUM_SANDBOX: 'off' }).chromiumBuild).toBe('sparticuz');
+
+    expect(() => loadWorkerConfig({ ...base, ROOMLINE_CHROMIUM: 'chrome' })).toThrow(/ROOMLINE_CHROMIUM: .*"system"\|"sparticuz"/);
+    expect(() =>
+      loadWorkerConfig({ ...base, ROOMLINE_CHROMIUM: 'sparticuz', ROOMLINE_CHROMIUM_SANDBOX: 'off', ROOMLINE_CHROMIUM_PATH: '/usr/bin/chromium' }),
+    ).toThrow(/ROOMLINE_CHROMIUM_PATH: names the system build/);
+    expect(() => loadWorkerConfig({ ...base, ROOMLINE_CHROMIUM: 'sparticuz' })).toThrow(/set ROOMLINE_CHROMIUM_SANDBOX=off to run it/);
+  });
+
   it('refuses a visibility timeout that is not longer than the call lease, naming both', () => {
     expect(() => loadWorkerConfig({ ...base, ROOMLINE_VISIBILITY_TIMEOUT_S: '20', ROOMLINE_LEASE_S: '20' })).toThrow(
       'ROOMLINE_VISIBILITY_TIMEOUT_S (20 s) must be longer than ROOMLINE_LEASE_S (20 s)',

@@ -1,6 +1,6 @@
 import type { LegQuality } from '../../../contracts/call-record.js';
 import { JanusSession } from '../../../bot-page/janus/janus-client.js';
-import { LabAudio, type ClicksPlayed, type Recording } from '../person/lab-audio.js';
+import { LabAudio, type ClickOptions, type ClicksPlayed, type Recording } from '../person/lab-audio.js';
 import { legQuality } from '../../../bot-page/media/stats.js';
 import { IGNORE_SIP_LEG_EVENTS, SipLeg } from '../../../bot-page/sip/sip-leg.js';
 
@@ -85,7 +85,7 @@ class DirectCaller {
     return { calledAt: this.calledAt, acceptedAt: this.acceptedAt, endedAt: this.endedAt, endCode: this.endCode };
   }
 
-  playClicks(options: { durationS: number; periodMs: number }): ClicksPlayed {
+  playClicks(options: ClickOptions): ClicksPlayed {
     return this.audio.playClicks(options);
   }
 

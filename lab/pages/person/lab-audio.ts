@@ -20,7 +20,27 @@ export interface Recording {
 /** Clicks scheduled on the voice: when each will leave the page, in epoch ms (final once they were played). */
 export interface ClicksPlayed {
   readonly clickTimes: readonly number[];
+  /** The calibration train's clicks, as they entered its DelayNode; empty without one. */
+  readonly delayedClickTimes: readonly number[];
 }
+
+/** A click train to play: its length and period, and optionally a calibration train interleaved with it. */
+export interface ClickOptions {
+  readonly durationS: number;
+  readonly periodMs: number;
+  readonly shape?: ClickShape;
+  /**
+   * A second train of clicks of another shape (e.g. a falling chirp, which a rising one's detector does not see),
+   * each half a period after a click of the first, sent through a WebAudio `DelayNode` of `addedDelayMs`. Their
+   * reported times are those before the delay, so on any path their measured delay exceeds that of their neighbours in
+   * the first train by exactly `addedDelayMs`: a calibration of the measuring method, click by click.
+   * @default none
+   */
+  readonly delayed?: { readonly addedDelayMs: number; readonly shape: ClickShape };
+}
+
+/** Longest delay a calibration train may add, in ms. */
+export const MAX_ADDED_DELAY_MS = 1_000;
 
 /** How much of what was heard is kept, in seconds. */
 const MAX_RECORDING_S = 120;
@@ -48,7 +68,7 @@ export class LabAudio {
   private recorder: AudioWorkletNode | undefined;
   /** Audio clock against wall clock, every 100 ms: the two drift apart in a headless browser. */
   private readonly clock: { context: number; wall: number }[] = [];
-  private lastClicks: { at: number; offsetsS: readonly number[] } | undefined;
+  private lastClicks: { at: number; offsetsS: readonly number[]; delayedOffsetsS: readonly number[] } | undefined;
 
   /** Starts the recorder and a tone of `toneHz` at `level` (0..1). */
   async start(toneHz: number, level = 0.25): Promise<void> {
@@ -111,32 +131,57 @@ export class LabAudio {
    * Replaces the tone by a click train (same clicks as the delay analysis looks for), starting in 200 ms. The times
    * returned are estimates; ask `clicksPlayed()` once the train is over for times from the clock around each click.
    */
-  playClicks(options: { durationS: number; periodMs: number; shape?: ClickShape }): ClicksPlayed {
+  playClicks(options: ClickOptions): ClicksPlayed {
+    const addedDelayMs = options.delayed?.addedDelayMs ?? 0;
+    if (!(addedDelayMs >= 0 && addedDelayMs <= MAX_ADDED_DELAY_MS)) {
+      throw new RangeError(`addedDelayMs must be within 0..${MAX_ADDED_DELAY_MS}, got ${addedDelayMs}`);
+    }
     this.tone?.disconnect();
     const level = this.voice.gain.value;
     const rate = this.context.sampleRate;
-    const train = clickTrain({ sampleRate: rate, durationS: options.durationS, periodMs: options.periodMs, startS: 0, ...options.shape });
-    const buffer = this.context.createBuffer(1, train.samples.length, rate);
-    buffer.getChannelData(0).set(train.samples);
-    const source = this.context.createBufferSource();
-    source.buffer = buffer;
-    source.connect(this.voice);
+    const base = { sampleRate: rate, durationS: options.durationS, periodMs: options.periodMs };
+    const train = clickTrain({ ...base, startS: 0, ...options.shape });
+    // silence after the clicks for the added delay, so the last delayed click has left before the tone comes back
+    const length = train.samples.length + Math.ceil((addedDelayMs / 1000) * rate);
+    const sources = [this.bufferSource(train.samples, length)];
+    sources[0]!.connect(this.voice);
+    let delayed: typeof train | undefined;
+    if (options.delayed !== undefined) {
+      delayed = clickTrain({ ...base, startS: options.periodMs / 2000, ...options.delayed.shape });
+      const source = this.bufferSource(delayed.samples, length);
+      const delay = this.context.createDelay(MAX_ADDED_DELAY_MS / 1000);
+      delay.delayTime.value = addedDelayMs / 1000;
+      source.connect(delay).connect(this.voice);
+      sources.push(source);
+    }
     const at = this.context.currentTime + 0.2;
-    source.start(at);
+    for (const source of sources) source.start(at);
     this.voice.gain.setValueAtTime(1, at);
     // back to the tone once the clicks are over
-    source.onended = () => {
+    sources[0]!.onended = () => {
       this.voice.gain.setValueAtTime(level, this.context.currentTime);
       this.tone?.connect(this.voice);
     };
-    this.lastClicks = { at, offsetsS: train.offsetsS };
+    this.lastClicks = { at, offsetsS: train.offsetsS, delayedOffsetsS: delayed?.offsetsS ?? [] };
     return this.clicksPlayed();
   }
 
-  /** When each click of the last train left the page (epoch ms). */
+  /** When each click of the last train left the page (epoch ms); the calibration train's before its delay. */
   clicksPlayed(): ClicksPlayed {
     const clicks = this.lastClicks;
-    return { clickTimes: clicks === undefined ? [] : clicks.offsetsS.map((o) => this.wallTimeOf(clicks.at + o)) };
+    if (clicks === undefined) return { clickTimes: [], delayedClickTimes: [] };
+    return {
+      clickTimes: clicks.offsetsS.map((o) => this.wallTimeOf(clicks.at + o)),
+      delayedClickTimes: clicks.delayedOffsetsS.map((o) => this.wallTimeOf(clicks.at + o)),
+    };
+  }
+
+  private bufferSource(samples: Float32Array, length: number): AudioBufferSourceNode {
+    const buffer = this.context.createBuffer(1, length, this.context.sampleRate);
+    buffer.getChannelData(0).set(samples);
+    const source = this.context.createBufferSource();
+    source.buffer = buffer;
+    return source;
   }
 
   /**

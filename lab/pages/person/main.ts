@@ -3,7 +3,7 @@ import type { RoomAdapter } from '../../../bot-page/rooms/room-adapter.js';
 import { createRoomAdapter } from '../../../bot-page/rooms/registry.js';
 import { playMuted } from '../../../bot-page/media/play-muted.js';
 import { camera } from './camera.js';
-import { LabAudio, type ClicksPlayed, type Recording } from './lab-audio.js';
+import { LabAudio, type ClickOptions, type ClicksPlayed, type Recording } from './lab-audio.js';
 
 /**
  * A simulated room participant for the lab: joins a room, speaks a known tone, and records everything it hears so
@@ -135,7 +135,7 @@ class Person {
   }
 
   /** Speaks a click train instead of the tone (delay measurements). */
-  playClicks(options: { durationS: number; periodMs: number }): ClicksPlayed {
+  playClicks(options: ClickOptions): ClicksPlayed {
     return this.audio.playClicks(options);
   }
 
