@@ -97,6 +97,8 @@ const DTMF_TONE_MS = 100;
 const DTMF_GAP_MS = 70;
 /** A "," in a digit string: a 2-second pause, as RTCDTMFSender defines it. */
 const DTMF_PAUSE_MS = 2_000;
+/** How long digits wait, right after the answer, for the audio sender to take telephone-events. */
+const DTMF_READY_TIMEOUT_MS = 5_000;
 /** How long the SIP plugin may take to answer a guest `register` request (one that sends nothing on the wire). */
 const REGISTER_TIMEOUT_MS = 5_000;
 
@@ -457,6 +459,11 @@ export class SipLeg {
     switch (carriage) {
       case 'rfc2833': {
         const dtmf = this.audioTransceiver?.sender.dtmf;
+        // right after the answer the sender may not take tones yet (its DTLS transport still connecting): wait for it
+        const deadline = Date.now() + DTMF_READY_TIMEOUT_MS;
+        while (dtmf !== undefined && dtmf !== null && !dtmf.canInsertDTMF && Date.now() < deadline && this.phase === 'answered') {
+          await sleep(50);
+        }
         if (dtmf === undefined || dtmf === null || !dtmf.canInsertDTMF) {
           throw new RoomlineError('INVALID_REQUEST', 'the SIP peer did not accept telephone-events (RFC 2833): send DTMF by SIP INFO');
         }
