@@ -6,6 +6,7 @@ import type { DtmfReceivedCarriage } from '../contracts/telephony.js';
 import { emit, errorMessage, log } from './host.js';
 import { JanusError, JanusSession } from './janus/janus-client.js';
 import { AudioMixer } from './media/audio-mixer.js';
+import { EncodedRelay } from './media/encoded-relay.js';
 import { PromptPlayer } from './media/prompt-player.js';
 import { playMuted } from './media/play-muted.js';
 import { RoomVideoComposer } from './media/room-video-composer.js';
@@ -54,6 +55,8 @@ export class Bot {
   private inboundLeg: SipLeg | undefined;
   /** leave() runs: the Janus session closing is the bot's own doing. */
   private leaving = false;
+  /** Forwards encoded audio between the legs where it can (made at init, unless the configuration turns it off). */
+  private relay: EncodedRelay | undefined;
 
   constructor(private readonly createRoom: CreateRoom) {}
 
@@ -62,6 +65,7 @@ export class Bot {
     switch (c.type) {
       case 'init':
         allowWebSocketOrigins(c.allowOrigins ?? []);
+        this.relay ??= makeRelay(c.encodedForwarding);
         return (await this.init(c.janusUrl, c.iceServers, c.apiSecret)) as PageCommandResults[T];
       case 'health':
         return (await this.health(c.timeoutMs)) as PageCommandResults[T];
@@ -214,7 +218,7 @@ export class Bot {
     const capabilities = roomCapabilities(command.room);
     // the active speaker's picture needs levels per person, unless the provider says who speaks
     const speakerFromProvider = capabilities.activeSpeaker && capabilities.serverMixedAudio;
-    const mixer = new AudioMixer(sendsVideo && media.layout === 'active-speaker' && !speakerFromProvider);
+    const mixer = new AudioMixer(sendsVideo && media.layout === 'active-speaker' && !speakerFromProvider, this.relay);
     this.mixer = mixer;
     // a PIN line answered before the room: the caller's audio goes to the room, the room's replaces the prompts
     if (this.sipAudio !== undefined) {
@@ -263,6 +267,7 @@ export class Bot {
         receiveVideo: this.composer !== undefined,
         lowLatency: true,
         dataChannel: command.dataMessages,
+        ...(this.relay === undefined ? {} : { encoded: this.relay.taps('sip-to-room') }),
       },
     );
     this.room = room;
@@ -375,9 +380,10 @@ export class Bot {
   }
 
   /** What a SIP leg sends: the room's audio (the mix to start with) and, when asked, the composed picture. */
-  private outgoingSipMedia(): Pick<DialOptions, 'audio' | 'video'> {
+  private outgoingSipMedia(): Pick<DialOptions, 'audio' | 'video' | 'encoded'> {
     const media = this.dialMedia;
     return {
+      ...(this.relay === undefined ? {} : { encoded: this.relay.taps('room-to-sip') }),
       audio: media?.audio === false ? undefined : (this.mixer?.roomToSipTrack ?? this.promptPlayer().track),
       video:
         media === undefined || media.video === 'off'
@@ -440,11 +446,12 @@ export class Bot {
 
   private async stats(): Promise<QualitySummary> {
     const sipPc = this.sip?.leg?.peerConnection;
-    const [sip, room] = await Promise.all([
+    const [sip, room, audioPath] = await Promise.all([
       legQuality(sipPc === undefined ? [] : [sipPc]),
       this.room?.stats() ?? Promise.resolve({}),
+      this.relay?.stats(),
     ]);
-    return { sampledAt: new Date().toISOString(), sip, room };
+    return { sampledAt: new Date().toISOString(), sip, room, ...(audioPath === undefined ? {} : { audioPath }) };
   }
 
   private async leave(): Promise<void> {
@@ -457,7 +464,18 @@ export class Bot {
     this.composer?.stop();
     this.router?.stop();
     await this.mixer?.close();
+    this.relay?.close();
     await this.prompts?.close();
     await this.sipSession?.destroy();
+  }
+}
+
+/** The encoded relay, where the configuration wants it and the page can run one (an app's CSP may refuse its worker). */
+function makeRelay(enabled: boolean): EncodedRelay | undefined {
+  try {
+    return EncodedRelay.create(enabled);
+  } catch (error) {
+    log.warn('encoded forwarding is not available: audio is decoded and encoded again', { error: errorMessage(error) });
+    return undefined;
   }
 }

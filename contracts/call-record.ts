@@ -160,11 +160,30 @@ export interface LegQuality {
   readonly videoOut?: VideoStreamStats;
 }
 
+/**
+ * How one direction's audio crossed the bridge, in frames its sender sent: forwarded (the payload received from the
+ * other leg, not decoded) or encoded by the bridge (its mix, silence, or a decoded track).
+ */
+export interface AudioPathStats {
+  /** How it crosses now. */
+  readonly mode: 'forward' | 'encode';
+  readonly forwardedFrames: number;
+  readonly encodedFrames: number;
+  /** Received payloads left out to keep the delay down (each is 20 ms the far end conceals). */
+  readonly droppedFrames: number;
+  /** Changes between forwarded and encoded frames (a switch to the mix and back, or a pause of the speaker). */
+  readonly switches: number;
+  /** Why the last track this direction tried to forward could not be (e.g. another codec on the other leg). */
+  readonly refused?: string;
+}
+
 /** Quality summary of a call: the SIP leg and the room leg, each seen from the bridge. */
 export interface QualitySummary {
   readonly sampledAt: string;
   readonly sip: LegQuality;
   readonly room: LegQuality;
+  /** Present where the bridge can forward encoded audio (ROOMLINE_ENCODED_FORWARDING, a room it owns the connections of). */
+  readonly audioPath?: { readonly roomToSip: AudioPathStats; readonly sipToRoom: AudioPathStats };
 }
 
 export interface SipInfo {

@@ -84,6 +84,8 @@ export const pageCommandSchema = z.discriminatedUnion('type', [
     /** Origins the page may open WebSockets to for its whole life, besides the Janus node (configuration). */
     allowOrigins: z.array(z.string()).optional(),
     iceServers: z.array(iceServerSchema).default([]),
+    /** Forward encoded audio between the legs where both carry the same codec (ROOMLINE_ENCODED_FORWARDING). */
+    encodedForwarding: z.boolean().default(true),
   }),
   /** Whether the page can place a call now: its Janus session answers a keepalive within `timeoutMs`. */
   z.strictObject({ type: z.literal('health'), timeoutMs: z.number().int().positive().max(10_000).default(1_500) }),

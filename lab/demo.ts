@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CallRecord, VideoStreamStats } from '../contracts/call-record.js';
+import type { AudioPathStats, CallRecord, VideoStreamStats } from '../contracts/call-record.js';
 import type { DialRequestInput } from '../contracts/dial-request.js';
 import { analyseTone, hasTone, readWav, sliceSeconds, type ToneReport } from './audio-analysis.js';
 import { Lab, type LabOptions, type LabPersonOptions } from './lab.js';
@@ -437,6 +437,13 @@ function printReport(report: CallReport, out: (line: string) => void, origin = '
   out(`  ${audio('SIP leg out', q?.sip.audioOut)}`);
   out(`  ${audio('room in    ', q?.room.audioIn)}`);
   out(`  ${audio('room out   ', q?.room.audioOut)}`);
+  const path = q?.audioPath;
+  if (path !== undefined) {
+    const way = (label: string, p: AudioPathStats) =>
+      `${label}: ${p.mode === 'forward' ? 'forwarded as received' : 'decoded and encoded again'} (${p.forwardedFrames} frames forwarded, ${p.encodedFrames} encoded by the bridge, ${p.droppedFrames} dropped${p.refused === undefined ? '' : `; not forwarded: ${p.refused}`})`;
+    out(`  ${way('room → phone', path.roomToSip)}`);
+    out(`  ${way('phone → room', path.sipToRoom)}`);
+  }
   const video = report.video;
   if (video !== undefined) {
     const stream = (label: string, v: VideoStreamStats | undefined) =>

@@ -81,7 +81,21 @@ const worklet = await build({
   entryPoints: ['bot-page/media/dtmf-worklet.ts'],
   outdir: 'dist/bot-page',
 });
-browser.define = { ...browser.define, __ROOMLINE_DTMF_WORKLET__: JSON.stringify(worklet.outputFiles[0].text) };
+// The encoded-transform worker that forwards audio frames between the legs: loaded from a Blob, for the same reason.
+const relayWorker = await build({
+  ...browser,
+  splitting: false,
+  format: 'iife',
+  sourcemap: false,
+  write: false,
+  entryPoints: ['bot-page/media/encoded-relay-worker.ts'],
+  outdir: 'dist/bot-page',
+});
+browser.define = {
+  ...browser.define,
+  __ROOMLINE_DTMF_WORKLET__: JSON.stringify(worklet.outputFiles[0].text),
+  __ROOMLINE_RELAY_WORKER__: JSON.stringify(relayWorker.outputFiles[0].text),
+};
 
 await Promise.all([
   build({ ...browser, entryPoints: { bot: 'bot-page/main.ts' }, outdir: 'dist/bot-page' }),

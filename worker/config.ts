@@ -144,6 +144,12 @@ export const workerEnvSchema = clientEnvSchema.extend({
    * dial message arrives: a cold start, slower to ring; it exists to measure what warming saves. @default true
    */
   ROOMLINE_PREWARM: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  /**
+   * Forward encoded audio between the legs without decoding it, where both legs carry the same codec (Opus) and the
+   * bot owns the room's connections (Janus VideoRoom): less delay and CPU. `off` decodes, mixes and encodes every
+   * frame, as for a room of several speakers. @default "on"
+   */
+  ROOMLINE_ENCODED_FORWARDING: z.enum(['on', 'off']).default('on'),
   /** Largest video frame the worker sends or publishes, whatever the request asks. @default 1280x720 */
   ROOMLINE_MAX_VIDEO_WIDTH: positiveInt(1280),
   ROOMLINE_MAX_VIDEO_HEIGHT: positiveInt(720),
@@ -224,6 +230,8 @@ export interface WorkerConfig extends ClientConfig {
   readonly qualityIntervalS: number;
   readonly idleExitS: number;
   readonly prewarm: boolean;
+  /** Forward encoded audio between the legs where it can (ROOMLINE_ENCODED_FORWARDING). */
+  readonly encodedForwarding: boolean;
   readonly videoCaps: { readonly width: number; readonly height: number; readonly fps: number };
   readonly logLevel: string;
   /** Where calls may make the bot connect (ROOMLINE_ROOM_HOSTS, ROOMLINE_SIP_HOSTS); the worker always has one. */
@@ -322,6 +330,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     qualityIntervalS: parsed.ROOMLINE_QUALITY_INTERVAL_S,
     idleExitS: parsed.ROOMLINE_IDLE_EXIT_S,
     prewarm: parsed.ROOMLINE_PREWARM,
+    encodedForwarding: parsed.ROOMLINE_ENCODED_FORWARDING === 'on',
     videoCaps: {
       width: parsed.ROOMLINE_MAX_VIDEO_WIDTH,
       height: parsed.ROOMLINE_MAX_VIDEO_HEIGHT,

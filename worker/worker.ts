@@ -199,6 +199,7 @@ export class Worker {
             type: 'init',
             janusUrl: url,
             iceServers: [...this.config.iceServers],
+            encodedForwarding: this.config.encodedForwarding,
             ...(this.config.janusApiSecret === undefined ? {} : { apiSecret: this.config.janusApiSecret }),
             ...(this.config.extraBrowserOrigins.length === 0 ? {} : { allowOrigins: [...this.config.extraBrowserOrigins] }),
           },

@@ -1,10 +1,31 @@
+import type { EncodedRelay } from './encoded-relay.js';
 import { playMuted } from './play-muted.js';
 
 /**
+ * How long the mix runs before a forwarded speaker's frames give way to it (a second speaker appeared): the time the
+ * first speaker's decoder needs to fill its jitter buffer again. The listener hears no gap, at most this much of the
+ * first speaker a second time, a few tens of milliseconds later.
+ */
+export const MIX_WARMUP_MS = 200;
+
+interface RoomInput {
+  readonly track: MediaStreamTrack;
+  /** The muted element that makes Chromium decode the track; none while its frames are forwarded undecoded. */
+  element: HTMLMediaElement | undefined;
+  source?: MediaStreamAudioSourceNode;
+  analyser?: AnalyserNode;
+}
+
+/**
  * The bot's audio routing.
- * - SIP → room: the SIP peer's audio track is forwarded as the track the bot publishes (no processing in the page).
- * - room → SIP: with one other participant, that participant's track is forwarded as is; with several (or none), a
- *   WebAudio graph mixes them into one track (the bot's own feed is never subscribed, so never in the mix).
+ * - SIP → room: the SIP peer's audio is what the bot publishes.
+ * - room → SIP: with one other participant, that participant's audio is what the SIP leg sends; with several (or
+ *   none), a WebAudio graph mixes them into one track (the bot's own feed is never subscribed, so never in the mix).
+ * With an {@link EncodedRelay} (both legs' connections tapped, the same codec on both), "what is sent" is the encoded
+ * frames as they came: the sender encodes only silence, whose frames carry the forwarded payloads, and a forwarded
+ * room track is not decoded at all. Until the relay says forwarding holds, and wherever it cannot (another codec, a
+ * provider whose SDK keeps its connections), the track itself is sent: decoded and encoded again. A second speaker
+ * switches room → SIP to the mix; the forwarded frames go on until the mix has had {@link MIX_WARMUP_MS} to start.
  * The AudioContext runs only while it is needed (mixing, or audio levels for the active-speaker picture).
  * Each remote track is attached to a muted <audio> element: Chromium only decodes remote WebRTC audio while something
  * plays it, forwarding included.
@@ -13,15 +34,24 @@ export class AudioMixer {
   readonly context = new AudioContext({ sampleRate: 48_000, latencyHint: 'interactive' });
   private readonly roomMix = this.context.createMediaStreamDestination();
   private readonly silentRoomFeed = this.context.createMediaStreamDestination();
-  private readonly inputs = new Map<string, { track: MediaStreamTrack; element: HTMLMediaElement; source?: MediaStreamAudioSourceNode; analyser?: AnalyserNode }>();
+  private readonly inputs = new Map<string, RoomInput>();
   private sipInput: { track: MediaStreamTrack; element: HTMLMediaElement } | undefined;
   private sipOutput: TrackOutput | undefined;
   private roomOutput: TrackOutput | undefined;
   private sipMuted = false;
   private closed = false;
+  /** Ends room → SIP forwarding once the mix has started (a second speaker came). */
+  private mixTimer: ReturnType<typeof setTimeout> | undefined;
 
-  /** @param levels keep per-participant audio levels (for choosing the active speaker). */
-  constructor(private readonly levels: boolean) {
+  /**
+   * @param levels keep per-participant audio levels (for choosing the active speaker).
+   * @param relay forwards encoded frames between the legs where it can.
+   */
+  constructor(
+    private readonly levels: boolean,
+    private readonly relay?: EncodedRelay,
+  ) {
+    relay?.onChange(() => void this.route());
     // a silent constant source keeps the mix producing frames before anyone speaks
     const silence = this.context.createConstantSource();
     silence.offset.value = 0;
@@ -55,8 +85,7 @@ export class AudioMixer {
   /** A room participant's audio. */
   addRoomTrack(key: string, track: MediaStreamTrack): void {
     this.remove(key);
-    const element = playMuted(track);
-    const input: { track: MediaStreamTrack; element: HTMLMediaElement; source?: MediaStreamAudioSourceNode; analyser?: AnalyserNode } = { track, element };
+    const input: RoomInput = { track, element: playMuted(track) };
     this.inputs.set(key, input);
     track.addEventListener('ended', () => this.remove(key));
     void this.route();
@@ -89,8 +118,7 @@ export class AudioMixer {
     if (input === undefined) return;
     input.source?.disconnect();
     input.analyser?.disconnect();
-    input.element.srcObject = null;
-    input.element.remove();
+    setDecoded(input, false);
     this.inputs.delete(key);
     void this.route();
   }
@@ -116,6 +144,7 @@ export class AudioMixer {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.mixTimer);
     for (const key of [...this.inputs.keys()]) this.remove(key);
     this.sipInput?.element.remove();
     await this.context.close().catch(() => undefined);
@@ -125,11 +154,33 @@ export class AudioMixer {
   private async route(): Promise<void> {
     if (this.closed) return;
     const forward = this.mode === 'forward';
-    // a muted SIP peer is replaced by the silent feed, which produces frames only while the context runs (a feed
-    // without frames would leave the room's receivers concealing the last sound they had)
-    const needsGraph = !forward || this.levels || this.sipMuted;
+    const single = forward ? [...this.inputs.values()][0] : undefined;
+    const relay = this.relay;
+    if (single !== undefined) {
+      clearTimeout(this.mixTimer);
+      this.mixTimer = undefined;
+      relay?.forward('room-to-sip', single.track);
+    } else if (relay !== undefined && this.mixTimer === undefined) {
+      this.mixTimer = setTimeout(() => {
+        this.mixTimer = undefined;
+        if (this.mode === 'mix') relay.forward('room-to-sip', undefined);
+      }, MIX_WARMUP_MS);
+    }
+    const roomForwarded = single !== undefined && relay?.isForwarding('room-to-sip', single.track) === true;
+    // A muted SIP peer is replaced by the silent feed, which produces frames only while the context runs (a feed
+    // without frames would leave the room's receivers concealing the last sound they had). Forwarded frames ride in
+    // the frames of the silent tracks, so the relay needs the context running too.
+    const needsGraph = !forward || this.levels || this.sipMuted || relay !== undefined;
+    const inGraph = !forward || this.levels;
     for (const input of this.inputs.values()) {
-      const inGraph = !forward || this.levels;
+      setDecoded(input, inGraph || !roomForwarded);
+      if (!inGraph && input.source !== undefined) {
+        // a source node left in the context may keep the track decoding
+        input.source.disconnect();
+        input.analyser?.disconnect();
+        input.source = undefined;
+        input.analyser = undefined;
+      }
       if (inGraph && input.source === undefined) {
         input.source = this.context.createMediaStreamSource(new MediaStream([input.track]));
         if (this.levels) {
@@ -146,10 +197,26 @@ export class AudioMixer {
     }
     if (needsGraph && this.context.state === 'suspended') await this.context.resume().catch(() => undefined);
     if (!needsGraph && this.context.state === 'running') await this.context.suspend().catch(() => undefined);
-    const roomTrack = forward ? [...this.inputs.values()][0]?.track : undefined;
+    // forwarded: the silent mix carries the frames; otherwise the lone speaker's track, or the mix
+    const roomTrack = single !== undefined && !roomForwarded ? single.track : undefined;
     await this.sipOutput?.(roomTrack ?? this.roomToSipTrack).catch(() => undefined);
     const sipTrack = this.sipMuted ? undefined : this.sipInput?.track;
-    await this.roomOutput?.(sipTrack ?? this.sipToRoomTrack).catch(() => undefined);
+    relay?.forward('sip-to-room', sipTrack);
+    const sipForwarded = relay?.isForwarding('sip-to-room', sipTrack) === true;
+    await this.roomOutput?.((sipForwarded ? undefined : sipTrack) ?? this.sipToRoomTrack).catch(() => undefined);
+  }
+}
+
+/**
+ * Decodes `input`'s track (plays it in a muted element) or stops decoding it. The SIP peer's track is always decoded:
+ * its DTMF tones are read from the decoded audio.
+ */
+function setDecoded(input: RoomInput, decoded: boolean): void {
+  if (decoded && input.element === undefined) input.element = playMuted(input.track);
+  if (!decoded && input.element !== undefined) {
+    input.element.srcObject = null;
+    input.element.remove();
+    input.element = undefined;
   }
 }
 

@@ -136,7 +136,10 @@ class JanusVideoRoom implements RoomAdapter {
   private async publish(handle: JanusHandle, display: string, tracks: PublishedTracks, data = false): Promise<RTCPeerConnection> {
     const pc = new RTCPeerConnection({ iceServers: [...this.options.iceServers], bundlePolicy: 'max-bundle' });
     pc.onicecandidate = (event) => handle.trickle(event.candidate);
-    if (tracks.audio !== undefined) pc.addTransceiver(tracks.audio, { direction: 'sendonly' });
+    if (tracks.audio !== undefined) {
+      const audio = pc.addTransceiver(tracks.audio, { direction: 'sendonly' });
+      this.options.encoded?.sender(audio.sender);
+    }
     if (tracks.video !== undefined) pc.addTransceiver(tracks.video, { direction: 'sendonly' });
     if (data) this.channel = pc.createDataChannel('roomline');
     const offer = await pc.createOffer();
@@ -278,6 +281,7 @@ class JanusVideoRoom implements RoomAdapter {
     pc.onicecandidate = (event) => handle.trickle(event.candidate);
     pc.ontrack = (event) => {
       if (this.options.lowLatency === true) event.receiver.jitterBufferTarget = 0;
+      this.options.encoded?.receiver(event.receiver);
       this.events.track(feedId, event.track);
     };
     pc.ondatachannel = (event) => {

@@ -1,5 +1,6 @@
 import type { LegQuality } from '../../contracts/call-record.js';
 import type { RoomCapabilities, RoomJoin, RoomProviderName } from '../../contracts/rooms/index.js';
+import type { EncodedTaps } from '../media/encoded-relay.js';
 
 /**
  * One transport-neutral interface for every room provider. The bot joins with its own audio (and camera), swaps the
@@ -89,6 +90,12 @@ export interface RoomAdapterOptions {
   readonly dataChannel?: boolean;
   /** Receive the other participants' data messages (the `data` event). @default false */
   readonly receiveData?: boolean;
+  /**
+   * Taps for forwarding encoded audio: an adapter that owns its peer connections gives it the receivers of the other
+   * participants' audio and the sender of the bot's own. Optional: an SDK that keeps its connections gives none, and
+   * its audio is decoded and encoded again. @default none
+   */
+  readonly encoded?: EncodedTaps;
 }
 
 /** Makes a provider's adapter for one room join. */

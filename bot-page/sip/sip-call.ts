@@ -9,7 +9,7 @@ import { SipLeg, type AnswerOptions, type DialOptions, type SipLegEvents } from 
 /** What the call needs from the bot's media graph, for its first leg and for each leg a transfer brings. */
 export interface SipCallMedia {
   /** The audio and video to send on a new leg (the room's mix or speaker, the composed picture). */
-  outgoing(): Pick<DialOptions, 'audio' | 'video'>;
+  outgoing(): Pick<DialOptions, 'audio' | 'video' | 'encoded'>;
   /** A track from the SIP peer of the current leg (at once for the first leg, at its answer for a transfer's). */
   incoming(track: MediaStreamTrack): void;
   /** The current leg changed (a transfer was followed): re-route the outgoing tracks onto its senders. */

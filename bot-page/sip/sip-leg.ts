@@ -3,6 +3,7 @@ import type { SIP_PROGRESS_EVENTS, SipAccount } from '../../contracts/page-rpc.j
 import type { DtmfCarriage, SipAudioCodec, SipSide, SrtpMode } from '../../contracts/telephony.js';
 import { JanusError, type JanusHandle, type JanusJsep, type JanusSession } from '../janus/janus-client.js';
 import { errorMessage, log } from '../host.js';
+import type { EncodedTaps } from '../media/encoded-relay.js';
 import { bridgePeerConnection } from '../media/peer-connection.js';
 
 export type SipProgressEvent = (typeof SIP_PROGRESS_EVENTS)[number];
@@ -79,6 +80,8 @@ export interface DialOptions {
   readonly lowLatency?: boolean;
   /** Tracks to send to the SIP peer; `video` undefined means no video m-line at all. */
   readonly audio: MediaStreamTrack | undefined;
+  /** The encoded relay's taps on this leg's audio (forwarding frames between the legs without re-encoding). */
+  readonly encoded?: EncodedTaps;
   readonly video:
     | {
         readonly track: MediaStreamTrack | undefined;
@@ -209,6 +212,7 @@ export class SipLeg {
     pc.onicecandidate = (event) => this.handle.trickle(event.candidate);
     pc.ontrack = (event) => {
       if (options.lowLatency === true) event.receiver.jitterBufferTarget = 0;
+      options.encoded?.receiver(event.receiver);
       this.events.track(event.track);
     };
     pc.onconnectionstatechange = () => {
@@ -218,6 +222,9 @@ export class SipLeg {
       direction: options.audio === undefined ? 'recvonly' : 'sendrecv',
     });
     if (options.audioCodecs !== undefined) preferAudioCodecs(this.audioTransceiver, options.audioCodecs);
+    // before the offer: the receiving stream is made with the local description, and a transform set later sees nothing
+    options.encoded?.receiver(this.audioTransceiver.receiver);
+    if (options.audio !== undefined) options.encoded?.sender(this.audioTransceiver.sender);
     if (options.video !== undefined) {
       this.videoTransceiver = pc.addTransceiver(options.video.track ?? 'video', {
         direction: options.video.direction,
@@ -387,6 +394,7 @@ export class SipLeg {
     pc.onicecandidate = (event) => this.handle.trickle(event.candidate);
     pc.ontrack = (event) => {
       if (options.lowLatency === true) event.receiver.jitterBufferTarget = 0;
+      options.encoded?.receiver(event.receiver);
       this.events.track(event.track);
     };
     pc.onconnectionstatechange = () => {
@@ -397,7 +405,10 @@ export class SipLeg {
       const kind = transceiver.receiver.track.kind;
       if (kind === 'audio' && this.audioTransceiver === undefined) {
         this.audioTransceiver = transceiver;
-        if (options.audio !== undefined) await transceiver.sender.replaceTrack(options.audio);
+        if (options.audio !== undefined) {
+          await transceiver.sender.replaceTrack(options.audio);
+          options.encoded?.sender(transceiver.sender);
+        }
         transceiver.direction = options.audio === undefined ? 'recvonly' : 'sendrecv';
         if (options.audioCodecs !== undefined) preferAudioCodecs(transceiver, options.audioCodecs);
       } else if (kind === 'video' && options.video !== undefined && this.videoTransceiver === undefined) {

@@ -54,6 +54,8 @@ export async function enterAppPage(room: PageRoomJoin, context: AppPageContext):
     type: 'init',
     janusUrl: context.janusUrl,
     iceServers: [...context.iceServers],
+    // the app's connections are its own: nothing to forward from, and no worker of ours in the customer's page
+    encodedForwarding: false,
     ...(context.apiSecret === undefined ? {} : { apiSecret: context.apiSecret }),
   });
 }

@@ -1,0 +1,63 @@
+import { RelayCore, type RelayFrame, type RelayRoute } from './encoded-relay-core.js';
+
+/**
+ * The page's encoded-transform worker (RTCRtpScriptTransform): every audio receiver of the bridge is a source, each
+ * leg's audio sender a sink, and {@link RelayCore} decides which received payload a sent frame carries. Received
+ * frames go on to their own receiver unchanged (the page decodes them whenever it mixes or listens). Built as its own
+ * script and loaded from a Blob (encoded-relay.ts).
+ */
+
+export type RelayOptions = { readonly role: 'source'; readonly key: string } | { readonly role: 'sink'; readonly route: RelayRoute };
+
+export type RelayCommand =
+  | { readonly type: 'forward'; readonly route: RelayRoute; readonly key: string | undefined }
+  | { readonly type: 'counters'; readonly id: number };
+
+// the worker's global scope, which TypeScript's DOM library does not describe
+interface TransformerLike {
+  readonly options: RelayOptions;
+  readonly readable: ReadableStream<RelayFrame>;
+  readonly writable: WritableStream<RelayFrame>;
+}
+const scope = globalThis as unknown as {
+  onrtctransform: ((event: { readonly transformer: TransformerLike }) => void) | null;
+  onmessage: ((event: MessageEvent<RelayCommand>) => void) | null;
+  postMessage(message: unknown): void;
+};
+
+const core = new RelayCore((notice) => scope.postMessage(notice));
+
+function pump(transformer: TransformerLike, each: (frame: RelayFrame) => void): void {
+  void transformer.readable
+    .pipeThrough(
+      new TransformStream<RelayFrame, RelayFrame>({
+        transform(frame, controller) {
+          try {
+            each(frame);
+          } catch {
+            // a frame the relay cannot read goes on as it came
+          }
+          controller.enqueue(frame);
+        },
+      }),
+    )
+    .pipeTo(transformer.writable)
+    .catch(() => undefined);
+}
+
+scope.onrtctransform = (event) => {
+  const transformer = event.transformer;
+  const options = transformer.options;
+  if (options.role === 'source') {
+    pump(transformer, (frame) => core.source(options.key, frame));
+  } else {
+    core.sinkAttached(options.route);
+    pump(transformer, (frame) => void core.slot(options.route, frame));
+  }
+};
+
+scope.onmessage = (event) => {
+  const command = event.data;
+  if (command.type === 'forward') core.forward(command.route, command.key);
+  else scope.postMessage({ type: 'counters', id: command.id, counters: core.counters() });
+};
