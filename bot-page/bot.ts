@@ -229,6 +229,8 @@ export class Bot {
     if (sendsVideo) {
       const levels = speakerFromProvider ? () => this.speakerLevels() : () => mixer.inputLevels();
       this.composer = new RoomVideoComposer(media.layout, media, levels);
+      this.composer.onSourcesChanged(() => this.routeRoomVideo());
+      this.relay?.onChange(() => this.routeRoomVideo());
       this.composer.start();
     }
     if (receivesVideo) this.router = new SipVideoRouter(media.splitIncoming, command.display, media.fps);
@@ -403,6 +405,26 @@ export class Bot {
       const sender = this.sip?.leg?.audioSender;
       if (sender !== undefined && sender.track !== track) await sender.replaceTrack(track);
     });
+    this.routeRoomVideo();
+  }
+
+  /**
+   * Room → SIP video: while the SIP picture would show exactly one participant, that participant's encoded frames go
+   * to the SIP leg as they came (the relay refuses another codec); otherwise the composed picture. Forwarding starts
+   * at the source's next keyframe and ends at the sender's own next one (the composed picture's other size makes one),
+   * so the phone's picture holds still at most that long.
+   */
+  private routeRoomVideo(): void {
+    const relay = this.relay;
+    const composer = this.composer;
+    const sender = this.sip?.leg?.videoSender;
+    if (relay === undefined || composer === undefined || sender === undefined) return;
+    const sole = composer.soleTrack();
+    const forwarded = sole !== undefined && relay.canForwardVideo('room-to-sip', sole) ? sole : undefined;
+    const track = relay.forwardVideo('room-to-sip', forwarded) ?? composer.output.track;
+    if (sender.track !== track) {
+      void sender.replaceTrack(track).catch((error: unknown) => log.warn('switching the SIP picture failed', { error: errorMessage(error) }));
+    }
   }
 
   private watchSipMedia(video: boolean): void {
@@ -446,12 +468,18 @@ export class Bot {
 
   private async stats(): Promise<QualitySummary> {
     const sipPc = this.sip?.leg?.peerConnection;
-    const [sip, room, audioPath] = await Promise.all([
+    const [sip, room, paths] = await Promise.all([
       legQuality(sipPc === undefined ? [] : [sipPc]),
       this.room?.stats() ?? Promise.resolve({}),
       this.relay?.stats(),
     ]);
-    return { sampledAt: new Date().toISOString(), sip, room, ...(audioPath === undefined ? {} : { audioPath }) };
+    return {
+      sampledAt: new Date().toISOString(),
+      sip,
+      room,
+      ...(paths === undefined ? {} : { audioPath: paths.audio }),
+      ...(paths?.video.roomToSip === undefined ? {} : { videoPath: paths.video }),
+    };
   }
 
   private async leave(): Promise<void> {

@@ -177,6 +177,33 @@ export interface AudioPathStats {
   readonly refused?: string;
 }
 
+/**
+ * How room → SIP video crossed the bridge, in frames its SIP video sender sent: forwarded (one room participant's
+ * encoded frames as they came, when the SIP picture shows only that participant and the codecs match) or the
+ * bridge's own encoding of the composed picture.
+ */
+export interface VideoPathStats {
+  /** How it crosses now. */
+  readonly mode: 'forward' | 'encode';
+  readonly forwardedFrames: number;
+  /** Keyframes of the source among the forwarded frames (forwarding starts at one; each far-end request brings one). */
+  readonly forwardedKeyFrames: number;
+  /** Frames of the composed picture the bridge encoded and sent. */
+  readonly encodedFrames: number;
+  /** Frames of the bridge's encoder not sent: while waiting for a keyframe (of the source, or its own after forwarding). */
+  readonly droppedSlots: number;
+  /** Received frames never sent (the slot clock fell behind; forwarding restarted at a keyframe). */
+  readonly droppedFrames: number;
+  /** Keyframe requests the bridge sent to the source: when forwarding starts, and for each PLI/FIR from the far end. */
+  readonly keyFrameRequests: number;
+  /** Keyframe requests (PLI/FIR) the far end sent the bridge while forwarding, each passed to the source. */
+  readonly farEndKeyFrameRequests: number;
+  /** Changes between forwarded frames and the bridge's own. */
+  readonly switches: number;
+  /** Why the last track this direction tried to forward could not be (another codec on the other leg). */
+  readonly refused?: string;
+}
+
 /** Quality summary of a call: the SIP leg and the room leg, each seen from the bridge. */
 export interface QualitySummary {
   readonly sampledAt: string;
@@ -184,6 +211,8 @@ export interface QualitySummary {
   readonly room: LegQuality;
   /** Present where the bridge can forward encoded audio (ROOMLINE_ENCODED_FORWARDING, a room it owns the connections of). */
   readonly audioPath?: { readonly roomToSip: AudioPathStats; readonly sipToRoom: AudioPathStats };
+  /** Present where the bridge could forward encoded video (as audioPath, and the SIP leg sends video). */
+  readonly videoPath?: { readonly roomToSip?: VideoPathStats };
 }
 
 export interface SipInfo {

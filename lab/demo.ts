@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AudioPathStats, CallRecord, VideoStreamStats } from '../contracts/call-record.js';
+import type { AudioPathStats, CallRecord, VideoPathStats, VideoStreamStats } from '../contracts/call-record.js';
 import type { DialRequestInput } from '../contracts/dial-request.js';
 import { analyseTone, hasTone, readWav, sliceSeconds, type ToneReport } from './audio-analysis.js';
 import { Lab, type LabOptions, type LabPersonOptions } from './lab.js';
@@ -443,6 +443,12 @@ function printReport(report: CallReport, out: (line: string) => void, origin = '
       `${label}: ${p.mode === 'forward' ? 'forwarded as received' : 'decoded and encoded again'} (${p.forwardedFrames} frames forwarded, ${p.encodedFrames} encoded by the bridge, ${p.droppedFrames} dropped${p.refused === undefined ? '' : `; not forwarded: ${p.refused}`})`;
     out(`  ${way('room → phone', path.roomToSip)}`);
     out(`  ${way('phone → room', path.sipToRoom)}`);
+  }
+  const videoPath: VideoPathStats | undefined = q?.videoPath?.roomToSip;
+  if (videoPath !== undefined) {
+    out(
+      `  room → phone video: ${videoPath.mode === 'forward' ? 'forwarded as received' : 'composed and encoded again'} (${videoPath.forwardedFrames} frames forwarded, ${videoPath.forwardedKeyFrames} of them keyframes, ${videoPath.encodedFrames} encoded by the bridge, ${videoPath.farEndKeyFrameRequests} keyframe requests from the phone passed on${videoPath.refused === undefined ? '' : `; not forwarded: ${videoPath.refused}`})`,
+    );
   }
   const video = report.video;
   if (video !== undefined) {

@@ -1,23 +1,33 @@
 import { RelayCore, type RelayFrame, type RelayRoute } from './encoded-relay-core.js';
+import { VideoRelayCore, type VideoRelayFrame } from './encoded-video-relay-core.js';
 
 /**
- * The page's encoded-transform worker (RTCRtpScriptTransform): every audio receiver of the bridge is a source, each
- * leg's audio sender a sink, and {@link RelayCore} decides which received payload a sent frame carries. Received
+ * The page's encoded-transform worker (RTCRtpScriptTransform): every audio and video receiver of the bridge is a
+ * source, each leg's audio and video sender a sink, and {@link RelayCore} (audio) or {@link VideoRelayCore} (video)
+ * decides which received payload a sent frame carries, and whether a video slot goes out at all. Received
  * frames go on to their own receiver unchanged (the page decodes them whenever it mixes or listens). Built as its own
  * script and loaded from a Blob (encoded-relay.ts).
  */
 
-export type RelayOptions = { readonly role: 'source'; readonly key: string } | { readonly role: 'sink'; readonly route: RelayRoute };
+export type RelayKind = 'audio' | 'video';
+
+export type RelayOptions =
+  | { readonly role: 'source'; readonly key: string; readonly kind: RelayKind }
+  | { readonly role: 'sink'; readonly route: RelayRoute; readonly kind: RelayKind };
 
 export type RelayCommand =
-  | { readonly type: 'forward'; readonly route: RelayRoute; readonly key: string | undefined }
+  | { readonly type: 'forward'; readonly kind: RelayKind; readonly route: RelayRoute; readonly key: string | undefined }
+  /** The far end asked the route's video sender for a keyframe (its PLI/FIR count grew). */
+  | { readonly type: 'far-end-key-frame-request'; readonly route: RelayRoute }
   | { readonly type: 'counters'; readonly id: number };
 
 // the worker's global scope, which TypeScript's DOM library does not describe
 interface TransformerLike {
   readonly options: RelayOptions;
-  readonly readable: ReadableStream<RelayFrame>;
-  readonly writable: WritableStream<RelayFrame>;
+  readonly readable: ReadableStream<RelayFrame & VideoRelayFrame>;
+  readonly writable: WritableStream<RelayFrame & VideoRelayFrame>;
+  /** Receivers only: sends a PLI/FIR to the source (Chromium 156 has it; its senders fire no keyframe events). */
+  sendKeyFrameRequest?(): Promise<void>;
 }
 const scope = globalThis as unknown as {
   onrtctransform: ((event: { readonly transformer: TransformerLike }) => void) | null;
@@ -26,18 +36,29 @@ const scope = globalThis as unknown as {
 };
 
 const core = new RelayCore((notice) => scope.postMessage(notice));
+/** Video receivers by key: the relay asks them for keyframes. */
+const videoSources = new Map<string, TransformerLike>();
+const video = new VideoRelayCore((action) => {
+  if (action.type === 'request-key-frame') {
+    void videoSources.get(action.key)?.sendKeyFrameRequest?.().catch(() => undefined);
+  } else {
+    scope.postMessage(action);
+  }
+});
 
-function pump(transformer: TransformerLike, each: (frame: RelayFrame) => void): void {
+/** Runs each frame through `each`; a frame goes on unless `each` says to drop it. */
+function pump(transformer: TransformerLike, each: (frame: RelayFrame & VideoRelayFrame) => boolean): void {
   void transformer.readable
     .pipeThrough(
-      new TransformStream<RelayFrame, RelayFrame>({
+      new TransformStream<RelayFrame & VideoRelayFrame, RelayFrame & VideoRelayFrame>({
         transform(frame, controller) {
+          let keep = true;
           try {
-            each(frame);
+            keep = each(frame);
           } catch {
             // a frame the relay cannot read goes on as it came
           }
-          controller.enqueue(frame);
+          if (keep) controller.enqueue(frame);
         },
       }),
     )
@@ -48,16 +69,48 @@ function pump(transformer: TransformerLike, each: (frame: RelayFrame) => void): 
 scope.onrtctransform = (event) => {
   const transformer = event.transformer;
   const options = transformer.options;
-  if (options.role === 'source') {
-    pump(transformer, (frame) => core.source(options.key, frame));
-  } else {
-    core.sinkAttached(options.route);
-    pump(transformer, (frame) => void core.slot(options.route, frame));
+  switch (options.role) {
+    case 'source':
+      if (options.kind === 'video') {
+        videoSources.set(options.key, transformer);
+        pump(transformer, (frame) => {
+          video.source(options.key, frame);
+          return true;
+        });
+      } else {
+        pump(transformer, (frame) => {
+          core.source(options.key, frame);
+          return true;
+        });
+      }
+      return;
+    case 'sink':
+      if (options.kind === 'video') {
+        video.sinkAttached(options.route);
+        pump(transformer, (frame) => video.slot(options.route, frame) !== 'dropped');
+      } else {
+        core.sinkAttached(options.route);
+        pump(transformer, (frame) => {
+          core.slot(options.route, frame);
+          return true;
+        });
+      }
+      return;
   }
 };
 
 scope.onmessage = (event) => {
   const command = event.data;
-  if (command.type === 'forward') core.forward(command.route, command.key);
-  else scope.postMessage({ type: 'counters', id: command.id, counters: core.counters() });
+  switch (command.type) {
+    case 'forward':
+      if (command.kind === 'video') video.forward(command.route, command.key);
+      else core.forward(command.route, command.key);
+      return;
+    case 'far-end-key-frame-request':
+      video.farEndKeyFrameRequest(command.route);
+      return;
+    case 'counters':
+      scope.postMessage({ type: 'counters', id: command.id, counters: core.counters(), video: video.counters() });
+      return;
+  }
 };

@@ -1,14 +1,32 @@
-import type { AudioPathStats } from '../../contracts/call-record.js';
+import type { AudioPathStats, VideoPathStats } from '../../contracts/call-record.js';
+import { assertNever } from '../../contracts/errors.js';
 import { log } from '../host.js';
 import type { RelayNotice, RelayRoute, RouteCounters } from './encoded-relay-core.js';
-import type { RelayCommand, RelayOptions } from './encoded-relay-worker.js';
+import type { RelayCommand, RelayKind, RelayOptions } from './encoded-relay-worker.js';
+import type { VideoRelayAction, VideoRouteCounters, VideoRouteState } from './encoded-video-relay-core.js';
+
+type WorkerMessage =
+  | RelayNotice
+  | Exclude<VideoRelayAction, { type: 'request-key-frame' }>
+  | {
+      readonly type: 'counters';
+      readonly id: number;
+      readonly counters: Record<RelayRoute, RouteCounters>;
+      readonly video: Record<RelayRoute, VideoRouteCounters & { readonly state: VideoRouteState }>;
+    };
+type Counters = Extract<WorkerMessage, { type: 'counters' }>;
+
+/** How often a forwarding video sender's PLI/FIR counts are read (a request waits at most this long to go on). */
+export const KEY_REQUEST_POLL_MS = 250;
+/** The slot track's picture size: the sender's encoder has little to do, its frames only carry forwarded ones. */
+const SLOT_SIZE = { width: 64, height: 48 } as const;
 
 export type { RelayRoute } from './encoded-relay-core.js';
 
 /** The transform worker's script (bot-page/media/encoded-relay-worker.ts), built into the bundle as text by scripts/build.mjs. */
 declare const __ROOMLINE_RELAY_WORKER__: string;
 
-/** What a leg gives the relay as it sets up its connection: its audio receivers (sources) and audio sender (sink). */
+/** What a leg gives the relay as it sets up its connection: its receivers (sources) and its senders (sinks). */
 export interface EncodedTaps {
   /**
    * Call before the receiving stream exists: right after `addTransceiver` on the offering side, from `ontrack` (during
@@ -16,8 +34,8 @@ export interface EncodedTaps {
    * A receiver tapped twice keeps its first tap.
    */
   receiver(receiver: RTCRtpReceiver): void;
-  /** Call right after the transceiver is made, before negotiation, for the same reason. */
-  sender(sender: RTCRtpSender): void;
+  /** Call right after the transceiver is made, before negotiation, for the same reason. @default kind 'audio' */
+  sender(sender: RTCRtpSender, kind?: RelayKind): void;
 }
 
 /**
@@ -37,13 +55,13 @@ export class EncodedRelay {
   private readonly refused = new Set<string>();
   private readonly refusals = new Map<RelayRoute, string>();
   private readonly listeners: Array<() => void> = [];
-  private readonly pending = new Map<number, (counters: Record<RelayRoute, RouteCounters>) => void>();
+  private readonly pending = new Map<number, (counters: Counters) => void>();
+  private readonly video = new VideoRelayPages((command) => this.worker.postMessage(command), () => this.changed());
   private nextId = 0;
   private nextKey = 0;
 
   private constructor(private readonly worker: Worker) {
-    worker.onmessage = (event: MessageEvent<RelayNotice | { type: 'counters'; id: number; counters: Record<RelayRoute, RouteCounters> }>) =>
-      this.onMessage(event.data);
+    worker.onmessage = (event: MessageEvent<WorkerMessage>) => this.onMessage(event.data);
   }
 
   static create(enabled: boolean): EncodedRelay | undefined {
@@ -61,15 +79,17 @@ export class EncodedRelay {
   taps(route: RelayRoute): EncodedTaps {
     return {
       receiver: (receiver) => {
-        if (receiver.track.kind !== 'audio' || this.tapped.has(receiver)) return;
+        const kind = receiver.track.kind;
+        if ((kind !== 'audio' && kind !== 'video') || this.tapped.has(receiver)) return;
         this.tapped.add(receiver);
         const key = `source-${(this.nextKey += 1)}`;
-        receiver.transform = new RTCRtpScriptTransform(this.worker, { role: 'source', key } satisfies RelayOptions);
+        receiver.transform = new RTCRtpScriptTransform(this.worker, { role: 'source', key, kind } satisfies RelayOptions);
         this.keys.set(receiver.track, key);
       },
-      sender: (sender) => {
-        sender.transform = new RTCRtpScriptTransform(this.worker, { role: 'sink', route } satisfies RelayOptions);
-        this.sinks.add(route);
+      sender: (sender, kind = 'audio') => {
+        sender.transform = new RTCRtpScriptTransform(this.worker, { role: 'sink', route, kind } satisfies RelayOptions);
+        if (kind === 'audio') this.sinks.add(route);
+        else this.video.sinkAttached(route, sender);
       },
     };
   }
@@ -86,7 +106,32 @@ export class EncodedRelay {
     if (this.requested.get(route) === key) return;
     this.requested.set(route, key);
     if (this.confirmed.get(route) !== key) this.confirmed.delete(route);
-    this.worker.postMessage({ type: 'forward', route, key } satisfies RelayCommand);
+    this.worker.postMessage({ type: 'forward', kind: 'audio', route, key } satisfies RelayCommand);
+  }
+
+  /**
+   * Video: whether `track` (a tapped receiver's) could be forwarded on `route` as it came. The worker refuses a track
+   * whose codec differs from the sender's; the page composes it then.
+   */
+  canForwardVideo(route: RelayRoute, track: MediaStreamTrack): boolean {
+    const key = this.keys.get(track);
+    return key !== undefined && this.video.canForward(route, key);
+  }
+
+  /**
+   * Forward `track`'s encoded video on `route` from its next keyframe (undefined: the sender's own encoding again, from
+   * its next keyframe). Gives the track the route's sender must send meanwhile: the slot track while forwarding (its
+   * frames carry the forwarded ones), undefined to send the page's own picture.
+   */
+  forwardVideo(route: RelayRoute, track: MediaStreamTrack | undefined): MediaStreamTrack | undefined {
+    const key = track === undefined ? undefined : this.keys.get(track);
+    return this.video.forward(route, key !== undefined && this.video.canForward(route, key) ? key : undefined);
+  }
+
+  /** Whether `route`'s video sender now carries `track`'s frames (a source keyframe went out). */
+  isForwardingVideo(route: RelayRoute, track: MediaStreamTrack | undefined): boolean {
+    const key = track === undefined ? undefined : this.keys.get(track);
+    return key !== undefined && this.video.isForwarding(route, key);
   }
 
   /** Whether `route`'s sender now carries `track`'s payloads as they came. */
@@ -100,33 +145,55 @@ export class EncodedRelay {
   }
 
   /** What each route's sender sent so far, by what its frames carried. */
-  async stats(): Promise<{ roomToSip: AudioPathStats; sipToRoom: AudioPathStats } | undefined> {
+  async stats(): Promise<
+    { audio: { roomToSip: AudioPathStats; sipToRoom: AudioPathStats }; video: { roomToSip?: VideoPathStats } } | undefined
+  > {
     const id = (this.nextId += 1);
-    const counters = await Promise.race([
-      new Promise<Record<RelayRoute, RouteCounters>>((resolve) => {
+    const answer = await Promise.race([
+      new Promise<Counters>((resolve) => {
         this.pending.set(id, resolve);
         this.worker.postMessage({ type: 'counters', id } satisfies RelayCommand);
       }),
       new Promise<undefined>((resolve) => setTimeout(resolve, 1_000)),
     ]);
     this.pending.delete(id);
-    if (counters === undefined) return undefined;
+    if (answer === undefined) return undefined;
+    const counters = answer.counters;
     const path = (route: RelayRoute): AudioPathStats => ({
       ...counters[route],
       mode: this.confirmed.has(route) ? 'forward' : 'encode',
       ...(this.refusals.has(route) ? { refused: this.refusals.get(route) } : {}),
     });
-    return { roomToSip: path('room-to-sip'), sipToRoom: path('sip-to-room') };
+    return {
+      audio: { roomToSip: path('room-to-sip'), sipToRoom: path('sip-to-room') },
+      video: this.video.paths(answer.video),
+    };
   }
 
   close(): void {
+    this.video.close();
     this.worker.terminate();
   }
 
-  private onMessage(message: RelayNotice | { type: 'counters'; id: number; counters: Record<RelayRoute, RouteCounters> }): void {
-    if (message.type === 'counters') {
-      this.pending.get(message.id)?.(message.counters);
-      return;
+  private changed(): void {
+    for (const listener of this.listeners) listener();
+  }
+
+  private onMessage(message: WorkerMessage): void {
+    switch (message.type) {
+      case 'counters':
+        this.pending.get(message.id)?.(message);
+        return;
+      case 'slot':
+      case 'video-forwarding':
+      case 'video-refused':
+        this.video.onAction(message);
+        return;
+      case 'forwarding':
+      case 'refused':
+        break;
+      default:
+        return assertNever(message, 'relay message');
     }
     if (this.requested.get(message.route) !== message.key) return;
     if (message.type === 'forwarding') {
@@ -139,6 +206,168 @@ export class EncodedRelay {
       this.requested.set(message.route, undefined);
       log.info('audio cannot be forwarded as it came: decoded and encoded again', { route: message.route, reason: message.reason });
     }
-    for (const listener of this.listeners) listener();
+    this.changed();
+  }
+}
+
+/**
+ * The page's half of video forwarding: per route, the slot track the sender sends while forwarding (one small frame
+ * written for each frame the worker queued, so the sender's encoder makes a slot for each), and the watch on the
+ * sender's PLI/FIR counts that passes the far end's keyframe requests to the worker.
+ */
+class VideoRelayPages {
+  private readonly routes = new Map<RelayRoute, VideoRoutePage>();
+  private readonly refused = new Set<string>();
+  private readonly refusals = new Map<RelayRoute, string>();
+
+  constructor(
+    private readonly post: (command: RelayCommand) => void,
+    private readonly changed: () => void,
+  ) {}
+
+  sinkAttached(route: RelayRoute, sender: RTCRtpSender): void {
+    const page = this.route(route);
+    page.sender = sender;
+    page.keyRequestsSeen = undefined;
+  }
+
+  canForward(route: RelayRoute, key: string): boolean {
+    return this.routes.get(route)?.sender !== undefined && !this.refused.has(`${route} ${key}`);
+  }
+
+  forward(route: RelayRoute, key: string | undefined): MediaStreamTrack | undefined {
+    const page = this.route(route);
+    if (page.requested !== key) {
+      page.requested = key;
+      page.confirmed = undefined;
+      this.post({ type: 'forward', kind: 'video', route, key });
+      if (key === undefined) {
+        clearInterval(page.poll);
+        page.poll = undefined;
+      } else {
+        page.poll ??= setInterval(() => void this.pollKeyRequests(route, page), KEY_REQUEST_POLL_MS);
+      }
+    }
+    if (key === undefined) return undefined;
+    page.slots ??= new SlotTrack();
+    return page.slots.track;
+  }
+
+  isForwarding(route: RelayRoute, key: string): boolean {
+    return this.routes.get(route)?.confirmed === key;
+  }
+
+  onAction(action: Exclude<VideoRelayAction, { type: 'request-key-frame' }>): void {
+    const page = this.route(action.route);
+    switch (action.type) {
+      case 'slot':
+        page.slots?.write();
+        return;
+      case 'video-forwarding':
+        if (page.requested !== action.key) return;
+        page.confirmed = action.key;
+        log.info('video forwarded without re-encoding', { route: action.route });
+        this.changed();
+        return;
+      case 'video-refused':
+        this.refused.add(`${action.route} ${action.key}`);
+        this.refusals.set(action.route, action.reason);
+        if (page.requested === action.key) {
+          page.confirmed = undefined;
+          log.info('video cannot be forwarded as it came: composed and encoded again', { route: action.route, reason: action.reason });
+          this.changed();
+        }
+        return;
+      default:
+        assertNever(action, 'video relay action');
+    }
+  }
+
+  paths(counters: Record<RelayRoute, VideoRouteCounters & { readonly state: VideoRouteState }>): { roomToSip?: VideoPathStats } {
+    const page = this.routes.get('room-to-sip');
+    if (page?.sender === undefined) return {};
+    const { state, ...rest } = counters['room-to-sip'];
+    const refused = this.refusals.get('room-to-sip');
+    return {
+      roomToSip: {
+        ...rest,
+        mode: state === 'forwarding' && page.confirmed !== undefined ? 'forward' : 'encode',
+        ...(refused === undefined ? {} : { refused }),
+      },
+    };
+  }
+
+  close(): void {
+    for (const page of this.routes.values()) {
+      clearInterval(page.poll);
+      page.slots?.close();
+    }
+  }
+
+  /** A grown PLI/FIR count on the route's sender is the far end asking for a keyframe: the source is asked. */
+  private async pollKeyRequests(route: RelayRoute, page: VideoRoutePage): Promise<void> {
+    const sender = page.sender;
+    if (sender === undefined) return;
+    let requests = 0;
+    const report = await sender.getStats().catch(() => undefined);
+    report?.forEach((entry: { type?: string; kind?: string; pliCount?: number; firCount?: number }) => {
+      if (entry.type === 'outbound-rtp') requests += (entry.pliCount ?? 0) + (entry.firCount ?? 0);
+    });
+    const seen = page.keyRequestsSeen;
+    page.keyRequestsSeen = requests;
+    if (seen !== undefined && requests > seen && page.requested !== undefined) {
+      this.post({ type: 'far-end-key-frame-request', route });
+    }
+  }
+
+  private route(route: RelayRoute): VideoRoutePage {
+    let page = this.routes.get(route);
+    if (page === undefined) {
+      page = { sender: undefined, requested: undefined, confirmed: undefined, slots: undefined, poll: undefined, keyRequestsSeen: undefined };
+      this.routes.set(route, page);
+    }
+    return page;
+  }
+}
+
+interface VideoRoutePage {
+  sender: RTCRtpSender | undefined;
+  requested: string | undefined;
+  confirmed: string | undefined;
+  slots: SlotTrack | undefined;
+  poll: ReturnType<typeof setInterval> | undefined;
+  /** The sender's PLI + FIR count when last read. */
+  keyRequestsSeen: number | undefined;
+}
+
+/** A video track whose every frame is written on demand: a small black picture, one per forwarded frame. */
+class SlotTrack {
+  readonly track: MediaStreamTrack;
+  private readonly writer: WritableStreamDefaultWriter<VideoFrame>;
+  private readonly canvas = new OffscreenCanvas(SLOT_SIZE.width, SLOT_SIZE.height);
+  private closed = false;
+
+  constructor() {
+    const generator = new MediaStreamTrackGenerator({ kind: 'video' });
+    this.track = generator;
+    this.writer = generator.writable.getWriter();
+    const context = this.canvas.getContext('2d');
+    if (context !== null) {
+      context.fillStyle = '#000';
+      context.fillRect(0, 0, SLOT_SIZE.width, SLOT_SIZE.height);
+    }
+  }
+
+  /** Writes one frame; frames queue rather than drop (each is one forwarded frame's slot). */
+  write(): void {
+    if (this.closed) return;
+    const frame = new VideoFrame(this.canvas, { timestamp: Math.round(performance.now() * 1000) });
+    this.writer.write(frame).catch(() => frame.close());
+  }
+
+  close(): void {
+    this.closed = true;
+    void this.writer.close().catch(() => undefined);
+    this.track.stop();
   }
 }

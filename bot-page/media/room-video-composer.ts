@@ -49,6 +49,7 @@ export class RoomVideoComposer {
   private readonly pacer: FramePacer;
   private timers: ReturnType<typeof setInterval>[] = [];
   private stopped = false;
+  private readonly sourceListeners: Array<() => void> = [];
   switches = 0;
 
   constructor(
@@ -66,6 +67,17 @@ export class RoomVideoComposer {
 
   get activeSpeaker(): string | undefined {
     return this.active;
+  }
+
+  /** The one room track the picture shows whole, when there is exactly one (its frames could be forwarded as they came). */
+  soleTrack(): MediaStreamTrack | undefined {
+    if (this.sources.size !== 1) return undefined;
+    return this.sources.values().next().value?.track;
+  }
+
+  /** Called whenever a picture source comes or goes. */
+  onSourcesChanged(listener: () => void): void {
+    this.sourceListeners.push(listener);
   }
 
   start(): void {
@@ -90,6 +102,7 @@ export class RoomVideoComposer {
     };
     this.sources.set(id, source);
     if (this.active === undefined) this.switchTo(id);
+    for (const listener of this.sourceListeners) listener();
   }
 
   /** Removes `id`'s picture if it still comes from `track` (a newer track of the same participant stays). */
@@ -105,6 +118,7 @@ export class RoomVideoComposer {
     this.sources.delete(id);
     this.smoothed.delete(id);
     if (this.active === id) this.switchTo(this.sources.keys().next().value);
+    if (!this.stopped) for (const listener of this.sourceListeners) listener();
   }
 
   stop(): void {

@@ -231,6 +231,7 @@ export class SipLeg {
         sendEncodings: [{ maxFramerate: options.video.maxFramerate }],
       });
       preferVideoCodecs(this.videoTransceiver, options.video.codecs);
+      if (options.video.direction !== 'recvonly') options.encoded?.sender(this.videoTransceiver.sender, 'video');
     }
     const offer = await pc.createOffer();
     await pc.setLocalDescription(offer);
@@ -415,6 +416,7 @@ export class SipLeg {
         this.videoTransceiver = transceiver;
         if (options.video.track !== undefined) await transceiver.sender.replaceTrack(options.video.track);
         transceiver.direction = options.video.direction;
+        if (options.video.direction !== 'recvonly') options.encoded?.sender(transceiver.sender, 'video');
       } else {
         transceiver.direction = 'inactive';
       }
