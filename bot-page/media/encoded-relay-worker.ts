@@ -27,17 +27,19 @@ const scope = globalThis as unknown as {
 
 const core = new RelayCore((notice) => scope.postMessage(notice));
 
-function pump(transformer: TransformerLike, each: (frame: RelayFrame) => void): void {
+/** Runs each frame through `each`; a frame it answers `false` for is not sent on. */
+function pump(transformer: TransformerLike, each: (frame: RelayFrame) => boolean): void {
   void transformer.readable
     .pipeThrough(
       new TransformStream<RelayFrame, RelayFrame>({
         transform(frame, controller) {
+          let send = true;
           try {
-            each(frame);
+            send = each(frame);
           } catch {
             // a frame the relay cannot read goes on as it came
           }
-          controller.enqueue(frame);
+          if (send) controller.enqueue(frame);
         },
       }),
     )
@@ -49,10 +51,13 @@ scope.onrtctransform = (event) => {
   const transformer = event.transformer;
   const options = transformer.options;
   if (options.role === 'source') {
-    pump(transformer, (frame) => core.source(options.key, frame));
+    pump(transformer, (frame) => {
+      core.source(options.key, frame);
+      return true;
+    });
   } else {
     core.sinkAttached(options.route);
-    pump(transformer, (frame) => void core.slot(options.route, frame));
+    pump(transformer, (frame) => core.slot(options.route, frame) !== 'skipped');
   }
 };
 
