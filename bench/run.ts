@@ -49,17 +49,20 @@ import {
 import { summarize } from './lib/stats.js';
 
 const mode: BenchMode = process.argv.includes('--quick') ? 'quick' : 'full';
-/** What each mode runs. Quick keeps every figure but fewer calls and shorter holds: under 3 minutes on 2 cores. */
+/**
+ * What each mode runs. Quick keeps every figure but fewer calls, shorter holds and coarser density levels (each
+ * level needs as many freshly warmed workers inside the one-vCPU budget).
+ */
 const PLAN = {
   quick: {
-    warmCalls: 20,
+    warmCalls: 10,
     warmBatch: 5,
-    coldCalls: 2,
+    coldCalls: 1,
     talkMs: 500,
     delayS: 10,
     costS: 5,
     videoS: 5,
-    densityLevels: [1, 2, 4],
+    densityLevels: [2, 5, 10],
     holdS: 3,
     phoneAudioS: 60,
   },
@@ -71,7 +74,7 @@ const PLAN = {
     delayS: 40,
     costS: 60,
     videoS: 60,
-    densityLevels: [1, 2, 3, 4, 6, 8, 10, 12],
+    densityLevels: [2, 4, 6, 8, 10, 12, 14],
     holdS: 30,
     phoneAudioS: 240,
   },
@@ -185,6 +188,22 @@ async function main(): Promise<void> {
     notes.push(await videoCall(lab, pool));
     await pool.stop();
 
+    out(`re-encoding: a steady ${PLAN.costS} s audio call and the delay clicks with encoded forwarding off`);
+    const reencode = new WorkerPool({
+      size: 2,
+      env: { ...env, ROOMLINE_ENCODED_FORWARDING: 'off' },
+      dir: lab.dir,
+      name: 'reencode',
+      replace: false,
+      startConcurrency: WARM_START_CONCURRENCY,
+    });
+    await reencode.waitReady(2, WARM_TIMEOUT_MS);
+    const reencodeCost = await roomlineCostCall(lab, reencode);
+    await reencode.waitReady(1);
+    const reencodeDelay = await delayCall(lab, 'roomline', alice, direct);
+    await reencode.stop();
+    setReencodeFigures(figures, { cost: reencodeCost, delay: reencodeDelay }, { cost: directCost, delay: delays.direct }, notes);
+
     out(`@sparticuz/chromium: a steady ${PLAN.costS} s audio call and the delay clicks on workers running it`);
     const sparticuz = new WorkerPool({
       size: 2,
@@ -221,12 +240,25 @@ async function main(): Promise<void> {
 
     out(`density: concurrent audio calls at ${PLAN.densityLevels.join(', ')}, the bridges in a ${DENSITY_CORES}-core cgroup`);
     await direct.close();
-    const density = await densityRun(lab, env, alice, work);
+    const densityPersons: RoomPerson[] = [alice];
+    const density = await densityRun(lab, env, densityPersons, work, { name: 'forwarded', env: {}, direct: true });
     figures['density.callsPerVcpu'] = density.figure;
     notes.push(fargateFromDensity(density.figure.roomline, cost.usage));
     figures['janus.coresPerCall'] = density.janus.cores;
     figures['janus.pssMbPerCall'] = density.janus.pssMb;
     notes.push(...density.notes);
+    out('density, re-encoding');
+    const reencodeDensity = await densityRun(lab, env, densityPersons, work, { name: 're-encoding', env: { ROOMLINE_ENCODED_FORWARDING: 'off' }, direct: false });
+    figures['density.reencodeCallsPerVcpu'] = { ...reencodeDensity.figure, baseline: density.figure.baseline };
+    notes.push(...reencodeDensity.notes);
+    out('density, @sparticuz/chromium');
+    const sparticuzDensity = await densityRun(lab, env, densityPersons, work, {
+      name: '@sparticuz/chromium',
+      env: { ROOMLINE_CHROMIUM: 'sparticuz', ROOMLINE_CHROMIUM_SANDBOX: 'off' },
+      direct: false,
+    });
+    figures['density.sparticuzCallsPerVcpu'] = { ...sparticuzDensity.figure, baseline: density.figure.baseline };
+    notes.push(...sparticuzDensity.notes);
   } finally {
     out('tearing the lab down');
     await lab.stop();
@@ -406,6 +438,27 @@ function setSparticuzFigures(
   const recovered = recoveredMs(sparticuz.delay);
   notes.push(
     `Calibration on the @sparticuz/chromium call: of the known ${CALIBRATION_DELAY_MS} ms the method recovered ` +
+      (recovered.kind === 'value' ? `${recovered.value.toFixed(1)} ms (${recovered.n} pairs).` : `nothing (${recovered.reason}).`),
+  );
+}
+
+function setReencodeFigures(
+  figures: Partial<Record<FigureId, FigureValues>>,
+  reencode: { cost: CostMeasurement; delay: DelayCallResult },
+  direct: { cost: CostMeasurement; delay: DelayCallResult },
+  notes: string[],
+): void {
+  const cores = (c: CostMeasurement) => (c.usage === undefined ? missing('process not found') : measured(c.usage.cores));
+  const pssMb = (c: CostMeasurement) => (c.usage === undefined ? missing('process not found') : measured(c.usage.maxPssBytes / 2 ** 20));
+  const delay = (estimate: DelayEstimate | undefined): Measured =>
+    estimate?.medianS === undefined ? missing('no click found') : measured(estimate.medianS * 1000, estimate.found);
+  figures['reencode.cores'] = { roomline: cores(reencode.cost), baseline: cores(direct.cost), note: `steady ${PLAN.costS} s` };
+  figures['reencode.pssMb'] = { roomline: pssMb(reencode.cost), baseline: pssMb(direct.cost), note: 'highest PSS over the call' };
+  figures['reencode.roomToPhone'] = { roomline: delay(reencode.delay.roomToPhone), baseline: delay(direct.delay.roomToPhone) };
+  figures['reencode.phoneToRoom'] = { roomline: delay(reencode.delay.phoneToRoom), baseline: delay(direct.delay.phoneToRoom) };
+  const recovered = recoveredMs(reencode.delay);
+  notes.push(
+    `Calibration on the re-encoding call: of the known ${CALIBRATION_DELAY_MS} ms the method recovered ` +
       (recovered.kind === 'value' ? `${recovered.value.toFixed(1)} ms (${recovered.n} pairs).` : `nothing (${recovered.reason}).`),
   );
 }
@@ -660,8 +713,10 @@ interface JanusPerCall {
 async function densityRun(
   lab: Lab,
   env: NodeJS.ProcessEnv,
-  alice: RoomPerson,
+  /** One person per density room, Alice first: added as levels need them, shared by every variant's run. */
+  persons: RoomPerson[],
   work: string,
+  variant: { readonly name: string; readonly env: NodeJS.ProcessEnv; /** Also measure the direct call's density. */ readonly direct: boolean },
 ): Promise<{ figure: FigureValues; janus: JanusPerCall; notes: string[] }> {
   const notes: string[] = [];
   const janusPid = lab.janus.process.child.pid;
@@ -669,7 +724,6 @@ async function densityRun(
   const cgroup = await CpuCgroup.create({ name: `roomline-bench-${process.pid}`, cores: DENSITY_CORES, nodePath: process.execPath, dir: work });
   const janusAt: { roomline?: { calls: number; usage: UsageReport }; direct?: { calls: number; usage: UsageReport } } = {};
   try {
-    const persons: RoomPerson[] = [alice];
     let best = 0;
     let reason = 'no level passed';
     for (const calls of PLAN.densityLevels) {
@@ -680,9 +734,9 @@ async function densityRun(
       }
       const pool = new WorkerPool({
         size: calls,
-        env,
+        env: { ...env, ...variant.env },
         dir: lab.dir,
-        name: `density${calls}`,
+        name: `density-${variant.name.replace(/[^a-z]/g, '')}-${calls}`,
         startConcurrency: WARM_START_CONCURRENCY,
         replace: false,
         execPath: cgroup.launcher,
@@ -694,7 +748,7 @@ async function densityRun(
           () => false,
         );
         if (!warmed) {
-          notes.push(`Density at ${calls} calls in ${DENSITY_CORES} vCPU: the workers did not get warm within ${WARM_TIMEOUT_MS / 1000} s.`);
+          notes.push(`Density (${variant.name}) at ${calls} calls in ${DENSITY_CORES} vCPU: the workers did not get warm within ${WARM_TIMEOUT_MS / 1000} s.`);
           reason = `${calls} workers did not get warm in ${DENSITY_CORES} vCPU`;
           break;
         }
@@ -715,7 +769,7 @@ async function densityRun(
         const bad = windows.filter((w) => w.record.state !== 'ENDED' || !w.window.good);
         const periods = throttled.periods - throttledBefore.periods;
         notes.push(
-          `Density at ${calls} calls in ${DENSITY_CORES} vCPU: ${calls - bad.length} met loss < 1% and concealment < 2% on ` +
+          `Density (${variant.name}) at ${calls} calls in ${DENSITY_CORES} vCPU: ${calls - bad.length} met loss < 1% and concealment < 2% on ` +
             `both legs over ${PLAN.holdS} s` +
             (bad.length === 0 ? '' : ` (worst: ${bad[0]!.record.state}, ${bad[0]!.window.summary})`) +
             `; the cgroup was throttled in ${throttled.throttledPeriods - throttledBefore.throttledPeriods} of ${periods} ` +
@@ -731,9 +785,11 @@ async function densityRun(
         await pool.stop();
       }
     }
-    const directBest = await directDensity(lab, cgroup, notes, (calls, usage) => {
-      janusAt.direct = { calls, usage };
-    });
+    const directBest = variant.direct
+      ? await directDensity(lab, cgroup, notes, (calls, usage) => {
+          janusAt.direct = { calls, usage };
+        })
+      : missing('measured once, with the forwarded calls');
     const perVcpu = (calls: Measured): Measured => (calls.kind === 'value' ? measured(calls.value / DENSITY_CORES) : calls);
     const perCall = (at: { calls: number; usage: UsageReport } | undefined, pick: (u: UsageReport) => number): Measured =>
       at === undefined || janusIdle === undefined

@@ -171,6 +171,8 @@ export interface AudioPathStats {
   readonly encodedFrames: number;
   /** Received payloads left out to keep the delay down (each is 20 ms the far end conceals). */
   readonly droppedFrames: number;
+  /** Frames not sent while forwarding because the next payload was late (the far end conceals them). */
+  readonly skippedFrames: number;
   /** Changes between forwarded and encoded frames (a switch to the mix and back, or a pause of the speaker). */
   readonly switches: number;
   /** Why the last track this direction tried to forward could not be (e.g. another codec on the other leg). */

@@ -158,6 +158,36 @@ export function analyseTone(pcm: Pcm): ToneReport {
   };
 }
 
+/**
+ * The longest silence (10 ms windows below {@link ONSET_THRESHOLD_DBFS}) between `fromS` and `toS` seconds, in
+ * seconds: a gap a listener hears in what should be continuous sound.
+ */
+export function longestGapS(pcm: Pcm, fromS = 0, toS = Number.POSITIVE_INFINITY): number {
+  const window = Math.max(1, Math.round(pcm.sampleRate / 100));
+  const threshold = 10 ** (ONSET_THRESHOLD_DBFS / 20);
+  const first = Math.max(0, Math.floor(fromS * pcm.sampleRate));
+  const last = Math.min(pcm.samples.length, Math.floor(toS * pcm.sampleRate));
+  let longest = 0;
+  let run = 0;
+  for (let start = first; start + window <= last; start += window) {
+    run = rms(pcm.samples, start, start + window) > threshold ? 0 : run + 1;
+    longest = Math.max(longest, run);
+  }
+  return (longest * window) / pcm.sampleRate;
+}
+
+/** Share of the signal's energy within ±2% of `hz` (Hann-windowed spectrum of up to 2^15 samples), 0..1. */
+export function toneShare(pcm: Pcm, hz: number): number {
+  const size = largestPowerOfTwo(Math.min(32_768, pcm.samples.length));
+  if (size < 64) return 0;
+  const { power, total } = spectrum(pcm.samples.subarray(0, size));
+  const centre = Math.round((hz * size) / pcm.sampleRate);
+  const band = Math.max(2, Math.round((hz * 0.02 * size) / pcm.sampleRate));
+  let inBand = 0;
+  for (let k = Math.max(1, centre - band); k <= Math.min(power.length - 1, centre + band); k++) inBand += power[k]!;
+  return total > 0 ? inBand / total : 0;
+}
+
 /** Whether `report` shows a tone at `expectedHz` (±3%) that dominates the signal. */
 export function hasTone(report: ToneReport, expectedHz: number, minPurity = 0.5): boolean {
   return Math.abs(report.frequencyHz - expectedHz) <= expectedHz * 0.03 && report.purity >= minPurity;
@@ -179,19 +209,10 @@ function largestPowerOfTwo(n: number): number {
 function dominantFrequency(segment: Float32Array, sampleRate: number): { frequencyHz: number; purity: number } {
   const n = segment.length;
   if (n < 64) return { frequencyHz: 0, purity: 0 };
-  const re = new Float64Array(n);
-  const im = new Float64Array(n);
-  for (let i = 0; i < n; i++) re[i] = (segment[i] ?? 0) * (0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (n - 1)));
-  fft(re, im, false);
+  const { power, total } = spectrum(segment);
   const half = n / 2;
-  const power = new Float64Array(half);
-  let total = 0;
   let peak = 1;
-  for (let k = 1; k < half; k++) {
-    power[k] = (re[k] ?? 0) ** 2 + (im[k] ?? 0) ** 2;
-    total += power[k]!;
-    if (power[k]! > power[peak]!) peak = k;
-  }
+  for (let k = 1; k < half; k++) if (power[k]! > power[peak]!) peak = k;
   const a = power[peak - 1] ?? 0;
   const b = power[peak]!;
   const c = power[peak + 1] ?? 0;
@@ -201,4 +222,21 @@ function dominantFrequency(segment: Float32Array, sampleRate: number): { frequen
   let inBand = 0;
   for (let k = Math.max(1, peak - band); k <= Math.min(half - 1, peak + band); k++) inBand += power[k]!;
   return { frequencyHz, purity: total > 0 ? inBand / total : 0 };
+}
+
+/** Power spectrum of the Hann-windowed `segment` (a power-of-two length), bins 1..n/2-1, and its total. */
+function spectrum(segment: Float32Array): { power: Float64Array; total: number } {
+  const n = segment.length;
+  const re = new Float64Array(n);
+  const im = new Float64Array(n);
+  for (let i = 0; i < n; i++) re[i] = (segment[i] ?? 0) * (0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (n - 1)));
+  fft(re, im, false);
+  const half = n / 2;
+  const power = new Float64Array(half);
+  let total = 0;
+  for (let k = 1; k < half; k++) {
+    power[k] = (re[k] ?? 0) ** 2 + (im[k] ?? 0) ** 2;
+    total += power[k]!;
+  }
+  return { power, total };
 }

@@ -440,7 +440,7 @@ function printReport(report: CallReport, out: (line: string) => void, origin = '
   const path = q?.audioPath;
   if (path !== undefined) {
     const way = (label: string, p: AudioPathStats) =>
-      `${label}: ${p.mode === 'forward' ? 'forwarded as received' : 'decoded and encoded again'} (${p.forwardedFrames} frames forwarded, ${p.encodedFrames} encoded by the bridge, ${p.droppedFrames} dropped${p.refused === undefined ? '' : `; not forwarded: ${p.refused}`})`;
+      `${label}: ${p.mode === 'forward' ? 'forwarded as received' : 'decoded and encoded again'} (${p.forwardedFrames} frames forwarded, ${p.encodedFrames} encoded by the bridge, ${p.droppedFrames} dropped, ${p.skippedFrames} late${p.refused === undefined ? '' : `; not forwarded: ${p.refused}`})`;
     out(`  ${way('room → phone', path.roomToSip)}`);
     out(`  ${way('phone → room', path.sipToRoom)}`);
   }

@@ -28,6 +28,8 @@ export interface RouteCounters {
   readonly encodedFrames: number;
   /** Received payloads never sent: the queue was kept short to hold the delay down. */
   readonly droppedFrames: number;
+  /** Frames not sent while forwarding because the source's next payload was late: the far end conceals them. */
+  readonly skippedFrames: number;
   /** Changes between forwarded and encoded slots (a pause of the source counts too). */
   readonly switches: number;
 }
@@ -43,7 +45,13 @@ export const CONFIRM_SLOTS = 5;
 /** Payloads waiting for a slot, at most: a longer queue is only delay. */
 export const MAX_QUEUE = 3;
 /** Slots over which the queue's spare depth is watched: a payload always spare for this long is dropped (20 ms less delay). */
-export const TRIM_WINDOW_SLOTS = 50;
+export const TRIM_WINDOW_SLOTS = 250;
+/**
+ * Slots in a row a forwarding route leaves unsent while the source's next payload is late (network jitter, a busy
+ * page): the far end's decoder conceals them, which sounds better than the sender's silence. Past this, the source
+ * has paused (DTX, a muted sender): the sender's own frames go, so the far end never sees the stream stop.
+ */
+export const MAX_SKIPPED_SLOTS = 3;
 
 interface RouteState {
   key: string | undefined;
@@ -60,9 +68,12 @@ interface RouteState {
   sourceTimestamp: number | undefined;
   sourceStep: number | undefined;
   lastSlot: 'forwarded' | 'encoded' | undefined;
+  /** Slots left unsent in a row. */
+  skipping: number;
   forwardedFrames: number;
   encodedFrames: number;
   droppedFrames: number;
+  skippedFrames: number;
   switches: number;
 }
 
@@ -81,9 +92,11 @@ function freshRoute(): RouteState {
     sourceTimestamp: undefined,
     sourceStep: undefined,
     lastSlot: undefined,
+    skipping: 0,
     forwardedFrames: 0,
     encodedFrames: 0,
     droppedFrames: 0,
+    skippedFrames: 0,
     switches: 0,
   };
 }
@@ -108,6 +121,7 @@ export class RelayCore {
     state.queue = [];
     state.confirmed = false;
     state.streak = 0;
+    state.skipping = 0;
     state.refused = false;
     state.sourceTimestamp = undefined;
     state.sourceStep = undefined;
@@ -127,9 +141,11 @@ export class RelayCore {
   source(key: string, frame: RelayFrame): void {
     for (const [route, state] of this.routes) {
       if (state.key !== key || state.refused) continue;
+      // nothing is queued before the sender's first frame tells its codec
+      if (state.sinkMime === undefined) continue;
       const metadata = frame.getMetadata();
       // telephone-events and comfort noise have payload types of their own: only the codec's frames are forwarded
-      if (state.sinkMime !== undefined && metadata.mimeType !== undefined && metadata.mimeType !== state.sinkMime) {
+      if (metadata.mimeType !== undefined && metadata.mimeType !== state.sinkMime) {
         if (metadata.mimeType.toLowerCase().endsWith('/telephone-event') || metadata.mimeType.toLowerCase().endsWith('/cn')) continue;
         this.refuse(route, state, `the source sends ${metadata.mimeType}, the sender ${state.sinkMime}`);
         continue;
@@ -149,8 +165,11 @@ export class RelayCore {
     }
   }
 
-  /** A frame `route`'s sender is about to send: it carries the next queued payload, if there is one. */
-  slot(route: RelayRoute, frame: RelayFrame): 'forwarded' | 'encoded' {
+  /**
+   * A frame `route`'s sender is about to send: it carries the next queued payload, if there is one; `skipped` means
+   * the frame must not be sent (see {@link MAX_SKIPPED_SLOTS}).
+   */
+  slot(route: RelayRoute, frame: RelayFrame): 'forwarded' | 'encoded' | 'skipped' {
     const state = this.route(route);
     const metadata = frame.getMetadata();
     state.sinkMime ??= metadata.mimeType;
@@ -158,7 +177,14 @@ export class RelayCore {
     state.sinkTimestamp = metadata.rtpTimestamp;
     if (sinkStep !== undefined) state.sinkStep = sinkStep;
     let kind: 'forwarded' | 'encoded' = 'encoded';
-    if (state.key !== undefined && !state.refused && state.queue.length > 0) {
+    const key = state.refused ? undefined : state.key;
+    if (key !== undefined && state.confirmed && state.queue.length === 0 && state.skipping < MAX_SKIPPED_SLOTS) {
+      state.skipping += 1;
+      state.skippedFrames += 1;
+      return 'skipped';
+    }
+    if (key !== undefined && state.queue.length > 0) {
+      state.skipping = 0;
       state.minDepth = Math.min(state.minDepth, state.queue.length);
       frame.data = state.queue.shift()!;
       kind = 'forwarded';
@@ -166,7 +192,7 @@ export class RelayCore {
       state.streak += 1;
       if (!state.confirmed && state.streak >= CONFIRM_SLOTS) {
         state.confirmed = true;
-        this.notify({ type: 'forwarding', route, key: state.key });
+        this.notify({ type: 'forwarding', route, key });
       }
       this.trim(state);
     } else {
@@ -183,6 +209,7 @@ export class RelayCore {
       forwardedFrames: s.forwardedFrames,
       encodedFrames: s.encodedFrames,
       droppedFrames: s.droppedFrames,
+      skippedFrames: s.skippedFrames,
       switches: s.switches,
     });
     return { 'room-to-sip': counters(this.route('room-to-sip')), 'sip-to-room': counters(this.route('sip-to-room')) };

@@ -90,10 +90,7 @@ scope.onrtctransform = (event) => {
         pump(transformer, (frame) => video.slot(options.route, frame) !== 'dropped');
       } else {
         core.sinkAttached(options.route);
-        pump(transformer, (frame) => {
-          core.slot(options.route, frame);
-          return true;
-        });
+        pump(transformer, (frame) => core.slot(options.route, frame) !== 'skipped');
       }
       return;
   }

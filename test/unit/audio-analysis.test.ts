@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { analyseTone, encodeWav, hasTone, parseWav, timelineOf } from '../../lab/audio-analysis.js';
+import { analyseTone, encodeWav, hasTone, longestGapS, parseWav, timelineOf, toneShare } from '../../lab/audio-analysis.js';
 
 function tone(hz: number, amplitude: number, seconds: number, rate = 48_000, silenceS = 0): Float32Array {
   const samples = new Float32Array(Math.round((seconds + silenceS) * rate));
@@ -9,6 +9,27 @@ function tone(hz: number, amplitude: number, seconds: number, rate = 48_000, sil
 }
 
 describe('audio analysis', () => {
+  it('measures the longest silence inside a sound, and only between the times asked', () => {
+    const samples = tone(440, 0.25, 2);
+    samples.fill(0, 48_000, 48_000 + 4_800); // 100 ms cut at 1 s
+    samples.fill(0, 0, 2_400); // 50 ms before the sound starts
+    const pcm = { sampleRate: 48_000, samples };
+
+    expect(longestGapS(pcm)).toBeCloseTo(0.1, 2);
+    expect(longestGapS(pcm, 0, 0.9)).toBeCloseTo(0.05, 2);
+    expect(longestGapS(pcm, 1.2)).toBe(0);
+  });
+
+  it('tells how much of a mix each tone is', () => {
+    const a = tone(440, 0.2, 1);
+    const b = tone(660, 0.2, 1);
+    const mix = a.map((v, i) => v + b[i]!);
+
+    expect(toneShare({ sampleRate: 48_000, samples: mix }, 440)).toBeGreaterThan(0.4);
+    expect(toneShare({ sampleRate: 48_000, samples: mix }, 660)).toBeGreaterThan(0.4);
+    expect(toneShare({ sampleRate: 48_000, samples: a }, 660)).toBeLessThan(0.01);
+  });
+
   it('finds a tone, its level and where it starts after silence', () => {
     const report = analyseTone({ sampleRate: 48_000, samples: tone(440, 0.25, 1, 48_000, 0.5) });
 

@@ -74,9 +74,9 @@ describe('benchmark report', () => {
       '≤ 300 ms',
       'yes',
     ]);
-    expect(rowCells(markdown, 'room → phone, median').slice(4)).toEqual(['≤ 60 ms added', 'yes (+50 ms)']);
-    expect(rowCells(markdown, 'phone → room, median').slice(4)).toEqual(['≤ 60 ms added', 'no (+90 ms)']);
-    expect(rowCells(markdown, 'CPU cores per audio call').slice(1)).toEqual(['0.200 cores', '0.070 cores', '2.86×', '≤ 0.150 cores', 'no']);
+    expect(rowCells(markdown, FIGURES['delay.roomToPhone'].label).slice(4)).toEqual(['≤ 20 ms added', 'no (+50 ms)']);
+    expect(rowCells(markdown, FIGURES['delay.phoneToRoom'].label).slice(4)).toEqual(['≤ 20 ms added', 'no (+90 ms)']);
+    expect(rowCells(markdown, FIGURES['cost.cores'].label).slice(1)).toEqual(['0.200 cores', '0.070 cores', '2.86×', '≤ 0.080 cores', 'no']);
     expect(rowCells(markdown, 'Fargate price per call-minute')).toEqual([
       'Fargate price per call-minute (0.25 vCPU, 1 GB task)',
       '$0.000411',
@@ -95,7 +95,7 @@ describe('benchmark report', () => {
     const figures = completeFigures(
       {
         'setup.warm.invite.p50': { roomline: measured(Number.NaN), baseline: measured(120, 20) },
-        'cost.cores': { roomline: measured(0.12), baseline: missing('direct call | not measured') },
+        'cost.cores': { roomline: measured(0.06), baseline: missing('direct call | not measured') },
         'continuity.roomConcealedPercent': { roomline: measured(0.4), baseline: missing('a direct call has no room leg') },
         'delay.roomToPhone': { roomline: measured(140), baseline: missing('no click found') },
       },
@@ -113,19 +113,19 @@ describe('benchmark report', () => {
       'n/a',
     ]);
     // the Roomline value alone decides an aim on Roomline's value
-    expect(rowCells(markdown, 'CPU cores per audio call').slice(1)).toEqual([
-      '0.120 cores',
+    expect(rowCells(markdown, FIGURES['cost.cores'].label).slice(1)).toEqual([
+      '0.060 cores',
       'n/a (direct call \\| not measured)',
       'n/a',
-      '≤ 0.150 cores',
+      '≤ 0.080 cores',
       'yes',
     ]);
     // an aim on what Roomline adds needs the direct call too
-    expect(rowCells(markdown, 'room → phone, median').slice(1)).toEqual([
+    expect(rowCells(markdown, FIGURES['delay.roomToPhone'].label).slice(1)).toEqual([
       '140 ms',
       'n/a (no click found)',
       'n/a',
-      '≤ 60 ms added',
+      '≤ 20 ms added',
       'n/a',
     ]);
     expect(rowCells(markdown, 'concealed audio, room leg').slice(1, 3)).toEqual(['0.40%', 'n/a (a direct call has no room leg)']);
