@@ -66,6 +66,37 @@ function pump(transformer: TransformerLike, each: (frame: RelayFrame & VideoRela
     .catch(() => undefined);
 }
 
+/** A video sender's frames: sent as made, carrying a forwarded frame, dropped, or held and sent when its frame comes. */
+function pumpVideoSink(transformer: TransformerLike, route: RelayRoute): void {
+  let controller: TransformStreamDefaultController<RelayFrame & VideoRelayFrame> | undefined;
+  video.sinkAttached(route, (frame) => {
+    try {
+      controller?.enqueue(frame as RelayFrame & VideoRelayFrame);
+    } catch {
+      // the sender is gone
+    }
+  });
+  void transformer.readable
+    .pipeThrough(
+      new TransformStream<RelayFrame & VideoRelayFrame, RelayFrame & VideoRelayFrame>({
+        start(c) {
+          controller = c;
+        },
+        transform(frame, c) {
+          let kind: ReturnType<VideoRelayCore['slot']> = 'encoded';
+          try {
+            kind = video.slot(route, frame);
+          } catch {
+            // a frame the relay cannot read goes on as it came
+          }
+          if (kind === 'forwarded' || kind === 'encoded') c.enqueue(frame);
+        },
+      }),
+    )
+    .pipeTo(transformer.writable)
+    .catch(() => undefined);
+}
+
 scope.onrtctransform = (event) => {
   const transformer = event.transformer;
   const options = transformer.options;
@@ -86,8 +117,7 @@ scope.onrtctransform = (event) => {
       return;
     case 'sink':
       if (options.kind === 'video') {
-        video.sinkAttached(options.route);
-        pump(transformer, (frame) => video.slot(options.route, frame) !== 'dropped');
+        pumpVideoSink(transformer, options.route);
       } else {
         core.sinkAttached(options.route);
         pump(transformer, (frame) => core.slot(options.route, frame) !== 'skipped');

@@ -16,7 +16,7 @@ type WorkerMessage =
     };
 type Counters = Extract<WorkerMessage, { type: 'counters' }>;
 
-/** How often a forwarding video sender's PLI/FIR counts are read (a request waits at most this long to go on). */
+/** How often a video sender's PLI/FIR counts are read (a far-end request waits at most this long to reach the source). */
 export const KEY_REQUEST_POLL_MS = 250;
 /** The slot track's picture size: the sender's encoder has little to do, its frames only carry forwarded ones. */
 const SLOT_SIZE = { width: 64, height: 48 } as const;
@@ -228,7 +228,9 @@ class VideoRelayPages {
   sinkAttached(route: RelayRoute, sender: RTCRtpSender): void {
     const page = this.route(route);
     page.sender = sender;
-    page.keyRequestsSeen = undefined;
+    // a new sender has had no requests: the far end's first ones (its decoder's start) count too
+    page.keyRequestsSeen = 0;
+    page.poll ??= setInterval(() => void this.pollKeyRequests(route, page), KEY_REQUEST_POLL_MS);
   }
 
   canForward(route: RelayRoute, key: string): boolean {
@@ -241,12 +243,6 @@ class VideoRelayPages {
       page.requested = key;
       page.confirmed = undefined;
       this.post({ type: 'forward', kind: 'video', route, key });
-      if (key === undefined) {
-        clearInterval(page.poll);
-        page.poll = undefined;
-      } else {
-        page.poll ??= setInterval(() => void this.pollKeyRequests(route, page), KEY_REQUEST_POLL_MS);
-      }
     }
     if (key === undefined) return undefined;
     page.slots ??= new SlotTrack();
@@ -313,11 +309,11 @@ class VideoRelayPages {
     report?.forEach((entry: { type?: string; kind?: string; pliCount?: number; firCount?: number }) => {
       if (entry.type === 'outbound-rtp') requests += (entry.pliCount ?? 0) + (entry.firCount ?? 0);
     });
-    const seen = page.keyRequestsSeen;
+    if (report === undefined || sender !== page.sender) return;
+    const seen = page.keyRequestsSeen ?? requests;
     page.keyRequestsSeen = requests;
-    if (seen !== undefined && requests > seen && page.requested !== undefined) {
-      this.post({ type: 'far-end-key-frame-request', route });
-    }
+    // requests while the sender sends its own picture are its encoder's to answer
+    if (requests > seen && page.requested !== undefined) this.post({ type: 'far-end-key-frame-request', route });
   }
 
   private route(route: RelayRoute): VideoRoutePage {

@@ -8,10 +8,11 @@ import type { RelayRoute } from './encoded-relay-core.js';
  * - a route starts forwarding only with a keyframe of the source (the worker asks the source for one), and slots
  *   before it are dropped rather than sent: the sender's own delta frames in the middle of the forwarded stream, or
  *   the source's delta frames before its keyframe, would break the far end's decoder;
- * - a slot with nothing to carry is dropped, not sent with the encoder's own picture. For H.264 the far end does not
- *   notice (its frames are told apart by sequence numbers alone); VP8 numbers its pictures before the transform, so
- *   the page clocks the slot track by the source's frames (one {@link VideoRelayAction} `slot` per received frame) and
- *   a slot is rarely empty;
+ * - a slot is never sent with the encoder's own picture in the middle of the forwarded stream. The page clocks the
+ *   slot track by the source's frames (one {@link VideoRelayAction} `slot` per received frame, one more while frames
+ *   wait), and a slot that comes before its frame is held until the frame comes. A slot left out is a gap the far
+ *   end may not get over: H.264 frames are told apart by sequence numbers alone, but VP8 numbers its pictures before
+ *   the transform, and a Chromium receiver waits for the missing picture until the next keyframe (checked in a page);
  * - when forwarding ends, the sender's own frames are dropped until its encoder makes a keyframe (the page changes
  *   the sender's track back to the composed picture, whose other size makes one).
  * Keyframe requests (PLI/FIR) that reach the bridge's sender from the far end are passed to the source.
@@ -63,8 +64,13 @@ export type VideoRelayAction =
   /** `key` cannot be forwarded on `route` (another codec); the page composes again. */
   | { readonly type: 'video-refused'; readonly route: RelayRoute; readonly key: string; readonly reason: string };
 
-/** Frames waiting for a slot, at most; more means the slot clock fell behind: forwarding restarts at a keyframe. */
-export const MAX_VIDEO_QUEUE = 6;
+/**
+ * Frames waiting for a slot, at most (half a second at 30 fps: a loaded page stalls its slot clock for a few hundred
+ * milliseconds); more means the slot clock fell behind: forwarding restarts at the next keyframe.
+ */
+export const MAX_VIDEO_QUEUE = 15;
+/** Slots held for frames not yet received, at most; one more is left out (and counted as dropped). */
+export const MAX_HELD_SLOTS = 3;
 /** A keyframe request is not repeated sooner than this many received frames (a source answers within a few). */
 export const KEY_REQUEST_SPACING_FRAMES = 15;
 
@@ -72,6 +78,10 @@ interface VideoRoute {
   key: string | undefined;
   state: VideoRouteState;
   queue: Array<{ readonly data: ArrayBuffer; readonly key: boolean }>;
+  /** Slots that came before their frame, oldest first. */
+  held: VideoRelayFrame[];
+  /** Sends a held slot on (the sender's transform stream). */
+  send: ((frame: VideoRelayFrame) => void) | undefined;
   refused: boolean;
   sinkMime: string | undefined;
   framesSinceRequest: number;
@@ -90,6 +100,8 @@ function freshRoute(): VideoRoute {
     key: undefined,
     state: 'encode',
     queue: [],
+    held: [],
+    send: undefined,
     refused: false,
     sinkMime: undefined,
     framesSinceRequest: Number.POSITIVE_INFINITY,
@@ -118,6 +130,7 @@ export class VideoRelayCore {
     if (state.key === key) return;
     state.key = key;
     state.queue = [];
+    state.held = [];
     state.refused = false;
     this.announced.delete(route);
     if (key !== undefined) {
@@ -129,10 +142,15 @@ export class VideoRelayCore {
     }
   }
 
-  /** A new sender took `route` (a new SIP leg): its codec is learnt again, and its first frames are its own. */
-  sinkAttached(route: RelayRoute): void {
+  /**
+   * A new sender took `route` (a new SIP leg): its codec is learnt again, and its first frames are its own. `send`
+   * passes a held slot on to it.
+   */
+  sinkAttached(route: RelayRoute, send?: (frame: VideoRelayFrame) => void): void {
     const state = this.route(route);
     state.sinkMime = undefined;
+    state.send = send;
+    state.held = [];
     if (state.state === 'forwarding') {
       state.state = 'awaiting-source-key';
       state.queue = [];
@@ -174,18 +192,26 @@ export class VideoRelayCore {
         // a delta frame cannot be left out: start again at the next keyframe
         state.droppedFrames += state.queue.length + 1;
         state.queue = [];
+        state.droppedSlots += state.held.length;
+        state.held = [];
         state.state = 'awaiting-source-key';
         state.framesSinceRequest = Number.POSITIVE_INFINITY;
         this.requestKeyFrame(state);
         continue;
       }
       state.queue.push({ data: frame.data.slice(0), key: frame.type === 'key' });
+      this.fillHeld(route, state);
       this.act({ type: 'slot', route });
+      // frames waiting: one more slot to catch up (one too many is held, never left out)
+      if (state.queue.length > 1) this.act({ type: 'slot', route });
     }
   }
 
-  /** A frame `route`'s sender is about to send: whether it goes out as made, carries a forwarded frame, or is dropped. */
-  slot(route: RelayRoute, frame: VideoRelayFrame): 'forwarded' | 'encoded' | 'dropped' {
+  /**
+   * A frame `route`'s sender is about to send: whether it goes out as made, carries a forwarded frame, is held for the
+   * next frame received (then it is passed to the sink's `send`), or is dropped.
+   */
+  slot(route: RelayRoute, frame: VideoRelayFrame): 'forwarded' | 'encoded' | 'held' | 'dropped' {
     const state = this.route(route);
     state.sinkMime ??= frame.getMetadata().mimeType;
     switch (state.state) {
@@ -207,17 +233,34 @@ export class VideoRelayCore {
       case 'forwarding': {
         const next = state.queue.shift();
         if (next === undefined) {
+          if (state.send !== undefined && state.held.length < MAX_HELD_SLOTS) {
+            state.held.push(frame);
+            return 'held';
+          }
           state.droppedSlots += 1;
           return 'dropped';
         }
-        frame.data = next.data;
-        state.forwardedFrames += 1;
-        if (next.key) {
-          state.forwardedKeyFrames += 1;
-          this.announce(route, state);
-        }
+        this.carry(route, state, frame, next);
         return 'forwarded';
       }
+    }
+  }
+
+  /** Held slots take the frames that came for them, in order. */
+  private fillHeld(route: RelayRoute, state: VideoRoute): void {
+    while (state.held.length > 0 && state.queue.length > 0) {
+      const slot = state.held.shift()!;
+      this.carry(route, state, slot, state.queue.shift()!);
+      state.send?.(slot);
+    }
+  }
+
+  private carry(route: RelayRoute, state: VideoRoute, slot: VideoRelayFrame, next: { readonly data: ArrayBuffer; readonly key: boolean }): void {
+    slot.data = next.data;
+    state.forwardedFrames += 1;
+    if (next.key) {
+      state.forwardedKeyFrames += 1;
+      this.announce(route, state);
     }
   }
 
@@ -255,6 +298,7 @@ export class VideoRelayCore {
   private refuse(route: RelayRoute, state: VideoRoute, reason: string): void {
     state.refused = true;
     state.queue = [];
+    state.held = [];
     // the page puts the composed picture back on the sender: its frames go out from its encoder's next keyframe
     if (state.state !== 'encode') state.state = 'awaiting-own-key';
     if (state.key !== undefined) this.act({ type: 'video-refused', route, key: state.key, reason });

@@ -61,6 +61,43 @@ describe('encoded video relay', () => {
     expect(empty).toBe('dropped');
   });
 
+  it('holds a slot that comes before its frame and sends it with that frame, so no picture number goes missing', () => {
+    // Prepare
+    const { core, actions } = relay();
+    const sent: VideoRelayFrame[] = [];
+    core.sinkAttached('room-to-sip', (f) => sent.push(f));
+    core.slot('room-to-sip', frame('key', 200));
+    core.forward('room-to-sip', 'alice');
+    core.source('alice', frame('key', 1));
+    core.slot('room-to-sip', frame('delta', 201));
+    actions.length = 0;
+
+    // Act
+    const early = frame('delta', 202);
+    const kind = core.slot('room-to-sip', early);
+    core.source('alice', frame('delta', 2));
+
+    // Assess
+    expect(kind).toBe('held');
+    expect(sent).toEqual([early]);
+    expect(tagOf(early)).toBe(2);
+    expect(core.counters()['room-to-sip']).toMatchObject({ forwardedFrames: 2, droppedSlots: 0 });
+  });
+
+  it('asks for one more slot while frames wait for one', () => {
+    const { core, actions } = relay();
+    core.forward('room-to-sip', 'alice');
+    core.source('alice', frame('key', 1));
+    actions.length = 0;
+
+    core.source('alice', frame('delta', 2));
+
+    expect(actions).toEqual([
+      { type: 'slot', route: 'room-to-sip' },
+      { type: 'slot', route: 'room-to-sip' },
+    ]);
+  });
+
   it('passes a keyframe request from the far end to the source', () => {
     const { core, actions } = relay();
     core.forward('room-to-sip', 'alice');
