@@ -151,6 +151,10 @@ export interface VideoStreamStats {
   readonly frames: number;
   readonly freezes?: number;
   readonly packetsLost?: number;
+  /** Sent video: keyframe requests (RTCP PLI + FIR) the far end sent. */
+  readonly keyFrameRequests?: number;
+  /** Sent video: RTCP NACKs the far end sent (packets it asked again). */
+  readonly nacks?: number;
 }
 
 export interface LegQuality {

@@ -134,7 +134,9 @@ function video(reports: readonly Stat[][], type: 'inbound-rtp' | 'outbound-rtp')
     ...(typeof s['frameHeight'] === 'number' ? { height: s['frameHeight'] } : {}),
     ...(typeof s['framesPerSecond'] === 'number' ? { fps: s['framesPerSecond'] } : {}),
     frames,
-    ...(type === 'inbound-rtp' ? { freezes, packetsLost: lost } : {}),
+    ...(type === 'inbound-rtp'
+      ? { freezes, packetsLost: lost }
+      : { keyFrameRequests: num(s['pliCount']) + num(s['firCount']), nacks: num(s['nackCount']) }),
   };
 }
 

@@ -68,15 +68,14 @@ describe('video forwarded to the phone without re-encoding', () => {
     expect(record.quality?.room.videoIn?.codec).toBe('VP8');
   });
 
-  it('passes the phone\'s keyframe requests to the camera: after a loss the phone asks, a new keyframe of hers comes', async () => {
+  it('after the bridge\'s packets are lost for two seconds, the phone decodes the camera again, still forwarded', async () => {
     // Prepare
     const callId = await connect({ video: 'sendonly', sipVideoCodec: 'VP8', layout: 'active-speaker' });
     const worker = lab.pool!.workers.find((w) => w.callId === callId);
     if (worker === undefined) throw new Error(`no lab worker holds call ${callId}`);
     await sleep(2_000);
 
-    // Act: the bridge's packets are lost for longer than retransmission can repair; the phone's decoder misses frames
-    // and asks for a keyframe
+    // Act: longer than retransmission repairs, on both of the bridge's connections
     const cut = await lab.cutNetworkOf(worker);
     await sleep(2_000);
     await cut.restore();
@@ -86,11 +85,13 @@ describe('video forwarded to the phone without re-encoding', () => {
 
     // Assess
     const path = record.quality?.videoPath?.roomToSip;
-    process.stdout.write(`video path after a loss: ${JSON.stringify(path)}\n`);
+    process.stdout.write(
+      `video path after a loss: ${JSON.stringify(path)}; SIP video out ${JSON.stringify(record.quality?.sip.videoOut)}\n`,
+    );
     expect(after).toEqual(ALICE);
-    expect(path?.mode).toBe('forward');
-    expect(path?.farEndKeyFrameRequests).toBeGreaterThanOrEqual(1);
-    // the first keyframe started forwarding; each request passed on brought another
+    expect(path).toMatchObject({ mode: 'forward', droppedFrames: 0 });
+    // the first keyframe started forwarding; the camera's keyframes after the loss (its receiver at the bridge asked
+    // for one) went to the phone as they came
     expect(path?.forwardedKeyFrames).toBeGreaterThanOrEqual(2);
   });
 
