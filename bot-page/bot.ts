@@ -55,6 +55,10 @@ export class Bot {
   private inboundLeg: SipLeg | undefined;
   /** leave() runs: the Janus session closing is the bot's own doing. */
   private leaving = false;
+  /** The SIP peer's video track (SIP → room), once it came. */
+  private sipVideo: MediaStreamTrack | undefined;
+  /** The bot's own feed is published: its senders take other tracks. */
+  private feedPublished = false;
   /** Forwards encoded audio between the legs where it can (made at init, unless the configuration turns it off). */
   private relay: EncodedRelay | undefined;
 
@@ -183,7 +187,9 @@ export class Bot {
           // a PIN line before its room: the caller's audio is decoded (for the digits) only while something plays it
           else this.sipAudioPlayer = playMuted(track);
         } else {
+          this.sipVideo = track;
           this.router?.attach(track);
+          this.routeSipVideo();
         }
       },
       legChanged: () => this.bindSipSenders(),
@@ -234,6 +240,7 @@ export class Bot {
       this.composer.start();
     }
     if (receivesVideo) this.router = new SipVideoRouter(media.splitIncoming, command.display, media.fps);
+    this.relay?.onChange(() => this.routeSipVideo());
     const active = () => !this.roomGone;
     const room = await this.createRoom(
       command.room,
@@ -288,6 +295,8 @@ export class Bot {
   /** The bot's own feed is up: SIP audio goes there as it arrives; tiles follow the SIP picture's first frame. */
   private async onFeedPublished(room: RoomAdapter, mixer: AudioMixer, active: () => boolean): Promise<void> {
     mixer.bindRoomOutput((track) => room.replaceTrack('audio', track));
+    this.feedPublished = true;
+    this.routeSipVideo();
     this.router?.onFirstFrame(() => void this.publishTiles());
     if (await waitForLegMedia(() => room.stats(), 'audio', 'out', active)) {
       emit({ type: 'media-flowing', leg: 'room', kind: 'audio', direction: 'out' });
@@ -409,6 +418,24 @@ export class Bot {
   }
 
   /**
+   * SIP → room video: while the SIP picture is the bot's camera whole (not split into tiles), the SIP peer's encoded
+   * frames go to the room as they came, where the room's codec is the SIP leg's (the relay refuses another);
+   * otherwise the picture decoded and encoded again. Switches at keyframes, as room → SIP.
+   */
+  private routeSipVideo(): void {
+    const relay = this.relay;
+    const router = this.router;
+    const room = this.room;
+    if (relay === undefined || router === undefined || router.splitting || room === undefined || !this.feedPublished) return;
+    const sip = this.sipVideo !== undefined && this.sipVideo.readyState === 'live' ? this.sipVideo : undefined;
+    const forwarded = sip !== undefined && relay.canForwardVideo('sip-to-room', sip) ? sip : undefined;
+    const track = relay.forwardVideo('sip-to-room', forwarded) ?? router.camera.track;
+    void room.replaceTrack('video', track).catch((error: unknown) =>
+      log.warn('switching the picture the room sees failed', { error: errorMessage(error) }),
+    );
+  }
+
+  /**
    * Room → SIP video: while the SIP picture would show exactly one participant, that participant's encoded frames go
    * to the SIP leg as they came (the relay refuses another codec); otherwise the composed picture. Forwarding starts
    * at the source's next keyframe and ends at the sender's own next one (the composed picture's other size makes one),
@@ -480,7 +507,9 @@ export class Bot {
       sip,
       room,
       ...(paths === undefined ? {} : { audioPath: paths.audio }),
-      ...(paths?.video.roomToSip === undefined ? {} : { videoPath: paths.video }),
+      ...(paths === undefined || (paths.video.roomToSip === undefined && paths.video.sipToRoom === undefined)
+        ? {}
+        : { videoPath: paths.video }),
     };
   }
 

@@ -184,9 +184,9 @@ export interface AudioPathStats {
 }
 
 /**
- * How room → SIP video crossed the bridge, in frames its SIP video sender sent: forwarded (one room participant's
- * encoded frames as they came, when the SIP picture shows only that participant and the codecs match) or the
- * bridge's own encoding of the composed picture.
+ * How one direction's video crossed the bridge, in frames its sender sent: forwarded (encoded frames as they came:
+ * room → SIP when the SIP picture shows only one participant, SIP → room when the SIP picture is not split, and the
+ * codecs match) or the bridge's own encoding (the composed picture, the SIP picture decoded and encoded again).
  */
 export interface VideoPathStats {
   /** How it crosses now. */
@@ -217,8 +217,11 @@ export interface QualitySummary {
   readonly room: LegQuality;
   /** Present where the bridge can forward encoded audio (ROOMLINE_ENCODED_FORWARDING, a room it owns the connections of). */
   readonly audioPath?: { readonly roomToSip: AudioPathStats; readonly sipToRoom: AudioPathStats };
-  /** Present where the bridge could forward encoded video (as audioPath, and the SIP leg sends video). */
-  readonly videoPath?: { readonly roomToSip?: VideoPathStats };
+  /**
+   * Present where the bridge could forward encoded video (as audioPath): room → SIP when the SIP leg sends video,
+   * SIP → room when the bot publishes the SIP peer's picture as its camera.
+   */
+  readonly videoPath?: { readonly roomToSip?: VideoPathStats; readonly sipToRoom?: VideoPathStats };
 }
 
 export interface SipInfo {

@@ -146,7 +146,8 @@ export class EncodedRelay {
 
   /** What each route's sender sent so far, by what its frames carried. */
   async stats(): Promise<
-    { audio: { roomToSip: AudioPathStats; sipToRoom: AudioPathStats }; video: { roomToSip?: VideoPathStats } } | undefined
+    | { audio: { roomToSip: AudioPathStats; sipToRoom: AudioPathStats }; video: { roomToSip?: VideoPathStats; sipToRoom?: VideoPathStats } }
+    | undefined
   > {
     const id = (this.nextId += 1);
     const answer = await Promise.race([
@@ -279,18 +280,24 @@ class VideoRelayPages {
     }
   }
 
-  paths(counters: Record<RelayRoute, VideoRouteCounters & { readonly state: VideoRouteState }>): { roomToSip?: VideoPathStats } {
-    const page = this.routes.get('room-to-sip');
-    if (page?.sender === undefined) return {};
-    const { state, ...rest } = counters['room-to-sip'];
-    const refused = this.refusals.get('room-to-sip');
-    return {
-      roomToSip: {
+  paths(counters: Record<RelayRoute, VideoRouteCounters & { readonly state: VideoRouteState }>): {
+    roomToSip?: VideoPathStats;
+    sipToRoom?: VideoPathStats;
+  } {
+    const path = (route: RelayRoute): VideoPathStats | undefined => {
+      const page = this.routes.get(route);
+      if (page?.sender === undefined) return undefined;
+      const { state, ...rest } = counters[route];
+      const refused = this.refusals.get(route);
+      return {
         ...rest,
         mode: state === 'forwarding' && page.confirmed !== undefined ? 'forward' : 'encode',
         ...(refused === undefined ? {} : { refused }),
-      },
+      };
     };
+    const roomToSip = path('room-to-sip');
+    const sipToRoom = path('sip-to-room');
+    return { ...(roomToSip === undefined ? {} : { roomToSip }), ...(sipToRoom === undefined ? {} : { sipToRoom }) };
   }
 
   close(): void {

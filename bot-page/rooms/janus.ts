@@ -80,7 +80,7 @@ class JanusVideoRoom implements RoomAdapter {
     for (const attendee of asList(joined['attendees'])) this.addParticipant(attendee);
     for (const publisher of asList(joined['publishers'])) this.addPublisher(publisher);
     // admitted: the bot's feed is negotiated while the caller goes on (e.g. places the SIP call)
-    const published = this.publish(handle, display, tracks, this.options.dataChannel === true).then((pc) => {
+    const published = this.publish(handle, display, tracks, this.options.dataChannel === true, true).then((pc) => {
       if (this.mainFeed !== undefined) this.mainFeed.pc = pc;
     });
     published.catch(() => undefined);
@@ -133,14 +133,18 @@ class JanusVideoRoom implements RoomAdapter {
    * Publishes `tracks` on `handle` (a joined publisher), with a data channel when asked (the VideoRoom relays its
    * messages to subscribers of the feed's data stream); resolves with the sending peer connection.
    */
-  private async publish(handle: JanusHandle, display: string, tracks: PublishedTracks, data = false): Promise<RTCPeerConnection> {
+  /** `main`: the bot's own feed, whose senders the encoded relay may tap (a tile of the SIP picture is not). */
+  private async publish(handle: JanusHandle, display: string, tracks: PublishedTracks, data = false, main = false): Promise<RTCPeerConnection> {
     const pc = new RTCPeerConnection({ iceServers: [...this.options.iceServers], bundlePolicy: 'max-bundle' });
     pc.onicecandidate = (event) => handle.trickle(event.candidate);
     if (tracks.audio !== undefined) {
       const audio = pc.addTransceiver(tracks.audio, { direction: 'sendonly' });
-      this.options.encoded?.sender(audio.sender);
+      if (main) this.options.encoded?.sender(audio.sender);
     }
-    if (tracks.video !== undefined) pc.addTransceiver(tracks.video, { direction: 'sendonly' });
+    if (tracks.video !== undefined) {
+      const video = pc.addTransceiver(tracks.video, { direction: 'sendonly' });
+      if (main) this.options.encoded?.sender(video.sender, 'video');
+    }
     if (data) this.channel = pc.createDataChannel('roomline');
     const offer = await pc.createOffer();
     await pc.setLocalDescription(offer);

@@ -232,6 +232,7 @@ export class SipLeg {
       });
       preferVideoCodecs(this.videoTransceiver, options.video.codecs);
       if (options.video.direction !== 'recvonly') options.encoded?.sender(this.videoTransceiver.sender, 'video');
+      if (options.video.direction !== 'sendonly') options.encoded?.receiver(this.videoTransceiver.receiver);
     }
     const offer = await pc.createOffer();
     await pc.setLocalDescription(offer);
