@@ -235,7 +235,8 @@ class VideoRelayPages {
   }
 
   canForward(route: RelayRoute, key: string): boolean {
-    return this.routes.get(route)?.sender !== undefined && !this.refused.has(`${route} ${key}`);
+    const sender = this.routes.get(route)?.sender;
+    return sender !== undefined && carriesAnyFrame(sender) && !this.refused.has(`${route} ${key}`);
   }
 
   forward(route: RelayRoute, key: string | undefined): MediaStreamTrack | undefined {
@@ -341,6 +342,17 @@ interface VideoRoutePage {
   poll: ReturnType<typeof setInterval> | undefined;
   /** The sender's PLI + FIR count when last read. */
   keyRequestsSeen: number | undefined;
+}
+
+/**
+ * Whether `sender` can packetize any frame of its codec: not H.264 in packetization mode 0 (single NAL units, the
+ * mode many SIP phones take), where a NAL unit larger than a packet cannot be sent, and only the sender's own
+ * encoder keeps its NAL units that small.
+ */
+export function carriesAnyFrame(sender: RTCRtpSender): boolean {
+  const codec = sender.getParameters().codecs[0];
+  if (codec === undefined || codec.mimeType.toLowerCase() !== 'video/h264') return true;
+  return /(^|;)\s*packetization-mode=1/.test(codec.sdpFmtpLine ?? '');
 }
 
 /** A video track whose every frame is written on demand: a small black picture, one per forwarded frame. */
