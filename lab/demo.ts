@@ -444,12 +444,14 @@ function printReport(report: CallReport, out: (line: string) => void, origin = '
     out(`  ${way('room → phone', path.roomToSip)}`);
     out(`  ${way('phone → room', path.sipToRoom)}`);
   }
-  const videoPath: VideoPathStats | undefined = q?.videoPath?.roomToSip;
-  if (videoPath !== undefined) {
+  const videoWay = (label: string, far: string, p: VideoPathStats | undefined) => {
+    if (p === undefined) return;
     out(
-      `  room → phone video: ${videoPath.mode === 'forward' ? 'forwarded as received' : 'composed and encoded again'} (${videoPath.forwardedFrames} frames forwarded, ${videoPath.forwardedKeyFrames} of them keyframes, ${videoPath.encodedFrames} encoded by the bridge, ${videoPath.farEndKeyFrameRequests} keyframe requests from the phone passed on${videoPath.refused === undefined ? '' : `; not forwarded: ${videoPath.refused}`})`,
+      `  ${label}: ${p.mode === 'forward' ? 'forwarded as received' : 'encoded again by the bridge'} (${p.forwardedFrames} frames forwarded, ${p.forwardedKeyFrames} of them keyframes, ${p.encodedFrames} encoded by the bridge, ${p.farEndKeyFrameRequests} keyframe requests from the ${far} passed on${p.refused === undefined ? '' : `; not forwarded: ${p.refused}`})`,
     );
-  }
+  };
+  videoWay('room → phone video', 'phone', q?.videoPath?.roomToSip);
+  videoWay('phone → room video', 'room', q?.videoPath?.sipToRoom);
   const video = report.video;
   if (video !== undefined) {
     const stream = (label: string, v: VideoStreamStats | undefined) =>

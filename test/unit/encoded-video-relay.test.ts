@@ -6,6 +6,7 @@ import {
   type VideoRelayAction,
   type VideoRelayFrame,
 } from '../../bot-page/media/encoded-video-relay-core.js';
+import { carriesAnyFrame } from '../../bot-page/media/encoded-relay.js';
 
 /** A frame as the worker sees one: its payload's first byte names it. */
 function frame(type: 'key' | 'delta', tag: number, mimeType = 'video/VP8'): VideoRelayFrame & { data: ArrayBuffer } {
@@ -170,5 +171,20 @@ describe('encoded video relay', () => {
       reason: 'the source sends video/H264, the sender video/VP8',
     });
     expect(own).toBe('encoded');
+  });
+});
+
+describe('which video senders can carry forwarded frames', () => {
+  const sender = (mimeType: string, sdpFmtpLine?: string) =>
+    ({ getParameters: () => ({ codecs: [{ mimeType, clockRate: 90_000, payloadType: 96, ...(sdpFmtpLine === undefined ? {} : { sdpFmtpLine }) }] }) }) as unknown as RTCRtpSender;
+
+  it('refuses an H.264 sender in packetization mode 0 (or none said), where a large NAL unit cannot be sent', () => {
+    expect(carriesAnyFrame(sender('video/H264', 'level-asymmetry-allowed=1;packetization-mode=0;profile-level-id=42e01f'))).toBe(false);
+    expect(carriesAnyFrame(sender('video/H264', 'profile-level-id=42e01f'))).toBe(false);
+  });
+
+  it('takes an H.264 sender in packetization mode 1, and VP8', () => {
+    expect(carriesAnyFrame(sender('video/H264', 'level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f'))).toBe(true);
+    expect(carriesAnyFrame(sender('video/VP8'))).toBe(true);
   });
 });
