@@ -451,9 +451,7 @@ export class Bot {
     const slots = relay.forwardVideo('room-to-sip', forwarded);
     const track = slots ?? composer.output.track;
     if (sender.track === track) return;
-    void switchPicture(sender, track, slots === undefined ? this.dialMedia?.fps : undefined).catch((error: unknown) =>
-      log.warn('switching the SIP picture failed', { error: errorMessage(error) }),
-    );
+    void sender.replaceTrack(track).catch((error: unknown) => log.warn('switching the SIP picture failed', { error: errorMessage(error) }));
   }
 
   private watchSipMedia(video: boolean): void {
@@ -527,22 +525,6 @@ export class Bot {
     await this.prompts?.close();
     await this.sipSession?.destroy();
   }
-}
-
-/**
- * Puts `track` on the SIP video sender with its frame-rate cap: `maxFramerate` for the composed picture; none for the
- * slot track, whose frames come in bursts when the page is busy (Chromium's cap dropped up to half of them on a loaded
- * machine, and a slot that never comes leaves a forwarded frame waiting for one).
- */
-async function switchPicture(sender: RTCRtpSender, track: MediaStreamTrack, maxFramerate: number | undefined): Promise<void> {
-  const parameters = sender.getParameters();
-  const encoding = parameters.encodings[0];
-  if (encoding !== undefined && encoding.maxFramerate !== maxFramerate) {
-    if (maxFramerate === undefined) delete encoding.maxFramerate;
-    else encoding.maxFramerate = maxFramerate;
-    await sender.setParameters(parameters);
-  }
-  await sender.replaceTrack(track);
 }
 
 /** The encoded relay, where the configuration wants it and the page can run one (an app's CSP may refuse its worker). */

@@ -18,6 +18,12 @@ type Counters = Extract<WorkerMessage, { type: 'counters' }>;
 
 /** How often a video sender's PLI/FIR counts are read (a far-end request waits at most this long to reach the source). */
 export const KEY_REQUEST_POLL_MS = 250;
+/**
+ * The bitrate cap of a video sender while it forwards. Chromium sizes a sender's cap by its picture (600 kbps for a
+ * slot track's small one), and a forwarded camera at 640x480 sends about 1.5 Mbps: the cap of a sender of 960x540 and
+ * more is used instead, as its pacer would otherwise hold the frames back.
+ */
+export const FORWARD_MAX_BITRATE_BPS = 2_500_000;
 /** The slot track's picture size: the sender's encoder has little to do, its frames only carry forwarded ones. */
 const SLOT_SIZE = { width: 64, height: 48 } as const;
 
@@ -232,6 +238,8 @@ class VideoRelayPages {
     // a new sender has had no requests: the far end's first ones (its decoder's start) count too
     page.keyRequestsSeen = 0;
     page.poll ??= setInterval(() => void this.pollKeyRequests(route, page), KEY_REQUEST_POLL_MS);
+    page.ownCaps = undefined;
+    if (page.requested !== undefined) this.encodingFor(page, true);
   }
 
   canForward(route: RelayRoute, key: string): boolean {
@@ -242,9 +250,11 @@ class VideoRelayPages {
   forward(route: RelayRoute, key: string | undefined): MediaStreamTrack | undefined {
     const page = this.route(route);
     if (page.requested !== key) {
+      const starts = page.requested === undefined;
       page.requested = key;
       page.confirmed = undefined;
       this.post({ type: 'forward', kind: 'video', route, key });
+      if (starts || key === undefined) this.encodingFor(page, key !== undefined);
     }
     if (key === undefined) return undefined;
     page.slots ??= new SlotTrack();
@@ -308,6 +318,37 @@ class VideoRelayPages {
     }
   }
 
+  /**
+   * While forwarding, the sender's encoding has no frame-rate cap (the slot track's frames come in bursts when the
+   * page is busy: Chromium's cap dropped up to half of them on a loaded machine, and a slot that never comes leaves a
+   * forwarded frame waiting) and the bitrate cap of {@link FORWARD_MAX_BITRATE_BPS}; its own caps come back after.
+   */
+  private encodingFor(page: VideoRoutePage, forwarding: boolean): void {
+    const sender = page.sender;
+    if (sender === undefined) return;
+    page.parameters = page.parameters
+      .then(async () => {
+        const parameters = sender.getParameters();
+        const encoding = parameters.encodings[0];
+        if (encoding === undefined) return;
+        if (forwarding) {
+          page.ownCaps = { maxFramerate: encoding.maxFramerate, maxBitrate: encoding.maxBitrate };
+          delete encoding.maxFramerate;
+          encoding.maxBitrate = FORWARD_MAX_BITRATE_BPS;
+        } else {
+          const own = page.ownCaps;
+          if (own === undefined) return;
+          page.ownCaps = undefined;
+          if (own.maxFramerate === undefined) delete encoding.maxFramerate;
+          else encoding.maxFramerate = own.maxFramerate;
+          if (own.maxBitrate === undefined) delete encoding.maxBitrate;
+          else encoding.maxBitrate = own.maxBitrate;
+        }
+        await sender.setParameters(parameters);
+      })
+      .catch((error: unknown) => log.warn('the video sender\'s caps could not be changed', { error: String(error) }));
+  }
+
   /** A grown PLI/FIR count on the route's sender is the far end asking for a keyframe: the source is asked. */
   private async pollKeyRequests(route: RelayRoute, page: VideoRoutePage): Promise<void> {
     const sender = page.sender;
@@ -327,7 +368,16 @@ class VideoRelayPages {
   private route(route: RelayRoute): VideoRoutePage {
     let page = this.routes.get(route);
     if (page === undefined) {
-      page = { sender: undefined, requested: undefined, confirmed: undefined, slots: undefined, poll: undefined, keyRequestsSeen: undefined };
+      page = {
+        sender: undefined,
+        requested: undefined,
+        confirmed: undefined,
+        slots: undefined,
+        poll: undefined,
+        keyRequestsSeen: undefined,
+        parameters: Promise.resolve(),
+        ownCaps: undefined,
+      };
       this.routes.set(route, page);
     }
     return page;
@@ -342,6 +392,10 @@ interface VideoRoutePage {
   poll: ReturnType<typeof setInterval> | undefined;
   /** The sender's PLI + FIR count when last read. */
   keyRequestsSeen: number | undefined;
+  /** The sender's parameter changes, one after another. */
+  parameters: Promise<void>;
+  /** The sender's own caps while it forwards (restored after). */
+  ownCaps: { readonly maxFramerate: number | undefined; readonly maxBitrate: number | undefined } | undefined;
 }
 
 /**
