@@ -157,6 +157,7 @@ export class RelayCore {
         this.refuse(route, state, `the source's frames are ${state.sourceStep} samples long, the sender's ${state.sinkStep}`);
         continue;
       }
+      // a copy: the frame goes on to its own receiver, and a buffer may not be shared between two frames
       state.queue.push(frame.data.slice(0));
       if (state.queue.length > MAX_QUEUE) {
         state.queue.shift();
