@@ -309,7 +309,7 @@ function setupFigures(): Record<SetupFigureId, FigureSpec> {
 
 function setupAim(start: WorkerStart, span: SetupSpan, stat: 'p50' | 'p95'): { aim?: Aim } {
   if (start !== 'warm') return {};
-  if (span === 'invite' && stat === 'p50') return { aim: { kind: 'at-most', value: 300, of: 'roomline' } };
+  if (span === 'invite') return { aim: { kind: 'at-most', value: stat === 'p50' ? 150 : 250, of: 'roomline' } };
   if (span === 'answerToAudioAtPhone' || span === 'answerToAudioInRoom') return { aim: { kind: 'at-most', value: 1000, of: 'roomline' } };
   return {};
 }

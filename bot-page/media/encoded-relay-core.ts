@@ -4,7 +4,7 @@
  * and hears back when forwarding holds or cannot.
  *
  * Chromium sends only frames its own encoder made for that sender: a frame from another connection, or one built with
- * the `RTCEncodedAudioFrame` constructor, is dropped without an error (Chromium 147 and 156, checked in a page). So
+ * the `RTCEncodedAudioFrame` constructor, is dropped without an error (Chromium 156, checked in a page). So
  * the sending leg keeps encoding a silent track, and each frame it makes is a slot: while a route forwards, the slot's
  * payload is replaced by the next payload received from the source. The packets keep the sender's own SSRC, sequence
  * numbers and timestamps, which is what lets the bridge switch between forwarding and its mix at any frame boundary

@@ -66,7 +66,7 @@ describe.each(CHROMIUM_BUILDS)('the %s Chromium build', (build: ChromiumBuild) =
     });
   });
 
-  it('carries an audio call both ways', async () => {
+  it('carries an audio call both ways, its encoded frames forwarded without re-encoding', async () => {
     await pool.waitReady(1, 90_000);
 
     const report = await dialAndMeasure(lab, { talkS: 3 });
@@ -76,6 +76,9 @@ describe.each(CHROMIUM_BUILDS)('the %s Chromium build', (build: ChromiumBuild) =
     expect(hasTone(report.phoneHeard!, 440), `phone heard ${JSON.stringify(report.phoneHeard)}`).toBe(true);
     expect(hasTone(report.personHeard, 1000), `person heard ${JSON.stringify(report.personHeard)}`).toBe(true);
     expect(report.record.quality?.sip.audioIn?.lossRate).toBeLessThan(0.01);
+    expect(report.record.quality?.audioPath?.roomToSip).toMatchObject({ mode: 'forward' });
+    expect(report.record.quality?.audioPath?.sipToRoom).toMatchObject({ mode: 'forward' });
+    expect(report.record.quality?.audioPath?.roomToSip.forwardedFrames).toBeGreaterThan(100);
     const launched = await launchedChromium(pool);
     // the package unpacks its browser to the temporary folder; the system build is the distribution's binary
     if (build === 'sparticuz') expect(launched.chromium).toMatch(/^\/tmp\/chromium$/);

@@ -71,8 +71,8 @@ describe('benchmark report', () => {
       '231 ms (n=20)',
       '120 ms (n=20)',
       '1.93×',
-      '≤ 300 ms',
-      'yes',
+      '≤ 150 ms',
+      'no',
     ]);
     expect(rowCells(markdown, FIGURES['delay.roomToPhone'].label).slice(4)).toEqual(['≤ 20 ms added', 'no (+50 ms)']);
     expect(rowCells(markdown, FIGURES['delay.phoneToRoom'].label).slice(4)).toEqual(['≤ 20 ms added', 'no (+90 ms)']);
@@ -109,7 +109,7 @@ describe('benchmark report', () => {
       'n/a (not a finite number (NaN))',
       '120 ms (n=20)',
       'n/a',
-      '≤ 300 ms',
+      '≤ 150 ms',
       'n/a',
     ]);
     // the Roomline value alone decides an aim on Roomline's value
