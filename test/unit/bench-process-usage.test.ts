@@ -190,11 +190,13 @@ describe('process usage from /proc', () => {
 
   it('tells which thread used the CPU', async () => {
     const before = await sampleThreads(process.pid);
-    new Function(burn(100))();
+    new Function(burn(200))();
     const busiest = threadCpuBetween(before, await sampleThreads(process.pid))[0];
 
     expect(before.length).toBeGreaterThan(1);
-    expect(busiest?.cpuSeconds).toBeGreaterThanOrEqual(0.08);
+    // the burn counts the whole process's CPU (its other threads too) and /proc counts in 10 ms ticks: at least half
+    // of it is the main thread's
+    expect(busiest?.cpuSeconds).toBeGreaterThanOrEqual(0.1);
     expect(busiest?.name.length).toBeGreaterThan(0);
   });
 });
