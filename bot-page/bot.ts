@@ -59,8 +59,10 @@ export class Bot {
   private sipVideo: MediaStreamTrack | undefined;
   /** The bot's own feed is published: its senders take other tracks. */
   private feedPublished = false;
-  /** Forwards encoded audio between the legs where it can (made at init, unless the configuration turns it off). */
+  /** Forwards encoded media between the legs where it can (made with the room, where its provider can forward). */
   private relay: EncodedRelay | undefined;
+  /** The configuration allows encoded forwarding (ROOMLINE_ENCODED_FORWARDING, sent with `init`). */
+  private encodedForwarding = false;
 
   constructor(private readonly createRoom: CreateRoom) {}
 
@@ -69,7 +71,7 @@ export class Bot {
     switch (c.type) {
       case 'init':
         allowWebSocketOrigins(c.allowOrigins ?? []);
-        this.relay ??= makeRelay(c.encodedForwarding);
+        this.encodedForwarding = c.encodedForwarding;
         return (await this.init(c.janusUrl, c.iceServers, c.apiSecret)) as PageCommandResults[T];
       case 'health':
         return (await this.health(c.timeoutMs)) as PageCommandResults[T];
@@ -222,6 +224,10 @@ export class Bot {
     const sendsVideo = media.video === 'sendonly' || media.video === 'sendrecv';
     const receivesVideo = media.video === 'recvonly' || media.video === 'sendrecv';
     const capabilities = roomCapabilities(command.room);
+    // Only for a room whose connections the bot owns: with a Chime meeting in the page (whose SDK runs encoded
+    // transforms of its own) the meeting's audio did not reach the phone while the relay's worker existed. A PIN line
+    // answered before its room has no relay: its legs were set up before it could be tapped.
+    if (capabilities.encodedForwarding && this.encodedForwarding && this.sip?.leg?.answered !== true) this.relay ??= makeRelay(true);
     // the active speaker's picture needs levels per person, unless the provider says who speaks
     const speakerFromProvider = capabilities.activeSpeaker && capabilities.serverMixedAudio;
     const mixer = new AudioMixer(sendsVideo && media.layout === 'active-speaker' && !speakerFromProvider, this.relay);

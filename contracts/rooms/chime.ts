@@ -75,6 +75,8 @@ export const chimeRoom = defineRoomProvider({
     maxExtraFeeds: 16,
     // not yet: the SDK has data messages (realtimeSendDataMessage); the lab's Chime stand-in does not
     dataMessages: false,
+    // the SDK keeps its connections (and runs encoded transforms of its own for redundant audio)
+    encodedForwarding: false,
   },
   origins: (room) => {
     const placement = room.meeting?.MediaPlacement;

@@ -101,6 +101,8 @@ export const dailyRoom = defineRoomProvider({
     maxExtraFeeds: DAILY_MAX_TILES,
     // not yet: Daily has app messages (sendAppMessage), which the lab cannot reach
     dataMessages: false,
+    // the SDK keeps its connections
+    encodedForwarding: false,
   },
   /**
    * HTTPS origins the page needs for a Daily room, from daily-js's own code and Daily's networking guide: the room's

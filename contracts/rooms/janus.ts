@@ -34,6 +34,8 @@ export const janusRoom = defineRoomProvider({
     maxExtraFeeds: 16,
     // a data channel on the bot's own feed, relayed by the VideoRoom to subscribers of its data stream
     dataMessages: true,
+    // the bot makes the VideoRoom connections itself
+    encodedForwarding: true,
   },
   origins: (room) => [new URL(room.serverUrl).origin],
   redact: ({ pin: _pin, token: _token, apiSecret: _apiSecret, ...room }) => room,

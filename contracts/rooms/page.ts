@@ -116,6 +116,8 @@ export const pageRoom = defineRoomProvider({
     maxExtraFeeds: 0,
     // the customer's app decides what its participants receive
     dataMessages: false,
+    // the app's connections are the app's
+    encodedForwarding: false,
   },
   origins: (room) => [new URL(room.url).origin, ...(room.origins ?? [])],
   // the app's own join (window.roomline) or every step at its longest, and the page's first media

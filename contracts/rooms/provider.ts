@@ -25,6 +25,11 @@ export interface RoomCapabilities {
   readonly maxExtraFeeds: number;
   /** The bot can send data messages to the participants (e.g. the digits the SIP peer dials). */
   readonly dataMessages: boolean;
+  /**
+   * The bot owns the room's peer connections and can forward encoded media between the room and the SIP leg without
+   * decoding it (ROOMLINE_ENCODED_FORWARDING). Where an SDK keeps its connections, media is decoded and encoded again.
+   */
+  readonly encodedForwarding: boolean;
 }
 
 /** A problem with what a request asks of its room, at a path inside the dial request. */

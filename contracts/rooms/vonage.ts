@@ -50,6 +50,8 @@ export const vonageRoom = defineRoomProvider({
     maxExtraFeeds: VONAGE_MAX_TILES,
     // not yet: Vonage has signals (session.signal), which the lab cannot reach
     dataMessages: false,
+    // the SDK keeps its connections
+    encodedForwarding: false,
   },
   /**
    * HTTPS origins the page needs, from the SDK's own configuration: the config service (`config.opentok.com`, asked

@@ -56,7 +56,7 @@ describe('the room-provider registry', () => {
 });
 
 describe('what a request asks of its room', () => {
-  const none: RoomCapabilities = { serverMixedAudio: true, activeSpeaker: true, video: false, extraFeeds: 'none', maxExtraFeeds: 0, dataMessages: false };
+  const none: RoomCapabilities = { serverMixedAudio: true, activeSpeaker: true, video: false, extraFeeds: 'none', maxExtraFeeds: 0, dataMessages: false, encodedForwarding: false };
   const media = (input: unknown) => mediaSchema.parse(input);
 
   it('refuses a split picture where the provider accepts no extra feeds, and video where it has none', () => {
