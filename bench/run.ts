@@ -205,7 +205,7 @@ async function main(): Promise<void> {
     await reencode.waitReady(1);
     const reencodeDelay = await delayCall(lab, 'roomline', alice, direct);
     await reencode.stop();
-    setReencodeFigures(figures, { cost: reencodeCost, delay: reencodeDelay }, { cost: directCost, delay: delays.direct }, notes);
+    setVariantFigures(figures, { id: 'reencode', call: 're-encoding' }, { cost: reencodeCost, delay: reencodeDelay }, { cost: directCost, delay: delays.direct }, notes);
 
     out(`@sparticuz/chromium: a steady ${PLAN.costS} s audio call and the delay clicks on workers running it`);
     const sparticuz = new WorkerPool({
@@ -223,7 +223,7 @@ async function main(): Promise<void> {
     const sparticuzDelay = await delayCall(lab, 'roomline', alice, direct);
     const sparticuzLaunch = await launchTimes(sparticuz);
     await sparticuz.stop();
-    setSparticuzFigures(figures, { cost: sparticuzCost, delay: sparticuzDelay }, { cost: directCost, delay: delays.direct }, notes);
+    setVariantFigures(figures, { id: 'sparticuz', call: '@sparticuz/chromium' }, { cost: sparticuzCost, delay: sparticuzDelay }, { cost: directCost, delay: delays.direct }, notes);
 
     out(`setup time, cold: ${PLAN.coldCalls} calls on each path (browser launched on the request)`);
     pool = new WorkerPool({ size: 1, env: { ...env, ROOMLINE_PREWARM: 'false' }, dir: lab.dir, name: 'cold' });
@@ -430,9 +430,11 @@ async function launchTimes(pool: WorkerPool): Promise<string> {
   return times.length === 0 ? 'n/a' : `${summarize(times).p50.toFixed(0)} ms`;
 }
 
-function setSparticuzFigures(
+/** The cost and delay rows of a variant of the bridge (another Chromium build, or re-encoding), against the direct call. */
+function setVariantFigures(
   figures: Partial<Record<FigureId, FigureValues>>,
-  sparticuz: { cost: CostMeasurement; delay: DelayCallResult },
+  variant: { readonly id: 'sparticuz' | 'reencode'; readonly call: string },
+  measuredCalls: { cost: CostMeasurement; delay: DelayCallResult },
   direct: { cost: CostMeasurement; delay: DelayCallResult },
   notes: string[],
 ): void {
@@ -440,34 +442,14 @@ function setSparticuzFigures(
   const pssMb = (c: CostMeasurement) => (c.usage === undefined ? missing('process not found') : measured(c.usage.maxPssBytes / 2 ** 20));
   const delay = (estimate: DelayEstimate | undefined): Measured =>
     estimate?.medianS === undefined ? missing('no click found') : measured(estimate.medianS * 1000, estimate.found);
-  figures['sparticuz.cores'] = { roomline: cores(sparticuz.cost), baseline: cores(direct.cost), note: `steady ${PLAN.costS} s` };
-  figures['sparticuz.pssMb'] = { roomline: pssMb(sparticuz.cost), baseline: pssMb(direct.cost), note: 'highest PSS over the call' };
-  figures['sparticuz.roomToPhone'] = { roomline: delay(sparticuz.delay.roomToPhone), baseline: delay(direct.delay.roomToPhone) };
-  figures['sparticuz.phoneToRoom'] = { roomline: delay(sparticuz.delay.phoneToRoom), baseline: delay(direct.delay.phoneToRoom) };
-  const recovered = recoveredMs(sparticuz.delay);
+  const { id } = variant;
+  figures[`${id}.cores`] = { roomline: cores(measuredCalls.cost), baseline: cores(direct.cost), note: `steady ${PLAN.costS} s` };
+  figures[`${id}.pssMb`] = { roomline: pssMb(measuredCalls.cost), baseline: pssMb(direct.cost), note: 'highest PSS over the call' };
+  figures[`${id}.roomToPhone`] = { roomline: delay(measuredCalls.delay.roomToPhone), baseline: delay(direct.delay.roomToPhone) };
+  figures[`${id}.phoneToRoom`] = { roomline: delay(measuredCalls.delay.phoneToRoom), baseline: delay(direct.delay.phoneToRoom) };
+  const recovered = recoveredMs(measuredCalls.delay);
   notes.push(
-    `Calibration on the @sparticuz/chromium call: of the known ${CALIBRATION_DELAY_MS} ms the method recovered ` +
-      (recovered.kind === 'value' ? `${recovered.value.toFixed(1)} ms (${recovered.n} pairs).` : `nothing (${recovered.reason}).`),
-  );
-}
-
-function setReencodeFigures(
-  figures: Partial<Record<FigureId, FigureValues>>,
-  reencode: { cost: CostMeasurement; delay: DelayCallResult },
-  direct: { cost: CostMeasurement; delay: DelayCallResult },
-  notes: string[],
-): void {
-  const cores = (c: CostMeasurement) => (c.usage === undefined ? missing('process not found') : measured(c.usage.cores));
-  const pssMb = (c: CostMeasurement) => (c.usage === undefined ? missing('process not found') : measured(c.usage.maxPssBytes / 2 ** 20));
-  const delay = (estimate: DelayEstimate | undefined): Measured =>
-    estimate?.medianS === undefined ? missing('no click found') : measured(estimate.medianS * 1000, estimate.found);
-  figures['reencode.cores'] = { roomline: cores(reencode.cost), baseline: cores(direct.cost), note: `steady ${PLAN.costS} s` };
-  figures['reencode.pssMb'] = { roomline: pssMb(reencode.cost), baseline: pssMb(direct.cost), note: 'highest PSS over the call' };
-  figures['reencode.roomToPhone'] = { roomline: delay(reencode.delay.roomToPhone), baseline: delay(direct.delay.roomToPhone) };
-  figures['reencode.phoneToRoom'] = { roomline: delay(reencode.delay.phoneToRoom), baseline: delay(direct.delay.phoneToRoom) };
-  const recovered = recoveredMs(reencode.delay);
-  notes.push(
-    `Calibration on the re-encoding call: of the known ${CALIBRATION_DELAY_MS} ms the method recovered ` +
+    `Calibration on the ${variant.call} call: of the known ${CALIBRATION_DELAY_MS} ms the method recovered ` +
       (recovered.kind === 'value' ? `${recovered.value.toFixed(1)} ms (${recovered.n} pairs).` : `nothing (${recovered.reason}).`),
   );
 }

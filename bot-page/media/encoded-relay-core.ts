@@ -1,3 +1,5 @@
+import type { AudioPathStats } from '../../contracts/call-record.js';
+
 /**
  * Encoded audio forwarding, the part that decides (no streams, no browser): which received frame's payload goes into
  * which sent frame. It runs in the page's transform worker (encoded-relay-worker.ts); the page tells it what to forward
@@ -20,19 +22,8 @@ export interface RelayFrame {
   getMetadata(): { readonly mimeType?: string; readonly rtpTimestamp?: number };
 }
 
-/** Frames a route's sender sent since the page started, by what they carried. */
-export interface RouteCounters {
-  /** Slots that carried a payload received from the source, as it came. */
-  readonly forwardedFrames: number;
-  /** Slots that carried the sender's own encoding (the mix, silence, or the decoded source before forwarding held). */
-  readonly encodedFrames: number;
-  /** Received payloads never sent: the queue was kept short to hold the delay down. */
-  readonly droppedFrames: number;
-  /** Frames not sent while forwarding because the source's next payload was late: the far end conceals them. */
-  readonly skippedFrames: number;
-  /** Changes between forwarded and encoded slots (a pause of the source counts too). */
-  readonly switches: number;
-}
+/** Frames a route's sender sent since the page started, by what they carried (the record's fields). */
+export type RouteCounters = Omit<AudioPathStats, 'mode' | 'refused'>;
 
 export type RelayNotice =
   /** The route's last {@link CONFIRM_SLOTS} slots all carried `key`'s payloads: the page may stop decoding it. */

@@ -1,3 +1,4 @@
+import type { VideoPathStats } from '../../contracts/call-record.js';
 import type { RelayRoute } from './encoded-relay-core.js';
 
 /**
@@ -35,24 +36,8 @@ export type VideoRouteState =
   /** Forwarding ended: slots are dropped until the sender's own encoder makes a keyframe. */
   | 'awaiting-own-key';
 
-/** Frames a route's video sender sent, by what they carried, and the keyframe requests it passed on. */
-export interface VideoRouteCounters {
-  readonly forwardedFrames: number;
-  /** Source keyframes among the forwarded frames. */
-  readonly forwardedKeyFrames: number;
-  /** Slots sent with the sender's own encoding (the composed picture). */
-  readonly encodedFrames: number;
-  /** Slots not sent: before a keyframe, or with nothing to carry. */
-  readonly droppedSlots: number;
-  /** Received frames never sent (the queue grew too long: forwarding restarts at the next keyframe). */
-  readonly droppedFrames: number;
-  /** Keyframe requests sent to the source: at each start, and for each PLI/FIR from the far end. */
-  readonly keyFrameRequests: number;
-  /** Keyframe requests (PLI/FIR) from the far end that were passed to the source. */
-  readonly farEndKeyFrameRequests: number;
-  /** Changes between forwarding and the sender's own encoding. */
-  readonly switches: number;
-}
+/** Frames a route's video sender sent, by what they carried, and the keyframe requests it passed on (the record's fields). */
+export type VideoRouteCounters = Omit<VideoPathStats, 'mode' | 'refused'>;
 
 export type VideoRelayAction =
   /** Ask `key`'s receiver for a keyframe (RTCRtpScriptTransformer.sendKeyFrameRequest). */
