@@ -118,8 +118,12 @@ describe('secrets', () => {
     expect(record).toMatchObject({ state: 'ENDED', endedBy: 'limit' });
     expect(record?.history.map((h) => h.state)).toContain('CONNECTED');
     expect(lab.phone.invitesSince(startedAt).length, 'the phone got the INVITE sent through the trunk').toBeGreaterThan(0);
-    expect(revisions.length).toBeGreaterThan(4);
-    expect(eventsFor(revisions).length).toBeGreaterThanOrEqual(6);
+    // the watch polls every 50 ms, so on a busy machine it can miss a state that lasted less: the events are checked
+    // against the states it did see, which always include the call's connection and its end
+    const seenStates = revisions.map((r) => r.state).filter((state, i, all) => i === 0 || all[i - 1] !== state);
+    const events = eventsFor(revisions) as { state: string }[];
+    expect(seenStates).toEqual(expect.arrayContaining(['CONNECTED', 'ENDED']));
+    expect(events.map((e) => e.state)).toEqual(seenStates);
     const logText = workerLogs.map((l) => l.text).join('\n');
     for (const line of ['"msg":"call claimed"', '"state":"CONNECTED"', '"msg":"SIP call placed"', '"page":true']) {
       expect(logText, 'the scan covers the call\'s own log lines, the page\'s included').toContain(line);
