@@ -10,7 +10,7 @@ import type { RoomPerson } from './room-person.js';
 import { SipRegistrar } from './sip-registrar.js';
 import { PHONE_CALLER } from './sip-phone.js';
 import { waitUntil } from './wait.js';
-import { QUADRANT_COLORS, meanColorOfImage, nearestColor, writeCompositeVideo, type Rgb } from './test-video.js';
+import { QUADRANT_COLORS, TILE_PALETTE, meanColorOfImage, nearestColor, writeCompositeVideo, type Rgb } from './test-video.js';
 
 export interface DemoOptions {
   /** Seconds the call stays connected before the demo hangs up. @default 6 */
@@ -342,7 +342,7 @@ async function lookAtVideo(lab: Lab, person: RoomPerson, expect: 'split' | 'whol
   const feeds = await person.seenFeeds();
   const expected: { name: string; colors: readonly Rgb[]; index: number }[] =
     expect === 'split'
-      ? TILE_NAMES.map((name, i) => ({ name, colors: QUADRANT_COLORS, index: i }))
+      ? TILE_NAMES.map((name, i) => ({ name, colors: TILE_PALETTE, index: i }))
       : [{ name: 'Phone', colors: [COMPOSITE_MEAN, [0, 0, 0]], index: 0 }];
   const tiles = expected.map(({ name, colors, index }) => {
     const feed = feeds.find((f) => f.display === name);

@@ -10,6 +10,12 @@ export const QUADRANT_COLORS: readonly Rgb[] = [
   [255, 255, 0],
 ];
 
+/**
+ * The quadrants' colours and black, for telling which quadrant a picture shows: a picture that shows nothing (black)
+ * is then none of them, where the quadrant colours alone would call it red.
+ */
+export const TILE_PALETTE: readonly Rgb[] = [...QUADRANT_COLORS, [0, 0, 0]];
+
 const hex = (c: Rgb) => `0x${c.map((v) => v.toString(16).padStart(2, '0')).join('')}`;
 
 /**

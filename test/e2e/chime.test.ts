@@ -8,7 +8,7 @@ import { hasTone } from '../../lab/audio-analysis.js';
 import { VIDEO_DEMO_MEDIA, dialAndMeasure } from '../../lab/demo.js';
 import type { Lab } from '../../lab/lab.js';
 import type { RoomPerson } from '../../lab/room-person.js';
-import { QUADRANT_COLORS, nearestColor, writeCompositeVideo, type Rgb } from '../../lab/test-video.js';
+import { TILE_PALETTE, nearestColor, writeCompositeVideo, type Rgb } from '../../lab/test-video.js';
 import { isFinal, states, useLab } from '../support/lab.js';
 
 /**
@@ -82,7 +82,7 @@ describe('a phone bridged into an Amazon Chime SDK meeting', () => {
     expect(tiles.map((t) => t.name)).toEqual(TILES);
     for (const [i, tile] of tiles.entries()) {
       expect(tile.width, `${tile.name} was not seen`).toBeGreaterThan(0);
-      expect(nearestColor(tile.color, QUADRANT_COLORS), `${tile.name} showed rgb(${tile.color.join(', ')})`).toBe(i);
+      expect(nearestColor(tile.color, TILE_PALETTE), `${tile.name} showed rgb(${tile.color.join(', ')})`).toBe(i);
     }
   });
 

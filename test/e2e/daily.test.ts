@@ -10,7 +10,7 @@ import { hasTone } from '../../lab/audio-analysis.js';
 import { FAKE_PARTICIPANT } from '../../lab/fake-sdks/protocol.js';
 import type { Lab } from '../../lab/lab.js';
 import { checkRoom } from '../../lab/smoke.js';
-import { QUADRANT_COLORS, meanColorOfImage, nearestColor, writeCompositeVideo, type Rgb } from '../../lab/test-video.js';
+import { QUADRANT_COLORS, TILE_PALETTE, meanColorOfImage, nearestColor, writeCompositeVideo, type Rgb } from '../../lab/test-video.js';
 import { waitUntil } from '../../lab/wait.js';
 import { phoneHeardLast, waitForVideos, waitUntilHeard, workerLogs } from '../support/cpaas.js';
 import { isFinal, states, useLab } from '../support/lab.js';
@@ -66,7 +66,7 @@ describe('a Daily room (daily-js replaced by its typed fake) bridged to the lab\
 
     // Act: the participant talks and shows its camera, the phone talks and shows its composite
     const heard = await waitUntilHeard(room, PHONE_TONE_HZ, since);
-    const tiles = await waitForVideos(room, TILES, QUADRANT_COLORS);
+    const tiles = await waitForVideos(room, TILES, TILE_PALETTE);
     let phoneSaw: Rgb = [0, 0, 0];
     await waitUntil(
       async () => {
@@ -89,7 +89,7 @@ describe('a Daily room (daily-js replaced by its typed fake) bridged to the lab\
     for (const [i, name] of TILES.entries()) {
       const tile = tiles.find((t) => t.name === name);
       expect(tile, `no custom track "${name}" among ${JSON.stringify(tiles)}`).toBeDefined();
-      expect(nearestColor(tile!.color, QUADRANT_COLORS), `${name} looks rgb(${tile!.color.join(', ')})`).toBe(i);
+      expect(nearestColor(tile!.color, TILE_PALETTE), `${name} looks rgb(${tile!.color.join(', ')})`).toBe(i);
       expect([tile!.width, tile!.height]).toEqual([320, 240]);
     }
     // presence reached the record: the room emptied, the empty-room timeout ended the call

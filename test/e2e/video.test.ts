@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CallRecord } from '../../contracts/call-record.js';
 import type { Lab } from '../../lab/lab.js';
 import type { RoomPerson } from '../../lab/room-person.js';
-import { QUADRANT_COLORS, meanColorOfImage, nearestColor, writeCompositeVideo, type Rgb } from '../../lab/test-video.js';
+import { QUADRANT_COLORS, TILE_PALETTE, meanColorOfImage, nearestColor, writeCompositeVideo, type Rgb } from '../../lab/test-video.js';
 import { isFinal, useLab } from '../support/lab.js';
 
 /**
@@ -90,7 +90,7 @@ describe('video across the bridge', () => {
     expect(tiles.map((t) => t.display).sort()).toEqual(['Desk blue', 'Desk green', 'Desk red', 'Desk yellow']);
     for (const [i, name] of ['Desk red', 'Desk green', 'Desk blue', 'Desk yellow'].entries()) {
       const tile = tiles.find((t) => t.display === name)!;
-      expect(nearestColor(tile.color, QUADRANT_COLORS), `${name} looks ${tile.color.join(',')}`).toBe(i);
+      expect(nearestColor(tile.color, TILE_PALETTE), `${name} looks ${tile.color.join(',')}`).toBe(i);
       expect([tile.width, tile.height]).toEqual([320, 240]);
     }
     expect(record.quality?.sip.videoIn?.codec).toBe('H264');

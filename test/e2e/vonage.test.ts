@@ -9,7 +9,7 @@ import { roomOrigins } from '../../contracts/rooms/index.js';
 import { hasTone } from '../../lab/audio-analysis.js';
 import { FAKE_PARTICIPANT } from '../../lab/fake-sdks/protocol.js';
 import type { Lab } from '../../lab/lab.js';
-import { QUADRANT_COLORS, meanColorOfImage, nearestColor, writeCompositeVideo, type Rgb } from '../../lab/test-video.js';
+import { QUADRANT_COLORS, TILE_PALETTE, meanColorOfImage, nearestColor, writeCompositeVideo, type Rgb } from '../../lab/test-video.js';
 import { waitUntil } from '../../lab/wait.js';
 import { phoneHeardLast, waitForVideos, waitUntilHeard, workerLogs } from '../support/cpaas.js';
 import { isFinal, states, useLab } from '../support/lab.js';
@@ -68,7 +68,7 @@ describe('a Vonage Video session (the SDK replaced by its typed fake) bridged to
 
     // Act: the other client talks and shows its camera, the phone talks and shows its composite
     const heard = await waitUntilHeard(fake, PHONE_TONE_HZ, since);
-    const tiles = await waitForVideos(fake, TILES, QUADRANT_COLORS);
+    const tiles = await waitForVideos(fake, TILES, TILE_PALETTE);
     let phoneSaw: Rgb = [0, 0, 0];
     await waitUntil(
       async () => {
@@ -91,7 +91,7 @@ describe('a Vonage Video session (the SDK replaced by its typed fake) bridged to
     for (const [i, name] of TILES.entries()) {
       const tile = tiles.find((t) => t.name === name);
       expect(tile, `no publisher "${name}" among ${JSON.stringify(tiles)}`).toBeDefined();
-      expect(nearestColor(tile!.color, QUADRANT_COLORS), `${name} looks rgb(${tile!.color.join(', ')})`).toBe(i);
+      expect(nearestColor(tile!.color, TILE_PALETTE), `${name} looks rgb(${tile!.color.join(', ')})`).toBe(i);
       expect([tile!.width, tile!.height]).toEqual([320, 240]);
     }
     // presence reached the record: the session emptied, the empty-room timeout ended the call

@@ -35,8 +35,8 @@ interface Attendee {
   readonly mixStream: MediaStream;
   voice?: { source: MediaStreamAudioSourceNode; analyser: AnalyserNode; element: HTMLMediaElement };
   camera?: MediaStreamTrack;
-  /** Video senders by the stream id they carry. */
-  readonly forwards: Map<number, { sender: RTCRtpSender; stream: MediaStream }>;
+  /** The stream each sending video line is a track of (its msid). */
+  readonly lineStreams: WeakMap<RTCRtpTransceiver, MediaStream>;
   audioFlowing: boolean;
 }
 
@@ -98,18 +98,19 @@ class ChimeMedia {
     });
     for (const [transceiver, streamId] of wanted) {
       const source = this.attendees.get(request.sources[String(streamId)] ?? '');
-      const forward = attendee.forwards.get(streamId) ?? { sender: transceiver.sender, stream: new MediaStream() };
-      attendee.forwards.set(streamId, { sender: transceiver.sender, stream: forward.stream });
-      transceiver.sender.setStreams(forward.stream);
+      // a stream of its own per m-line, so that the line has an msid the answer can name as the service does
+      const lineStream = attendee.lineStreams.get(transceiver) ?? new MediaStream();
+      attendee.lineStreams.set(transceiver, lineStream);
+      transceiver.sender.setStreams(lineStream);
       await transceiver.sender.replaceTrack(source?.camera ?? null);
     }
     await pc.setLocalDescription(await pc.createAnswer());
     await gathered(pc);
-    const sdp = pc.localDescription?.sdp ?? '';
+    const mids = [...wanted.keys()].map((t) => t.mid ?? '');
+    const sdp = withServiceMsids(pc.localDescription?.sdp ?? '', mids);
     for (const [transceiver, streamId] of wanted) {
-      const forward = attendee.forwards.get(streamId);
       const ssrc = ssrcOf(sdp, transceiver.mid ?? '');
-      if (forward !== undefined && ssrc !== undefined) tracks.push({ streamId, trackLabel: forward.stream.id, ssrc });
+      if (ssrc !== undefined) tracks.push({ streamId, trackLabel: `v_${transceiver.mid ?? ''}`, ssrc });
     }
     return { sdpAnswer: sdp, tracks };
   }
@@ -151,7 +152,7 @@ class ChimeMedia {
       pc,
       mix,
       mixStream: new MediaStream(),
-      forwards: new Map(),
+      lineStreams: new WeakMap(),
       audioFlowing: false,
     };
     this.attendees.set(id, attendee);
@@ -235,6 +236,26 @@ function gathered(pc: RTCPeerConnection): Promise<void> {
     pc.addEventListener('icegatheringstatechange', check);
     setTimeout(resolve, 3_000);
   });
+}
+
+/**
+ * The answer as Chime's media servers write it: each video line it sends on names its stream `v_<mid>` (the SDK keeps
+ * a receiving line for the same stream across subscriptions only when it can find the line's stream by that name; with
+ * any other name it stops every line at each subscription and adds new ones, and a tile whose stream moved to a new
+ * line can be left on the old, ended one).
+ */
+function withServiceMsids(sdp: string, mids: readonly string[]): string {
+  const [head = '', ...sections] = sdp.split(/(?=\r\nm=)/);
+  return [
+    head,
+    ...sections.map((section) => {
+      const mid = /\r\na=mid:([^\r\n]+)/.exec(section)?.[1];
+      if (mid === undefined || !mids.includes(mid)) return section;
+      return section
+        .replace(/(\r\na=msid:)\S+ /g, `$1v_${mid} `)
+        .replace(/(\r\na=ssrc:\d+ msid:)\S+ /g, `$1v_${mid} `);
+    }),
+  ].join('');
 }
 
 /** The first SSRC of the m-section with this mid. */
