@@ -430,6 +430,21 @@ async function launchTimes(pool: WorkerPool): Promise<string> {
   return times.length === 0 ? 'n/a' : `${summarize(times).p50.toFixed(0)} ms`;
 }
 
+/** A steady call's CPU, in cores, of the worker and its browser (or the direct page's). */
+function coresOf(c: CostMeasurement): Measured {
+  return c.usage === undefined ? missing('process not found') : measured(c.usage.cores);
+}
+
+/** A call's highest PSS, in MB, over all its processes. */
+function pssMbOf(c: CostMeasurement): Measured {
+  return c.usage === undefined ? missing('process not found') : measured(c.usage.maxPssBytes / 2 ** 20);
+}
+
+/** A direction's median mouth-to-ear delay, in ms, over the clicks found. */
+function delayOf(estimate: DelayEstimate | undefined): Measured {
+  return estimate?.medianS === undefined ? missing('no click found') : measured(estimate.medianS * 1000, estimate.found);
+}
+
 /** The cost and delay rows of a variant of the bridge (another Chromium build, or re-encoding), against the direct call. */
 function setVariantFigures(
   figures: Partial<Record<FigureId, FigureValues>>,
@@ -438,15 +453,11 @@ function setVariantFigures(
   direct: { cost: CostMeasurement; delay: DelayCallResult },
   notes: string[],
 ): void {
-  const cores = (c: CostMeasurement) => (c.usage === undefined ? missing('process not found') : measured(c.usage.cores));
-  const pssMb = (c: CostMeasurement) => (c.usage === undefined ? missing('process not found') : measured(c.usage.maxPssBytes / 2 ** 20));
-  const delay = (estimate: DelayEstimate | undefined): Measured =>
-    estimate?.medianS === undefined ? missing('no click found') : measured(estimate.medianS * 1000, estimate.found);
   const { id } = variant;
-  figures[`${id}.cores`] = { roomline: cores(measuredCalls.cost), baseline: cores(direct.cost), note: `steady ${PLAN.costS} s` };
-  figures[`${id}.pssMb`] = { roomline: pssMb(measuredCalls.cost), baseline: pssMb(direct.cost), note: 'highest PSS over the call' };
-  figures[`${id}.roomToPhone`] = { roomline: delay(measuredCalls.delay.roomToPhone), baseline: delay(direct.delay.roomToPhone) };
-  figures[`${id}.phoneToRoom`] = { roomline: delay(measuredCalls.delay.phoneToRoom), baseline: delay(direct.delay.phoneToRoom) };
+  figures[`${id}.cores`] = { roomline: coresOf(measuredCalls.cost), baseline: coresOf(direct.cost), note: `steady ${PLAN.costS} s` };
+  figures[`${id}.pssMb`] = { roomline: pssMbOf(measuredCalls.cost), baseline: pssMbOf(direct.cost), note: 'highest PSS over the call' };
+  figures[`${id}.roomToPhone`] = { roomline: delayOf(measuredCalls.delay.roomToPhone), baseline: delayOf(direct.delay.roomToPhone) };
+  figures[`${id}.phoneToRoom`] = { roomline: delayOf(measuredCalls.delay.phoneToRoom), baseline: delayOf(direct.delay.phoneToRoom) };
   const recovered = recoveredMs(measuredCalls.delay);
   notes.push(
     `Calibration on the ${variant.call} call: of the known ${CALIBRATION_DELAY_MS} ms the method recovered ` +
@@ -460,10 +471,8 @@ function setCostFigures(
   direct: CostMeasurement,
   notes: string[],
 ): void {
-  const cores = (c: CostMeasurement) => (c.usage === undefined ? missing('process not found') : measured(c.usage.cores));
-  const pssMb = (c: CostMeasurement) => (c.usage === undefined ? missing('process not found') : measured(c.usage.maxPssBytes / 2 ** 20));
-  figures['cost.cores'] = { roomline: cores(roomline), baseline: cores(direct), note: `steady ${PLAN.costS} s, worker + browser processes` };
-  figures['cost.pssMb'] = { roomline: pssMb(roomline), baseline: pssMb(direct), note: 'highest PSS over the call' };
+  figures['cost.cores'] = { roomline: coresOf(roomline), baseline: coresOf(direct), note: `steady ${PLAN.costS} s, worker + browser processes` };
+  figures['cost.pssMb'] = { roomline: pssMbOf(roomline), baseline: pssMbOf(direct), note: 'highest PSS over the call' };
   const price = (c: CostMeasurement): { value: Measured; size: string } => {
     if (c.usage === undefined) return { value: missing('process not found'), size: '' };
     const task = smallestTaskFor({ cores: c.usage.cores, pssMb: c.usage.maxPssBytes / 2 ** 20 });
@@ -583,10 +592,8 @@ function setDelayFigures(
   delays: Record<Path, DelayCallResult>,
   notes: string[],
 ): void {
-  const value = (estimate: DelayEstimate | undefined): Measured =>
-    estimate?.medianS === undefined ? missing('no click found') : measured(estimate.medianS * 1000, estimate.found);
-  figures['delay.roomToPhone'] = { roomline: value(delays.roomline.roomToPhone), baseline: value(delays.direct.roomToPhone) };
-  figures['delay.phoneToRoom'] = { roomline: value(delays.roomline.phoneToRoom), baseline: value(delays.direct.phoneToRoom) };
+  figures['delay.roomToPhone'] = { roomline: delayOf(delays.roomline.roomToPhone), baseline: delayOf(delays.direct.roomToPhone) };
+  figures['delay.phoneToRoom'] = { roomline: delayOf(delays.roomline.phoneToRoom), baseline: delayOf(delays.direct.phoneToRoom) };
   figures['delay.calibrationRecovered'] = {
     roomline: recoveredMs(delays.roomline),
     baseline: recoveredMs(delays.direct),

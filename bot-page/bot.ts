@@ -227,7 +227,7 @@ export class Bot {
     // Only for a room whose connections the bot owns: with a Chime meeting in the page (whose SDK runs encoded
     // transforms of its own) the meeting's audio did not reach the phone while the relay's worker existed. A PIN line
     // answered before its room has no relay: its legs were set up before it could be tapped.
-    if (capabilities.encodedForwarding && this.encodedForwarding && this.sip?.leg?.answered !== true) this.relay ??= makeRelay(true);
+    if (capabilities.encodedForwarding && this.encodedForwarding && this.sip?.leg?.answered !== true) this.relay ??= makeRelay();
     // the active speaker's picture needs levels per person, unless the provider says who speaks
     const speakerFromProvider = capabilities.activeSpeaker && capabilities.serverMixedAudio;
     const mixer = new AudioMixer(sendsVideo && media.layout === 'active-speaker' && !speakerFromProvider, this.relay);
@@ -534,9 +534,9 @@ export class Bot {
 }
 
 /** The encoded relay, where the configuration wants it and the page can run one (an app's CSP may refuse its worker). */
-function makeRelay(enabled: boolean): EncodedRelay | undefined {
+function makeRelay(): EncodedRelay | undefined {
   try {
-    return EncodedRelay.create(enabled);
+    return EncodedRelay.create();
   } catch (error) {
     log.warn('encoded forwarding is not available: audio is decoded and encoded again', { error: errorMessage(error) });
     return undefined;

@@ -48,8 +48,8 @@ export interface EncodedTaps {
  * Encoded audio forwarding between the legs (see encoded-relay-core.ts for how a frame is carried). The page asks a
  * route to forward a received track; once the worker says the sender's frames carry that track's payloads, the page
  * may stop decoding the track and stop encoding anything but silence for that route. Where the browser has no
- * `RTCRtpScriptTransform`, or the configuration turns it off, {@link EncodedRelay.create} gives none and the bridge
- * decodes and encodes as before.
+ * `RTCRtpScriptTransform`, {@link EncodedRelay.create} gives none, and the bot makes none where the configuration turns
+ * forwarding off or the room's provider cannot forward: the bridge then decodes and encodes as before.
  */
 export class EncodedRelay {
   /** Tapped receivers' tracks and their keys (track ids are not unique: Janus names every subscription's audio `janus0`). */
@@ -70,8 +70,8 @@ export class EncodedRelay {
     worker.onmessage = (event: MessageEvent<WorkerMessage>) => this.onMessage(event.data);
   }
 
-  static create(enabled: boolean): EncodedRelay | undefined {
-    if (!enabled || typeof RTCRtpScriptTransform === 'undefined') return undefined;
+  static create(): EncodedRelay | undefined {
+    if (typeof RTCRtpScriptTransform === 'undefined') return undefined;
     // from a Blob: relative URLs would be the customer's app's in page mode
     const url = URL.createObjectURL(new Blob([__ROOMLINE_RELAY_WORKER__], { type: 'text/javascript' }));
     try {
