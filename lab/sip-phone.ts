@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { watch, type FSWatcher } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -77,6 +78,7 @@ export class SipPhone extends EventEmitter {
   private buffer = '';
   private tokens = 0;
   private kept = 0;
+  private watcher: FSWatcher | undefined;
   private readonly pending = new Map<string, (response: { ok: boolean; data?: string }) => void>();
 
   private constructor(
@@ -101,7 +103,9 @@ export class SipPhone extends EventEmitter {
       logFile: join(options.dir, 'baresip.log'),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
-    return new SipPhone(proc, dir);
+    const phone = new SipPhone(proc, dir);
+    phone.watchRecordings();
+    return phone;
   }
 
   /**
@@ -288,8 +292,8 @@ export class SipPhone extends EventEmitter {
   async snapshot(path: string, timeoutMs = 5_000): Promise<string> {
     const answer = await this.command('snapshot_recv', path);
     if (!answer.ok) throw new Error(`baresip refused snapshot_recv: ${answer.data ?? ''}`);
-    const { existsSync } = await import('node:fs');
-    await waitUntil(() => existsSync(path), { timeoutMs, what: `the phone's snapshot ${path}` });
+    // baresip creates the file, then writes it: only a PNG that ends in its IEND chunk is whole
+    await waitUntil(async () => isWholePng(await readFile(path).catch(() => undefined)), { timeoutMs, what: `the phone's snapshot ${path}, whole` });
     return path;
   }
 
@@ -354,15 +358,26 @@ export class SipPhone extends EventEmitter {
   }
 
   /**
-   * Gives the recordings of ended calls names of their own. baresip names them by the second a call started, so a
-   * call starting within the same second as the previous one would overwrite its files; call this once a call has
-   * ended (after CALL_CLOSED). Renaming keeps a file's creation time.
+   * Gives each recording a name of its own as soon as baresip creates it. baresip names a recording by the second its
+   * stream started (`dump-<date-time>-dec.wav`), so a stream starting within the same second as another (the next
+   * call, or the other end of a call the phone places to itself) would open the same file again, truncating it while
+   * keeping its creation time: the recording of the later call would look older than the call. Renamed at once, the
+   * name is free again and the writer goes on writing into the renamed file. Renaming keeps a file's creation time.
    */
+  private watchRecordings(): void {
+    this.watcher = watch(this.recordingsDir, (_event, name) => {
+      if (name !== null && DUMP_NAME.test(name)) void this.keepRecordings();
+    });
+  }
+
+  /** Names every recording that still has baresip's own name (the watcher does this as they appear). */
   async keepRecordings(): Promise<void> {
     const { rename } = await import('node:fs/promises');
     for (const name of await readdir(this.recordingsDir)) {
-      if (!/^dump-.*-(dec|enc)\.wav$/.test(name)) continue;
-      await rename(join(this.recordingsDir, name), join(this.recordingsDir, `call${++this.kept}-${name.slice(5)}`));
+      if (!DUMP_NAME.test(name)) continue;
+      const kept = `call${String(++this.kept).padStart(5, '0')}-${name.slice('dump-'.length)}`;
+      // a file another pass renamed first is gone: nothing to do
+      await rename(join(this.recordingsDir, name), join(this.recordingsDir, kept)).catch(() => undefined);
     }
   }
 
@@ -376,9 +391,20 @@ export class SipPhone extends EventEmitter {
   }
 
   async stop(): Promise<void> {
+    this.watcher?.close();
     this.control?.destroy();
     await this.process.stop();
   }
+}
+
+/** A recording as baresip names it. */
+const DUMP_NAME = /^dump-.*-(dec|enc)\.wav$/;
+
+/** PNG's last chunk: length 0, type IEND, and its CRC. */
+const PNG_END = Buffer.from([0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82]);
+
+function isWholePng(bytes: Buffer | undefined): boolean {
+  return bytes !== undefined && bytes.length > PNG_END.length && bytes.subarray(bytes.length - PNG_END.length).equals(PNG_END);
 }
 
 async function writeBaresipConfig(dir: string, options: SipPhoneOptions): Promise<void> {
