@@ -116,6 +116,12 @@ describe('DTMF', () => {
 const reached = (record: CallRecord, state: string) => Date.parse(record.history.findLast((h) => h.state === state)!.at);
 
 /**
+ * How soon after a resume audio must flow both ways again: a bound that tells "resumed" from "stuck until some timeout",
+ * not a speed figure (on a quiet machine it took 120-140 ms; a machine at load 28 took 1.9 s).
+ */
+const RESUMED_WITHIN_MS = 3_000;
+
+/**
  * Waits until the phone's received packet count stops growing (the same over 200 ms: what was on its way when the
  * bridge held the call has arrived); resolves with that count.
  */
@@ -135,12 +141,12 @@ async function phoneStopsReceiving(): Promise<number> {
 
 /** Waits until the phone's received packet count grows past `from`; resolves with when it did (epoch ms). */
 async function phoneReceivesAgain(from: number): Promise<number> {
-  await waitUntil(async () => (await lab.phone.packetsReceived()) > from + 5, { timeoutMs: 5_000, intervalMs: 50, what: 'the phone to receive audio again' });
+  await waitUntil(async () => (await lab.phone.packetsReceived()) > from + 5, { timeoutMs: RESUMED_WITHIN_MS + 2_000, intervalMs: 50, what: 'the phone to receive audio again' });
   return Date.now();
 }
 
 describe('hold and resume', () => {
-  it('follows the phone holding and resuming: ON_HOLD and back, silence in the room meanwhile, audio both ways within 1 s of the resume', async () => {
+  it('follows the phone holding and resuming: ON_HOLD and back, silence in the room meanwhile, audio both ways soon after the resume', async () => {
     // Prepare
     const person = lab.persons[0]!;
     const since = Date.now();
@@ -159,7 +165,7 @@ describe('hold and resume', () => {
     expect((await lab.phone.command('resume')).ok).toBe(true);
     const phoneHearsAt = await phoneReceivesAgain(packetsBefore);
     await lab.client.waitForCall(callId, (r) => r.state === 'CONNECTED', { timeoutMs: 5_000 });
-    await untilPersonRecorded(person, resumedAt, 2);
+    await untilPersonRecorded(person, resumedAt, (RESUMED_WITHIN_MS + 1_000) / 1000);
     const record = await hangUp(callId);
 
     // Assess
@@ -172,11 +178,11 @@ describe('hold and resume', () => {
     ]);
     const heard = await person.recording(heldAt - 1_000);
     const during = analyseTone(sliceSeconds(heard.pcm, heard.at(heldAt + 300), heard.at(resumedAt)));
-    const after = analyseTone(sliceSeconds(heard.pcm, heard.at(resumedAt), heard.at(resumedAt + 2_000)));
+    const after = analyseTone(sliceSeconds(heard.pcm, heard.at(resumedAt), heard.at(resumedAt + RESUMED_WITHIN_MS + 1_000)));
     expect(during.soundS, `the room heard ${during.soundS} s of sound while the phone held the call`).toBeLessThan(0.1);
     expect(hasTone(after, 1000), JSON.stringify(after)).toBe(true);
-    expect(after.onsetS! * 1000, "the phone's audio reached the room this long after the resume").toBeLessThan(1_000);
-    expect(phoneHearsAt - resumedAt, "the room's audio reached the phone this long after the resume").toBeLessThan(1_000);
+    expect(after.onsetS! * 1000, "the phone's audio reached the room this long after the resume").toBeLessThan(RESUMED_WITHIN_MS);
+    expect(phoneHearsAt - resumedAt, "the room's audio reached the phone this long after the resume").toBeLessThan(RESUMED_WITHIN_MS);
   });
 
   it('holds and resumes the SIP leg for the client: the phone and the room stop hearing each other, then hear each other again', async () => {
@@ -200,7 +206,7 @@ describe('hold and resume', () => {
       timeoutMs: 5_000,
     });
     const phoneHearsAt = await phoneReceivesAgain(packetsStillHeld);
-    await untilPersonRecorded(person, reached(resumed, 'CONNECTED'), 2);
+    await untilPersonRecorded(person, reached(resumed, 'CONNECTED'), (RESUMED_WITHIN_MS + 1_000) / 1000);
     const record = await hangUp(callId);
 
     // Assess
@@ -215,11 +221,11 @@ describe('hold and resume', () => {
     const heard = await person.recording(heldAt - 1_000);
     // held from the ON_HOLD entry (written once the hold was in place) until the resume was asked for
     const during = analyseTone(sliceSeconds(heard.pcm, heard.at(heldAt + 300), heard.at(resumeAskedAt)));
-    const after = analyseTone(sliceSeconds(heard.pcm, heard.at(resumedAt), heard.at(resumedAt + 2_000)));
+    const after = analyseTone(sliceSeconds(heard.pcm, heard.at(resumedAt), heard.at(resumedAt + RESUMED_WITHIN_MS + 1_000)));
     expect(during.soundS, `the room heard ${during.soundS} s of sound while the call was held`).toBeLessThan(0.1);
     expect(hasTone(after, 1000), JSON.stringify(after)).toBe(true);
-    expect(after.onsetS! * 1000).toBeLessThan(1_000);
-    expect(phoneHearsAt - resumedAt).toBeLessThan(1_000);
+    expect(after.onsetS! * 1000).toBeLessThan(RESUMED_WITHIN_MS);
+    expect(phoneHearsAt - resumedAt).toBeLessThan(RESUMED_WITHIN_MS);
   });
 
   it('follows a re-INVITE that holds the call, then one that resumes it with another codec, and hears the peer in that codec', async () => {
@@ -390,6 +396,7 @@ describe('codecs and SRTP', () => {
     const callId = await connect({ to: phoneUri('srtp'), sip: { srtp: 'mandatory' } });
     await untilPersonHears(person, { since, hz: 1000, seconds: 1 });
     const record = await hangUp(callId);
+    await lab.pool!.waitReady(1);
     const refused = await lab.client.waitForCall(await lab.client.enqueueDial(lab.dialRequest({ to: phoneUri('srtp') })), isFinal, {
       timeoutMs: 20_000,
     });
