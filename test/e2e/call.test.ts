@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { hasTone } from '../../lab/audio-analysis.js';
-import { dialAndMeasure } from '../../lab/demo.js';
+import { dialAndMeasure } from '../../lab/demo-call.js';
 import type { Lab } from '../../lab/lab.js';
 import { isFinal, states, useLab } from '../support/lab.js';
 
