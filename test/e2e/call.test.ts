@@ -1,7 +1,7 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { hasTone } from '../../lab/audio-analysis.js';
-import { dialAndMeasure } from '../../lab/demo.js';
+import { dialAndMeasure } from '../../lab/demo-call.js';
 import type { Lab } from '../../lab/lab.js';
 import { waitUntil } from '../../lab/wait.js';
 import { untilPersonHears } from '../support/heard.js';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { analyseTone, hasTone, readWav } from '../../lab/audio-analysis.js';
-import { PERSON_TONE_HZ, PHONE_TONE_HZ } from '../../lab/demo.js';
+import { PERSON_TONE_HZ, PHONE_TONE_HZ } from '../../lab/demo-call.js';
 import type { Lab } from '../../lab/lab.js';
 import { PHONE_CALLER } from '../../lab/sip-phone.js';
 import { waitUntil } from '../../lab/wait.js';

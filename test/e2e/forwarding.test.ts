@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CallRecord } from '../../contracts/call-record.js';
 import { analyseTone, hasTone, longestGapS, readWav, sliceSeconds, toneShare, type Pcm } from '../../lab/audio-analysis.js';
-import { dialAndMeasure, PERSON_TONE_HZ, PHONE_TONE_HZ } from '../../lab/demo.js';
+import { dialAndMeasure, PERSON_TONE_HZ, PHONE_TONE_HZ } from '../../lab/demo-call.js';
 import type { Lab } from '../../lab/lab.js';
 import { untilPhoneHears, untilPhoneRecording } from '../support/heard.js';
 import { isFinal, useLab } from '../support/lab.js';

@@ -6,7 +6,7 @@ import type { CallRecord } from '../../contracts/call-record.js';
 import type { z } from 'zod';
 import type { pageRoomSchema } from '../../contracts/rooms/page.js';
 import { hasTone } from '../../lab/audio-analysis.js';
-import { PERSON_COLOR, dialAndMeasure } from '../../lab/demo.js';
+import { PERSON_COLOR, dialAndMeasure } from '../../lab/demo-call.js';
 import { LAB_ROOM_IDS } from '../../lab/janus-server.js';
 import type { Lab } from '../../lab/lab.js';
 import { labSite } from '../../lab/room-person.js';
