@@ -77,6 +77,13 @@ export class UsageMeter {
   private readonly first: TreeSample;
   private last: TreeSample;
   private readonly shares = new Map<string, MutableShare>();
+  /**
+   * Per parent: CPU time of its ended children that is counted already and that its reaped time will repeat, and
+   * reaped time it gained that no ended child has matched yet. The two can show up in different periods (a sample may
+   * read a child just before its parent reaped it, and the parent just after), so they are matched across periods.
+   */
+  private readonly goneUnmatched = new Map<string, number>();
+  private readonly reapedUnmatched = new Map<string, number>();
   private readonly pssSamples: number[] = [];
   private peakCores = 0;
   private periodMs: number | undefined;
@@ -207,20 +214,25 @@ export class UsageMeter {
       share.lastSeen = after;
       periodCpu += cpu + reaped;
     }
-    // a process that ended: the reaped time of the parent that waited for it now holds all it ever used, of which
-    // what it had used by the earlier sample is counted already (in earlier periods, or before the interval)
-    const countedByParent = new Map<string, number>();
+    // a process that ended: the reaped time of the parent that waited for it holds all it ever used, of which what it
+    // had used by the last sample that saw it is counted already
     for (const [key, gone] of beforeByKey) {
       if (afterByKey.has(key)) continue;
       const parent = beforeByPid.get(gone.ppid);
       if (parent === undefined || !afterByKey.has(keyOf(parent))) continue;
       const parentKey = keyOf(parent);
-      countedByParent.set(parentKey, (countedByParent.get(parentKey) ?? 0) + gone.cpuSeconds + gone.reapedCpuSeconds);
+      this.goneUnmatched.set(parentKey, (this.goneUnmatched.get(parentKey) ?? 0) + gone.cpuSeconds + gone.reapedCpuSeconds);
     }
-    for (const [parentKey, counted] of countedByParent) {
-      // a parent that did not wait for its children (SIGCHLD ignored) gained no reaped time from them: take off no more
-      // than it gained, so their time after the earlier sample is lost rather than their time before it
-      const correction = Math.min(counted, reapedInPeriod.get(parentKey) ?? 0);
+    for (const [parentKey, reaped] of reapedInPeriod) {
+      if (reaped > 0) this.reapedUnmatched.set(parentKey, (this.reapedUnmatched.get(parentKey) ?? 0) + reaped);
+    }
+    for (const [parentKey, counted] of this.goneUnmatched) {
+      // a parent that did not wait for its children (SIGCHLD ignored) gains no reaped time from them: take off no more
+      // than it gained, so their time after the last sample is lost rather than their time before it
+      const correction = Math.min(counted, this.reapedUnmatched.get(parentKey) ?? 0);
+      if (correction <= 0) continue;
+      this.goneUnmatched.set(parentKey, counted - correction);
+      this.reapedUnmatched.set(parentKey, (this.reapedUnmatched.get(parentKey) ?? 0) - correction);
       this.shares.get(parentKey)!.reapedCpuSeconds -= correction;
       periodCpu -= correction;
     }
