@@ -1,7 +1,8 @@
 import { RoomlineError } from '../../contracts/errors.js';
 import type { SIP_PROGRESS_EVENTS, SipAccount } from '../../contracts/page-rpc.js';
 import type { DtmfCarriage, SipAudioCodec, SipSide, SrtpMode } from '../../contracts/telephony.js';
-import { JanusError, type JanusHandle, type JanusJsep, type JanusSession } from '../janus/janus-client.js';
+import type { JanusHandle, JanusJsep, JanusSession } from '../janus/janus-client.js';
+import { JanusError } from '../janus/janus-error.js';
 import { errorMessage, log } from '../host.js';
 import type { EncodedTaps } from '../media/encoded-relay.js';
 import { bridgePeerConnection } from '../media/peer-connection.js';
