@@ -16,7 +16,8 @@ import { legQuality, waitForLegMedia, waitForMedia } from './media/stats.js';
 import type { RoomAdapter, RoomAdapterEvents, RoomAdapterOptions } from './rooms/room-adapter.js';
 import type { RoomJoin } from '../contracts/rooms/index.js';
 import { SipCall } from './sip/sip-call.js';
-import { SipLeg, type DialOptions, type SipIdentity } from './sip/sip-leg.js';
+import type { SipIdentity } from './sip/sip-identity.js';
+import { SipLeg, type DialOptions } from './sip/sip-leg.js';
 import { allowWebSocketOrigins } from './network-guard.js';
 
 /** Makes the room adapter of a join: the registry in the bot page, the app's page in page mode. */
