@@ -267,7 +267,7 @@ export class SipLeg {
     switch (event.type) {
       case 'error':
         log.warn('SIP plugin error', { code: event.code, error: event.error });
-        if (this.phase === 'calling') this.finish({ reason: String(event.error ?? 'SIP plugin error'), by: 'remote' });
+        if (this.phase === 'calling') this.finish({ reason: event.error ?? 'SIP plugin error', by: 'remote' });
         return;
       case 'calling':
       case 'ringing':
