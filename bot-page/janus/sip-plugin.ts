@@ -223,7 +223,8 @@ export class SipPluginHandle {
   private toSipEvent(data: Record<string, unknown>, jsep: JanusJsep | undefined): SipPluginEvent | undefined {
     const errorCode = data['error_code'];
     if (typeof errorCode === 'number') {
-      return { type: 'error', code: errorCode, error: data['error'] === undefined ? undefined : String(data['error']) };
+      const error = data['error'];
+      return { type: 'error', code: errorCode, error: error === undefined || error === null ? undefined : String(error) };
     }
     const result = resultOf(data);
     const event = String(result['event'] ?? '');
