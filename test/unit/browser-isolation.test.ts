@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BROWSER_ENVIRONMENT_KEYS, BrowserSource, browserEnvironment } from '../../worker/browser-source.js';
+import { BROWSER_ENVIRONMENT_KEYS, browserEnvironment } from '../../worker/browser-isolation.js';
+import { BrowserSource } from '../../worker/browser-source.js';
 import { createLogger } from '../../worker/logger.js';
 
 describe('how the worker starts Chromium', () => {
