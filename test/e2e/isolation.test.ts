@@ -10,7 +10,7 @@ import { PageSite } from '../../worker/page-site.js';
 import { loadWorkerConfig } from '../../worker/config.js';
 import { createLogger } from '../../worker/logger.js';
 import { botPageDir } from '../../worker/paths.js';
-import { browserIsolationOf } from '../../worker/worker.js';
+import { browserIsolationOf } from '../../worker/worker-browser.js';
 import { PHONE_CTRL_PORT } from '../../lab/sip-phone.js';
 import { isFinal, useLab } from '../support/lab.js';
 
