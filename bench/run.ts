@@ -17,6 +17,8 @@ import { writeCompositeVideo } from '../lab/test-video.js';
 import { WorkerPool } from '../lab/worker-pool.js';
 import { completeFigures, machineInfo, renderMarkdown, resultsJson, type BenchMode, type BenchResults } from './lib/report.js';
 import { BENCH_PLANS, WARM_START_CONCURRENCY, WARM_TIMEOUT_MS } from './plan.js';
+import { describeOutcomes, writePlots } from './plots/render.js';
+import { SeriesRecorder } from './plots/series.js';
 import type { BenchRun, Figures } from './phases/calls.js';
 import { directCostCall, roomlineCostCall, setCostFigures } from './phases/cost.js';
 import { CALIBRATION_DELAY_MS, delayCall, setDelayFigures, writePhoneClicks } from './phases/delay.js';
@@ -53,7 +55,7 @@ async function main(): Promise<void> {
   const notes: string[] = [];
   let chromium = 'unknown';
   const env = { ...process.env, ...lab.endpoints.env, ROOMLINE_LOG_LEVEL: 'info', ROOMLINE_QUALITY_INTERVAL_S: '3', ROOMLINE_POLL_WAIT_S: '2' };
-  const run: BenchRun = { lab, plan: PLAN, env, logger, out };
+  const run: BenchRun = { lab, plan: PLAN, env, logger, out, series: new SeriesRecorder() };
   try {
     const alice = await lab.addPerson({ display: 'Alice', toneHz: 440, color: PERSON_COLOR });
     const direct = await DirectCaller.start({ netns: lab.netns.name, janusUrl: lab.janus.wsUrl, apiSecret: lab.janus.apiSecret, toneHz: 440, logger });
@@ -77,6 +79,7 @@ async function main(): Promise<void> {
     await pool.waitReady(1);
     const delays = { roomline: await delayCall(run, 'roomline', alice, direct), direct: await delayCall(run, 'direct', alice, direct) };
     setDelayFigures(figures, delays, notes);
+    run.series.delays(delays, CALIBRATION_DELAY_MS);
 
     out(`video: ${PLAN.videoS} s of 640x480@30 H.264 to SIP with the SIP picture split 2x2`);
     await pool.waitReady(1);
@@ -113,10 +116,12 @@ async function main(): Promise<void> {
     machine: await machineInfo(chromium, loadAtStart),
     figures: completeFigures(figures, 'not measured in this run'),
     notes,
+    series: run.series.toJson(),
   };
   const resultsDir = join(root, 'bench', 'results');
   await mkdir(resultsDir, { recursive: true });
   await writeFile(join(resultsDir, 'latest.json'), resultsJson(results));
+  for (const line of describeOutcomes(await writePlots(join(resultsDir, 'latest.json'), results))) out(line);
   process.stdout.write(`\n${renderMarkdown(results)}\n`);
   out(`done; results in bench/results/latest.json`);
 }

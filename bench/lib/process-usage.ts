@@ -188,6 +188,33 @@ export function threadCpuBetween(before: readonly ThreadUsage[], after: readonly
     .sort((a, b) => b.cpuSeconds - a.cpuSeconds);
 }
 
+/**
+ * What a process is, from its command line: Chromium's `--type` (`renderer`, `gpu-process`, `zygote`, a utility's
+ * service, e.g. `utility: audio`), `browser` for a Chromium without one, else the file name of the script or program.
+ * Empty when the process has ended or its command line cannot be read.
+ */
+export async function processRole(pid: number): Promise<string> {
+  const args = await readFile(`/proc/${pid}/cmdline`, 'utf8').then(
+    (text) => text.split('\0').filter((a) => a !== ''),
+    () => [] as string[],
+  );
+  return roleFromArgs(args);
+}
+
+/** The role `processRole` reads from a command line's arguments. */
+export function roleFromArgs(args: readonly string[]): string {
+  const flag = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const type = flag('type');
+  if (type === 'utility') {
+    const service = flag('utility-sub-type');
+    return service === undefined ? 'utility' : `utility: ${service.split('.')[0]}`;
+  }
+  if (type !== undefined) return type;
+  if (args.some((a) => a.startsWith('--remote-debugging') || a.startsWith('--user-data-dir='))) return 'browser';
+  const script = args.slice(1).find((a) => !a.startsWith('-'));
+  return (script ?? args[0] ?? '').split('/').pop() ?? '';
+}
+
 async function readStat(pid: number, path = `/proc/${pid}/stat`): Promise<ProcStat | undefined> {
   try {
     return parseProcStat(await readFile(path, 'utf8'));

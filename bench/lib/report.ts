@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { assertNever } from '../../contracts/errors.js';
+import type { BenchSeries } from '../plots/series.js';
 
 /**
  * The benchmark's results and their Markdown table: each figure for Roomline and for the direct-call baseline (a
@@ -152,6 +153,8 @@ export interface BenchResults {
   readonly figures: Readonly<Record<FigureId, FigureValues>>;
   /** Lines printed under the table: what bounds a figure that misses its aim, what would move it. */
   readonly notes?: readonly string[];
+  /** The samples behind the figures, for the plots (absent in results written before they were kept). */
+  readonly series?: BenchSeries;
 }
 
 /** A figure as the table shows it, with what follows from its two values. */

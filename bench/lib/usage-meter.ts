@@ -1,4 +1,4 @@
-import { processTree, sampleTree, type ProcessUsage, type TreeSample } from './process-usage.js';
+import { processRole, processTree, sampleTree, type ProcessUsage, type TreeSample } from './process-usage.js';
 
 /**
  * What a process tree used over an interval, from samples of /proc (see `process-usage.ts`): its CPU cores on average
@@ -46,6 +46,18 @@ export interface UsageReport {
   readonly samples: number;
   /** Every process seen, the most CPU first. */
   readonly processes: readonly ProcessShare[];
+  /** Each process's CPU over the interval, one point per period between two samples (in `processes`' order). */
+  readonly timeline: readonly ProcessTimeline[];
+}
+
+/** One process's CPU over a measured interval. */
+export interface ProcessTimeline {
+  readonly pid: number;
+  readonly comm: string;
+  /** What the process is, from its command line (e.g. Chromium's `renderer`, `gpu-process`, `utility: audio`). */
+  readonly role: string;
+  /** [seconds from the start sample to the end of a period, average cores over that period], in time order. */
+  readonly points: readonly (readonly [number, number])[];
 }
 
 /**
@@ -85,6 +97,8 @@ export class UsageMeter {
   private readonly goneUnmatched = new Map<string, number>();
   private readonly reapedUnmatched = new Map<string, number>();
   private readonly pssSamples: number[] = [];
+  /** Per process: its role and its CPU per period, for the report's timeline. */
+  private readonly timelines = new Map<string, { role: string; points: [number, number][] }>();
   private peakCores = 0;
   private periodMs: number | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -108,7 +122,9 @@ export class UsageMeter {
   static async start(rootPid: number): Promise<UsageMeter> {
     const first = await sampleTree(await processTree(rootPid));
     if (!first.processes.some((p) => p.pid === rootPid)) throw new Error(`cannot measure process ${rootPid}: it does not exist`);
-    return new UsageMeter(rootPid, first);
+    const meter = new UsageMeter(rootPid, first);
+    await meter.noteRoles(first);
+    return meter;
   }
 
   /**
@@ -161,6 +177,12 @@ export class UsageMeter {
         pssBytes: share.pssBytes,
       }))
       .sort((a, b) => b.cpuSeconds + b.reapedCpuSeconds - (a.cpuSeconds + a.reapedCpuSeconds));
+    const timeline = [...this.shares.entries()]
+      .sort(([, a], [, b]) => b.cpuSeconds + b.reapedCpuSeconds - (a.cpuSeconds + a.reapedCpuSeconds))
+      .map(([key, share]): ProcessTimeline => {
+        const line = this.timelines.get(key);
+        return { pid: share.pid, comm: share.comm, role: line?.role ?? '', points: line?.points ?? [] };
+      });
     const cpuSeconds = processes.reduce((sum, p) => sum + p.cpuSeconds + p.reapedCpuSeconds, 0);
     const cores = wallSeconds > 0 ? cpuSeconds / wallSeconds : 0;
     return {
@@ -174,7 +196,15 @@ export class UsageMeter {
       meanPssBytes: this.pssSamples.reduce((sum, v) => sum + v, 0) / this.pssSamples.length,
       samples: this.pssSamples.length,
       processes,
+      timeline,
     };
+  }
+
+  /** Reads the role of each process seen for the first time (one read of its command line). */
+  private async noteRoles(sample: TreeSample): Promise<void> {
+    const fresh = sample.processes.filter((p) => !this.timelines.has(keyOf(p)));
+    const roles = await Promise.all(fresh.map((p) => processRole(p.pid)));
+    fresh.forEach((p, i) => this.timelines.set(keyOf(p), { role: roles[i]!, points: [] }));
   }
 
   private rootStart(): number | undefined {
@@ -189,6 +219,7 @@ export class UsageMeter {
     const knownStart = new Map(known.map((p) => [p.pid, p.startTicks]));
     const processes = sample.processes.filter((p) => !knownStart.has(p.pid) || knownStart.get(p.pid) === p.startTicks);
     const next: TreeSample = processes.length === sample.processes.length ? sample : { ...sample, processes, total: totalOf(processes) };
+    await this.noteRoles(next);
     this.account(this.last, next);
     this.last = next;
     this.pssSamples.push(next.total.pssBytes);
@@ -201,6 +232,7 @@ export class UsageMeter {
     const beforeByPid = new Map(before.processes.map((p) => [p.pid, p]));
     let periodCpu = 0;
     const reapedInPeriod = new Map<string, number>();
+    const cpuInPeriod = new Map<string, number>();
     for (const [key, now] of afterByKey) {
       const then = beforeByKey.get(key);
       const share = this.shares.get(key) ?? newShare(now, false);
@@ -210,6 +242,7 @@ export class UsageMeter {
       share.cpuSeconds += cpu;
       share.reapedCpuSeconds += reaped;
       reapedInPeriod.set(key, reaped);
+      cpuInPeriod.set(key, cpu + reaped);
       share.pssBytes = now.pssBytes;
       share.lastSeen = after;
       periodCpu += cpu + reaped;
@@ -234,6 +267,7 @@ export class UsageMeter {
       this.goneUnmatched.set(parentKey, counted - correction);
       this.reapedUnmatched.set(parentKey, (this.reapedUnmatched.get(parentKey) ?? 0) - correction);
       this.shares.get(parentKey)!.reapedCpuSeconds -= correction;
+      cpuInPeriod.set(parentKey, (cpuInPeriod.get(parentKey) ?? 0) - correction);
       periodCpu -= correction;
     }
     // CPU times move in whole clock ticks (10 ms): a period much shorter than the sampling period (the last one, cut
@@ -241,6 +275,8 @@ export class UsageMeter {
     const ms = after.atMs - before.atMs;
     if (ms > 0 && (this.periodMs === undefined || ms >= this.periodMs / 2)) {
       this.peakCores = Math.max(this.peakCores, periodCpu / (ms / 1000));
+      const atS = (after.atMs - this.first.atMs) / 1000;
+      for (const [key, cpu] of cpuInPeriod) this.timelines.get(key)?.points.push([atS, cpu / (ms / 1000)]);
     }
   }
 }

@@ -6,6 +6,7 @@ import { waitUntil } from '../../lab/wait.js';
 import type { Logger } from '../../worker/logger.js';
 import { UsageMeter, type UsageReport } from '../lib/usage-meter.js';
 import type { FigureId, FigureValues } from '../lib/report.js';
+import type { SeriesRecorder } from '../plots/series.js';
 import type { BenchPlan } from '../plan.js';
 
 /**
@@ -22,6 +23,8 @@ export interface BenchRun {
   readonly logger: Logger;
   /** Prints a progress line. */
   readonly out: (line: string) => void;
+  /** The samples behind the figures, kept in the result for its plots. */
+  readonly series: SeriesRecorder;
 }
 
 /** The figures a run has measured so far, filled in by each phase. */

@@ -62,6 +62,7 @@ export function setCostFigures(
   direct: CostMeasurement,
   notes: string[],
 ): void {
+  run.series.cpu({ roomline: roomline.usage, direct: direct.usage });
   figures['cost.cores'] = { roomline: coresOf(roomline), baseline: coresOf(direct), note: `steady ${run.plan.costS} s, worker + browser processes` };
   figures['cost.pssMb'] = { roomline: pssMbOf(roomline), baseline: pssMbOf(direct), note: 'highest PSS over the call' };
   const price = (c: CostMeasurement): { value: Measured; size: string } => {

@@ -9,6 +9,7 @@ import { WorkerPool } from '../../lab/worker-pool.js';
 import { CpuCgroup } from '../lib/cpu-cgroup.js';
 import { measured, missing, type FigureValues, type Measured } from '../lib/report.js';
 import type { UsageReport } from '../lib/usage-meter.js';
+import { legQuality, SERIES_PATHS, type LegQualityPoint } from '../plots/series.js';
 import { WARM_START_CONCURRENCY, WARM_TIMEOUT_MS } from '../plan.js';
 import { directUntilAnswered, hangUp, mb, meter, quickRequest, untilConnected, type BenchRun, type Figures } from './calls.js';
 import { BRIDGE_VARIANTS } from './variants.js';
@@ -148,6 +149,7 @@ async function densityRun(
         const throttled = await cgroup.throttling();
         const records = await Promise.all(callIds.map((id) => hangUp(lab, id)));
         const windows = records.map((record, i) => ({ record, window: qualityWindow(first[i], second[i]) }));
+        run.series.density(windows.map(({ window }) => ({ variant: variant.name, calls, ...window.legs })));
         const bad = windows.filter((w) => w.record.state !== 'ENDED' || !w.window.good);
         const periods = throttled.periods - throttledBefore.periods;
         notes.push(
@@ -236,9 +238,9 @@ async function directDensity(
       await Promise.all(callers.map((c) => c.hangup()));
       const now = new Date().toISOString();
       // a direct call has one leg: it is judged on it alone (its "room" is the caller page)
-      const bad = first.filter(
-        (q, i) => !qualityWindow({ sampledAt: now, sip: q, room: q }, { sampledAt: now, sip: second[i]!, room: second[i]! }).good,
-      );
+      const windows = first.map((q, i) => qualityWindow({ sampledAt: now, sip: q, room: q }, { sampledAt: now, sip: second[i]!, room: second[i]! }));
+      run.series.density(windows.map((w) => ({ variant: SERIES_PATHS.direct, calls, ...(w.legs.sip === undefined ? {} : { sip: w.legs.sip }) })));
+      const bad = windows.filter((w) => !w.good);
       notes.push(`Direct-call density at ${calls} calls in ${DENSITY_CORES} vCPU: ${calls - bad.length} met the criteria.`);
       if (bad.length > 0) break;
       best = calls;
@@ -262,12 +264,12 @@ async function qualitySample(lab: Lab, callId: string, after?: string): Promise<
 function qualityWindow(
   before: QualitySummary | undefined,
   after: QualitySummary | undefined,
-): { good: boolean; summary: string } {
-  if (before === undefined || after === undefined) return { good: false, summary: 'no quality samples' };
+): { good: boolean; summary: string; legs: { sip?: LegQualityPoint; room?: LegQualityPoint } } {
+  if (before === undefined || after === undefined) return { good: false, summary: 'no quality samples', legs: {} };
   const leg = (name: 'sip' | 'room') => {
     const a = before[name].audioIn;
     const b = after[name].audioIn;
-    if (a === undefined || b === undefined) return { good: false, text: `${name}: no audio` };
+    if (a === undefined || b === undefined) return { good: false, text: `${name}: no audio`, point: undefined };
     const packets = b.packets - a.packets;
     const lost = (b.packetsLost ?? 0) - (a.packetsLost ?? 0);
     const samples = (b.samples ?? 0) - (a.samples ?? 0);
@@ -277,9 +279,11 @@ function qualityWindow(
     return {
       good: packets > 0 && loss < 0.01 && concealment < 0.02,
       text: `${name} loss ${(loss * 100).toFixed(2)}%, concealed ${(concealment * 100).toFixed(2)}%`,
+      point: legQuality({ packets, lost, samples, concealed }),
     };
   };
   const sip = leg('sip');
   const room = leg('room');
-  return { good: sip.good && room.good, summary: `${sip.text}; ${room.text}` };
+  const legs = { ...(sip.point === undefined ? {} : { sip: sip.point }), ...(room.point === undefined ? {} : { room: room.point }) };
+  return { good: sip.good && room.good, summary: `${sip.text}; ${room.text}`, legs };
 }

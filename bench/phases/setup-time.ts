@@ -41,6 +41,7 @@ export async function warmSetupTimes(run: BenchRun, person: RoomPerson, direct: 
     }
   }
   setSetupFigures(figures, 'warm', warm);
+  run.series.setup('warm', warm);
   await pool?.stop();
 }
 
@@ -64,6 +65,7 @@ export async function coldSetupTimes(
   const launched = { launch: await launchTimes(pool), workers: pool.workers.length };
   await pool.stop();
   setSetupFigures(figures, 'cold', cold);
+  run.series.setup('cold', cold);
   return launched;
 }
 
