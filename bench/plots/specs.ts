@@ -208,6 +208,6 @@ function frame(id: PlotId, caption: PlotCaption, note?: string) {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     background: 'white',
     title: { text: PLOTS[id], subtitle: note === undefined ? caption.run : [note, caption.run], anchor: 'start' },
-    config: { font: 'sans-serif' },
+    config: { font: 'sans-serif', legend: { labelLimit: 0 } },
   } as const;
 }
