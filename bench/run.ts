@@ -1,8 +1,8 @@
 /**
  * `npm run bench [-- --quick]`: how soon the phone rings, how much delay the bridge adds, what a call costs, how many
  * calls a machine carries, measured on the real lab, side by side with the floor: a browser page calling the same
- * phone through the Janus SIP plugin, with no room and no bridge, in the same run. Writes bench/results/latest.json
- * and prints the Markdown table.
+ * phone through the Janus SIP plugin, with no room and no bridge, in the same run. Writes bench/results/latest.json, its
+ * plots beside it (bench/plots/), and prints the Markdown table.
  *
  * This file runs the phases (bench/phases/) in their order on one lab and writes the results.
  */
