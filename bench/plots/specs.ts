@@ -170,7 +170,7 @@ export function densitySpec(series: BenchSeries, caption: PlotCaption): PlotSpec
             mark: { type: 'line', opacity: 0.7 },
             encoding: {
               x: CALLS_AXIS,
-              y: { field: 'percent', type: 'quantitative', aggregate: 'max', title: 'worst call, % (line); each call (points)' },
+              y: { field: 'percent', type: 'quantitative', aggregate: 'max', title: '% (line: the worst call)' },
               color: SERIES_COLOR,
             },
           },
@@ -192,7 +192,7 @@ const CALLS_AXIS = {
   scale: { zero: false },
   axis: { tickMinStep: 1 },
 } as const;
-const SERIES_COLOR = { field: 'series', type: 'nominal', title: 'calls' } as const;
+const SERIES_COLOR = { field: 'series', type: 'nominal', title: 'calls, leg' } as const;
 
 function specOf(id: PlotId): { kind: 'spec'; id: PlotId } {
   return { kind: 'spec', id };
