@@ -201,6 +201,7 @@ export class Worker {
             iceServers: [...this.config.iceServers],
             encodedForwarding: this.config.encodedForwarding,
             ...(this.config.janusApiSecret === undefined ? {} : { apiSecret: this.config.janusApiSecret }),
+            ...(this.config.sipOutboundProxy === undefined ? {} : { sipOutboundProxy: this.config.sipOutboundProxy }),
             ...(this.config.extraBrowserOrigins.length === 0 ? {} : { allowOrigins: [...this.config.extraBrowserOrigins] }),
           },
           JANUS_INIT_TIMEOUT_MS,

@@ -55,8 +55,8 @@ export interface IncomingCallEvents {
 
 /** Who the SIP leg calls as. */
 export type SipIdentity =
-  /** A guest identity: no REGISTER, no credentials. */
-  | { readonly kind: 'guest'; readonly uri: string; readonly display?: string }
+  /** A guest identity: no REGISTER, no credentials; every request through `outboundProxy` when given. */
+  | { readonly kind: 'guest'; readonly uri: string; readonly display?: string; readonly outboundProxy?: string }
   /** A trunk account: its credentials answer 401/407 challenges; with `register` a REGISTER goes first. */
   | { readonly kind: 'account'; readonly account: SipAccount; readonly display?: string }
   /** A second call of an identity registered on another leg (Janus SIP helper): same identity, credentials, transport. */
@@ -279,6 +279,7 @@ export class SipLeg {
           type: 'guest',
           username: identity.uri,
           ...(identity.display === undefined ? {} : { display_name: identity.display }),
+          ...(identity.outboundProxy === undefined ? {} : { outbound_proxy: identity.outboundProxy }),
         };
         this.identityUri = identity.uri;
         break;

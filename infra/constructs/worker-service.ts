@@ -32,6 +32,8 @@ export interface WorkerServiceProps {
   readonly janusUrls: readonly string[];
   /** The Janus API secret (ROOMLINE_JANUS_API_SECRET), injected from Secrets Manager. @default none */
   readonly janusApiSecret?: secretsmanager.ISecret | undefined;
+  /** The outbound proxy of dialled calls, as the Janus nodes reach it (ROOMLINE_SIP_OUTBOUND_PROXY). @default none */
+  readonly sipOutboundProxy?: string | undefined;
   readonly config: ResolvedBridgeProps;
   /** Dial-in: where idle workers register, as what, with which password, and the routes they read. */
   readonly dialIn?: {
@@ -75,6 +77,7 @@ export class WorkerService extends Construct {
       ROOMLINE_QUEUE_URL: props.queue.queueUrl,
       ROOMLINE_TABLE: props.table.tableName,
       ROOMLINE_JANUS_URLS: props.janusUrls.join(','),
+      ...(props.sipOutboundProxy === undefined ? {} : { ROOMLINE_SIP_OUTBOUND_PROXY: props.sipOutboundProxy }),
       ROOMLINE_CHROMIUM_PATH: WORKER_CHROMIUM_PATH,
       ROOMLINE_SIP_FROM: config.sipFrom,
       ROOMLINE_MAX_RECEIVES: String(config.maxReceiveCount),

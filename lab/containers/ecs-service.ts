@@ -112,6 +112,7 @@ export class EcsServiceStandIn {
       entry.healthyAfterMs = await task.waitHealthy();
       await this.register();
       for (const listener of this.service.listeners) {
+        if (listener.healthCheck !== undefined) await this.targetHealthy(link, listener.healthCheck.port);
         for (const publicIp of listener.publicIps) {
           await this.context.vpc.addListener({ publicIp, protocol: listener.protocol, port: listener.port, task: name, targetPort: listener.targetPort });
         }
@@ -120,6 +121,24 @@ export class EcsServiceStandIn {
     } catch (error) {
       await this.context.vpc.removeTask(name);
       throw error;
+    }
+  }
+
+  /**
+   * The load balancer's health check of a new target: a TCP connection to its port from inside the VPC (the check's
+   * source is the load balancer's address there). An unhealthy target gets no traffic, and ECS replaces the task.
+   */
+  private async targetHealthy(link: TaskLink, port: number, timeoutMs = 30_000): Promise<void> {
+    const probe = `require('node:net').connect(${port}, '${link.ip}').on('connect', () => process.exit(0)).on('error', () => process.exit(1)); setTimeout(() => process.exit(1), 2000);`;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const passed = await this.context.vpc.router.exec(process.execPath, '-e', probe).then(() => true, () => false);
+      if (passed) return;
+      if (Date.now() > deadline) {
+        const task = this.tasks.find((t) => t.name === link.name);
+        throw new Error(`${link.name}: the load balancer's TCP health check of port ${port} fails:\n${(await task?.task.logTail()) ?? ''}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
   }
 

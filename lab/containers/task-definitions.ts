@@ -90,7 +90,14 @@ export interface EcsService {
   /** The Cloud Map name its healthy tasks are registered under (A records), when it has one. */
   readonly cloudMapName: string | undefined;
   /** Load balancer listeners forwarding to a container port of its tasks. */
-  readonly listeners: readonly { readonly protocol: 'udp' | 'tcp'; readonly port: number; readonly targetPort: number; readonly publicIps: readonly string[] }[];
+  readonly listeners: readonly {
+    readonly protocol: 'udp' | 'tcp';
+    readonly port: number;
+    readonly targetPort: number;
+    readonly publicIps: readonly string[];
+    /** The target group's health check of a task (TCP connect to a port), when it has one. */
+    readonly healthCheck: { readonly protocol: 'tcp'; readonly port: number } | undefined;
+  }[];
 }
 
 const ofType = (template: CfnTemplate, type: string) =>
@@ -182,11 +189,15 @@ function serviceListeners(template: CfnTemplate, service: Record<string, Json>, 
         const eip = refId(m['AllocationId']);
         return resolveValue({ 'Fn::GetAtt': [eip ?? '', 'PublicIp'] }, bindings, 'load balancer address');
       });
+      const target = template.Resources[group ?? '']?.Properties ?? {};
+      const checkProtocol = target['HealthCheckProtocol'];
+      if (checkProtocol !== undefined && checkProtocol !== 'TCP') throw new Error(`target group ${group}: the lab checks targets over TCP only, not ${String(checkProtocol)}`);
       result.push({
         protocol: String(listener.Properties['Protocol']).toLowerCase() === 'udp' ? 'udp' : 'tcp',
         port: Number(listener.Properties['Port']),
         targetPort: Number(entry['ContainerPort']),
         publicIps,
+        healthCheck: checkProtocol === undefined ? undefined : { protocol: 'tcp', port: Number(target['HealthCheckPort'] ?? entry['ContainerPort']) },
       });
     }
   }
