@@ -10,8 +10,11 @@ const execArgv = ['--disable-warning=ExperimentalWarning'];
  */
 export default defineConfig({
   test: {
+    // each file's time at the end of a run, beside the usual report
+    reporters: ['default', './test/support/file-times-reporter.ts'],
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], execArgv } },
+      // a timeout here guards against a hang, not a speed: some unit tests crunch signals for seconds on a busy machine
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 30_000, execArgv } },
       { test: { name: 'integration', include: ['test/integration/**/*.test.ts'], testTimeout: 30_000, execArgv } },
       {
         test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000, execArgv },

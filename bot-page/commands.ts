@@ -1,7 +1,7 @@
 import { RoomlineError } from '../contracts/errors.js';
 import { PAGE_COMMAND_GLOBAL, PAGE_HEARTBEAT_MS, pageCommandSchema, type PageReply } from '../contracts/page-rpc.js';
 import type { Bot } from './bot.js';
-import { JanusError } from './janus/janus-client.js';
+import { JanusError } from './janus/janus-error.js';
 import { emit, errorMessage } from './host.js';
 
 /**

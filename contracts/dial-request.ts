@@ -9,6 +9,7 @@ import {
   dtmfDigitsSchema,
 } from './telephony.js';
 import { egressIssues, type EgressPolicy } from './egress-policy.js';
+import { mediaSchema } from './media-options.js';
 import { DIAL_URI_PARAMS, sipUriSchemaWith } from './sip-uri.js';
 import { safeText } from './text.js';
 import { checkUntrustedInput, formatPath, summariseIssues, type InputIssue } from './untrusted-input.js';
@@ -32,65 +33,6 @@ const headerName = z
   .string()
   .regex(/^X-[A-Za-z0-9-]{1,64}$/, 'only X- headers may be set (e.g. X-Meeting-Id)');
 const headerValue = safeText(256, { allowEmpty: true });
-
-export const VIDEO_DIRECTIONS = ['off', 'sendonly', 'recvonly', 'sendrecv'] as const;
-export type VideoDirection = (typeof VIDEO_DIRECTIONS)[number];
-export const SIP_VIDEO_CODECS = ['H264', 'VP8', 'VP9', 'any'] as const;
-export type SipVideoCodec = (typeof SIP_VIDEO_CODECS)[number];
-export const VIDEO_LAYOUTS = ['active-speaker', 'grid'] as const;
-export type VideoLayout = (typeof VIDEO_LAYOUTS)[number];
-
-const fraction = z.number().min(0).max(1);
-const tileSchema = z
-  .strictObject({
-    /** Left edge as a fraction of the picture width (0..1). */
-    x: fraction,
-    /** Top edge as a fraction of the picture height (0..1). */
-    y: fraction,
-    width: fraction.refine((v) => v > 0, 'must be greater than 0'),
-    height: fraction.refine((v) => v > 0, 'must be greater than 0'),
-    /** Name the tile's feed gets in the room. @default "<bot display> <n>" */
-    name: safeText(64).optional(),
-  })
-  .refine((t) => t.x + t.width <= 1.0001 && t.y + t.height <= 1.0001, 'tile must lie inside the picture');
-
-export const splitSchema = z.union([
-  z.strictObject({
-    rows: z.number().int().min(1).max(4),
-    cols: z.number().int().min(1).max(4),
-    /** Names of the tiles, row by row. */
-    names: z.array(safeText(64)).max(16).optional(),
-  }),
-  z.strictObject({ tiles: z.array(tileSchema).min(1).max(16) }),
-]);
-
-/** The names of a split picture's tiles, row by row (a tile without a name is "<base> <n>"). */
-export function splitTileNames(split: z.output<typeof splitSchema>, baseName: string): string[] {
-  if ('tiles' in split) return split.tiles.map((t, i) => t.name ?? `${baseName} ${i + 1}`);
-  return Array.from({ length: split.rows * split.cols }, (_, i) => split.names?.[i] ?? `${baseName} ${i + 1}`);
-}
-
-export const mediaSchema = z.strictObject({
-  /** Bridge audio both ways. @default true */
-  audio: z.boolean().default(true),
-  /**
-   * Video on the SIP leg, seen from the bridge: `sendonly` sends the room's video to the SIP peer, `recvonly`
-   * publishes the SIP peer's video into the room, `sendrecv` does both. @default "off"
-   */
-  video: z.enum(VIDEO_DIRECTIONS).default('off'),
-  /** The video codec the SIP leg offers; the room keeps its own codecs. @default "any" */
-  sipVideoCodec: z.enum(SIP_VIDEO_CODECS).default('any'),
-  /** What the SIP peer sees of the room. @default "active-speaker" */
-  layout: z.enum(VIDEO_LAYOUTS).default('active-speaker'),
-  /** Width of the video sent to SIP, in pixels. @default 640 */
-  width: z.number().int().min(160).max(1920).default(640),
-  /** Height of the video sent to SIP, in pixels. @default 480 */
-  height: z.number().int().min(120).max(1080).default(480),
-  /** Frame rate of the video sent to SIP. @default 30 */
-  fps: z.number().int().min(1).max(60).default(30),
-  /** Cut the SIP peer's picture into tiles, each published into the room as its own feed. */
-  splitIncoming: splitSchema.optional(),
-});
 
 export const limitsSchema = z.strictObject({
   /** Seconds the SIP target may ring before the call fails with SIP_NO_ANSWER. @default 45 */
@@ -178,10 +120,21 @@ export type DialRequestInput = z.input<typeof dialRequestSchema>;
 /** A validated dial request with every default applied. */
 export type DialRequest = z.output<typeof dialRequestSchema>;
 export type { RoomJoin };
-export type MediaOptions = z.output<typeof mediaSchema>;
+export {
+  SIP_VIDEO_CODECS,
+  VIDEO_DIRECTIONS,
+  VIDEO_LAYOUTS,
+  mediaSchema,
+  splitSchema,
+  splitTileNames,
+  type MediaOptions,
+  type SipVideoCodec,
+  type SplitLayout,
+  type VideoDirection,
+  type VideoLayout,
+} from './media-options.js';
 export type CallLimits = z.output<typeof limitsSchema>;
 export type SipOptions = z.output<typeof sipOptionsSchema>;
-export type SplitLayout = z.output<typeof splitSchema>;
 
 export type DialRequestParseResult =
   | { readonly ok: true; readonly request: DialRequest }

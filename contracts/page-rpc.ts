@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ERROR_CODE_NAMES, FAULTS } from './errors.js';
-import { fromSchema, mediaSchema, sipUriSchema } from './dial-request.js';
+import { fromSchema, sipUriSchema } from './dial-request.js';
+import { mediaSchema } from './media-options.js';
 import { roomSchema } from './rooms/index.js';
 import { PIN_PROMPTS } from './dial-in.js';
 import { PROXY_URI_PARAMS, sipUriSchemaWith } from './sip-uri.js';

@@ -10,7 +10,8 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
-import { resolveBridgeProps, type ResolvedBridgeProps, type RoomlineBridgeProps } from './bridge-props.js';
+import type { RoomlineBridgeProps } from './bridge-props.js';
+import { resolveBridgeProps, type ResolvedBridgeProps } from './resolved-bridge-props.js';
 import { CallEvents } from './constructs/call-events.js';
 import { CallsTable } from './constructs/calls-table.js';
 import { DialQueue } from './constructs/dial-queue.js';
@@ -21,6 +22,7 @@ import { DialIn } from './constructs/dial-in.js';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 
 export * from './bridge-props.js';
+export * from './resolved-bridge-props.js';
 
 /** The repository root: the worker image's build context (its Dockerfile and .dockerignore live there). */
 export const REPOSITORY_ROOT = fileURLToPath(new URL('..', import.meta.url));

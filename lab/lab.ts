@@ -1,129 +1,37 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { DialRequestInput } from '../contracts/dial-request.js';
 import { egressPolicy } from '../contracts/egress-policy.js';
 import type { CallRecord } from '../contracts/call-record.js';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { waitUntil } from './wait.js';
 import type { ChimeRoomJoin } from '../contracts/rooms/chime.js';
 import { BrowserSource } from '../worker/browser-source.js';
 import { RoomlineClient } from '../worker/client.js';
 import { createLogger, type Logger } from '../worker/logger.js';
 import { ChimeStandIn } from './chime/chime-stand-in.js';
-import { Emulators } from './emulators.js';
+import { LabChimeMeeting } from './chime/lab-meeting.js';
+import type { Emulators } from './emulators.js';
 import { buildFakeSdkBotPage } from './fake-sdks/build.js';
 import { FakeSdkControl } from './fake-sdks/control.js';
-import { FAKE_SDK_CONTROL_PORT } from './fake-sdks/protocol.js';
-import { JanusServer, LAB_JANUS_WS_PORT, LAB_ROOM_IDS } from './janus-server.js';
-import { LAB_BROWSER_USER, LAB_JANUS_IP, LAB_ROOM_HOSTS, LAB_SIP_HOSTS, LabNetns } from './netns.js';
+import { inboundCalls, waitInboundCall } from './inbound-calls.js';
+import { LAB_JANUS_WS_PORT, type JanusServer } from './janus-server.js';
+import { labEndpoints } from './lab-endpoints.js';
+import { startLabServers } from './lab-servers.js';
+import type { LabEndpoints, LabOptions, LabPersonOptions } from './lab-options.js';
+import { LAB_BROWSER_USER, LAB_JANUS_IP, LAB_SIP_HOSTS, LabNetns } from './netns.js';
 import { NamespaceForwards } from './ns-forward.js';
 import { RoomPerson } from './room-person.js';
-import { SipFailures, UNREACHABLE_SIP_PORT } from './sip-failures.js';
-import { PHONE_CTRL_PORT, SipPhone, type SipPhoneOptions } from './sip-phone.js';
-import { SipTrunk } from './sip-trunk.js';
-import { SipRegistrar } from './sip-registrar.js';
-import { makeLabTlsCerts } from './tls-certs.js';
+import type { SipFailures } from './sip-failures.js';
+import { PHONE_CTRL_PORT, type SipPhone } from './sip-phone.js';
+import type { SipTrunk } from './sip-trunk.js';
+import type { SipRegistrar } from './sip-registrar.js';
 import { SippPeer, type SippScenario } from './sipp.js';
 import { WebApps } from './web-apps.js';
 import { WorkerPool, type LabWorker } from './worker-pool.js';
 import { NetworkCut, commandOf, descendantsOf } from './network-cut.js';
 import { ServiceGate } from './service-gate.js';
 
-export interface LabPersonOptions {
-  readonly display: string;
-  readonly toneHz: number;
-  /** A camera of this colour (RGB); no video when absent. */
-  readonly color?: readonly [number, number, number];
-  /** Record what the person hears. @default true */
-  readonly record?: boolean;
-}
-
-export interface LabOptions {
-  /** Folder for configuration, recordings and logs. @default a new temporary folder */
-  readonly dir?: string;
-  /** Warm workers kept running (each takes one call, then a new one starts). @default 1 */
-  readonly workers?: number;
-  /** Receives before a dial message goes to the dead-letter queue; workers use the same. @default 3 */
-  readonly maxReceives?: number;
-  /** The SIP phone's tone and video. @default 1000 Hz, audio only */
-  readonly phone?: Omit<SipPhoneOptions, 'netns' | 'dir'>;
-  /** Simulated people in the room. @default one, "Alice", speaking 440 Hz */
-  readonly persons?: readonly LabPersonOptions[];
-  /**
-   * Start the lab's Amazon Chime SDK stand-in with one meeting, and these simulated people in it (off by default:
-   * Janus-only labs do not pay for it).
-   */
-  readonly chime?: { readonly persons?: readonly LabPersonOptions[] };
-  /** Serve the meeting web apps page mode joins (lab/web-apps.ts). @default false */
-  readonly webApps?: boolean;
-  /**
-   * Workers serve a test build of the bot page whose Daily and Vonage SDKs are the lab's typed fakes, driven through
-   * `lab.fakeSdks` (lab/fake-sdks/): those providers' servers cannot be reached from here. @default false
-   */
-  readonly fakeSdks?: boolean;
-  /** Extra environment for the workers. */
-  readonly workerEnv?: Readonly<Record<string, string>>;
-  /**
-   * Start Kamailio as an authenticating SIP trunk (proxy and registrar) and give the workers its trunks in a trunks
-   * file (`ROOMLINE_TRUNKS_FILE`). @default false
-   */
-  readonly trunk?: boolean;
-  /**
-   * Janus nodes for the SIP leg apart from the room's Janus, as in AWS (where the room is elsewhere and Roomline runs
-   * SIP-only nodes): the workers are given all of them, and one can be killed without touching the room. 0: the
-   * room's Janus serves the SIP leg too. @default 0
-   */
-  readonly janusSipNodes?: number;
-  /** Visibility timeout of the dial queue and the workers, in seconds. @default 30 */
-  readonly visibilityTimeoutS?: number;
-  /**
-   * Put the workers' way to SQS and DynamoDB through doors the tests can close (`lab.gates`), as if the service
-   * stopped: open connections cut, new ones refused, the data kept. @default false
-   */
-  readonly emulatorGates?: boolean;
-  /**
-   * Dial-in: start the Kamailio registrar (lab/sip-registrar.ts) and have the workers register there for inbound
-   * calls, routed by the emulated routes table. @default false
-   */
-  readonly dialIn?: boolean;
-  /** Keep the folder after stop. @default false, unless ROOMLINE_LAB_KEEP=1 */
-  readonly keepDir?: boolean;
-  readonly logger?: Logger;
-}
-
-/** Where everything in the lab is, as `roomline lab up` prints it. */
-export interface LabEndpoints {
-  readonly dir: string;
-  readonly netns: string;
-  readonly sqs: { readonly endpoint: string; readonly queueUrl: string; readonly deadLetterQueueUrl: string };
-  readonly dynamodb: { readonly endpoint: string; readonly table: string };
-  readonly janus: {
-    /** Inside the lab's namespace (where browsers run). */
-    readonly wsUrl: string;
-    /** Forwarded to the host's loopback, for signalling tools (WebRTC media needs the namespace). */
-    readonly hostWsUrl: string;
-  };
-  /** The Janus nodes the workers use for the SIP leg (the room's Janus unless `janusSipNodes` is set). */
-  readonly janusSipUrls: readonly string[];
-  /** The lab's room; `token` is a Janus token for the VideoRoom plugin only (a room credential, kept out of records and logs). */
-  readonly room: { readonly provider: 'janus'; readonly serverUrl: string; readonly roomId: number; readonly token: string };
-  /** The Chime stand-in, when the lab runs one: its Meetings API (host loopback) and its meeting. */
-  readonly chime?: { readonly apiEndpoint: string; readonly meetingId: string; readonly signalingUrl: string };
-  readonly sip: {
-    readonly phone: string;
-    readonly ringing: string;
-    readonly busy: string;
-    readonly decline: string;
-    readonly notFound: string;
-    readonly unreachable: string;
-  };
-  /** baresip's ctrl_tcp (JSON in netstrings), forwarded to the host's loopback. */
-  readonly phoneControl: string;
-  /** Environment that points the CLI, the client library or a worker at this lab. */
-  readonly env: Readonly<Record<string, string>>;
-}
+export type { LabEndpoints, LabOptions, LabPersonOptions } from './lab-options.js';
 
 /**
  * The whole of Roomline on one machine, no cloud account: SQS and DynamoDB emulators, Janus, a SIP phone, a SIP
@@ -182,33 +90,7 @@ export class Lab {
     const { options, dir } = this;
     this.netns = await LabNetns.create();
     this.cleanups.push(() => this.netns.remove());
-    // SIP over TLS between Janus and the trunk needs certificates at both ends
-    const tls = options.trunk === true ? await makeLabTlsCerts(join(dir, 'tls')) : undefined;
-    const sipsCertsDir = tls === undefined ? {} : { sipsCertsDir: tls.sofiaDir };
-    // every node of the lab takes the same secrets, as the nodes of one deployment do
-    const secrets = { apiSecret: randomBytes(18).toString('base64url'), tokenSecret: randomBytes(18).toString('base64url') };
-    const visibilityTimeoutS = options.visibilityTimeoutS ?? 30;
-    const [emulators, janus, phone, failures, trunk, registrar, ...sipJanus] = await Promise.all([
-      Emulators.start({ maxReceives: options.maxReceives ?? 3, visibilityTimeoutS }),
-      JanusServer.start({ netns: this.netns, dir, secrets, ...sipsCertsDir }),
-      SipPhone.start({ netns: this.netns, dir, ...options.phone }),
-      SipFailures.start({ netns: this.netns, dir }),
-      tls === undefined ? undefined : SipTrunk.start({ netns: this.netns, dir, tls }),
-      options.dialIn === true ? SipRegistrar.start({ netns: this.netns, dir }) : undefined,
-      ...Array.from({ length: options.janusSipNodes ?? 0 }, (_, i) =>
-        JanusServer.start({
-          netns: this.netns,
-          dir,
-          secrets,
-          ...sipsCertsDir,
-          name: `janus-sip-${i + 1}`,
-          wsPort: LAB_JANUS_WS_PORT + 1 + i,
-          rtpPortRange: `${40000 + i * 2000}-${40000 + i * 2000 + 1999}`,
-          sipRtpPortRange: `${31000 + i * 1000}-${31000 + i * 1000 + 999}`,
-          rooms: false,
-        }),
-      ),
-    ]);
+    const { emulators, janus, phone, failures, trunk, registrar, sipJanus } = await startLabServers(this.netns, dir, options);
     this.trunk = trunk;
     if (trunk !== undefined) this.cleanups.push(() => trunk.stop());
     this.registrar = registrar;
@@ -275,70 +157,24 @@ export class Lab {
     }
     const chimeMeeting = this.chime?.meetings.createMeeting('roomline-lab');
 
-    // Where lab calls may connect: the lab's Janus; page-mode apps, served at localhost and 127.0.0.1 inside the
-    // namespace; and, for the fake SDKs, their providers' public names (the namespace resolves no name, so none is
-    // reached). The fake SDKs' control channel is an instrument of the lab, always open to the bot page.
-    const roomHosts = [LAB_ROOM_HOSTS, ...(options.webApps === true ? ['localhost', '127.0.0.1'] : []), ...(options.fakeSdks === true ? ['*'] : [])].join(',');
-    this.roomHosts = roomHosts;
-    const janusSipUrls = sipJanus.length > 0 ? sipJanus.map((node) => node.wsUrl) : [janus.wsUrl];
-    const env: Record<string, string> = {
-      ...emulators.env(),
-      ...(this.gates === undefined
-        ? {}
-        : { AWS_ENDPOINT_URL_SQS: this.gates.sqs.url, AWS_ENDPOINT_URL_DYNAMODB: this.gates.dynamodb.url }),
-      // the lab's Chime stand-in, or (without it) a closed loopback port: a Chime lookup never reaches AWS from here
-      AWS_ENDPOINT_URL_CHIME_SDK_MEETINGS: this.chime?.apiEndpoint ?? 'http://127.0.0.1:9',
-      ROOMLINE_JANUS_URLS: janusSipUrls.join(','),
-      ROOMLINE_JANUS_API_SECRET: janus.apiSecret,
-      // for `roomline dial --room-token-from-env` in `lab exec`: the room server's token
-      ROOMLINE_ROOM_TOKEN: roomToken,
-      ROOMLINE_CHROMIUM_NETNS: this.netns.name,
-      ROOMLINE_CHROMIUM_USER: LAB_BROWSER_USER,
-      ROOMLINE_SIP_FROM: 'sip:roomline@127.0.0.1',
-      // the lab's own addresses, which the default allow-lists refuse: the room server and the SIP peers
-      ROOMLINE_ROOM_HOSTS: roomHosts,
-      ...(options.fakeSdks === true ? { ROOMLINE_EXTRA_BROWSER_ORIGINS: `ws://127.0.0.1:${FAKE_SDK_CONTROL_PORT}` } : {}),
-      ROOMLINE_SIP_HOSTS: LAB_SIP_HOSTS,
-      ROOMLINE_MAX_RECEIVES: String(options.maxReceives ?? 3),
-      ROOMLINE_VISIBILITY_TIMEOUT_S: String(visibilityTimeoutS),
-      ROOMLINE_LOG_LEVEL: 'debug',
-      ...(trunk === undefined ? {} : { ROOMLINE_TRUNKS_FILE: trunksFile }),
-      ...(botPageDir === undefined ? {} : { ROOMLINE_BOT_PAGE_DIR: botPageDir }),
-      ...(registrar === undefined ? {} : registrar.workerEnv(emulators.routesTableName)),
-    };
-    const roomId = LAB_ROOM_IDS[0];
-    this.endpoints = {
+    const { roomHosts, endpoints } = labEndpoints(options, {
       dir,
-      netns: this.netns.name,
-      sqs: {
-        endpoint: emulators.sqsEndpoint,
-        queueUrl: emulators.queueUrl,
-        deadLetterQueueUrl: emulators.deadLetterQueueUrl,
-      },
-      dynamodb: { endpoint: emulators.dynamodbEndpoint, table: emulators.tableName },
-      janus: { wsUrl: janus.wsUrl, hostWsUrl },
-      janusSipUrls,
-      room: { provider: 'janus', serverUrl: janus.wsUrl, roomId, token: roomToken },
-      ...(this.chime === undefined || chimeMeeting === undefined
-        ? {}
-        : {
-            chime: {
-              apiEndpoint: this.chime.apiEndpoint,
-              meetingId: chimeMeeting.MeetingId,
-              signalingUrl: chimeMeeting.MediaPlacement.SignalingUrl,
-            },
-          }),
-      sip: {
-        phone: SipPhone.uri('probe'),
-        ringing: SipPhone.uri('ringing'),
-        busy: SipFailures.uri('busy'),
-        decline: SipFailures.uri('decline'),
-        notFound: SipFailures.uri('nobody'),
-        unreachable: `sip:nobody@127.0.0.1:${UNREACHABLE_SIP_PORT}`,
-      },
-      phoneControl: `127.0.0.1:${this.forwards.port('phone')}`,
-      env,
-    };
+      netns: this.netns,
+      emulators,
+      janus,
+      sipJanus,
+      hostWsUrl,
+      roomToken,
+      phoneControlPort: this.forwards.port('phone'),
+      gates: this.gates,
+      chime: this.chime,
+      chimeMeeting,
+      trunksFile: trunk === undefined ? undefined : trunksFile,
+      botPageDir,
+      registrar,
+    });
+    this.roomHosts = roomHosts;
+    this.endpoints = endpoints;
     this.client = new RoomlineClient({
       queueUrl: emulators.queueUrl,
       tableName: emulators.tableName,
@@ -440,52 +276,42 @@ export class Lab {
 
   /** A simulated person joins the lab's room. */
   async addPerson(options: LabPersonOptions, roomId: number = this.endpoints.room.roomId): Promise<RoomPerson> {
-    const person = await RoomPerson.join(await this.labBrowser(), {
-      room: { ...this.endpoints.room, roomId },
-      display: options.display,
-      toneHz: options.toneHz,
-      ...(options.color === undefined ? {} : { color: options.color }),
-      ...(options.record === undefined ? {} : { record: options.record }),
-    });
+    const person = await this.joinPerson({ ...this.endpoints.room, roomId }, options);
     this.persons.push(person);
     return person;
   }
 
   /** A simulated person joins the lab's Chime meeting (as its own attendee, on the same SDK the bot uses). */
   async addChimePerson(options: LabPersonOptions): Promise<RoomPerson> {
-    const chime = this.endpoints.chime;
-    if (this.chime === undefined || chime === undefined) throw new Error('this lab runs no Chime stand-in (LabOptions.chime)');
-    const person = await RoomPerson.join(await this.labBrowser(), {
-      room: { provider: 'chime', ...this.chime.meetings.joinInfo(chime.meetingId, chimeUserId(options.display)) },
+    const person = await this.joinPerson({ provider: 'chime', ...this.chimeMeeting().joinInfo(options.display) }, options);
+    this.chimePersons.push(person);
+    return person;
+  }
+
+  private async joinPerson(room: Parameters<typeof RoomPerson.join>[1]['room'], options: LabPersonOptions): Promise<RoomPerson> {
+    return RoomPerson.join(await this.labBrowser(), {
+      room,
       display: options.display,
       toneHz: options.toneHz,
       ...(options.color === undefined ? {} : { color: options.color }),
       ...(options.record === undefined ? {} : { record: options.record }),
     });
-    this.chimePersons.push(person);
-    return person;
   }
 
-  /**
-   * The lab's Chime meeting as a dial request's room: a JoinInfo made here (as a caller with an AWS account would,
-   * with `tiles` more attendees for a split), or only the meeting's id (the worker then creates the attendees).
-   */
   /** A new attendee's JoinInfo in the lab's Chime meeting, as a customer's app gets it from its own backend. */
   chimeJoinInfo(display: string): Pick<ChimeRoomJoin, 'meeting' | 'attendee'> {
-    const chime = this.endpoints.chime;
-    if (this.chime === undefined || chime === undefined) throw new Error('this lab runs no Chime stand-in (LabOptions.chime)');
-    return this.chime.meetings.joinInfo(chime.meetingId, chimeUserId(display));
+    return this.chimeMeeting().joinInfo(display);
   }
 
-  chimeRoom(options: { readonly join: 'join-info' | 'meeting-id'; readonly display?: string; readonly tiles?: readonly string[] }): ChimeRoomJoin {
+  /** The lab's Chime meeting as a dial request's room (see `LabChimeMeeting.room`). */
+  chimeRoom(options: Parameters<LabChimeMeeting['room']>[0]): ChimeRoomJoin {
+    return this.chimeMeeting().room(options);
+  }
+
+  private chimeMeeting(): LabChimeMeeting {
     const chime = this.endpoints.chime;
     if (this.chime === undefined || chime === undefined) throw new Error('this lab runs no Chime stand-in (LabOptions.chime)');
-    if (options.join === 'meeting-id') {
-      return { provider: 'chime', meetingId: chime.meetingId, ...(options.display === undefined ? {} : { display: options.display }) };
-    }
-    const { meeting, attendee } = this.chime.meetings.joinInfo(chime.meetingId, chimeUserId(options.display ?? 'Phone'));
-    const tiles = (options.tiles ?? []).map((name) => this.chime!.meetings.joinInfo(chime.meetingId, chimeUserId(name)).attendee);
-    return { provider: 'chime', meeting, attendee, ...(tiles.length === 0 ? {} : { tileAttendees: tiles }) };
+    return new LabChimeMeeting(this.chime.meetings, chime.meetingId);
   }
 
   /** A dial request that calls the lab's phone into the lab's room; `overrides` replace top-level fields. */
@@ -501,46 +327,14 @@ export class Lab {
     };
   }
 
-  /**
-   * The inbound calls' records (dial-in), oldest first: read from the calls table, as an operator's query would
-   * (a test's view; the workers never scan).
-   */
-  async inboundCalls(): Promise<CallRecord[]> {
-    const doc = DynamoDBDocumentClient.from(this.emulators.dynamodbClient());
-    try {
-      const records: CallRecord[] = [];
-      let start: Record<string, unknown> | undefined;
-      do {
-        const page = await doc.send(
-          new ScanCommand({
-            TableName: this.emulators.tableName,
-            FilterExpression: '#d = :inbound',
-            ExpressionAttributeNames: { '#d': 'direction' },
-            ExpressionAttributeValues: { ':inbound': 'inbound' },
-            ExclusiveStartKey: start,
-            ConsistentRead: true,
-          }),
-        );
-        for (const item of page.Items ?? []) records.push(item as CallRecord);
-        start = page.LastEvaluatedKey;
-      } while (start !== undefined);
-      return records.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-    } finally {
-      doc.destroy();
-    }
+  /** The inbound calls' records (dial-in), oldest first, as an operator's query would read them. */
+  inboundCalls(): Promise<CallRecord[]> {
+    return inboundCalls(this.emulators);
   }
 
   /** Waits for the first inbound call record created at or after `since` (epoch ms) that satisfies `done`. */
-  async waitInboundCall(since: number, done: (record: CallRecord) => boolean, timeoutMs = 30_000): Promise<CallRecord> {
-    let found: CallRecord | undefined;
-    await waitUntil(
-      async () => {
-        found = (await this.inboundCalls()).find((r) => Date.parse(r.createdAt) >= since - 1_000 && done(r));
-        return found !== undefined;
-      },
-      { timeoutMs, what: 'an inbound call record', intervalMs: 200 },
-    );
-    return found!;
+  waitInboundCall(since: number, done: (record: CallRecord) => boolean, timeoutMs = 30_000): Promise<CallRecord> {
+    return waitInboundCall(this.emulators, since, done, timeoutMs);
   }
 
   /** Asks every call of this lab that is not final to hang up, and waits for them to end. */
@@ -569,9 +363,4 @@ export class Lab {
     })();
     return this.stopped;
   }
-}
-
-/** An ExternalUserId as Chime's own demo makes them: a unique tag, `#`, the name people see. */
-function chimeUserId(name: string): string {
-  return `${randomBytes(4).toString('hex')}#${name}`.slice(0, 64);
 }

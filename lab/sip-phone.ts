@@ -1,25 +1,15 @@
 import { EventEmitter } from 'node:events';
+import { watch, type FSWatcher } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { BaresipControl, type PhoneEvent } from './baresip-control.js';
 import { LabProcess } from './child-process.js';
 import type { LabNetns } from './netns.js';
+import { receivedRequests, type ReceivedInvite } from './sip-trace.js';
 import { waitUntil } from './wait.js';
 
 export const PHONE_SIP_PORT = 5090;
 export const PHONE_CTRL_PORT = 4444;
-
-/** A baresip event from its TCP control interface (ctrl_tcp), e.g. CALL_INCOMING, CALL_ESTABLISHED, CALL_CLOSED. */
-export interface PhoneEvent {
-  readonly type: string;
-  readonly class?: string;
-  readonly accountaor?: string;
-  readonly peeruri?: string;
-  readonly id?: string;
-  readonly param?: string;
-  /** Host time the event arrived (epoch ms). */
-  readonly receivedAt: number;
-}
 
 /**
  * The phone's accounts, all on one baresip:
@@ -45,13 +35,6 @@ export type PhoneUser = keyof typeof PHONE_ACCOUNTS;
 /** The phone's calling identity for dial-in: a number with a display name (it never answers calls itself). */
 export const PHONE_CALLER = { number: '+15550100', displayName: 'Ada Lovelace' } as const;
 
-/** An INVITE as the phone received it (from baresip's SIP trace). */
-export interface ReceivedInvite {
-  readonly callId: string;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly sdp: string;
-}
-
 export interface SipPhoneOptions {
   readonly netns: LabNetns;
   readonly dir: string;
@@ -75,11 +58,12 @@ export interface SipPhoneOptions {
 export class SipPhone extends EventEmitter {
   readonly recordingsDir: string;
   readonly events: PhoneEvent[] = [];
-  private control: Socket | undefined;
-  private buffer = '';
-  private tokens = 0;
+  private readonly control = new BaresipControl((event) => {
+    this.events.push(event);
+    this.emit('event', event);
+  });
   private kept = 0;
-  private readonly pending = new Map<string, (response: { ok: boolean; data?: string }) => void>();
+  private watcher: FSWatcher | undefined;
 
   private constructor(
     readonly process: LabProcess,
@@ -105,7 +89,9 @@ export class SipPhone extends EventEmitter {
       logFile: join(options.dir, 'baresip.log'),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
-    return new SipPhone(proc, dir, options.address ?? '127.0.0.1');
+    const phone = new SipPhone(proc, dir, options.address ?? '127.0.0.1');
+    phone.watchRecordings();
+    return phone;
   }
 
   /**
@@ -116,11 +102,10 @@ export class SipPhone extends EventEmitter {
     await this.process.whileRunning(
       waitUntil(
         async () => {
-          if (!(await this.tryConnect(hostPort))) return false;
+          if (!(await this.control.connect(hostPort))) return false;
           const answer = await this.command('listcalls', '', 1_000).catch(() => undefined);
           if (answer?.ok === true) return true;
-          this.control?.destroy();
-          this.control = undefined;
+          this.control.close();
           return false;
         },
         { timeoutMs, what: 'baresip ctrl_tcp (with menu.so) to answer' },
@@ -128,83 +113,9 @@ export class SipPhone extends EventEmitter {
     );
   }
 
-  private tryConnect(port: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('error', () => resolve(false));
-      socket.once('connect', () => {
-        socket.removeAllListeners('error');
-        socket.on('error', () => undefined);
-        socket.on('data', (chunk: Buffer) => this.onData(chunk.toString('utf8')));
-        socket.once('close', () => {
-          if (this.control === socket) this.control = undefined;
-        });
-        this.buffer = '';
-        this.control = socket;
-        resolve(true);
-      });
-    });
-  }
-
-  private onData(text: string): void {
-    this.buffer += text;
-    for (;;) {
-      const colon = this.buffer.indexOf(':');
-      if (colon < 0) return;
-      const length = Number(this.buffer.slice(0, colon));
-      if (this.buffer.length < colon + 1 + length + 1) return;
-      const payload = this.buffer.slice(colon + 1, colon + 1 + length);
-      this.buffer = this.buffer.slice(colon + 1 + length + 1);
-      this.onMessage(payload);
-    }
-  }
-
-  private onMessage(payload: string): void {
-    let message: Record<string, unknown>;
-    try {
-      message = JSON.parse(payload) as Record<string, unknown>;
-    } catch {
-      return;
-    }
-    if (message['response'] === true) {
-      const token = String(message['token'] ?? '');
-      this.pending.get(token)?.({ ok: message['ok'] === true, data: String(message['data'] ?? '') });
-      this.pending.delete(token);
-      return;
-    }
-    if (message['event'] === true) {
-      const event: PhoneEvent = {
-        type: String(message['type']),
-        class: message['class'] as string | undefined,
-        accountaor: message['accountaor'] as string | undefined,
-        peeruri: message['peeruri'] as string | undefined,
-        id: message['id'] as string | undefined,
-        param: message['param'] as string | undefined,
-        receivedAt: Date.now(),
-      };
-      this.events.push(event);
-      this.emit('event', event);
-    }
-  }
-
   /** Sends a ctrl_tcp command (e.g. `hangup`) and resolves with baresip's response. */
   command(command: string, params = '', timeoutMs = 5_000): Promise<{ ok: boolean; data?: string }> {
-    const socket = this.control;
-    if (socket === undefined) return Promise.reject(new Error('baresip control is not connected'));
-    const token = `t${++this.tokens}`;
-    const json = JSON.stringify({ command, params, token });
-    const bytes = Buffer.byteLength(json);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(token);
-        reject(new Error(`baresip did not answer ${command}`));
-      }, timeoutMs);
-      this.pending.set(token, (response) => {
-        clearTimeout(timer);
-        resolve(response);
-      });
-      socket.write(`${bytes}:${json},`);
-    });
+    return this.control.command(command, params, timeoutMs);
   }
 
   /**
@@ -292,8 +203,8 @@ export class SipPhone extends EventEmitter {
   async snapshot(path: string, timeoutMs = 5_000): Promise<string> {
     const answer = await this.command('snapshot_recv', path);
     if (!answer.ok) throw new Error(`baresip refused snapshot_recv: ${answer.data ?? ''}`);
-    const { existsSync } = await import('node:fs');
-    await waitUntil(() => existsSync(path), { timeoutMs, what: `the phone's snapshot ${path}` });
+    // baresip creates the file, then writes it: only a PNG that ends in its IEND chunk is whole
+    await waitUntil(async () => isWholePng(await readFile(path).catch(() => undefined)), { timeoutMs, what: `the phone's snapshot ${path}, whole` });
     return path;
   }
 
@@ -308,28 +219,7 @@ export class SipPhone extends EventEmitter {
    */
   async receivedRequests(method: string): Promise<ReceivedInvite[]> {
     const log = await readFile(this.process.logFile ?? '', 'utf8').catch(() => '');
-    const lines = log.split('\n').map((l) => l.replace(/\r$/, ''));
-    const invites = new Map<string, ReceivedInvite>();
-    const requestLine = new RegExp(`^${method} sip:\\S+ SIP\\/2\\.0$`);
-    for (let i = 0; i < lines.length; i++) {
-      if (!requestLine.test(lines[i] ?? '')) continue;
-      const headers: Record<string, string> = {};
-      let j = i + 1;
-      for (; j < lines.length && (lines[j] ?? '') !== ''; j++) {
-        const at = (lines[j] ?? '').indexOf(':');
-        if (at <= 0) continue;
-        const name = (lines[j] ?? '').slice(0, at).trim();
-        const value = (lines[j] ?? '').slice(at + 1).trim();
-        // a header that comes more than once (Via, Record-Route) keeps every value, as one comma-separated list
-        headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
-      }
-      const length = Number(headers['Content-Length'] ?? '0');
-      let sdp = '';
-      for (j = j + 1; j < lines.length && sdp.length < length; j++) sdp += `${lines[j]}\r\n`;
-      const key = `${headers['Call-ID'] ?? ''} ${headers['CSeq'] ?? ''}`;
-      if (!invites.has(key)) invites.set(key, { callId: headers['Call-ID'] ?? '', headers, sdp });
-    }
-    return [...invites.values()];
+    return receivedRequests(log, method);
   }
 
   /**
@@ -358,15 +248,26 @@ export class SipPhone extends EventEmitter {
   }
 
   /**
-   * Gives the recordings of ended calls names of their own. baresip names them by the second a call started, so a
-   * call starting within the same second as the previous one would overwrite its files; call this once a call has
-   * ended (after CALL_CLOSED). Renaming keeps a file's creation time.
+   * Gives each recording a name of its own as soon as baresip creates it. baresip names a recording by the second its
+   * stream started (`dump-<date-time>-dec.wav`), so a stream starting within the same second as another (the next
+   * call, or the other end of a call the phone places to itself) would open the same file again, truncating it while
+   * keeping its creation time: the recording of the later call would look older than the call. Renamed at once, the
+   * name is free again and the writer goes on writing into the renamed file. Renaming keeps a file's creation time.
    */
+  private watchRecordings(): void {
+    this.watcher = watch(this.recordingsDir, (_event, name) => {
+      if (name !== null && DUMP_NAME.test(name)) void this.keepRecordings();
+    });
+  }
+
+  /** Names every recording that still has baresip's own name (the watcher does this as they appear). */
   async keepRecordings(): Promise<void> {
     const { rename } = await import('node:fs/promises');
     for (const name of await readdir(this.recordingsDir)) {
-      if (!/^dump-.*-(dec|enc)\.wav$/.test(name)) continue;
-      await rename(join(this.recordingsDir, name), join(this.recordingsDir, `call${++this.kept}-${name.slice(5)}`));
+      if (!DUMP_NAME.test(name)) continue;
+      const kept = `call${String(++this.kept).padStart(5, '0')}-${name.slice('dump-'.length)}`;
+      // a file another pass renamed first is gone: nothing to do
+      await rename(join(this.recordingsDir, name), join(this.recordingsDir, kept)).catch(() => undefined);
     }
   }
 
@@ -380,9 +281,20 @@ export class SipPhone extends EventEmitter {
   }
 
   async stop(): Promise<void> {
-    this.control?.destroy();
+    this.watcher?.close();
+    this.control.close();
     await this.process.stop();
   }
+}
+
+/** A recording as baresip names it. */
+const DUMP_NAME = /^dump-.*-(dec|enc)\.wav$/;
+
+/** PNG's last chunk: length 0, type IEND, and its CRC. */
+const PNG_END = Buffer.from([0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82]);
+
+function isWholePng(bytes: Buffer | undefined): boolean {
+  return bytes !== undefined && bytes.length > PNG_END.length && bytes.subarray(bytes.length - PNG_END.length).equals(PNG_END);
 }
 
 async function writeBaresipConfig(dir: string, options: SipPhoneOptions): Promise<void> {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { kamailioPrelude } from '../infra/registrar/kamailio-prelude.js';
 import type { TrunkSecret } from '../worker/trunks.js';
 import { LabProcess, run } from './child-process.js';
 import { multiarch } from './janus-server.js';
@@ -122,46 +123,15 @@ export class SipTrunk {
 }
 
 function trunkConfig(password: string, ctlSocket: string, tlsCfg: string): string {
-  return `#!KAMAILIO
-debug=2
-log_stderror=yes
-fork=yes
-children=2
-tcp_children=2
-auto_aliases=no
-listen=udp:127.0.0.1:${TRUNK_SIP_PORT}
-listen=tcp:127.0.0.1:${TRUNK_SIP_PORT}
-enable_tls=yes
-listen=tls:127.0.0.1:${TRUNK_SIPS_PORT}
-alias="${TRUNK_DOMAIN}"
-mpath="/usr/lib/${multiarch()}/kamailio/modules/"
-loadmodule "tls.so"
-modparam("tls", "config", "${tlsCfg}")
-loadmodule "tm.so"
-loadmodule "sl.so"
-loadmodule "rr.so"
-loadmodule "pv.so"
-loadmodule "maxfwd.so"
-loadmodule "textops.so"
-loadmodule "siputils.so"
-loadmodule "xlog.so"
-loadmodule "auth.so"
-loadmodule "usrloc.so"
-loadmodule "registrar.so"
-loadmodule "ctl.so"
-modparam("usrloc", "db_mode", 0)
-modparam("ctl", "binrpc", "unix:${ctlSocket}")
-
-request_route {
-  if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }
-  if (is_method("CANCEL")) { if (t_check_trans()) { t_relay(); } exit; }
-  if (has_totag()) {
-    # in-dialog (BYE, re-INVITE, INFO, REFER, NOTIFY, ACK): along the recorded route
-    if (loose_route()) { t_relay(); exit; }
-    if (is_method("ACK")) { if (t_check_trans()) { t_relay(); } exit; }
-    sl_send_reply("404", "Not Here"); exit;
-  }
-  # the users of this trunk and their passwords: from this configuration, no database
+  return `${kamailioPrelude({
+    debug: 2,
+    tcpChildren: 2,
+    listen: [`udp:127.0.0.1:${TRUNK_SIP_PORT}`, `tcp:127.0.0.1:${TRUNK_SIP_PORT}`, `tls:127.0.0.1:${TRUNK_SIPS_PORT}`],
+    tlsConfigFile: tlsCfg,
+    domain: TRUNK_DOMAIN,
+    modulesDir: `/usr/lib/${multiarch()}/kamailio/modules/`,
+    ctlSocket: `unix:${ctlSocket}`,
+  })}  # the users of this trunk and their passwords: from this configuration, no database
   $var(password) = "";
   if ($au == "${TRUNK_USER}") { $var(password) = "${password}"; }
   if (is_method("REGISTER")) {

@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { cliPath } from '../worker/paths.js';
-import type { WorkerNotice } from '../worker/worker.js';
+import type { WorkerNotice } from '../worker/worker-notices.js';
 import { waitUntil } from './wait.js';
 
 export type WorkerState = 'starting' | 'ready' | 'busy' | 'exited';

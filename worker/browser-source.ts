@@ -1,27 +1,14 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { extname, join, relative } from 'node:path';
-import { connect } from 'node:net';
-import { createInterface } from 'node:readline';
-import type { Duplex } from 'node:stream';
-import { launch, type Browser, type HTTPRequest, type Page } from 'puppeteer-core';
-import type { HostAllowList } from '../contracts/egress-policy.js';
-import { RoomlineError, assertNever } from '../contracts/errors.js';
-import type { ChromiumBuild } from './chromium-builds.js';
-import { EgressProxy } from './egress-proxy.js';
+import { join } from 'node:path';
+import { launch, type Browser, type Page } from 'puppeteer-core';
+import { RoomlineError } from '../contracts/errors.js';
+import { BrowserHome, browserEnvironment, resolveUser, setprivArgs, type BrowserIsolation } from './browser-isolation.js';
+import { resolveChromium, type ChromiumBuild } from './chromium-builds.js';
+import type { EgressProxy } from './egress-proxy.js';
+import { EgressRoute, type BrowserEgress } from './egress-route.js';
 import type { Logger } from './logger.js';
-
-/**
- * Chromium, and only Chromium: finds the executable, launches it headless with the flags a media bot needs, serves
- * built pages to it, and tears it down. Pages are served from memory through request interception at
- * `http://localhost/`: a secure context (getUserMedia, WebCodecs, AudioWorklet need one) with no HTTP server and no
- * network path between the worker and the browser, so it works the same when Chromium runs in another network
- * namespace (the lab) or on Fargate. Every other HTTP request is refused unless its origin was allowed for the page
- * (the origins a room provider declares, e.g. an SDK that fetches over HTTPS).
- */
-export const PAGE_ORIGIN = 'http://localhost';
+import { PAGE_ORIGIN, servePageRequest, type PageSite } from './page-site.js';
 
 /** Flags of a headless WebRTC bot (LAB.md), plus what a bot without a camera needs. */
 const CHROMIUM_FLAGS = [
@@ -54,57 +41,6 @@ const CHROMIUM_FLAGS = [
 /** Only with the sandbox off: the zygote exists to start sandboxed processes. */
 const NO_SANDBOX_FLAGS = ['--no-sandbox', '--no-zygote'];
 
-/**
- * The whole environment Chromium gets: nothing of the worker's (no AWS credentials or credential endpoints, no
- * ROOMLINE_* configuration, no secrets), only what a browser needs to find its files.
- */
-export const BROWSER_ENVIRONMENT_KEYS = ['HOME', 'PATH', 'LANG', 'TMPDIR', 'XDG_CONFIG_HOME', 'XDG_CACHE_HOME'] as const;
-
-/** Built pages (a folder of .html, .js and .map files), read once and served from memory. */
-export class PageSite {
-  private constructor(private readonly files: ReadonlyMap<string, Buffer>) {}
-
-  static async load(dir: string): Promise<PageSite> {
-    const files = new Map<string, Buffer>();
-    const names = (await readdir(dir, { recursive: true, withFileTypes: true }))
-      .filter((entry) => entry.isFile() && extname(entry.name) in CONTENT_TYPES)
-      .map((entry) => relative(dir, join(entry.parentPath, entry.name)).split('\\').join('/'));
-    await Promise.all(names.map(async (name) => files.set(name, await readFile(join(dir, name)))));
-    return new PageSite(files);
-  }
-
-  /** The text of the file at `path`. */
-  text(path: string): string {
-    const body = this.files.get(path);
-    if (body === undefined) throw new RoomlineError('INTERNAL', `the built pages have no ${path}`);
-    return body.toString('utf8');
-  }
-
-  /** The file at `path` (relative to the site's root), with its content type. */
-  get(path: string): { body: Buffer; contentType: string } | undefined {
-    const body = this.files.get(path);
-    return body === undefined ? undefined : { body, contentType: CONTENT_TYPES[extname(path)] ?? 'text/plain' };
-  }
-}
-
-/** How Chromium is kept apart from the worker (worker/config.ts: ROOMLINE_CHROMIUM_SANDBOX, _USER, _SETPRIV). */
-export interface BrowserIsolation {
-  /** Chromium's own sandbox; `false` passes --no-sandbox (an explicit opt-out). @default true */
-  readonly sandbox?: boolean;
-  /** The unprivileged user Chromium runs as: a name, or uid:gid. @default none: the worker's user (refused for root) */
-  readonly user?: string | undefined;
-  /** The setpriv(1) that switches to `user` (needs root, or CAP_SETUID and CAP_SETGID). @default "/usr/bin/setpriv" */
-  readonly setpriv?: string;
-}
-
-/** The egress proxy every connection of the browser goes through (worker/egress-proxy.ts). */
-export interface BrowserEgress {
-  /** The room allow-list, applied to the addresses of room origins. */
-  readonly rooms: HostAllowList;
-  /** Origins allowed for the browser's whole life (the Janus nodes). */
-  readonly fixedOrigins: readonly string[];
-}
-
 export interface BrowserSourceOptions {
   /** Which Chromium build to launch. @default "system" */
   readonly build?: ChromiumBuild;
@@ -121,6 +57,14 @@ export interface BrowserSourceOptions {
   readonly logger: Logger;
 }
 
+/**
+ * Chromium, and only Chromium: finds the executable, launches it headless with the flags a media bot needs, serves
+ * built pages to it, and tears it down. Pages are served from memory through request interception at
+ * `http://localhost/` (worker/page-site.ts): a secure context (getUserMedia, WebCodecs, AudioWorklet need one) with
+ * no HTTP server and no network path between the worker and the browser, so it works the same when Chromium runs in
+ * another network namespace (the lab) or on Fargate. Every other HTTP request is refused unless its origin was allowed
+ * for the page (the origins a room provider declares, e.g. an SDK that fetches over HTTPS).
+ */
 export class BrowserSource {
   private closing: Promise<void> | undefined;
   private crashListeners: ((reason: string) => void)[] = [];
@@ -236,7 +180,7 @@ export class BrowserSource {
       this.logger.warn({ origin }, 'the page asked for an origin its room does not declare: refused');
     };
     await page.setRequestInterception(true);
-    page.on('request', (request) => void serve(request, site, allowed, onRefused));
+    page.on('request', (request) => void servePageRequest(request, site, allowed, onRefused));
     page.on('pageerror', (error) => this.logger.warn({ error: String(error) }, 'page error'));
     return page;
   }
@@ -324,313 +268,7 @@ async function grantNetworkAccess(browser: Browser, origin: string, extra: reado
   }
 }
 
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.map': 'application/json',
-  // the dial-in PIN line's prompts
-  '.wav': 'audio/wav',
-};
-
-async function serve(
-  request: HTTPRequest,
-  site: PageSite,
-  allowed: ReadonlySet<string>,
-  onRefused: (origin: string) => void,
-): Promise<void> {
-  const url = new URL(request.url());
-  if (url.origin !== PAGE_ORIGIN) {
-    if (allowed.has(url.origin)) {
-      await request.continue().catch(() => undefined);
-      return;
-    }
-    onRefused(url.origin);
-    await request.abort('blockedbyclient').catch(() => undefined);
-    return;
-  }
-  const file = site.get(decodeURIComponent(url.pathname).replace(/^\/+/, ''));
-  if (file === undefined) {
-    await request.respond({ status: 404, body: 'not found' }).catch(() => undefined);
-    return;
-  }
-  await request
-    .respond({ status: 200, body: file.body, headers: { 'content-type': file.contentType } })
-    .catch(() => undefined);
-}
-
-interface ResolvedChromium {
-  readonly path: string;
-  readonly args: readonly string[];
-  readonly headless: true | 'shell';
-}
-
-/**
- * Debian's `/usr/bin/chromium` is a shell script that sources /etc/chromium.d, which exports API keys and flags into
- * the browser's environment: the browser binary beside it is started instead, with exactly the environment given.
- */
-const DEBIAN_LAUNCHERS: Readonly<Record<string, string>> = { '/usr/bin/chromium': '/usr/lib/chromium/chromium' };
-
-function binaryOf(path: string): string {
-  const binary = DEBIAN_LAUNCHERS[path];
-  return binary !== undefined && existsSync(binary) ? binary : path;
-}
-
-async function resolveChromium(build: ChromiumBuild, explicit: string | undefined): Promise<ResolvedChromium> {
-  switch (build) {
-    case 'system':
-      return systemChromium(explicit);
-    case 'sparticuz':
-      if (explicit !== undefined) {
-        throw new RoomlineError('BROWSER_FAILED', 'ROOMLINE_CHROMIUM_PATH names a system build: unset it to run @sparticuz/chromium');
-      }
-      return sparticuzChromium();
-    default:
-      return assertNever(build, 'Chromium build');
-  }
-}
-
-function systemChromium(explicit: string | undefined): ResolvedChromium {
-  if (explicit !== undefined) {
-    if (!existsSync(explicit)) throw new RoomlineError('BROWSER_FAILED', `ROOMLINE_CHROMIUM_PATH ${explicit} does not exist`);
-    return { path: binaryOf(explicit), args: [], headless: true };
-  }
-  for (const candidate of ['/usr/bin/chromium', '/usr/bin/chromium-browser']) {
-    if (existsSync(candidate)) return { path: binaryOf(candidate), args: [], headless: true };
-  }
-  throw new RoomlineError(
-    'BROWSER_FAILED',
-    'no system Chromium found: install it (Debian/Ubuntu: apt-get install chromium), set ROOMLINE_CHROMIUM_PATH, or ' +
-      'run the packaged build with ROOMLINE_CHROMIUM=sparticuz',
-  );
-}
-
-async function sparticuzChromium(): Promise<ResolvedChromium> {
-  try {
-    const { default: sparticuz } = await import('@sparticuz/chromium');
-    const path = await sparticuz.executablePath();
-    // a bot must keep web security: drop the flags that relax it
-    const args = sparticuz.args.filter((a) => a !== '--disable-web-security' && a !== '--allow-running-insecure-content');
-    return { path, args, headless: 'shell' };
-  } catch (error) {
-    throw new RoomlineError('BROWSER_FAILED', `@sparticuz/chromium could not be unpacked: ${String(error)}`);
-  }
-}
-
-/** The environment of the browser's processes: its own folders, a plain PATH, nothing of the worker's. */
-export function browserEnvironment(home: string): Record<(typeof BROWSER_ENVIRONMENT_KEYS)[number], string> {
-  return {
-    HOME: home,
-    PATH: '/usr/local/bin:/usr/bin:/bin',
-    LANG: 'C.UTF-8',
-    TMPDIR: join(home, 'tmp'),
-    XDG_CONFIG_HOME: join(home, '.config'),
-    XDG_CACHE_HOME: join(home, '.cache'),
-  };
-}
-
-/** setpriv(1) options that switch to `user` with no supplementary groups and no capabilities to pass on. */
-function setprivArgs(user: { uid: number; gid: number }): string[] {
-  return [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '--inh-caps=-all', '--'];
-}
-
-/**
- * The browser's home: HOME, TMPDIR and the profile. With a user of its own, made and removed as that user (through
- * the same setpriv that starts the browser) in the system's temporary folder, mode 0700; otherwise inside the worker's
- * temporary folder.
- */
-class BrowserHome {
-  private removed: Promise<void> | undefined;
-
-  private constructor(
-    readonly path: string,
-    private readonly asUser: readonly string[] | undefined,
-  ) {}
-
-  static async create(workerDir: string, asUser: readonly string[] | undefined): Promise<BrowserHome> {
-    if (asUser === undefined) {
-      const path = join(workerDir, 'home');
-      for (const dir of [path, join(path, 'tmp'), join(path, 'profile')]) await mkdir(dir, { mode: 0o700 });
-      return new BrowserHome(path, undefined);
-    }
-    const [command, ...args] = asUser;
-    const made = await run(command!, [...args, 'mktemp', '-d', join(tmpdir(), 'roomline-browser-XXXXXXXX')]);
-    const path = made.trim();
-    await run(command!, [...args, 'mkdir', '-m', '0700', join(path, 'tmp'), join(path, 'profile')]);
-    return new BrowserHome(path, asUser);
-  }
-
-  /** Removes the home (as its user, when it has one). Idempotent. */
-  remove(): Promise<void> {
-    this.removed ??= (async () => {
-      if (this.asUser === undefined) return;
-      const [command, ...args] = this.asUser;
-      await run(command!, [...args, 'rm', '-rf', '--', this.path]).catch(() => undefined);
-    })();
-    return this.removed;
-  }
-}
-
-/** Runs a command with a minimal environment; resolves with its output, rejects with its error output. */
-function run(command: string, args: readonly string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(command, args, { env: { PATH: '/usr/local/bin:/usr/bin:/bin' }, timeout: 10_000 }, (error, stdout, stderr) =>
-      error === null ? resolve(stdout) : reject(new Error(`${command} ${args.join(' ')}: ${stderr.trim() || error.message}`)),
-    );
-  });
-}
-
-/** A user name (looked up in /etc/passwd) or uid:gid, as numbers. */
-function resolveUser(spec: string): { uid: number; gid: number } {
-  const numeric = /^(\d+):(\d+)$/.exec(spec);
-  if (numeric !== null) return { uid: Number(numeric[1]), gid: Number(numeric[2]) };
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.split(':')[0] === spec);
-  const [, , uid, gid] = line?.split(':') ?? [];
-  if (uid === undefined || gid === undefined) throw new RoomlineError('BROWSER_FAILED', `no user named ${spec} (ROOMLINE_CHROMIUM_USER)`);
-  if (Number(uid) === 0) throw new RoomlineError('BROWSER_FAILED', `ROOMLINE_CHROMIUM_USER ${spec} is root`);
-  return { uid: Number(uid), gid: Number(gid) };
-}
-
+/** A word for the launcher script, quoted for sh(1) when it is more than plain characters. */
 function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
 }
-
-/**
- * Where the browser reaches the egress proxy, and where the proxy's connections start. Without a namespace, the proxy
- * listens on 127.0.0.1 and connects from the worker. With one (the lab), neither 127.0.0.1 nor the routes there are
- * the worker's: a helper inside the namespace listens on its 127.0.0.1 and pipes each connection to the proxy's Unix
- * socket (file sockets are not namespaced), and makes the proxy's upstream connections from inside, where the
- * addresses the proxy allowed exist. The helper decides nothing; its dial socket is root's alone.
- */
-class EgressRoute {
-  private constructor(
-    readonly proxy: EgressProxy,
-    readonly port: number,
-    private readonly helper: ChildProcess | undefined,
-  ) {}
-
-  static async start(egress: BrowserEgress, dir: string, netns: string | undefined, logger: Logger): Promise<EgressRoute> {
-    if (netns === undefined) {
-      const proxy = await EgressProxy.start({ ...egress, listen: { port: 0 }, logger });
-      return new EgressRoute(proxy, proxy.port, undefined);
-    }
-    const proxySocket = join(dir, 'egress.sock');
-    const dialSocket = join(dir, 'egress-dial.sock');
-    // names are resolved inside the namespace too, where the browser's own resolution would happen
-    const proxy = await EgressProxy.start({
-      ...egress,
-      listen: { path: proxySocket },
-      logger,
-      dial: (host, port) => dialThrough(dialSocket, host, port),
-      lookup: (host) => resolveThrough(dialSocket, host),
-    });
-    const helper = spawn('ip', ['netns', 'exec', netns, process.execPath, '-e', NAMESPACE_HELPER_SOURCE, proxySocket, dialSocket], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-      env: { PATH: '/usr/local/bin:/usr/bin:/bin' },
-    });
-    const port = await new Promise<number>((resolve, reject) => {
-      let front: number | undefined;
-      let dialing = false;
-      const lines = createInterface({ input: helper.stdout! });
-      lines.on('line', (line) => {
-        if (line === 'dial') dialing = true;
-        else front = Number(line);
-        if (dialing && front !== undefined) resolve(front);
-      });
-      helper.once('exit', (code) => reject(new Error(`the egress helper exited (${code})`)));
-    }).catch(async (error: unknown) => {
-      await proxy.close();
-      throw error;
-    });
-    return new EgressRoute(proxy, port, helper);
-  }
-
-  async close(): Promise<void> {
-    this.helper?.stdin?.end();
-    this.helper?.kill('SIGTERM');
-    await this.proxy.close();
-  }
-}
-
-/** Asks the namespace helper for the addresses of `host` there; none when it does not resolve. */
-function resolveThrough(socketPath: string, host: string): Promise<readonly string[]> {
-  return new Promise((resolve) => {
-    const socket = connect(socketPath);
-    let answer = '';
-    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('utf8')));
-    socket.on('error', () => resolve([]));
-    socket.on('close', () => {
-      try {
-        const addresses = JSON.parse(answer) as unknown;
-        resolve(Array.isArray(addresses) ? addresses.filter((a): a is string => typeof a === 'string') : []);
-      } catch {
-        resolve([]);
-      }
-    });
-    socket.write(`R ${host}\n`);
-  });
-}
-
-/** Asks the namespace helper for a connection to host:port; resolves once it is up. */
-function dialThrough(socketPath: string, host: string, port: number): Promise<Duplex> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(socketPath);
-    let answer = '';
-    const onData = (chunk: Buffer) => {
-      answer += chunk.toString('latin1');
-      if (!answer.includes('\n')) return;
-      socket.off('data', onData);
-      if (answer.startsWith('OK\n')) {
-        socket.pause();
-        const rest = answer.slice(3);
-        if (rest.length > 0) socket.unshift(Buffer.from(rest, 'latin1'));
-        resolve(socket);
-      } else {
-        socket.destroy();
-        reject(new Error(`cannot connect to ${host}:${port}`));
-      }
-    };
-    socket.on('data', onData);
-    socket.once('error', reject);
-    socket.once('close', () => reject(new Error(`cannot connect to ${host}:${port}`)));
-    socket.write(`C ${host} ${port}\n`);
-  });
-}
-
-/**
- * The helper inside a namespace: 127.0.0.1:<any port> there → the proxy's Unix socket (prints the port), and a Unix
- * socket on which the proxy asks "C <host> <port>\n" and gets "OK\n" and the connection, made from inside, or
- * "R <host>\n" and gets the addresses the name resolves to there, as JSON.
- */
-const NAMESPACE_HELPER_SOURCE = `
-const net = require('node:net');
-const fs = require('node:fs');
-const [proxySocket, dialSocket] = process.argv.slice(1);
-const pipeBoth = (a, b) => { a.pipe(b).pipe(a); a.on('error', () => b.destroy()); b.on('error', () => a.destroy()); a.on('close', () => b.destroy()); b.on('close', () => a.destroy()); };
-const front = net.createServer((c) => pipeBoth(c, net.connect(proxySocket)))
-  .listen(0, '127.0.0.1', () => process.stdout.write(front.address().port + '\\n'));
-try { fs.unlinkSync(dialSocket); } catch {}
-const old = process.umask(0o077);
-net.createServer((c) => {
-  let head = '';
-  const onData = (chunk) => {
-    head += chunk.toString('latin1');
-    const nl = head.indexOf('\\n');
-    if (nl < 0) { if (head.length > 300) c.destroy(); return; }
-    c.off('data', onData);
-    c.pause();
-    const [verb, host, port] = head.slice(0, nl).split(' ');
-    if (verb === 'R') {
-      require('node:dns').lookup(host, { all: true, verbatim: true }, (error, addresses) =>
-        c.end(JSON.stringify(error ? [] : addresses.map((a) => a.address))));
-      return;
-    }
-    const t = net.connect(Number(port), host);
-    t.once('connect', () => { c.write('OK\\n'); c.resume(); pipeBoth(c, t); });
-    t.once('error', () => c.destroy());
-  };
-  c.on('data', onData);
-  c.on('error', () => c.destroy());
-}).listen(dialSocket, () => { process.umask(old); process.stdout.write('dial\\n'); });
-process.stdin.on('end', () => process.exit(0));
-process.stdin.resume();
-`;

@@ -1,6 +1,6 @@
 import type { CallRecord } from '../contracts/call-record.js';
 import { pickRoute, pinRouteKey, routeKeysFor, type InboundCall, type Route } from '../contracts/dial-in.js';
-import type { RoutedPin } from './call-session.js';
+import type { RoutedPin } from './call-session-options.js';
 import type { DialRequest } from '../contracts/dial-request.js';
 import { RoomlineError } from '../contracts/errors.js';
 import type { PageEventOf } from '../contracts/page-rpc.js';

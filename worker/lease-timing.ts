@@ -1,6 +1,6 @@
 /**
  * The timings that decide how soon a lost call is closed, and the rules that tie them together. The worker checks them
- * at start (worker/config.ts) and the CDK construct at synth (infra/bridge-props.ts), with the same function.
+ * at start (worker/config.ts) and the CDK construct at synth (infra/resolved-bridge-props.ts), with the same function.
  *
  * - A claimed call carries a lease (`leaseS`), renewed every third of its length on its own timer; a renewal that hangs
  *   is abandoned before the next one is due, so two renewals in a row may fail before the lease runs out.

@@ -4,7 +4,7 @@ import { safeParseDialRequest, type DialRequest } from '../contracts/dial-reques
 import type { FailureInfo } from '../contracts/errors.js';
 import { claim, invalidRequestRecord, markLost, rejectQueued, release, transition, type ClaimOutcome } from './call-state.js';
 import type { CallStore } from './call-store.js';
-import type { SessionOutcome } from './call-session.js';
+import type { SessionOutcome } from './call-ending.js';
 import type { DialMessage, DialQueue } from './dial-queue.js';
 import type { Logger } from './logger.js';
 

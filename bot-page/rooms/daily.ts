@@ -16,18 +16,8 @@ import {
   type DailyRoomJoin,
 } from '../../contracts/rooms/daily.js';
 import { errorMessage, log } from '../host.js';
-import { tapPeerConnections, type PeerConnectionTap } from '../media/peer-connection-tap.js';
-import { legQuality } from '../media/stats.js';
-import type {
-  PublishedTracks,
-  RoomAdapter,
-  RoomAdapterEvents,
-  RoomAdapterFactory,
-  RoomAdapterOptions,
-  RoomFeed,
-  RoomJoined,
-  RoomParticipant,
-} from './room-adapter.js';
+import type { PublishedTracks, RoomAdapter, RoomAdapterFactory, RoomFeed, RoomJoined, RoomParticipant } from './room-adapter.js';
+import { SdkRoom, withoutSecret } from './sdk-room.js';
 import { withTimeout } from './timeout.js';
 
 /**
@@ -59,43 +49,32 @@ const JOIN_TIMEOUT_MS = 30_000;
 /** How long leaving may take before the call object is destroyed anyway. */
 const LEAVE_TIMEOUT_MS = 3_000;
 
-export const createDailyRoom: RoomAdapterFactory<'daily'> = (room, events, options) => new DailyRoom(room, events, options);
+export const createDailyRoom: RoomAdapterFactory<'daily'> = (room, events, options) => new DailyRoom(room, new SdkRoom(events, options));
 
 /**
  * Daily in call-object mode. The bot's microphone and camera are custom tracks given at creation (`audioSource`,
  * `videoSource`: the SIP side), swapped with `setInputDevicesAsync`; tiles of a split SIP picture are custom tracks of
  * its own participant (`startCustomTrack`). It subscribes by itself to each participant's audio (and camera when it
- * receives video); Daily sends one audio track per participant, which the bridge mixes.
+ * receives video); Daily sends one audio track per participant, which the bridge mixes (presence and those tracks are
+ * kept by its SdkRoom).
  */
 class DailyRoom implements RoomAdapter {
   readonly provider = 'daily' as const;
   readonly capabilities = dailyRoom.capabilities;
   private call: DailyCallApi | undefined;
-  private tap: PeerConnectionTap | undefined;
   private selfId: string | undefined;
   private joined = false;
-  private leaving = false;
-  private lostReported = false;
   /** The last fatal error Daily reported (explains a failed join). */
   private fatal: DailyEventObject<'error'> | undefined;
-  private readonly others = new Map<string, RoomParticipant>();
-  /** Tracks forwarded to the bridge, by participant and Daily track type. */
-  private readonly forwarded = new Map<string, Map<string, MediaStreamTrack>>();
   private readonly published: { audio?: MediaStreamTrack; video?: MediaStreamTrack } = {};
   private readonly trackNames = new Set<string>();
 
-  constructor(
-    private readonly room: DailyRoomJoin,
-    private readonly events: RoomAdapterEvents,
-    private readonly options: RoomAdapterOptions,
-  ) {}
+  constructor(private readonly room: DailyRoomJoin, private readonly sdkRoom: SdkRoom) {}
 
   async join(display: string, tracks: PublishedTracks): Promise<RoomJoined> {
-    // before the SDK runs: the peer connections it makes are the room leg's statistics
-    this.tap = tapPeerConnections({ lowLatency: this.options.lowLatency === true });
     // esbuild bundles daily-esm.js (the package's `module` entry), whose default export is the factory; TypeScript
     // reads the package as CommonJS and puts that export one level deeper
-    const loaded = (await import('@daily-co/daily-js')) as unknown as { default: DailyCallFactory };
+    const loaded = (await this.sdkRoom.loadSdk(() => import('@daily-co/daily-js'))) as unknown as { default: DailyCallFactory };
     const sdk: DailyApi = loaded.default;
     const call = sdk.createCallObject({
       url: this.room.url,
@@ -120,7 +99,7 @@ class DailyRoom implements RoomAdapter {
     this.selfId = participants.local.session_id;
     // remote participants arrive as participant-joined events, some possibly before joined-meeting
     for (const participant of Object.values(participants)) this.addParticipant(participant);
-    log.info('joined the Daily room', { participants: this.others.size });
+    log.info('joined the Daily room', { participants: this.sdkRoom.size });
     // the custom microphone and camera are sent from the join on: there is no separate publish step
     return { selfId: this.selfId, participants: this.participants(), published: Promise.resolve() };
   }
@@ -148,104 +127,68 @@ class DailyRoom implements RoomAdapter {
     };
   }
 
-  participants(): RoomParticipant[] {
-    return [...this.others.values()];
-  }
-
   async sendData(): Promise<void> {
     // capabilities.dataMessages is false: a request asking for data messages is refused at the edge
     throw new RoomlineError('INTERNAL', 'data messages are not supported for Daily rooms');
   }
 
   async leave(): Promise<void> {
-    if (this.leaving) return;
-    this.leaving = true;
+    if (!this.sdkRoom.startLeaving()) return;
     const call = this.call;
     if (call === undefined) return;
     await withTimeout(call.leave(), LEAVE_TIMEOUT_MS, 'leaving the Daily room').catch(() => undefined);
     await call.destroy().catch(() => undefined);
   }
 
+  participants(): RoomParticipant[] {
+    return this.sdkRoom.participants();
+  }
+
   stats(): Promise<LegQuality> {
-    return legQuality(this.tap?.connections() ?? []);
+    return this.sdkRoom.stats();
   }
 
   private listen(call: DailyCallApi): void {
     call.on('participant-joined', (event) => this.addParticipant(event.participant));
-    call.on('participant-left', (event) => this.removeParticipant(event.participant.session_id));
+    call.on('participant-left', (event) => this.sdkRoom.depart(event.participant.session_id));
     call.on('track-started', (event) => {
       if (event.participant !== null && !event.participant.local) this.trackStarted(event.participant.session_id, event.type, event.track);
     });
     call.on('track-stopped', (event) => {
-      if (event.participant === null || !event.participant.local) this.trackStopped(event.participant?.session_id, event.type, event.track);
+      if (event.participant === null || !event.participant.local) this.sdkRoom.trackStopped(event.participant?.session_id, event.type, event.track);
     });
     call.on('active-speaker-change', (event) => {
       const peer = event.activeSpeaker.peerId;
-      this.events.activeSpeaker(peer === this.selfId || !this.others.has(peer) ? undefined : peer);
+      this.sdkRoom.activeSpeaker(peer === this.selfId ? undefined : peer);
     });
     call.on('network-connection', (event) => {
-      if (event.event === 'interrupted') this.events.reconnecting(`Daily ${event.type} connection interrupted`);
+      if (event.event === 'interrupted') this.sdkRoom.reconnecting(`Daily ${event.type} connection interrupted`);
       else if (event.event === 'connected') log.info('Daily connection (re)established', { type: event.type });
     });
     call.on('error', (event) => {
       this.fatal = event;
-      if (this.joined) this.reportLost(`Daily ended the call for the bot: ${this.describe(event)}`);
+      if (this.joined) this.sdkRoom.lost(`Daily ended the call for the bot: ${this.describe(event)}`);
     });
     call.on('left-meeting', () => {
-      if (this.joined) this.reportLost('the bot is no longer in the Daily meeting');
+      if (this.joined) this.sdkRoom.lost('the bot is no longer in the Daily meeting');
     });
   }
 
-  private reportLost(reason: string): void {
-    if (this.leaving || this.lostReported) return;
-    this.lostReported = true;
-    this.events.lost(reason);
-  }
-
+  /** A remote participant: present, and subscribed to its audio (and its camera when the bridge shows cameras). */
   private addParticipant(participant: DailyParticipant): void {
     if (participant.local) return;
     const id = participant.session_id;
-    if (this.others.has(id)) return;
-    const entry: RoomParticipant = { id, ...(participant.user_name ? { display: participant.user_name.slice(0, 64) } : {}) };
-    this.others.set(id, entry);
-    this.call?.updateParticipant(id, {
-      setSubscribedTracks: { audio: true, screenAudio: true, video: this.options.receiveVideo, screenVideo: false },
-    });
-    this.events.participantJoined(entry);
-  }
-
-  private removeParticipant(id: string): void {
-    const participant = this.others.get(id);
-    if (participant === undefined) return;
-    for (const [type, track] of this.forwarded.get(id) ?? []) this.trackStopped(id, type, track);
-    this.forwarded.delete(id);
-    this.others.delete(id);
-    this.events.participantLeft(participant);
+    this.sdkRoom.arrive(id, participant.user_name, () =>
+      this.call?.updateParticipant(id, {
+        setSubscribedTracks: { audio: true, screenAudio: true, video: this.sdkRoom.receiveVideo, screenVideo: false },
+      }),
+    );
   }
 
   /** Every audio track (microphone, screen audio, custom audio) is mixed; of the video, the camera is shown. */
   private trackStarted(participantId: string, type: string, track: MediaStreamTrack): void {
-    if (track.kind === 'video' && (type !== 'video' || !this.options.receiveVideo)) return;
-    if (!this.others.has(participantId)) return;
-    let tracks = this.forwarded.get(participantId);
-    if (tracks === undefined) {
-      tracks = new Map();
-      this.forwarded.set(participantId, tracks);
-    }
-    const previous = tracks.get(type);
-    if (previous === track) return;
-    if (previous !== undefined) this.events.trackEnded(participantId, previous);
-    tracks.set(type, track);
-    this.events.track(participantId, track);
-  }
-
-  private trackStopped(participantId: string | undefined, type: string, track: MediaStreamTrack): void {
-    for (const [id, tracks] of this.forwarded) {
-      if (participantId !== undefined && id !== participantId) continue;
-      if (tracks.get(type) !== track) continue;
-      tracks.delete(type);
-      this.events.trackEnded(id, track);
-    }
+    if (track.kind === 'video' && (type !== 'video' || !this.sdkRoom.receiveVideo)) return;
+    this.sdkRoom.trackStarted(participantId, type, track, true);
   }
 
   /** The tile's name where daily-js takes it as a custom track name; a fallback where it does not. */
@@ -278,7 +221,6 @@ class DailyRoom implements RoomAdapter {
   }
 
   private scrub(text: string): string {
-    const token = this.room.token;
-    return token === undefined ? text : text.split(token).join('…');
+    return withoutSecret(text, this.room.token);
   }
 }

@@ -2,7 +2,8 @@ import type { LegQuality } from '../../contracts/call-record.js';
 import { RoomlineError } from '../../contracts/errors.js';
 import { janusRoom, type JanusRoomJoin } from '../../contracts/rooms/janus.js';
 import { errorMessage, log } from '../host.js';
-import { JanusError, JanusSession, type HandleEvent, type JanusHandle } from '../janus/janus-client.js';
+import { JanusSession, type HandleEvent, type JanusHandle } from '../janus/janus-client.js';
+import { JanusError } from '../janus/janus-error.js';
 import { legQuality } from '../media/stats.js';
 import type {
   PublishedTracks,

@@ -3,18 +3,8 @@ import type { LegQuality } from '../../contracts/call-record.js';
 import { RoomlineError } from '../../contracts/errors.js';
 import { vonageRoom, type VonageRoomJoin } from '../../contracts/rooms/vonage.js';
 import { errorMessage, log } from '../host.js';
-import { tapPeerConnections, type PeerConnectionTap } from '../media/peer-connection-tap.js';
-import { legQuality } from '../media/stats.js';
-import type {
-  PublishedTracks,
-  RoomAdapter,
-  RoomAdapterEvents,
-  RoomAdapterFactory,
-  RoomAdapterOptions,
-  RoomFeed,
-  RoomJoined,
-  RoomParticipant,
-} from './room-adapter.js';
+import type { PublishedTracks, RoomAdapter, RoomAdapterFactory, RoomFeed, RoomJoined, RoomParticipant } from './room-adapter.js';
+import { SdkRoom, withoutSecret } from './sdk-room.js';
 import { withTimeout } from './timeout.js';
 
 type OTError = OTModule.OTError;
@@ -83,43 +73,34 @@ const CONNECT_TIMEOUT_MS = 30_000;
 /** How long a publisher may take to be up in the session. */
 const PUBLISH_TIMEOUT_MS = 30_000;
 
-export const createVonageRoom: RoomAdapterFactory<'vonage'> = (room, events, options) => new VonageRoom(room, events, options);
+export const createVonageRoom: RoomAdapterFactory<'vonage'> = (room, events, options) => new VonageRoom(room, new SdkRoom(events, options));
 
+/** A stream the bot subscribed to (its tracks are the SdkRoom's, under the stream's id). */
 interface StreamEntry {
   readonly stream: Stream;
   readonly participantId: string;
-  readonly tracks: Set<MediaStreamTrack>;
 }
 
 /**
  * Vonage Video. The bot connects with its token, publishes the SIP side as its publisher (`audioSource`/`videoSource`
  * custom tracks, no default UI) and one more publisher per tile of a split SIP picture, and subscribes to every other
  * stream without UI: each subscriber's tracks go to the bridge (audio mixed, camera composed). A participant is a
- * connection of the session.
+ * connection of the session; presence and the tracks are kept by its SdkRoom.
  */
 class VonageRoom implements RoomAdapter {
   readonly provider = 'vonage' as const;
   readonly capabilities = vonageRoom.capabilities;
   private session: VonageSessionApi | undefined;
   private sdk: VonageApi | undefined;
-  private tap: PeerConnectionTap | undefined;
   private publisher: VonagePublisherApi | undefined;
   private readonly feeds: VonagePublisherApi[] = [];
-  private readonly others = new Map<string, RoomParticipant>();
   private readonly streams = new Map<string, StreamEntry>();
   private connected = false;
-  private leaving = false;
-  private lostReported = false;
 
-  constructor(
-    private readonly room: VonageRoomJoin,
-    private readonly events: RoomAdapterEvents,
-    private readonly options: RoomAdapterOptions,
-  ) {}
+  constructor(private readonly room: VonageRoomJoin, private readonly sdkRoom: SdkRoom) {}
 
   async join(display: string, tracks: PublishedTracks): Promise<RoomJoined> {
-    this.tap = tapPeerConnections({ lowLatency: this.options.lowLatency === true });
-    const module = await import('@vonage/client-sdk-video');
+    const module = await this.sdkRoom.loadSdk(() => import('@vonage/client-sdk-video'));
     const sdk: VonageApi = module.default;
     this.sdk = sdk;
     const session = sdk.initSession(this.room.applicationId, this.room.sessionId);
@@ -136,7 +117,7 @@ class VonageRoom implements RoomAdapter {
     }
     this.connected = true;
     const selfId = session.connection?.connectionId ?? 'self';
-    log.info('connected to the Vonage session', { participants: this.others.size });
+    log.info('connected to the Vonage session', { participants: this.sdkRoom.size });
     const published = this.publish(display, tracks).then((publisher) => {
       this.publisher = publisher;
     });
@@ -167,18 +148,13 @@ class VonageRoom implements RoomAdapter {
     };
   }
 
-  participants(): RoomParticipant[] {
-    return [...this.others.values()];
-  }
-
   async sendData(): Promise<void> {
     // capabilities.dataMessages is false: a request asking for data messages is refused at the edge
     throw new RoomlineError('INTERNAL', 'data messages are not supported for Vonage sessions');
   }
 
   async leave(): Promise<void> {
-    if (this.leaving) return;
-    this.leaving = true;
+    if (!this.sdkRoom.startLeaving()) return;
     for (const publisher of [...this.feeds, ...(this.publisher === undefined ? [] : [this.publisher])]) {
       try {
         publisher.destroy();
@@ -189,8 +165,12 @@ class VonageRoom implements RoomAdapter {
     this.session?.disconnect();
   }
 
+  participants(): RoomParticipant[] {
+    return this.sdkRoom.participants();
+  }
+
   stats(): Promise<LegQuality> {
-    return legQuality(this.tap?.connections() ?? []);
+    return this.sdkRoom.stats();
   }
 
   private async publish(display: string, tracks: PublishedTracks): Promise<VonagePublisherApi> {
@@ -216,7 +196,7 @@ class VonageRoom implements RoomAdapter {
       );
       made.on('streamCreated', () => created?.());
       made.on('streamDestroyed', (event) => {
-        if (!this.leaving) log.warn('a stream of the bot was removed from the Vonage session', { reason: event.reason });
+        if (!this.sdkRoom.leaving) log.warn('a stream of the bot was removed from the Vonage session', { reason: event.reason });
       });
     });
     await withTimeout(
@@ -235,13 +215,10 @@ class VonageRoom implements RoomAdapter {
     session.on('connectionDestroyed', (event) => this.removeParticipant(event.connection.connectionId));
     session.on('streamCreated', (event) => this.subscribe(event.stream));
     session.on('streamDestroyed', (event) => this.dropStream(event.stream.streamId));
-    session.on('sessionReconnecting', () => this.events.reconnecting('the Vonage session is reconnecting'));
+    session.on('sessionReconnecting', () => this.sdkRoom.reconnecting('the Vonage session is reconnecting'));
     session.on('sessionReconnected', () => log.info('the Vonage session reconnected'));
     session.on('sessionDisconnected', (event) => {
-      if (this.connected && !this.leaving && !this.lostReported) {
-        this.lostReported = true;
-        this.events.lost(`the Vonage session disconnected the bot (${event.reason})`);
-      }
+      if (this.connected) this.sdkRoom.lost(`the Vonage session disconnected the bot (${event.reason})`);
     });
   }
 
@@ -250,33 +227,28 @@ class VonageRoom implements RoomAdapter {
   }
 
   private addParticipant(connection: Connection, display?: string): void {
-    if (this.isSelf(connection) || this.others.has(connection.connectionId)) return;
-    const participant: RoomParticipant = { id: connection.connectionId, ...(display ? { display: display.slice(0, 64) } : {}) };
-    this.others.set(participant.id, participant);
-    this.events.participantJoined(participant);
+    if (!this.isSelf(connection)) this.sdkRoom.arrive(connection.connectionId, display);
   }
 
   private removeParticipant(id: string): void {
-    const participant = this.others.get(id);
-    if (participant === undefined) return;
+    if (!this.sdkRoom.isPresent(id)) return;
     for (const [streamId, entry] of this.streams) if (entry.participantId === id) this.dropStream(streamId);
-    this.others.delete(id);
-    this.events.participantLeft(participant);
+    this.sdkRoom.depart(id);
   }
 
   /** Subscribes to another client's stream, without UI; its tracks go to the bridge once its media stream is there. */
   private subscribe(stream: Stream): void {
     const session = this.session;
-    if (session === undefined || this.leaving || this.isSelf(stream.connection)) return;
+    if (session === undefined || this.sdkRoom.leaving || this.isSelf(stream.connection)) return;
     // a client whose connection events were not seen is present through its stream
     this.addParticipant(stream.connection, stream.name);
     const participantId = stream.connection.connectionId;
-    const entry: StreamEntry = { stream, participantId, tracks: new Set() };
+    const entry: StreamEntry = { stream, participantId };
     this.streams.set(stream.streamId, entry);
     const subscriber = session.subscribe(
       stream,
       undefined,
-      { insertDefaultUI: false, subscribeToAudio: true, subscribeToVideo: this.options.receiveVideo && stream.hasVideo },
+      { insertDefaultUI: false, subscribeToAudio: true, subscribeToVideo: this.sdkRoom.receiveVideo && stream.hasVideo },
       (error) => {
         if (error !== undefined) log.warn('subscribing to a Vonage stream failed', { error: `${error.name}: ${error.message}` });
       },
@@ -284,10 +256,8 @@ class VonageRoom implements RoomAdapter {
     subscriber.on('mediaStreamAvailable', (event) => {
       if (this.streams.get(stream.streamId) !== entry) return;
       for (const track of event.mediaStream.getTracks()) {
-        if (track.kind === 'video' && !this.options.receiveVideo) continue;
-        if (entry.tracks.has(track)) continue;
-        entry.tracks.add(track);
-        this.events.track(participantId, track);
+        if (track.kind === 'video' && !this.sdkRoom.receiveVideo) continue;
+        this.sdkRoom.trackStarted(participantId, stream.streamId, track, false);
       }
     });
     subscriber.on('destroyed', () => this.dropStream(stream.streamId));
@@ -297,7 +267,7 @@ class VonageRoom implements RoomAdapter {
     const entry = this.streams.get(streamId);
     if (entry === undefined) return;
     this.streams.delete(streamId);
-    for (const track of entry.tracks) this.events.trackEnded(entry.participantId, track);
+    this.sdkRoom.sourceEnded(entry.participantId, streamId);
   }
 
   private connectFailure(error: unknown): RoomlineError {
@@ -314,6 +284,6 @@ class VonageRoom implements RoomAdapter {
   }
 
   private scrub(text: string): string {
-    return text.split(this.room.token).join('…');
+    return withoutSecret(text, this.room.token);
   }
 }

@@ -4,7 +4,8 @@ import type { DtmfCarriage, DtmfReceivedCarriage } from '../../contracts/telepho
 import { emit, errorMessage, log } from '../host.js';
 import type { JanusSession } from '../janus/janus-client.js';
 import { DtmfListener } from '../media/dtmf-listener.js';
-import { SipLeg, type AnswerOptions, type DialOptions, type SipLegEvents } from './sip-leg.js';
+import { SipLeg, type AnswerOptions, type DialOptions } from './sip-leg.js';
+import type { SipLegEvents } from './sip-leg-events.js';
 
 /** What the call needs from the bot's media graph, for its first leg and for each leg a transfer brings. */
 export interface SipCallMedia {

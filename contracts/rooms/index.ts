@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { MediaOptions } from '../dial-request.js';
+import type { MediaOptions } from '../media-options.js';
 import { chimeRoom } from './chime.js';
 import { dailyRoom } from './daily.js';
 import { janusRoom } from './janus.js';

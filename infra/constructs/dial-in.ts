@@ -10,7 +10,8 @@ import type * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
 import { ROUTES_TABLE } from '../../contracts/dial-in.js';
-import { REGISTRAR_PRIVATE_PORT, REGISTRAR_PUBLIC_PORT, type PortRange, type ResolvedDialIn } from '../bridge-props.js';
+import { REGISTRAR_PRIVATE_PORT, REGISTRAR_PUBLIC_PORT, type PortRange } from '../bridge-props.js';
+import type { ResolvedDialIn } from '../resolved-bridge-props.js';
 import { DIAL_IN_REJECTED_EVENT, registrarConfig } from '../registrar/registrar-config.js';
 import { SERVICE_DEPLOYMENT } from './service-defaults.js';
 

@@ -5,7 +5,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { Construct } from 'constructs';
-import { JANUS_WEBRTC_PORTS, JANUS_WEBSOCKET_PORT, type PortRange, type ResolvedJanus } from '../bridge-props.js';
+import { JANUS_WEBRTC_PORTS, JANUS_WEBSOCKET_PORT, type PortRange } from '../bridge-props.js';
+import type { ResolvedJanus } from '../resolved-bridge-props.js';
 import { SERVICE_DEPLOYMENT } from './service-defaults.js';
 
 /** Port of Janus's HTTP API inside the task, bound to 127.0.0.1: used only by the container health check. */

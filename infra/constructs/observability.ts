@@ -10,7 +10,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ERROR_CODES, ERROR_CODE_NAMES, type ErrorCode } from '../../contracts/errors.js';
 import { METRIC_DIMENSIONS, METRICS, type MetricKey } from '../../worker/aws/metric-names.js';
-import type { ResolvedBridgeProps } from '../bridge-props.js';
+import type { ResolvedBridgeProps } from '../resolved-bridge-props.js';
 
 /** Error codes that are the bridge's own fault: these feed the failure-rate alarm. */
 export const OWN_FAULT_CODES: readonly ErrorCode[] = ERROR_CODE_NAMES.filter((code) => ERROR_CODES[code].fault === 'us');

@@ -10,7 +10,8 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CALLS_TABLE } from '../../worker/calls-table.js';
 import { METRIC_DIMENSIONS, METRICS } from '../../worker/aws/metric-names.js';
-import { WORKER_AWS_REQUEST_TIMEOUT_MS, type ResolvedBridgeProps } from '../bridge-props.js';
+import { WORKER_AWS_REQUEST_TIMEOUT_MS } from '../bridge-props.js';
+import type { ResolvedBridgeProps } from '../resolved-bridge-props.js';
 import { SERVICE_DEPLOYMENT } from './service-defaults.js';
 
 /** Where Debian's Chromium lives in the worker image. */

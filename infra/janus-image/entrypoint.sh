@@ -175,6 +175,7 @@ loadmodule "rr.so"
 loadmodule "pv.so"
 loadmodule "maxfwd.so"
 loadmodule "siputils.so"
+loadmodule "textops.so"
 modparam("rr", "enable_double_rr", 1)
 
 request_route {

@@ -1,3 +1,5 @@
+import { kamailioPrelude } from './kamailio-prelude.js';
+
 /**
  * The dial-in registrar's Kamailio configuration, made from typed settings: the lab runs it on the namespace's
  * loopback, the AWS registrar image writes it from its task's environment at start. It holds no database: contacts
@@ -46,43 +48,18 @@ export function registrarConfig(options: RegistrarConfigOptions): string {
   const user = options.inboundUser ?? 'inbound';
   const realm = options.domain;
   const escaped = options.password.replace(/["\\$]/g, (c) => `\\${c}`);
-  return `#!KAMAILIO
-debug=${options.debug ?? 2}
-log_stderror=yes
-fork=yes
-children=2
-auto_aliases=no
-${options.listen.map((l) => `listen=${l}`).join('\n')}
-alias="${options.domain}"
-mpath="${options.modulesDir}"
-loadmodule "tm.so"
-loadmodule "sl.so"
-loadmodule "rr.so"
-loadmodule "pv.so"
-loadmodule "maxfwd.so"
-loadmodule "textops.so"
-loadmodule "siputils.so"
-loadmodule "xlog.so"
-loadmodule "auth.so"
-loadmodule "usrloc.so"
-loadmodule "registrar.so"
-loadmodule "ctl.so"
-modparam("usrloc", "db_mode", 0)
-modparam("registrar", "max_expires", ${options.maxExpiresS ?? 60})
-modparam("registrar", "default_expires", ${options.maxExpiresS ?? 60})
-modparam("tm", "fr_timer", ${(options.branchTimeoutS ?? 2) * 1000})
-modparam("ctl", "binrpc", "${options.ctlSocket}")
-
-request_route {
-  if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }
-  if (is_method("CANCEL")) { if (t_check_trans()) { t_relay(); } exit; }
-  if (has_totag()) {
-    # in-dialog requests (ACK, BYE, re-INVITE, INFO) follow the recorded route
-    if (loose_route()) { t_relay(); exit; }
-    if (is_method("ACK")) { if (t_check_trans()) { t_relay(); } exit; }
-    sl_send_reply("404", "Not Here"); exit;
-  }
-  if (is_method("REGISTER")) {
+  return `${kamailioPrelude({
+    debug: options.debug ?? 2,
+    listen: options.listen,
+    domain: options.domain,
+    modulesDir: options.modulesDir,
+    ctlSocket: options.ctlSocket,
+    modparams: [
+      `modparam("registrar", "max_expires", ${options.maxExpiresS ?? 60})`,
+      `modparam("registrar", "default_expires", ${options.maxExpiresS ?? 60})`,
+      `modparam("tm", "fr_timer", ${(options.branchTimeoutS ?? 2) * 1000})`,
+    ],
+  })}  if (is_method("REGISTER")) {
     if ($tU != "${user}") { sl_send_reply("403", "Only The Inbound Address Registers Here"); exit; }
     if (!pv_auth_check("${realm}", "${escaped}", "0", "1")) { auth_challenge("${realm}", "0"); exit; }
     consume_credentials();

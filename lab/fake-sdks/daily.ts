@@ -10,6 +10,7 @@ import type {
   StartCustomTrackOptions,
 } from '@daily-co/daily-js';
 import type { DailyApi, DailyCallApi } from '../../bot-page/rooms/daily.js';
+import { EventHandlers } from './event-handlers.js';
 import { FakeRoom } from './fake-room.js';
 import { FAKE_PARTICIPANT } from './protocol.js';
 
@@ -29,7 +30,8 @@ import { FAKE_PARTICIPANT } from './protocol.js';
 
 const RESERVED = ['audio', 'video', 'cam-audio', 'cam-video', 'screenVideo', 'screenAudio', 'screen-video', 'screen-audio', 'rmpAudio', 'rmpVideo', 'customVideoDefaults'];
 
-type Handler = (event: unknown) => void;
+/** daily-js's events, by name. */
+type DailyEvents = { [E in DailyEvent]: DailyEventObject<E> };
 type MeetingState = 'new' | 'joining' | 'joined' | 'left';
 type SubscribableKind = 'audio' | 'video';
 
@@ -37,7 +39,7 @@ let instances = 0;
 
 class FakeDailyCall implements DailyCallApi {
   private readonly callClientId = `fake-daily-${++instances}`;
-  private readonly handlers = new Map<DailyEvent, Set<Handler>>();
+  private readonly handlers = new EventHandlers<DailyEvents>();
   private meeting: MeetingState = 'new';
   private room: FakeRoom | undefined;
   private readonly local: DailyParticipant;
@@ -52,12 +54,7 @@ class FakeDailyCall implements DailyCallApi {
   }
 
   on<T extends DailyEvent>(event: T, handler: (event: DailyEventObject<T>) => void): this {
-    let set = this.handlers.get(event);
-    if (set === undefined) {
-      set = new Set();
-      this.handlers.set(event, set);
-    }
-    set.add(handler as Handler);
+    this.handlers.add(event, handler as (event: DailyEvents[T]) => void);
     return this;
   }
 
@@ -205,7 +202,7 @@ class FakeDailyCall implements DailyCallApi {
 
   private emit<T extends DailyEvent>(action: T, payload: Omit<DailyEventObject<T>, 'action' | 'callClientId'>): void {
     const event = { ...payload, action, callClientId: this.callClientId };
-    for (const handler of this.handlers.get(action) ?? []) handler(event);
+    this.handlers.emit(action, event as unknown as DailyEvents[T]);
   }
 }
 

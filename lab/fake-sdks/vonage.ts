@@ -8,6 +8,7 @@ import type {
   VonageSubscriberApi,
   VonageSubscriberEvents,
 } from '../../bot-page/rooms/vonage.js';
+import { EventHandlers } from './event-handlers.js';
 import { FakeRoom } from './fake-room.js';
 import { FAKE_PARTICIPANT } from './protocol.js';
 
@@ -24,8 +25,6 @@ import { FAKE_PARTICIPANT } from './protocol.js';
  * The other client is the lab's fake participant (a tone, a coloured camera), driven by the lab.
  */
 
-type Handler = (event: unknown) => void;
-
 /** An event object as the SDK builds one. */
 function otEvent<T extends string>(type: T, target: unknown): OTModule.Event<T, unknown> {
   let prevented = false;
@@ -41,20 +40,15 @@ function otEvent<T extends string>(type: T, target: unknown): OTModule.Event<T, 
 }
 
 class Emitter<Events> {
-  private readonly handlers = new Map<keyof Events, Set<Handler>>();
+  private readonly handlers = new EventHandlers<Events>();
 
   on<E extends keyof Events>(event: E, handler: (event: Events[E]) => void): this {
-    let set = this.handlers.get(event);
-    if (set === undefined) {
-      set = new Set();
-      this.handlers.set(event, set);
-    }
-    set.add(handler as Handler);
+    this.handlers.add(event, handler);
     return this;
   }
 
   protected emit<E extends keyof Events>(event: E, payload: Events[E]): void {
-    for (const handler of this.handlers.get(event) ?? []) handler(payload);
+    this.handlers.emit(event, payload);
   }
 }
 

@@ -1,10 +1,11 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { hasTone } from '../../lab/audio-analysis.js';
-import { dialAndMeasure } from '../../lab/demo.js';
+import { dialAndMeasure } from '../../lab/demo-call.js';
 import type { Lab } from '../../lab/lab.js';
-import { isFinal, states, useLab } from '../support/lab.js';
+import { waitUntil } from '../../lab/wait.js';
+import { untilPersonHears } from '../support/heard.js';
+import { isFinal, queueDepth, states, useLab } from '../support/lab.js';
 
 /**
  * The real call path: dial queue (fauxqs) → warm worker → headless Chromium → Janus VideoRoom + Janus SIP plugin →
@@ -107,9 +108,11 @@ describe('a bridged call through the real lab', () => {
 
   it('goes on as an audio call when the SIP peer answers without video, and the record says so', async () => {
     // the lab's phone here has no video modules: it answers the video m-line with port 0
+    const since = Date.now();
     const callId = await lab.client.enqueueDial(lab.dialRequest({ media: { video: 'sendrecv' } }));
     await lab.client.waitForCall(callId, (r) => r.state === 'CONNECTED' || isFinal(r), { timeoutMs: 20_000 });
-    await sleep(1_500);
+    // more than a second of the phone's audio through the bridge: more than 50 packets of 20 ms
+    await untilPersonHears(lab.persons[0]!, { since, hz: 1000, seconds: 1.5 });
 
     await lab.client.requestHangup(callId);
 
@@ -134,7 +137,11 @@ describe('a bridged call through the real lab', () => {
     const connected = await lab.client.waitForCall(`dup-${since}`, (r) => r.state === 'CONNECTED' || isFinal(r), {
       timeoutMs: 20_000,
     });
-    await sleep(2_000);
+    // both duplicates dropped while the call is up: only the call's own message is left, in flight
+    await waitUntil(async () => {
+      const { visible, inFlight } = await queueDepth(lab);
+      return visible === 0 && inFlight === 1;
+    }, { timeoutMs: 15_000, what: 'the two other deliveries to be dropped as duplicates' });
     await lab.client.requestHangup(`dup-${since}`);
     const record = await lab.client.waitForCall(`dup-${since}`, isFinal, { timeoutMs: 10_000 });
     lab.startWorkers(1);

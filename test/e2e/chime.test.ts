@@ -5,7 +5,7 @@ import { DeleteMeetingCommand } from '@aws-sdk/client-chime-sdk-meetings';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallRecord } from '../../contracts/call-record.js';
 import { hasTone } from '../../lab/audio-analysis.js';
-import { VIDEO_DEMO_MEDIA, dialAndMeasure } from '../../lab/demo.js';
+import { VIDEO_DEMO_MEDIA, dialAndMeasure } from '../../lab/demo-call.js';
 import type { Lab } from '../../lab/lab.js';
 import type { RoomPerson } from '../../lab/room-person.js';
 import { TILE_PALETTE, nearestColor, writeCompositeVideo, type Rgb } from '../../lab/test-video.js';

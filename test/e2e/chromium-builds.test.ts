@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
 import { hasTone } from '../../lab/audio-analysis.js';
-import { dialAndMeasure, PERSON_COLOR } from '../../lab/demo.js';
+import { dialAndMeasure, PERSON_COLOR } from '../../lab/demo-call.js';
 import type { Lab } from '../../lab/lab.js';
 import { writeCompositeVideo } from '../../lab/test-video.js';
 import { WorkerPool } from '../../lab/worker-pool.js';

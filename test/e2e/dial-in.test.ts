@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { analyseTone, hasTone, readWav } from '../../lab/audio-analysis.js';
-import { PERSON_TONE_HZ, PHONE_TONE_HZ } from '../../lab/demo.js';
+import { PERSON_TONE_HZ, PHONE_TONE_HZ } from '../../lab/demo-call.js';
 import type { Lab } from '../../lab/lab.js';
 import { PHONE_CALLER } from '../../lab/sip-phone.js';
 import { waitUntil } from '../../lab/wait.js';
 import { SipRegistrar } from '../../lab/sip-registrar.js';
+import { untilPersonHears } from '../support/heard.js';
 import { isFinal, states, useLab } from '../support/lab.js';
 
 /**
@@ -59,7 +59,8 @@ describe('dial-in', () => {
     await lab.phone.nextEvent('CALL_ESTABLISHED', { since, timeoutMs: 10_000 });
     const participants = await lab.persons[0]!.participants();
     expect(participants.map((p) => p.display)).toContain(PHONE_CALLER.displayName);
-    await sleep(3_000);
+    // more than two seconds of the phone's audio through the bridge: more than 100 packets of 20 ms
+    await untilPersonHears(lab.persons[0]!, { since, hz: PHONE_TONE_HZ, seconds: 2.5 });
     await lab.client.requestHangup(connected.callId);
     const record = await lab.client.waitForCall(connected.callId, isFinal, { timeoutMs: 15_000 });
 
@@ -92,7 +93,7 @@ describe('dial-in', () => {
       what: 'the caller in the room',
     });
     const joinedAt = Date.now();
-    await sleep(2_000);
+    await untilPersonHears(lab.persons[0]!, { since: joinedAt, hz: PHONE_TONE_HZ, seconds: 1 });
     await lab.phone.command('hangup');
     const record = await lab.client.waitForCall(answered.callId, isFinal, { timeoutMs: 10_000 });
     expect(record.state).toBe('ENDED');
@@ -109,11 +110,8 @@ describe('dial-in', () => {
     const answered = await lab.waitInboundCall(since, (r) => r.state === 'CONNECTED' || isFinal(r));
     expect(answered.state).toBe('CONNECTED');
 
-    await lab.phone.command('sndcode', '1111#');
-    await sleep(1_500);
-    await lab.phone.command('sndcode', '2222#');
-    await sleep(1_500);
-    await lab.phone.command('sndcode', '3333#');
+    // three wrong PINs typed ahead: digits typed during a prompt count, each '#' ends one attempt
+    expect((await lab.phone.command('sndcode', '1111#2222#3333#')).ok).toBe(true);
 
     const record = await lab.client.waitForCall(answered.callId, isFinal, { timeoutMs: 40_000 });
     expect(record.state).toBe('FAILED');

@@ -1,11 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CallRecord } from '../../contracts/call-record.js';
 import type { Lab } from '../../lab/lab.js';
 import { waitUntil } from '../../lab/wait.js';
 import type { LabWorker } from '../../lab/worker-pool.js';
-import { isFinal, states, useLab } from '../support/lab.js';
+import { isFinal, queueDepth, states, useLab } from '../support/lab.js';
 
 /**
  * Faults injected on the real lab: a worker killed, its Chromium killed, Janus killed (idle, at claim, mid-call), a
@@ -23,6 +22,8 @@ const LEASE_S = 10;
 const SWEEP_S = 2;
 const VISIBILITY_S = 12;
 
+// The sleeps below are the injected faults' own durations (an outage that lasts 5 s, nodes restarted 2 s after being
+// killed, a call kept up past the visibility timeout), never waits for something to happen: those wait on a condition.
 let lab: Lab;
 useLab(
   {
@@ -67,20 +68,6 @@ async function connectedCall(): Promise<{ callId: string; worker: LabWorker; rec
   return { callId, worker, record, since };
 }
 
-/** Messages in the dial queue: visible, in flight. */
-async function queueDepth(): Promise<{ visible: number; inFlight: number }> {
-  const { Attributes } = await lab.emulators.sqsClient().send(
-    new GetQueueAttributesCommand({
-      QueueUrl: lab.emulators.queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return {
-    visible: Number(Attributes?.ApproximateNumberOfMessages ?? 0),
-    inFlight: Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
-  };
-}
-
 /** Ms from `from` to the record's end. */
 const endedAfter = (record: CallRecord, from: number) => Date.parse(record.timings!.endedAt!) - from;
 
@@ -103,7 +90,7 @@ describe('faults injected on the real lab', () => {
     // the lease was renewed at most a third of it before the kill; the next sweep comes within 1.2 intervals
     expect(endedAfter(record, killedAt)).toBeLessThanOrEqual((LEASE_S + SWEEP_S * 1.2) * 1000 + 1_000);
     // the dial message comes back after its visibility timeout: it is taken and dropped, and nothing is dialed again
-    await waitUntil(async () => (await queueDepth()).visible + (await queueDepth()).inFlight === 0, {
+    await waitUntil(async () => (({ visible, inFlight }) => visible + inFlight === 0)(await queueDepth(lab)), {
       timeoutMs: (VISIBILITY_S + 10) * 1000,
       what: 'the dial message of the lost call to come back and be dropped',
     });
@@ -284,7 +271,7 @@ describe('faults injected on the real lab', () => {
 
     const until = Date.parse((await lab.client.getCall(callId))!.timings!.claimedAt!) + 20_000;
     while (Date.now() < until) {
-      seen.push(await queueDepth());
+      seen.push(await queueDepth(lab));
       await sleep(500);
     }
     await lab.client.requestHangup(callId);
@@ -312,7 +299,7 @@ describe('faults injected on the real lab', () => {
     const asked = await lab.client.requestHangup(callId);
     await gate.open();
 
-    await waitUntil(async () => (await queueDepth()).visible + (await queueDepth()).inFlight === 0, {
+    await waitUntil(async () => (({ visible, inFlight }) => visible + inFlight === 0)(await queueDepth(lab)), {
       timeoutMs: 15_000,
       what: 'the dial message to be received and dropped',
     });

@@ -1,9 +1,9 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { CallRecord } from '../../contracts/call-record.js';
 import { analyseTone, hasTone, longestGapS, readWav, sliceSeconds, toneShare, type Pcm } from '../../lab/audio-analysis.js';
-import { dialAndMeasure, PERSON_TONE_HZ, PHONE_TONE_HZ } from '../../lab/demo.js';
+import { dialAndMeasure, PERSON_TONE_HZ, PHONE_TONE_HZ } from '../../lab/demo-call.js';
 import type { Lab } from '../../lab/lab.js';
+import { untilPhoneHears, untilPhoneRecording } from '../support/heard.js';
 import { isFinal, useLab } from '../support/lab.js';
 
 /**
@@ -18,16 +18,20 @@ useLab({ workers: 1 }, (started) => {
 
 const SECOND_TONE_HZ = 660;
 
-/** Places a call, runs `during` while it is up, hangs up; returns the final record and what the phone heard. */
+/**
+ * Places a call, runs `during` while it is up (given when the call started and when the phone answered), hangs up;
+ * returns the final record and what the phone heard.
+ */
 async function call(
-  during: () => Promise<void>,
+  during: (call: { since: number; answeredAt: number }) => Promise<void>,
   request?: Parameters<Lab['dialRequest']>[0],
 ): Promise<{ record: CallRecord; heard: Pcm; answeredAt: number }> {
   const since = Date.now();
   const callId = await lab.client.enqueueDial(lab.dialRequest(request));
   const connected = await lab.client.waitForCall(callId, (r) => r.state === 'CONNECTED' || isFinal(r), { timeoutMs: 30_000 });
   expect(connected.state).toBe('CONNECTED');
-  await during();
+  const answered = await lab.phone.nextEvent('CALL_ESTABLISHED', { since, timeoutMs: 10_000 });
+  await during({ since, answeredAt: answered.receivedAt });
   await lab.client.requestHangup(callId);
   const record = await lab.client.waitForCall(callId, isFinal, { timeoutMs: 15_000 });
   await lab.phone.nextEvent('CALL_CLOSED', { since, timeoutMs: 10_000 });
@@ -58,15 +62,21 @@ describe('audio forwarded between the legs without re-encoding', () => {
     let joinedAt = 0;
     let leftAt = 0;
 
-    const { record, heard, answeredAt } = await call(async () => {
-      await sleep(2_000);
+    const { record, heard, answeredAt } = await call(async ({ since, answeredAt }) => {
+      // where a wall-clock time falls in the phone's recording, and how much of the call it holds so far (seconds)
+      const at = (wallMs: number) => (wallMs - answeredAt) / 1000;
+      const length = (pcm: Pcm) => pcm.samples.length / pcm.sampleRate;
+      await untilPhoneHears(lab.phone, { since, hz: PERSON_TONE_HZ, seconds: 2 });
       const grace = await lab.addPerson({ display: 'Grace', toneHz: SECOND_TONE_HZ, record: false });
       joinedAt = Date.now();
-      await sleep(3_000);
+      await untilPhoneRecording(lab.phone, { since, what: 'the phone to hear Grace in the mix for 2 s' }, (pcm) => {
+        const withGrace = sliceSeconds(pcm, at(joinedAt) + 1, length(pcm));
+        return length(pcm) >= at(joinedAt) + 3 && toneShare(withGrace, SECOND_TONE_HZ) > 0.1;
+      });
       await grace.leave();
       lab.persons.splice(lab.persons.indexOf(grace), 1);
       leftAt = Date.now();
-      await sleep(2_500);
+      await untilPhoneRecording(lab.phone, { since, what: '2.5 s of the call at the phone after Grace left' }, (pcm) => length(pcm) >= at(leftAt) + 2.5);
     });
 
     const path = record.quality?.audioPath?.roomToSip;

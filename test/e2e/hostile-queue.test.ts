@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GetQueueAttributesCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import type { Lab } from '../../lab/lab.js';
 import { waitUntil } from '../../lab/wait.js';
 import { packageRoot } from '../../worker/paths.js';
-import { isFinal, useLab } from '../support/lab.js';
+import { isFinal, queueDepth, useLab } from '../support/lab.js';
 import { HOSTILE_KINDS, hostileCorpus, issueCrashBody, queueCarries, type HostileCase } from '../support/hostile-requests.js';
 
 /**
@@ -26,11 +26,9 @@ useLab({ workers: 1 }, (started) => {
 });
 
 /** Messages in a queue, visible or in flight. */
-async function queueDepth(url: string): Promise<number> {
-  const { Attributes } = await lab.emulators.sqsClient().send(
-    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
-  );
-  return Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+async function messagesIn(url: string): Promise<number> {
+  const { visible, inFlight } = await queueDepth(lab, url);
+  return visible + inFlight;
 }
 
 function roomline(args: readonly string[], input: string): Promise<{ code: number | null; out: string; err: string }> {
@@ -79,7 +77,7 @@ describe('hostile dial requests sent raw to the lab\'s queue', () => {
       }
     }
     // the worker is done when the queue is empty; then every record is read once
-    await waitUntil(async () => (await queueDepth(lab.endpoints.sqs.queueUrl)) === 0, { timeoutMs: 240_000, what: 'the worker to empty the dial queue' });
+    await waitUntil(async () => (await messagesIn(lab.endpoints.sqs.queueUrl)) === 0, { timeoutMs: 240_000, what: 'the worker to empty the dial queue' });
     const handledMs = Date.now() - started;
     const records = new Map<string, Awaited<ReturnType<Lab['client']['getCall']>>>();
     for (let i = 0; i < expectedIds.length; i += 50) {
@@ -107,7 +105,7 @@ describe('hostile dial requests sent raw to the lab\'s queue', () => {
 
   it('leave nothing in the queue or the dead-letter queue', async () => {
     // Act
-    const counts = await Promise.all([lab.endpoints.sqs.queueUrl, lab.endpoints.sqs.deadLetterQueueUrl].map(queueDepth));
+    const counts = await Promise.all([lab.endpoints.sqs.queueUrl, lab.endpoints.sqs.deadLetterQueueUrl].map(messagesIn));
 
     // Assess
     expect(counts).toEqual([0, 0]);

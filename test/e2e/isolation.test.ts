@@ -4,11 +4,13 @@ import { describe, expect, it } from 'vitest';
 import type { Lab } from '../../lab/lab.js';
 import { LAB_BROWSER_USER } from '../../lab/netns.js';
 import { labSite } from '../../lab/room-person.js';
-import { BROWSER_ENVIRONMENT_KEYS, BrowserSource, PageSite } from '../../worker/browser-source.js';
+import { BROWSER_ENVIRONMENT_KEYS } from '../../worker/browser-isolation.js';
+import { BrowserSource } from '../../worker/browser-source.js';
+import { PageSite } from '../../worker/page-site.js';
 import { loadWorkerConfig } from '../../worker/config.js';
 import { createLogger } from '../../worker/logger.js';
 import { botPageDir } from '../../worker/paths.js';
-import { browserIsolationOf } from '../../worker/worker.js';
+import { browserIsolationOf } from '../../worker/worker-browser.js';
 import { PHONE_CTRL_PORT } from '../../lab/sip-phone.js';
 import { isFinal, useLab } from '../support/lab.js';
 

@@ -1,18 +1,18 @@
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CallRecord } from '../../contracts/call-record.js';
 import type { z } from 'zod';
 import type { pageRoomSchema } from '../../contracts/rooms/page.js';
 import { hasTone } from '../../lab/audio-analysis.js';
-import { PERSON_COLOR, dialAndMeasure } from '../../lab/demo.js';
+import { PERSON_COLOR, dialAndMeasure } from '../../lab/demo-call.js';
 import { LAB_ROOM_IDS } from '../../lab/janus-server.js';
 import type { Lab } from '../../lab/lab.js';
 import { labSite } from '../../lab/room-person.js';
 import { writeCompositeVideo } from '../../lab/test-video.js';
 import { waitUntil } from '../../lab/wait.js';
+import { untilPhoneHears } from '../support/heard.js';
 import { isFinal, states, useLab } from '../support/lab.js';
 
 /**
@@ -81,12 +81,14 @@ describe('page mode: the customer\'s own web app as the room', () => {
   it('joins through the app\'s window.roomline and ends the call when the people it lists have left', async () => {
     const roomId = LAB_ROOM_IDS[2];
     const bob = await lab.addPerson({ display: 'Bob', toneHz: 700 }, roomId);
+    const since = Date.now();
     const callId = await lab.client.enqueueDial(
       lab.dialRequest({ room: janusDemoRoom({ roomId, withApi: true }), limits: { ringTimeoutS: 20, maxDurationS: 120, emptyRoomTimeoutS: 2 } }),
     );
     const connected = await lab.client.waitForCall(callId, (r) => r.state === 'CONNECTED' || isFinal(r), { timeoutMs: 30_000 });
     expect(connected.state, JSON.stringify(connected.failure)).toBe('CONNECTED');
-    await sleep(1_500);
+    // the bridge has Bob: the phone hears him
+    await untilPhoneHears(lab.phone, { since, hz: 700, seconds: 0.5 });
     const leftAt = Date.now();
 
     await bob.leave();

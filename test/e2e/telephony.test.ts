@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { CallEvent, CallRecord } from '../../contracts/call-record.js';
 import { stateChanges } from '../../contracts/call-record.js';
@@ -10,6 +9,7 @@ import { SipPhone, type PhoneUser } from '../../lab/sip-phone.js';
 import { TRUNK_DOMAIN, TRUNK_SIP_PORT, TRUNK_USER } from '../../lab/sip-trunk.js';
 import { SIPP_EARLY_MEDIA_MS, SIPP_INFO_DIGITS, SIPP_TONE_HZ } from '../../lab/sipp.js';
 import { waitUntil } from '../../lab/wait.js';
+import { untilPersonHears, untilPersonRecorded, untilPhoneHears } from '../support/heard.js';
 import { isFinal, useLab } from '../support/lab.js';
 
 /**
@@ -46,7 +46,7 @@ const phoneUri = (user: PhoneUser) => SipPhone.uri(user);
 
 describe('DTMF', () => {
   it('sends digits after answer by RFC 2833 and on request by SIP INFO, and the phone receives each', async () => {
-    // Prepare: a G.711 phone (baresip 1.0 sends and reads telephone-events at 8 kHz only; see the README)
+    // Prepare: a G.711 phone (baresip 1.0 sends and reads telephone-events at 8 kHz only; see docs/telephony.md)
     const since = Date.now();
     const callId = await connect({ to: phoneUri('pcmu'), sip: { dtmfAfterAnswer: '12#' } });
     await waitUntil(() => lab.phone.digitsSince(since) === '12#', { timeoutMs: 10_000, what: 'the phone to receive 12#' });
@@ -115,31 +115,57 @@ describe('DTMF', () => {
 /** When the call's history reached `state` (the last time), epoch ms. */
 const reached = (record: CallRecord, state: string) => Date.parse(record.history.findLast((h) => h.state === state)!.at);
 
+/**
+ * How soon after a resume audio must flow both ways again: a bound that tells "resumed" from "stuck until some timeout",
+ * not a speed figure (on a quiet machine it took 120-140 ms; a machine at load 28 took 1.9 s).
+ */
+const RESUMED_WITHIN_MS = 3_000;
+
+/**
+ * Waits until the phone's received packet count stops growing (the same over 200 ms: what was on its way when the
+ * bridge held the call has arrived); resolves with that count.
+ */
+async function phoneStopsReceiving(): Promise<number> {
+  let last = -1;
+  await waitUntil(
+    async () => {
+      const now = await lab.phone.packetsReceived();
+      const still = now === last;
+      last = now;
+      return still;
+    },
+    { timeoutMs: 5_000, intervalMs: 200, what: 'the phone to stop receiving audio' },
+  );
+  return last;
+}
+
 /** Waits until the phone's received packet count grows past `from`; resolves with when it did (epoch ms). */
 async function phoneReceivesAgain(from: number): Promise<number> {
-  await waitUntil(async () => (await lab.phone.packetsReceived()) > from + 5, { timeoutMs: 5_000, intervalMs: 50, what: 'the phone to receive audio again' });
+  await waitUntil(async () => (await lab.phone.packetsReceived()) > from + 5, { timeoutMs: RESUMED_WITHIN_MS + 2_000, intervalMs: 50, what: 'the phone to receive audio again' });
   return Date.now();
 }
 
 describe('hold and resume', () => {
-  it('follows the phone holding and resuming: ON_HOLD and back, silence in the room meanwhile, audio both ways within 1 s of the resume', async () => {
+  it('follows the phone holding and resuming: ON_HOLD and back, silence in the room meanwhile, audio both ways soon after the resume', async () => {
     // Prepare
     const person = lab.persons[0]!;
+    const since = Date.now();
     const callId = await connect();
-    await sleep(1_500);
+    await untilPersonHears(person, { since, hz: 1000, seconds: 1 });
     await lab.phone.useAccount('probe');
 
     // Act
     expect((await lab.phone.command('hold')).ok).toBe(true);
     // from the ON_HOLD entry on (written once the bridge followed the re-INVITE) the room must hear silence
     const heldAt = reached(await lab.client.waitForCall(callId, (r) => r.state === 'ON_HOLD', { timeoutMs: 5_000 }), 'ON_HOLD');
-    await sleep(2_000);
+    // held for 2 s as the room's recording counts them
+    await untilPersonRecorded(person, heldAt, 2);
     const packetsBefore = await lab.phone.packetsReceived();
     const resumedAt = Date.now();
     expect((await lab.phone.command('resume')).ok).toBe(true);
     const phoneHearsAt = await phoneReceivesAgain(packetsBefore);
     await lab.client.waitForCall(callId, (r) => r.state === 'CONNECTED', { timeoutMs: 5_000 });
-    await sleep(2_000);
+    await untilPersonRecorded(person, resumedAt, (RESUMED_WITHIN_MS + 1_000) / 1000);
     const record = await hangUp(callId);
 
     // Assess
@@ -152,26 +178,27 @@ describe('hold and resume', () => {
     ]);
     const heard = await person.recording(heldAt - 1_000);
     const during = analyseTone(sliceSeconds(heard.pcm, heard.at(heldAt + 300), heard.at(resumedAt)));
-    const after = analyseTone(sliceSeconds(heard.pcm, heard.at(resumedAt), heard.at(resumedAt + 2_000)));
+    const after = analyseTone(sliceSeconds(heard.pcm, heard.at(resumedAt), heard.at(resumedAt + RESUMED_WITHIN_MS + 1_000)));
     expect(during.soundS, `the room heard ${during.soundS} s of sound while the phone held the call`).toBeLessThan(0.1);
     expect(hasTone(after, 1000), JSON.stringify(after)).toBe(true);
-    expect(after.onsetS! * 1000, "the phone's audio reached the room this long after the resume").toBeLessThan(1_000);
-    expect(phoneHearsAt - resumedAt, "the room's audio reached the phone this long after the resume").toBeLessThan(1_000);
+    expect(after.onsetS! * 1000, "the phone's audio reached the room this long after the resume").toBeLessThan(RESUMED_WITHIN_MS);
+    expect(phoneHearsAt - resumedAt, "the room's audio reached the phone this long after the resume").toBeLessThan(RESUMED_WITHIN_MS);
   });
 
   it('holds and resumes the SIP leg for the client: the phone and the room stop hearing each other, then hear each other again', async () => {
     // Prepare
     const person = lab.persons[0]!;
+    const since = Date.now();
     const callId = await connect();
-    await sleep(1_000);
+    await untilPersonHears(person, { since, hz: 1000, seconds: 1 });
     await lab.phone.useAccount('probe');
 
     // Act
     const hold = await lab.client.waitForControl(callId, await lab.client.hold(callId), { timeoutMs: 10_000 });
     const held = await lab.client.waitForCall(callId, (r) => r.state === 'ON_HOLD', { timeoutMs: 5_000 });
-    await sleep(300);
-    const packetsHeld = await lab.phone.packetsReceived();
-    await sleep(1_500);
+    const packetsHeld = await phoneStopsReceiving();
+    // held for 1.5 s as the room's recording counts them
+    await untilPersonRecorded(person, Date.now(), 1.5);
     const packetsStillHeld = await lab.phone.packetsReceived();
     const resumeAskedAt = Date.now();
     const resume = await lab.client.waitForControl(callId, await lab.client.resume(callId), { timeoutMs: 10_000 });
@@ -179,7 +206,7 @@ describe('hold and resume', () => {
       timeoutMs: 5_000,
     });
     const phoneHearsAt = await phoneReceivesAgain(packetsStillHeld);
-    await sleep(2_000);
+    await untilPersonRecorded(person, reached(resumed, 'CONNECTED'), (RESUMED_WITHIN_MS + 1_000) / 1000);
     const record = await hangUp(callId);
 
     // Assess
@@ -194,11 +221,11 @@ describe('hold and resume', () => {
     const heard = await person.recording(heldAt - 1_000);
     // held from the ON_HOLD entry (written once the hold was in place) until the resume was asked for
     const during = analyseTone(sliceSeconds(heard.pcm, heard.at(heldAt + 300), heard.at(resumeAskedAt)));
-    const after = analyseTone(sliceSeconds(heard.pcm, heard.at(resumedAt), heard.at(resumedAt + 2_000)));
+    const after = analyseTone(sliceSeconds(heard.pcm, heard.at(resumedAt), heard.at(resumedAt + RESUMED_WITHIN_MS + 1_000)));
     expect(during.soundS, `the room heard ${during.soundS} s of sound while the call was held`).toBeLessThan(0.1);
     expect(hasTone(after, 1000), JSON.stringify(after)).toBe(true);
-    expect(after.onsetS! * 1000).toBeLessThan(1_000);
-    expect(phoneHearsAt - resumedAt).toBeLessThan(1_000);
+    expect(after.onsetS! * 1000).toBeLessThan(RESUMED_WITHIN_MS);
+    expect(phoneHearsAt - resumedAt).toBeLessThan(RESUMED_WITHIN_MS);
   });
 
   it('follows a re-INVITE that holds the call, then one that resumes it with another codec, and hears the peer in that codec', async () => {
@@ -210,7 +237,7 @@ describe('hold and resume', () => {
     const callId = await connect({ to: peer.uri });
     const updated = await lab.client.waitForCall(callId, (r) => events(r, 'media-updated').length > 0 || isFinal(r), { timeoutMs: 15_000 });
     const updatedAt = reached(updated, 'CONNECTED');
-    await sleep(2_500);
+    await untilPersonHears(person, { since: updatedAt, hz: SIPP_TONE_HZ, seconds: 1.6 });
     const record = await hangUp(callId);
 
     // Assess
@@ -229,8 +256,9 @@ describe('blind transfer', () => {
   it('follows a REFER from the phone to a second account: new INVITE, old leg ended, the room hears the new party', async () => {
     // Prepare
     const person = lab.persons[0]!;
+    const callStarted = Date.now();
     const callId = await connect();
-    await sleep(1_000);
+    await untilPersonHears(person, { since: callStarted, hz: 1000, seconds: 1 });
     await lab.phone.useAccount('probe');
     const since = Date.now();
 
@@ -242,10 +270,16 @@ describe('blind transfer', () => {
       { timeoutMs: 15_000 },
     );
     const followedAt = Date.parse(followed.history.at(-1)!.at);
-    await sleep(2_500);
+    // the new party heard both ways: the desk hears the room, the room hears the desk for 2 s
+    await untilPhoneHears(lab.phone, { since: followedAt - 2_000, hz: 440, seconds: 1 });
+    await untilPersonHears(person, { since: followedAt, hz: 1000, seconds: 1 });
+    await untilPersonRecorded(person, followedAt, 2);
     const record = await hangUp(callId);
     await lab.phone.nextEvent('CALL_CLOSED', { since: followedAt, timeoutMs: 5_000 });
-    await sleep(300);
+    await waitUntil(() => lab.phone.eventsOf('CALL_CLOSED', since).some((e) => e.accountaor?.includes('probe') === true), {
+      timeoutMs: 5_000,
+      what: "the phone to report the transferred call closed",
+    });
 
     // Assess
     expect(events(record, 'transfer')).toEqual([
@@ -264,13 +298,13 @@ describe('blind transfer', () => {
     expect(hasTone(analyseTone(await readWav(deskHeard!.path)), 440)).toBe(true);
     const heard = await person.recording(followedAt);
     expect(hasTone(analyseTone(sliceSeconds(heard.pcm, 0, heard.at(followedAt + 2_000))), 1000)).toBe(true);
-    await lab.phone.keepRecordings();
   });
 
   it('declines a REFER when the request says so: no call to the target', async () => {
     // Prepare
+    const dialledAt = Date.now();
     const callId = await connect({ sip: { transfer: 'decline' } });
-    await sleep(500);
+    await lab.phone.nextEvent('CALL_ESTABLISHED', { since: dialledAt, timeoutMs: 5_000 });
     await lab.phone.useAccount('probe');
     const since = Date.now();
 
@@ -288,8 +322,9 @@ describe('blind transfer', () => {
 
   it('blind-transfers the phone for the client: the phone calls the target, the bridge leaves with ENDED by caller', async () => {
     // Prepare
+    const dialledAt = Date.now();
     const callId = await connect();
-    await sleep(500);
+    await lab.phone.nextEvent('CALL_ESTABLISHED', { since: dialledAt, timeoutMs: 5_000 });
     const since = Date.now();
 
     // Act
@@ -323,17 +358,16 @@ describe('codecs and SRTP', () => {
 
     // Act
     const callId = await connect({ to: phoneUri(user) });
-    await sleep(2_500);
+    const phoneHeard = await untilPhoneHears(lab.phone, { since, hz: 440, seconds: 1 });
+    const roomHeard = await untilPersonHears(person, { since, hz: 1000, seconds: 1 });
     const record = await hangUp(callId);
     await lab.phone.nextEvent('CALL_CLOSED', { since, timeoutMs: 5_000 });
 
     // Assess
     expect(record.media?.sipAudioCodec).toBe(codec);
     expect(record.quality?.sip.audioIn?.codec?.toUpperCase()).toContain(codec);
-    const phoneHeard = (await lab.phone.recordingsSince(since, 'dec')).at(-1);
-    expect(hasTone(analyseTone(await readWav(phoneHeard!.path)), 440), 'the phone heard the room').toBe(true);
-    expect(hasTone((await person.hearing(since)).tone, 1000), 'the room heard the phone').toBe(true);
-    await lab.phone.keepRecordings();
+    expect(hasTone(phoneHeard, 440), 'the phone heard the room').toBe(true);
+    expect(hasTone(roomHeard, 1000), 'the room heard the phone').toBe(true);
   });
 
   it('offers only the codecs a request prefers, in its order (G.711 first for the PSTN)', async () => {
@@ -360,8 +394,9 @@ describe('codecs and SRTP', () => {
 
     // Act
     const callId = await connect({ to: phoneUri('srtp'), sip: { srtp: 'mandatory' } });
-    await sleep(2_500);
+    await untilPersonHears(person, { since, hz: 1000, seconds: 1 });
     const record = await hangUp(callId);
+    await lab.pool!.waitReady(1);
     const refused = await lab.client.waitForCall(await lab.client.enqueueDial(lab.dialRequest({ to: phoneUri('srtp') })), isFinal, {
       timeoutMs: 20_000,
     });
@@ -443,12 +478,14 @@ describe('trunks through Kamailio as an authenticating proxy and registrar', () 
 
   it('answers the 407 of its outbound proxy with the trunk password, and calls as the trunk identity', async () => {
     // Act
+    const since = Date.now();
     const callId = await connect({
       trunk: 'lab-proxy',
       from: { uri: 'sip:ignored@127.0.0.1', displayName: 'Weekly sync' },
       headers: { 'X-Meeting-Id': '42' },
     });
-    await sleep(1_000);
+    // more than 20 packets of the phone's audio through the bridge
+    await untilPersonHears(lab.persons[0]!, { since, hz: 1000, seconds: 0.6 });
     const record = await hangUp(callId);
 
     // Assess

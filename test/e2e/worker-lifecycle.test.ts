@@ -1,9 +1,9 @@
-import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { LAB_ROOM_IDS } from '../../lab/janus-server.js';
 import type { Lab } from '../../lab/lab.js';
 import { waitUntil } from '../../lab/wait.js';
-import { isFinal, states, useLab } from '../support/lab.js';
+import { isFinal, queueDepth, states, useLab } from '../support/lab.js';
 
 /** How a real worker behaves around its one call: stop signals, bad input, an empty room, a room it cannot reach. */
 let lab: Lab;
@@ -88,17 +88,9 @@ describe('a worker around its call', () => {
     expect(states(record).filter((s) => s === 'CLAIMED')).toHaveLength(2);
     expect(lab.phone.invitesSince(Date.parse(record.createdAt))).toHaveLength(0);
     // SQS moves the message on its next receive, which the warm worker's long poll makes
-    await waitUntil(
-      async () => {
-        const { Attributes } = await lab.emulators.sqsClient().send(
-          new GetQueueAttributesCommand({
-            QueueUrl: lab.emulators.deadLetterQueueUrl,
-            AttributeNames: ['ApproximateNumberOfMessages'],
-          }),
-        );
-        return Number(Attributes?.ApproximateNumberOfMessages ?? 0) === 1;
-      },
-      { timeoutMs: 30_000, what: 'the message in the dead-letter queue' },
-    );
+    await waitUntil(async () => (await queueDepth(lab, lab.emulators.deadLetterQueueUrl)).visible === 1, {
+      timeoutMs: 30_000,
+      what: 'the message in the dead-letter queue',
+    });
   });
 });

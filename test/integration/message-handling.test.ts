@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CallRecord } from '../../contracts/call-record.js';
 import { RoomlineError } from '../../contracts/errors.js';
-import type { SessionOutcome } from '../../worker/call-session.js';
+import type { SessionOutcome } from '../../worker/call-ending.js';
 import { transition } from '../../worker/call-state.js';
 import { createLogger } from '../../worker/logger.js';
 import { handleDialMessage, type MessageHandlerDeps } from '../../worker/message-handler.js';

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, afterEach, beforeAll, beforeEach, onTestFailed } from 'vitest';
 import type { CallRecord } from '../../contracts/call-record.js';
 import { Lab, type LabOptions } from '../../lab/lab.js';
@@ -49,3 +50,17 @@ export function showWorkerLogsOnFailure(lab: () => Lab | undefined): void {
 
 export const isFinal = (r: CallRecord) => r.state === 'ENDED' || r.state === 'FAILED';
 export const states = (r: CallRecord | undefined) => r?.history.map((h) => h.state) ?? [];
+
+/**
+ * Messages in one of the lab's queues now (the dial queue unless another is named): visible, and in flight. It
+ * receives none (a receive would count towards the redrive to the dead-letter queue).
+ */
+export async function queueDepth(lab: Lab, url: string = lab.emulators.queueUrl): Promise<{ visible: number; inFlight: number }> {
+  const { Attributes } = await lab.emulators.sqsClient().send(
+    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+  );
+  return {
+    visible: Number(Attributes?.ApproximateNumberOfMessages ?? 0),
+    inFlight: Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
+  };
+}

@@ -1,6 +1,7 @@
 import { labBrowserIsolation } from '../../lab/netns.js';
 import { createLogger } from '../../worker/logger.js';
-import { BrowserSource, PageSite } from '../../worker/browser-source.js';
+import { BrowserSource } from '../../worker/browser-source.js';
+import { PageSite } from '../../worker/page-site.js';
 import { PageBridge } from '../../worker/page-bridge.js';
 import { botPageDir } from '../../worker/paths.js';
 

@@ -1,6 +1,6 @@
 import { RoomlineError } from '../../contracts/errors.js';
 import type { PageCommand, PageCommandResults, PageCommandType, PageEvent, PageEventOf, PageEventType } from '../../contracts/page-rpc.js';
-import type { CallPage } from '../../worker/call-session.js';
+import type { CallPage } from '../../worker/call-session-options.js';
 
 type Reply<T extends PageCommandType> =
   | { readonly kind: 'ok'; readonly result: PageCommandResults[T] }

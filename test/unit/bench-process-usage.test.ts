@@ -7,7 +7,6 @@ import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  UsageMeter,
   clockTicksPerSecond,
   parseProcStat,
   processTree,
@@ -15,6 +14,7 @@ import {
   sampleTree,
   threadCpuBetween,
 } from '../../bench/lib/process-usage.js';
+import { UsageMeter } from '../../bench/lib/usage-meter.js';
 
 /** Node code that burns `ms` of its own CPU time (not wall time, so a busy machine only makes it slower). */
 const burn = (ms: number) => `{ const until = ${ms * 1000}; const t0 = process.cpuUsage(); while (true) { const u = process.cpuUsage(t0); if (u.user + u.system >= until) break; } }`;

@@ -8,10 +8,10 @@ import {
   clickSpacing,
   clickTrain,
   estimateDelays,
-  estimateScheduledDelays,
   recoveredDelay,
   writeStereoWav16,
 } from '../../bench/lib/signals.js';
+import { estimateScheduledDelays } from '../../bench/lib/scheduled-delays.js';
 
 /** Seeded uniform 0..1 (mulberry32), so a failing case can be replayed. */
 function random(seed: number): () => number {

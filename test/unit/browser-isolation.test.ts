@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BROWSER_ENVIRONMENT_KEYS, BrowserSource, browserEnvironment } from '../../worker/browser-source.js';
+import { BROWSER_ENVIRONMENT_KEYS, browserEnvironment } from '../../worker/browser-isolation.js';
+import { BrowserSource } from '../../worker/browser-source.js';
 import { createLogger } from '../../worker/logger.js';
 
 describe('how the worker starts Chromium', () => {
@@ -34,7 +35,7 @@ describe('how the worker starts Chromium', () => {
 describe('the origins a worker\'s browser may always reach', () => {
   it('include the TURN servers of the configuration, which Chromium reaches over TCP through the proxy', async () => {
     // Prepare
-    const { iceServerOrigins } = await import('../../worker/worker.js');
+    const { iceServerOrigins } = await import('../../worker/worker-browser.js');
     const { originTarget } = await import('../../worker/egress-proxy.js');
 
     // Act

@@ -6,7 +6,7 @@ import {
   type VideoRelayAction,
   type VideoRelayFrame,
 } from '../../bot-page/media/encoded-video-relay-core.js';
-import { carriesAnyFrame } from '../../bot-page/media/encoded-relay.js';
+import { carriesAnyFrame } from '../../bot-page/media/encoded-video-relay.js';
 
 /** A frame as the worker sees one: its payload's first byte names it. */
 function frame(type: 'key' | 'delta', tag: number, mimeType = 'video/VP8'): VideoRelayFrame & { data: ArrayBuffer } {

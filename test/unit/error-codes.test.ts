@@ -3,28 +3,28 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES, ERROR_CODE_NAMES } from '../../contracts/errors.js';
 
-/** The README's table of failure codes, row by row: code, whose fault, whether it is retried. */
-function readmeCodeTable(): { code: string; fault: string; retried: string }[] {
-  const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
-  const start = readme.indexOf('| code | fault | retried | when |');
-  if (start < 0) throw new Error('the README has no table of failure codes');
-  const rows = readme.slice(start).split('\n\n')[0]!.split('\n').slice(2);
+/** The table of failure codes in docs/call-record.md, row by row: code, whose fault, whether it is retried. */
+function documentedCodeTable(): { code: string; fault: string; retried: string }[] {
+  const page = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'call-record.md'), 'utf8');
+  const start = page.indexOf('| code | fault | retried | when |');
+  if (start < 0) throw new Error('docs/call-record.md has no table of failure codes');
+  const rows = page.slice(start).split('\n\n')[0]!.split('\n').slice(2);
   return rows.map((row) => {
     const [, code, fault, retried] = row.split('|').map((cell) => cell.trim());
     return { code: (code ?? '').replaceAll('`', ''), fault: fault ?? '', retried: retried ?? '' };
   });
 }
 
-describe('the README table of failure codes', () => {
+describe('the table of failure codes in docs/call-record.md', () => {
   it('lists every code of contracts/errors.ts once, and nothing else', () => {
-    const listed = readmeCodeTable().map((row) => row.code);
+    const listed = documentedCodeTable().map((row) => row.code);
 
     expect([...listed].sort()).toEqual([...ERROR_CODE_NAMES].sort());
     expect(new Set(listed).size).toBe(listed.length);
   });
 
   it('says whose fault each code is and whether it is retried, as contracts/errors.ts does', () => {
-    const table = readmeCodeTable();
+    const table = documentedCodeTable();
 
     for (const row of table) {
       const code = ERROR_CODES[row.code as keyof typeof ERROR_CODES];

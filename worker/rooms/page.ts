@@ -1,7 +1,8 @@
 import type { Page } from 'puppeteer-core';
 import { RoomlineError } from '../../contracts/errors.js';
 import type { PageRoomJoin } from '../../contracts/rooms/page.js';
-import type { BrowserSource, PageSite } from '../browser-source.js';
+import type { BrowserSource } from '../browser-source.js';
+import type { PageSite } from '../page-site.js';
 import type { PageBridge } from '../page-bridge.js';
 
 export interface AppPageContext {

@@ -2,7 +2,8 @@ import type { LegQuality } from '../../../contracts/call-record.js';
 import { JanusSession } from '../../../bot-page/janus/janus-client.js';
 import { LabAudio, type ClickOptions, type ClicksPlayed, type Recording } from '../person/lab-audio.js';
 import { legQuality } from '../../../bot-page/media/stats.js';
-import { IGNORE_SIP_LEG_EVENTS, SipLeg } from '../../../bot-page/sip/sip-leg.js';
+import { SipLeg } from '../../../bot-page/sip/sip-leg.js';
+import { IGNORE_SIP_LEG_EVENTS } from '../../../bot-page/sip/sip-leg-events.js';
 
 /**
  * The benchmark's baseline: a browser page that calls the SIP phone directly through the Janus SIP plugin, with no
