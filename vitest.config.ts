@@ -19,6 +19,8 @@ export default defineConfig({
       {
         test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000, execArgv },
       },
+      // the deployed images, built with podman (npm run test:images; not part of npm test)
+      { test: { name: 'images', include: ['test/images/**/*.test.ts'], testTimeout: 3_600_000, hookTimeout: 600_000, fileParallelism: false, execArgv } },
       {
         test: {
           name: 'e2e',

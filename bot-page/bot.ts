@@ -43,6 +43,8 @@ export class Bot {
   private leaving = false;
   /** The configuration allows encoded forwarding (ROOMLINE_ENCODED_FORWARDING, sent with `init`). */
   private encodedForwarding = false;
+  /** The outbound proxy of dialled calls (the node's SIP edge), from `init`. */
+  private sipOutboundProxy: string | undefined;
 
   constructor(private readonly createRoom: CreateRoom) {}
 
@@ -52,6 +54,7 @@ export class Bot {
       case 'init':
         allowWebSocketOrigins(c.allowOrigins ?? []);
         this.encodedForwarding = c.encodedForwarding;
+        this.sipOutboundProxy = c.sipOutboundProxy;
         return (await this.init(c.janusUrl, c.iceServers, c.apiSecret)) as PageCommandResults[T];
       case 'health':
         return (await this.janus.health(c.timeoutMs)) as PageCommandResults[T];
@@ -188,10 +191,17 @@ export class Bot {
     this.media.setSipMedia(command.media);
     this.dtmfToRoom = command.sip.dtmfToRoom;
     const display = command.from.displayName;
+    const proxy = this.sipOutboundProxy;
+    const account = command.account;
     const identity: SipIdentity =
-      command.account === undefined
-        ? { kind: 'guest', uri: command.from.uri, ...(display === undefined ? {} : { display }) }
-        : { kind: 'account', account: command.account, ...(display === undefined ? {} : { display }) };
+      account === undefined
+        ? { kind: 'guest', uri: command.from.uri, ...(display === undefined ? {} : { display }), ...(proxy === undefined ? {} : { outboundProxy: proxy }) }
+        : {
+            kind: 'account',
+            // a UDP trunk without an outbound proxy of its own goes through the node's edge too
+            account: proxy !== undefined && account.outboundProxy === undefined && (account.transport ?? 'udp') === 'udp' ? { ...account, outboundProxy: proxy } : account,
+            ...(display === undefined ? {} : { display }),
+          };
     try {
       await sip.dial(
         {

@@ -87,6 +87,11 @@ export const pageCommandSchema = z.discriminatedUnion('type', [
     iceServers: z.array(iceServerSchema).default([]),
     /** Forward encoded audio between the legs where both carry the same codec (ROOMLINE_ENCODED_FORWARDING). */
     encodedForwarding: z.boolean().default(true),
+    /**
+     * The SIP outbound proxy of the node's dialled calls, as the Janus node reaches it (ROOMLINE_SIP_OUTBOUND_PROXY): a
+     * guest call and a UDP trunk without an outbound proxy of its own go through it. @default none
+     */
+    sipOutboundProxy: sipUriSchema.optional(),
   }),
   /** Whether the page can place a call now: its Janus session answers a keepalive within `timeoutMs`. */
   z.strictObject({ type: z.literal('health'), timeoutMs: z.number().int().positive().max(10_000).default(1_500) }),

@@ -178,6 +178,7 @@ export class RoomlineBridge extends Construct {
       table: this.table,
       janusUrls: this.janusUrls,
       janusApiSecret: this.janusApiSecret,
+      sipOutboundProxy: janus?.sipOutboundProxy,
       config,
       ...(dialIn === undefined
         ? {}

@@ -63,7 +63,7 @@ export interface InboundTarget {
 export class NamespaceListeners {
   private constructor(private readonly relay: LabProcess) {}
 
-  static async start(netns: LabNetns, dir: string, name: string, targets: readonly InboundTarget[]): Promise<NamespaceListeners> {
+  static async start(netns: Pick<LabNetns, 'wrap'>, dir: string, name: string, targets: readonly InboundTarget[]): Promise<NamespaceListeners> {
     const { command, args } = netns.wrap(process.execPath, [
       '-e',
       RELAY_SOURCE,

@@ -46,6 +46,8 @@ export interface SipPhoneOptions {
   readonly videoCodecs?: readonly ('H264' | 'VP8' | 'VP9')[];
   /** A video file the phone sends as its camera (needs videoCodecs). */
   readonly videoFile?: string;
+  /** The address baresip listens on for SIP and media (one of the namespace's). @default "127.0.0.1" */
+  readonly address?: string;
 }
 
 /**
@@ -66,13 +68,15 @@ export class SipPhone extends EventEmitter {
   private constructor(
     readonly process: LabProcess,
     readonly dir: string,
+    /** The address baresip listens on (SipPhoneOptions.address). */
+    readonly address: string,
   ) {
     super();
     this.recordingsDir = join(dir, 'recordings');
   }
 
-  static uri(user: PhoneUser): string {
-    return `sip:${user}@127.0.0.1:${PHONE_SIP_PORT}`;
+  static uri(user: PhoneUser, address = '127.0.0.1'): string {
+    return `sip:${user}@${address}:${PHONE_SIP_PORT}`;
   }
 
   static async start(options: SipPhoneOptions): Promise<SipPhone> {
@@ -85,7 +89,7 @@ export class SipPhone extends EventEmitter {
       logFile: join(options.dir, 'baresip.log'),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
-    const phone = new SipPhone(proc, dir);
+    const phone = new SipPhone(proc, dir, options.address ?? '127.0.0.1');
     phone.watchRecordings();
     return phone;
   }
@@ -119,7 +123,7 @@ export class SipPhone extends EventEmitter {
    * transfer, sndcode, accept) reach its call.
    */
   async useAccount(user: PhoneUser): Promise<void> {
-    const answer = await this.command('uafind', `sip:${user}@127.0.0.1:${PHONE_SIP_PORT}`);
+    const answer = await this.command('uafind', SipPhone.uri(user, this.address));
     if (!answer.ok) throw new Error(`baresip has no account ${user}: ${answer.data ?? ''}`);
   }
 
@@ -128,7 +132,7 @@ export class SipPhone extends EventEmitter {
    * next arrives as events (CALL_RINGING, CALL_ESTABLISHED, CALL_CLOSED with the SIP reason).
    */
   async call(uri: string): Promise<void> {
-    const found = await this.command('uafind', `sip:${PHONE_CALLER.number}@127.0.0.1:${PHONE_SIP_PORT}`);
+    const found = await this.command('uafind', `sip:${PHONE_CALLER.number}@${this.address}:${PHONE_SIP_PORT}`);
     if (!found.ok) throw new Error(`baresip has no caller account: ${found.data ?? ''}`);
     const dialled = await this.command('dial', uri);
     if (!dialled.ok) throw new Error(`baresip could not dial ${uri}: ${dialled.data ?? ''}`);
@@ -298,9 +302,10 @@ async function writeBaresipConfig(dir: string, options: SipPhoneOptions): Promis
   const videoModules = new Set<string>();
   for (const codec of videoCodecs) videoModules.add(codec === 'H264' ? 'avcodec.so' : codec === 'VP8' ? 'vp8.so' : 'vp9.so');
   const hasVideo = videoCodecs.length > 0;
+  const address = options.address ?? '127.0.0.1';
   const config = `poll_method epoll
-sip_listen 127.0.0.1:${PHONE_SIP_PORT}
-net_interface 127.0.0.1
+sip_listen ${address}:${PHONE_SIP_PORT}
+net_interface ${address}
 call_local_timeout 120
 call_max_calls 32
 audio_player aubridge,roomline-sink
@@ -338,9 +343,9 @@ opus_bitrate 32000
   // without video modules, baresip answers an offer's video m-line with port 0 (declines it)
   const videoParam = hasVideo ? `;video_codecs=${videoCodecs.join(',')}` : '';
   const accounts = Object.entries(PHONE_ACCOUNTS)
-    .map(([user, params]) => `<${SipPhone.uri(user as PhoneUser)}>;regint=0;${params}${videoParam}\n`)
+    .map(([user, params]) => `<${SipPhone.uri(user as PhoneUser, address)}>;regint=0;${params}${videoParam}\n`)
     .join('');
-  const caller = `"${PHONE_CALLER.displayName}" <sip:${PHONE_CALLER.number}@127.0.0.1:${PHONE_SIP_PORT}>;regint=0;answermode=manual${videoParam}\n`;
+  const caller = `"${PHONE_CALLER.displayName}" <sip:${PHONE_CALLER.number}@${address}:${PHONE_SIP_PORT}>;regint=0;answermode=manual${videoParam}\n`;
   await writeFile(join(dir, 'config'), config);
   await writeFile(join(dir, 'accounts'), accounts + caller);
   await writeFile(join(dir, 'contacts'), '');

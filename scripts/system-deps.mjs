@@ -1,6 +1,6 @@
 // Makes sure the system programs the lab and the end-to-end tests use are installed: Janus, Chromium, baresip (with
-// its FFmpeg codecs), Kamailio, SIPp, FFmpeg, iproute2, nftables and eSpeak NG. On Debian/Ubuntu as root, missing ones are
-// installed with apt-get;
+// its FFmpeg codecs), Kamailio, SIPp, FFmpeg, iproute2, nftables and eSpeak NG; with the argument `images`, also
+// podman, runc and mmdebstrap (the image tests). On Debian/Ubuntu as root, missing ones are installed with apt-get;
 // elsewhere this stops with the exact command to run. Runs before `npm test` and `npm run demo`; plain JavaScript so
 // it works on any Node.
 import { spawnSync } from 'node:child_process';
@@ -24,8 +24,21 @@ const NEEDS = [
   { path: '/usr/sbin/nft', pkg: 'nftables', what: 'nftables (the fault tests cut a connection silently inside the lab)' },
   { path: '/usr/bin/espeak-ng', pkg: 'espeak-ng', what: 'eSpeak NG (the dial-in PIN prompts, spoken)' },
 ];
+/** `images` (npm run test:images): the lab's programs and what builds and runs the container images without Docker. */
+const IMAGE_NEEDS = [
+  { path: '/usr/bin/podman', pkg: 'podman', what: 'Podman (builds the images and runs them as tasks, daemonless)' },
+  { path: '/usr/sbin/runc', pkg: 'runc', what: 'runc (the OCI runtime podman starts containers with)' },
+  { path: '/usr/bin/mmdebstrap', pkg: 'mmdebstrap', what: 'mmdebstrap (the local Debian base image)' },
+];
+const sets = { lab: NEEDS, images: [...NEEDS, ...IMAGE_NEEDS] };
+const set = process.argv[2] ?? 'lab';
+if (!(set in sets)) {
+  process.stderr.write(`system-deps: unknown set "${set}" (one of ${Object.keys(sets).join(', ')})\n`);
+  process.exit(2);
+}
+const needs = sets[set];
 
-const missing = NEEDS.filter((need) => !existsSync(need.path));
+const missing = needs.filter((need) => !existsSync(need.path));
 if (missing.length === 0) process.exit(0);
 
 const packages = [...new Set(missing.map((m) => m.pkg))];
@@ -53,7 +66,7 @@ if (result.status !== 0) {
   process.stderr.write(`roomline: installing system packages failed (exit ${result.status}); the command was:\n  ${command}\n`);
   process.exit(1);
 }
-const still = NEEDS.filter((need) => !existsSync(need.path));
+const still = needs.filter((need) => !existsSync(need.path));
 if (still.length > 0) {
   process.stderr.write(`roomline: still missing after install:\n${still.map((m) => `  - ${m.what} (${m.path})`).join('\n')}\n`);
   process.exit(1);

@@ -163,6 +163,12 @@ export const workerEnvSchema = clientEnvSchema.extend({
    */
   ROOMLINE_JANUS_API_SECRET: z.string().min(1).max(1024).regex(/^[\u0020-\u007e]+$/, 'must be printable ASCII').optional(),
   /**
+   * The SIP outbound proxy of every dialled call, as the Janus node reaches it: guest calls and UDP trunks without an
+   * outbound proxy of their own send their SIP through it. The construct's Janus nodes run one beside Janus (their SIP
+   * edge, which gives peers the node's public address to answer to). @default none: Janus sends SIP itself
+   */
+  ROOMLINE_SIP_OUTBOUND_PROXY: z.string().regex(/^sip:[^@\s]+$/, 'must be a sip: URI without a user').optional(),
+  /**
    * Chromium's own sandbox (renderers in namespaces and under seccomp-bpf). `off` passes --no-sandbox: an explicit,
    * documented opt-out for platforms where no sandbox layer can start (AWS Fargate: no user namespaces, no
    * CAP_SYS_ADMIN for the setuid helper). @default "on"
@@ -237,6 +243,8 @@ export interface WorkerConfig extends ClientConfig {
   /** Where calls may make the bot connect (ROOMLINE_ROOM_HOSTS, ROOMLINE_SIP_HOSTS); the worker always has one. */
   readonly egress: EgressPolicy;
   readonly janusApiSecret: string | undefined;
+  /** ROOMLINE_SIP_OUTBOUND_PROXY. */
+  readonly sipOutboundProxy: string | undefined;
   /** Origins the bot page may always reach besides the Janus nodes (ROOMLINE_EXTRA_BROWSER_ORIGINS). */
   readonly extraBrowserOrigins: readonly string[];
   /** How Chromium is isolated: its sandbox, the user it runs as and the setpriv that switches to that user. */
@@ -338,6 +346,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     },
     logLevel: parsed.ROOMLINE_LOG_LEVEL,
     janusApiSecret: parsed.ROOMLINE_JANUS_API_SECRET,
+    sipOutboundProxy: parsed.ROOMLINE_SIP_OUTBOUND_PROXY,
     extraBrowserOrigins: parsed.ROOMLINE_EXTRA_BROWSER_ORIGINS,
     chromiumIsolation: {
       sandbox: parsed.ROOMLINE_CHROMIUM_SANDBOX === 'on',

@@ -125,6 +125,7 @@ export class WorkerBrowser {
             iceServers: [...config.iceServers],
             encodedForwarding: config.encodedForwarding,
             ...(config.janusApiSecret === undefined ? {} : { apiSecret: config.janusApiSecret }),
+            ...(config.sipOutboundProxy === undefined ? {} : { sipOutboundProxy: config.sipOutboundProxy }),
             ...(config.extraBrowserOrigins.length === 0 ? {} : { allowOrigins: [...config.extraBrowserOrigins] }),
           },
           JANUS_INIT_TIMEOUT_MS,

@@ -14,8 +14,8 @@ const REGISTER_ANSWER_TIMEOUT_MS = 15_000;
 
 /** Whom a handle registers as. */
 export type SipRegistration =
-  /** A guest identity: no REGISTER is sent, no credentials. */
-  | { readonly kind: 'guest'; readonly username: string; readonly displayName?: string | undefined }
+  /** A guest identity: no REGISTER is sent, no credentials; every request through `outboundProxy` when given. */
+  | { readonly kind: 'guest'; readonly username: string; readonly displayName?: string | undefined; readonly outboundProxy?: string | undefined }
   /** A trunk account; with `incomingHeaderPrefixes`, the headers reported with incoming calls. */
   | {
       readonly kind: 'account';
@@ -279,6 +279,7 @@ function registerBody(registration: SipRegistration): Record<string, unknown> {
         type: 'guest',
         username: registration.username,
         ...(registration.displayName === undefined ? {} : { display_name: registration.displayName }),
+        ...(registration.outboundProxy === undefined ? {} : { outbound_proxy: registration.outboundProxy }),
       };
     case 'account': {
       const account = registration.account;

@@ -6,8 +6,8 @@ import type { SipPluginHandle, SipRegistration, SipRegistrationOutcome } from '.
 
 /** Who the SIP leg calls as. */
 export type SipIdentity =
-  /** A guest identity: no REGISTER, no credentials. */
-  | { readonly kind: 'guest'; readonly uri: string; readonly display?: string }
+  /** A guest identity: no REGISTER, no credentials; every request through `outboundProxy` when given. */
+  | { readonly kind: 'guest'; readonly uri: string; readonly display?: string; readonly outboundProxy?: string }
   /** A trunk account: its credentials answer 401/407 challenges; with `register` a REGISTER goes first. */
   | { readonly kind: 'account'; readonly account: SipAccount; readonly display?: string }
   /** A second call of an identity registered on another leg (Janus SIP helper): same identity, credentials, transport. */
@@ -29,7 +29,7 @@ export async function registerIdentity(
 ): Promise<number | undefined> {
   const registration: SipRegistration =
     identity.kind === 'guest'
-      ? { kind: 'guest', username: identity.uri, displayName: identity.display }
+      ? { kind: 'guest', username: identity.uri, displayName: identity.display, outboundProxy: identity.outboundProxy }
       : identity.kind === 'account'
         ? { kind: 'account', account: identity.account, displayName: identity.display, incomingHeaderPrefixes }
         : { kind: 'helper', username: identity.uri, masterId: identity.masterId };

@@ -13,6 +13,12 @@ import { SERVICE_DEPLOYMENT } from './service-defaults.js';
 export const JANUS_HEALTH_PORT = 8088;
 /** Cloud Map service name of the Janus nodes: workers reach them as `janus.<namespace>`. */
 export const JANUS_SERVICE_NAME = 'janus';
+/** The port of a Janus node's SIP edge for SIP peers, on the task's address (infra/janus-image/entrypoint.sh). */
+export const JANUS_SIP_EDGE_PORT = 5060;
+/** The port of the SIP edge for the node's own Janus, on the task's loopback. */
+export const JANUS_SIP_EDGE_LOCAL_PORT = 5062;
+/** The outbound proxy the workers give every dialled call (ROOMLINE_SIP_OUTBOUND_PROXY): the edge, as Janus reaches it. */
+export const JANUS_SIP_OUTBOUND_PROXY = `sip:127.0.0.1:${JANUS_SIP_EDGE_LOCAL_PORT}`;
 
 export interface JanusClusterProps {
   readonly cluster: ecs.ICluster;
@@ -29,9 +35,16 @@ export interface JanusClusterProps {
  * announces in SDP (`sdp_ip`, found by the image's entrypoint at start). Workers find the nodes through Cloud Map
  * (A records of healthy tasks under `janus.<namespace>`).
  *
+ * A task's interface carries only its private address (the public one is the internet gateway's 1:1 translation), so
+ * the SIP plugin's Contact and Via name an address no SIP peer can reach: a peer's BYE or re-INVITE would be lost.
+ * Dialled calls therefore go through the node's SIP edge (a Kamailio beside Janus in the same container), which
+ * record-routes with the public address: the peer's in-dialog requests reach the edge, and the edge the SIP plugin.
+ * WebRTC needs no such mapping (no `nat_1_1_mapping`): the workers are in the VPC and reach the private address.
+ *
  * Who may reach what: the WebSocket API and the WebRTC media ports only from the workers' security group; SIP
- * signaling only from `sipPeerCidrs`; SIP media only from `rtpPeerCidrs`. Replies to the nodes' own outgoing SIP and
- * RTP are let in by the security group's connection tracking.
+ * signalling (the edge over UDP, the SIP plugin's own ports over TCP) only from `sipPeerCidrs`; SIP media only from
+ * `rtpPeerCidrs`. Replies to the nodes' own outgoing SIP and RTP are let in by the security group's connection
+ * tracking.
  */
 export class JanusCluster extends Construct {
   readonly service: ecs.FargateService;
@@ -40,6 +53,8 @@ export class JanusCluster extends Construct {
   readonly logGroup: logs.LogGroup;
   /** The URL the workers use (ROOMLINE_JANUS_URLS). */
   readonly url: string;
+  /** The outbound proxy the workers give every dialled call (ROOMLINE_SIP_OUTBOUND_PROXY): the nodes' SIP edge. */
+  readonly sipOutboundProxy = JANUS_SIP_OUTBOUND_PROXY;
 
   constructor(scope: Construct, id: string, props: JanusClusterProps) {
     super(scope, id);
@@ -65,6 +80,8 @@ export class JanusCluster extends Construct {
         JANUS_HEALTH_PORT: String(JANUS_HEALTH_PORT),
         JANUS_WEBRTC_PORTS: rangeText(JANUS_WEBRTC_PORTS),
         JANUS_SIP_RTP_PORTS: rangeText(config.sipRtpPorts),
+        JANUS_SIP_EDGE_PORT: String(JANUS_SIP_EDGE_PORT),
+        JANUS_SIP_EDGE_LOCAL_PORT: String(JANUS_SIP_EDGE_LOCAL_PORT),
       },
       secrets: { JANUS_API_SECRET: ecs.Secret.fromSecretsManager(props.apiSecret) },
       // Each SIP plugin session binds its own SIP port from the kernel's local port range: keep it to the open range.
@@ -88,7 +105,7 @@ export class JanusCluster extends Construct {
     });
     for (const cidr of config.sipPeerCidrs) {
       const peer = ec2.Peer.ipv4(cidr);
-      this.securityGroup.addIngressRule(peer, portRange(ec2.Protocol.UDP, config.sipSignalingPorts), 'SIP (UDP) from a trunk');
+      this.securityGroup.addIngressRule(peer, ec2.Port.udp(JANUS_SIP_EDGE_PORT), 'SIP (UDP) from a trunk, to the SIP edge');
       this.securityGroup.addIngressRule(peer, portRange(ec2.Protocol.TCP, config.sipSignalingPorts), 'SIP (TCP) from a trunk');
     }
     for (const cidr of config.rtpPeerCidrs) {

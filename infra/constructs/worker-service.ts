@@ -33,6 +33,8 @@ export interface WorkerServiceProps {
   readonly janusUrls: readonly string[];
   /** The Janus API secret (ROOMLINE_JANUS_API_SECRET), injected from Secrets Manager. @default none */
   readonly janusApiSecret?: secretsmanager.ISecret | undefined;
+  /** The outbound proxy of dialled calls, as the Janus nodes reach it (ROOMLINE_SIP_OUTBOUND_PROXY). @default none */
+  readonly sipOutboundProxy?: string | undefined;
   readonly config: ResolvedBridgeProps;
   /** Dial-in: where idle workers register, as what, with which password, and the routes they read. */
   readonly dialIn?: {
@@ -76,6 +78,7 @@ export class WorkerService extends Construct {
       ROOMLINE_QUEUE_URL: props.queue.queueUrl,
       ROOMLINE_TABLE: props.table.tableName,
       ROOMLINE_JANUS_URLS: props.janusUrls.join(','),
+      ...(props.sipOutboundProxy === undefined ? {} : { ROOMLINE_SIP_OUTBOUND_PROXY: props.sipOutboundProxy }),
       ROOMLINE_CHROMIUM_PATH: WORKER_CHROMIUM_PATH,
       ROOMLINE_SIP_FROM: config.sipFrom,
       ROOMLINE_MAX_RECEIVES: String(config.maxReceiveCount),
@@ -119,13 +122,21 @@ export class WorkerService extends Construct {
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'worker', mode: ecs.AwsLogDriverMode.NON_BLOCKING }),
     });
 
-    // Least privilege: consume the dial queue, read/write call records, query the active index, read trunk secrets.
-    props.queue.grantConsumeMessages(this.taskDefinition.taskRole);
+    // Least privilege, the calls the worker makes and no more (test/infra/template-vs-code.test.ts holds the two
+    // equal): receive, extend and delete dial messages (the queue URL comes from the environment, so no GetQueueUrl);
+    // read and write call records by key, and query the active index (item actions on the table, Query on the index).
     this.taskDefinition.taskRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem', 'dynamodb:Query'],
-        resources: [props.table.tableArn, `${props.table.tableArn}/index/${CALLS_TABLE.activeIndexName}`],
+        actions: ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage'],
+        resources: [props.queue.queueArn],
       }),
+    );
+    if (props.queue.encryptionMasterKey !== undefined) props.queue.encryptionMasterKey.grantDecrypt(this.taskDefinition.taskRole);
+    this.taskDefinition.taskRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [props.table.tableArn] }),
+    );
+    this.taskDefinition.taskRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${props.table.tableArn}/index/${CALLS_TABLE.activeIndexName}`] }),
     );
     this.taskDefinition.taskRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -137,7 +148,7 @@ export class WorkerService extends Construct {
     // Dial-in: look routes up (BatchGetItem) by key, never scan
     if (props.dialIn !== undefined) {
       this.taskDefinition.taskRole.addToPrincipalPolicy(
-        new iam.PolicyStatement({ actions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem'], resources: [props.dialIn.routesTable.tableArn] }),
+        new iam.PolicyStatement({ actions: ['dynamodb:BatchGetItem'], resources: [props.dialIn.routesTable.tableArn] }),
       );
     }
 

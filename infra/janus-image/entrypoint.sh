@@ -1,8 +1,21 @@
-#!/bin/sh
-# Writes the Janus configuration from the environment, then runs Janus in the foreground.
+#!/bin/bash
+# Writes the Janus configuration from the environment, then runs Janus and its SIP edge in the foreground; when either
+# ends, the other is stopped and the container exits (ECS starts a new task).
 #
-# JANUS_SDP_IP         public IPv4 the SIP plugin announces in SDP (default: asked from JANUS_PUBLIC_IP_URL)
+# The SIP edge: on Fargate a task's interface has a private address and its public IP is a 1:1 translation by the
+# internet gateway, so a SIP stack on that interface writes an address nobody outside can reach into its Contact and
+# Via headers. Calls go out through a small Kamailio proxy beside Janus that record-routes with the public address:
+# the peer's in-dialog requests (its BYE, re-INVITEs) come back through it. Media needs no such help: the SIP plugin
+# announces the public address in SDP and the translation keeps its ports.
+#
+# JANUS_SDP_IP         public IPv4 the SIP plugin announces in SDP and the edge in Record-Route (default: asked from
+#                      JANUS_PUBLIC_IP_URL)
 # JANUS_PUBLIC_IP_URL  plain-text "what is my IP" service (default https://checkip.amazonaws.com)
+# JANUS_LOCAL_IP       the task's own address, where SIP and RTP are bound (default: the address of its hostname)
+# JANUS_SIP_EDGE_PORT  the edge's port for SIP peers (default 5060), on JANUS_LOCAL_IP
+# JANUS_SIP_EDGE_LOCAL_PORT
+#                      the edge's port for this node's Janus, on 127.0.0.1 (default 5062): the workers give
+#                      sip:127.0.0.1:<port> as every call's outbound proxy
 # JANUS_WS_PORT        WebSocket API port (default 8188)
 # JANUS_HEALTH_PORT    HTTP API port on 127.0.0.1, for the health check only (default 8088)
 # JANUS_WEBRTC_PORTS   RTP ports of the WebRTC side, towards the workers (default 10000-10999)
@@ -33,6 +46,8 @@ debug_level="${JANUS_DEBUG_LEVEL:-4}"
 pingpong_trigger="${JANUS_PINGPONG_TRIGGER_S:-1}"
 pingpong_timeout="${JANUS_PINGPONG_TIMEOUT_S:-3}"
 ip_url="${JANUS_PUBLIC_IP_URL:-https://checkip.amazonaws.com}"
+edge_port="${JANUS_SIP_EDGE_PORT:-5060}"
+edge_local_port="${JANUS_SIP_EDGE_LOCAL_PORT:-5062}"
 
 is_ipv4() {
   echo "$1" | grep -Eq '^([0-9]{1,3}\.){3}[0-9]{1,3}$'
@@ -53,7 +68,17 @@ if ! is_ipv4 "$sdp_ip"; then
   echo "roomline-janus: no public IPv4 address (set JANUS_SDP_IP or check access to $ip_url)" >&2
   exit 1
 fi
-echo "roomline-janus: SIP plugin announces $sdp_ip, WebSocket on :$ws_port"
+local_ip="${JANUS_LOCAL_IP:-$(hostname -i 2>/dev/null | awk '{print $1}')}"
+if ! is_ipv4 "$local_ip"; then
+  echo "roomline-janus: no local IPv4 address (set JANUS_LOCAL_IP; hostname -i gave '$local_ip')" >&2
+  exit 1
+fi
+modules="$(ls -d /usr/lib/*/kamailio/modules 2>/dev/null | head -n 1)"
+if [ -z "$modules" ] || ! command -v kamailio > /dev/null; then
+  echo "roomline-janus: Kamailio (the SIP edge) is not installed" >&2
+  exit 1
+fi
+echo "roomline-janus: SIP plugin announces $sdp_ip, binds $local_ip; SIP edge on $local_ip:$edge_port (as $sdp_ip:$edge_port); WebSocket on :$ws_port"
 
 umask 077
 conf="$(mktemp -d /tmp/janus-conf.XXXXXX)"
@@ -119,6 +144,7 @@ JCFG
 
 cat > "$conf/janus.plugin.sip.jcfg" <<JCFG
 general: {
+  local_ip = "$local_ip"
   sdp_ip = "$sdp_ip"
   keepalive_interval = 120
   behind_nat = false
@@ -128,4 +154,60 @@ general: {
 }
 JCFG
 
-exec janus -F "$conf" -o -d "$debug_level"
+# The edge: new dialogs only from this node's Janus (the loopback port), out from the task's address, record-routed
+# with the public one on both sides (double Record-Route); in-dialog requests follow the route, and from a peer only
+# towards this node.
+cat > "$conf/sip-edge.cfg" <<KCFG
+#!KAMAILIO
+debug=2
+log_stderror=yes
+fork=yes
+children=2
+disable_tcp=yes
+auto_aliases=no
+listen=udp:127.0.0.1:$edge_local_port
+listen=udp:$local_ip:$edge_port advertise $sdp_ip:$edge_port
+alias="$sdp_ip:$edge_port"
+mpath="$modules"
+loadmodule "tm.so"
+loadmodule "sl.so"
+loadmodule "rr.so"
+loadmodule "pv.so"
+loadmodule "maxfwd.so"
+loadmodule "siputils.so"
+loadmodule "textops.so"
+modparam("rr", "enable_double_rr", 1)
+
+request_route {
+  if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }
+  if (is_method("CANCEL")) { if (t_check_trans()) { t_relay(); } exit; }
+  if (has_totag()) {
+    if (!loose_route()) {
+      if (is_method("ACK")) { if (t_check_trans()) { t_relay(); } exit; }
+      sl_send_reply("404", "Not Here"); exit;
+    }
+    if (\$Rp == $edge_port && \$rd != "$local_ip") { sl_send_reply("403", "Not Towards This Node"); exit; }
+    t_relay();
+    exit;
+  }
+  if (\$Rp != $edge_local_port || \$si != "$local_ip") { sl_send_reply("403", "New Calls Only From This Node"); exit; }
+  record_route();
+  force_send_socket(udp:$local_ip:$edge_port);
+  if (!t_relay()) { sl_reply_error(); }
+}
+KCFG
+
+kamailio -f "$conf/sip-edge.cfg" -DD -E -m 32 -M 4 -P "$conf/kamailio.pid" -Y "$conf" &
+edge=$!
+janus -F "$conf" -o -d "$debug_level" &
+janus=$!
+stopping=0
+trap 'stopping=1; kill -TERM "$janus" "$edge" 2> /dev/null' TERM INT
+status=0
+wait -n "$janus" "$edge" || status=$?
+if [ "$stopping" = 0 ]; then
+  if kill -0 "$janus" 2> /dev/null; then echo "roomline-janus: the SIP edge (Kamailio) exited ($status)" >&2; else echo "roomline-janus: Janus exited ($status)" >&2; fi
+fi
+kill -TERM "$janus" "$edge" 2> /dev/null
+wait
+exit "$status"

@@ -101,7 +101,7 @@ describe('RoomlineBridge with props set', () => {
     expect(bridge.janusUrls).toEqual(janusUrls);
   });
 
-  it('opens SIP (UDP and TCP) to the trunk CIDRs and RTP to the media CIDRs, on the configured ports', () => {
+  it('opens SIP to the trunk CIDRs (UDP to the SIP edge, TCP to the SIP plugin\'s ports) and RTP to the media CIDRs, on the configured ports', () => {
     // Prepare
     const props: RoomlineBridgeProps = {
       sipPeerCidrs: ['203.0.113.0/24'],
@@ -119,7 +119,7 @@ describe('RoomlineBridge with props set', () => {
       (r) => `${r.CidrIp} ${r.IpProtocol} ${r.FromPort}-${r.ToPort}`,
     );
     expect(rules.sort()).toEqual(
-      ['203.0.113.0/24 udp 41000-41499', '203.0.113.0/24 tcp 41000-41499', '198.51.100.0/24 udp 22000-22999', '192.0.2.10/32 udp 22000-22999'].sort(),
+      ['203.0.113.0/24 udp 5060-5060', '203.0.113.0/24 tcp 41000-41499', '198.51.100.0/24 udp 22000-22999', '192.0.2.10/32 udp 22000-22999'].sort(),
     );
     template.hasResourceProperties('AWS::ECS::TaskDefinition', {
       ContainerDefinitions: [Match.objectLike({ Name: 'janus', SystemControls: [{ Namespace: 'net.ipv4.ip_local_port_range', Value: '41000 41499' }] })],

@@ -121,6 +121,11 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** The SIP edge on this machine's loopback, on free ports (the entrypoint's defaults are the task's). */
+async function hostEdge(): Promise<Record<string, string>> {
+  return { JANUS_LOCAL_IP: '127.0.0.1', JANUS_SIP_EDGE_PORT: String(await freePort()), JANUS_SIP_EDGE_LOCAL_PORT: String(await freePort()) };
+}
+
 /** Addresses listening on a TCP port, from /proc/net/tcp (hex little-endian IPv4). */
 function listenersOn(port: number, table: '/proc/net/tcp' | '/proc/net/tcp6' = '/proc/net/tcp'): string[] {
   const rows = readFileSync(table, 'utf8').split('\n').slice(1);
@@ -140,8 +145,8 @@ describe('Janus image entrypoint with the Janus of this machine', () => {
     expect(existsSync('/usr/bin/janus'), 'Janus is part of the lab (npm run system-deps installs it)').toBe(true);
     const [wsPort, healthPort] = [await freePort(), await freePort()];
     const apiSecret = 'test-api-secret-0123456789';
-    const janus = spawn('sh', [join(JANUS_IMAGE_DIR, 'entrypoint.sh')], {
-      env: { ...process.env, JANUS_SDP_IP: '127.0.0.1', JANUS_WS_PORT: String(wsPort), JANUS_HEALTH_PORT: String(healthPort), JANUS_DEBUG_LEVEL: '3', JANUS_API_SECRET: apiSecret },
+    const janus = spawn('bash', [join(JANUS_IMAGE_DIR, 'entrypoint.sh')], {
+      env: { ...process.env, ...(await hostEdge()), JANUS_SDP_IP: '127.0.0.1', JANUS_WS_PORT: String(wsPort), JANUS_HEALTH_PORT: String(healthPort), JANUS_DEBUG_LEVEL: '3', JANUS_API_SECRET: apiSecret },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -190,7 +195,7 @@ describe('Janus image entrypoint with the Janus of this machine', () => {
 
   it('refuses to start without an API secret', async () => {
     // Prepare
-    const janus = spawn('sh', [join(JANUS_IMAGE_DIR, 'entrypoint.sh')], {
+    const janus = spawn('bash', [join(JANUS_IMAGE_DIR, 'entrypoint.sh')], {
       env: { ...process.env, JANUS_SDP_IP: '127.0.0.1', JANUS_API_SECRET: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -208,8 +213,8 @@ describe('Janus image entrypoint with the Janus of this machine', () => {
   it('drops a WebSocket client that went silent (no pong) within 5 s, and keeps one that answers its pings', async () => {
     // Prepare
     const [wsPort, healthPort] = [await freePort(), await freePort()];
-    const janus = spawn('sh', [join(JANUS_IMAGE_DIR, 'entrypoint.sh')], {
-      env: { ...process.env, JANUS_SDP_IP: '127.0.0.1', JANUS_WS_PORT: String(wsPort), JANUS_HEALTH_PORT: String(healthPort), JANUS_DEBUG_LEVEL: '3', JANUS_API_SECRET: 'some-secret-value' },
+    const janus = spawn('bash', [join(JANUS_IMAGE_DIR, 'entrypoint.sh')], {
+      env: { ...process.env, ...(await hostEdge()), JANUS_SDP_IP: '127.0.0.1', JANUS_WS_PORT: String(wsPort), JANUS_HEALTH_PORT: String(healthPort), JANUS_DEBUG_LEVEL: '3', JANUS_API_SECRET: 'some-secret-value' },
       stdio: ['ignore', 'ignore', 'ignore'],
     });
     const exited = new Promise<void>((resolve) => janus.once('exit', () => resolve()));
@@ -250,7 +255,7 @@ describe('Janus image entrypoint with the Janus of this machine', () => {
 
   it('refuses to start without a public address to announce', async () => {
     // Prepare
-    const janus = spawn('sh', [join(JANUS_IMAGE_DIR, 'entrypoint.sh')], {
+    const janus = spawn('bash', [join(JANUS_IMAGE_DIR, 'entrypoint.sh')], {
       env: { ...process.env, JANUS_SDP_IP: 'not-an-ip', JANUS_PUBLIC_IP_URL: 'http://127.0.0.1:9/', JANUS_API_SECRET: 'some-secret-value' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
