@@ -13,7 +13,16 @@ import {
   type PageEventOf,
   type PageEventType,
 } from '../contracts/page-rpc.js';
+import type { PageTrace } from '../contracts/setup-trace.js';
 import type { Logger } from './logger.js';
+
+/**
+ * What the page did with a command: its result, or the failure it reported; with how long the page ran it and its
+ * setup steps (`trace`), when it said.
+ */
+export type PageOutcome<R> =
+  | { readonly kind: 'ok'; readonly result: R; readonly trace?: PageTrace }
+  | { readonly kind: 'failed'; readonly error: RoomlineError; readonly trace?: PageTrace };
 
 type Listener<T extends PageEventType> = (event: PageEventOf<T>) => void;
 type AnyListener = (event: PageEvent) => void;
@@ -92,7 +101,7 @@ export class PageBridge {
   async request<T extends PageCommandType>(
     command: Extract<PageCommand, { type: T }>,
     timeoutMs = this.commandTimeoutMs,
-  ): Promise<{ readonly kind: 'ok'; readonly result: PageCommandResults[T] } | { readonly kind: 'failed'; readonly error: RoomlineError }> {
+  ): Promise<PageOutcome<PageCommandResults[T]>> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -111,11 +120,12 @@ export class PageBridge {
       ]);
       const reply = pageReplySchema.safeParse(raw);
       if (!reply.success) throw new RoomlineError('INTERNAL', `malformed reply to "${command.type}" from the bot page`);
+      const trace = reply.data.trace === undefined ? {} : { trace: reply.data.trace };
       if (!reply.data.ok) {
         const { code, reason, retryable, sipCode } = reply.data.error;
-        return { kind: 'failed', error: new RoomlineError(code, reason, { retryable, ...(sipCode === undefined ? {} : { sipCode }) }) };
+        return { kind: 'failed', error: new RoomlineError(code, reason, { retryable, ...(sipCode === undefined ? {} : { sipCode }) }), ...trace };
       }
-      return { kind: 'ok', result: reply.data.result as PageCommandResults[T] };
+      return { kind: 'ok', result: reply.data.result as PageCommandResults[T], ...trace };
     } catch (error) {
       if (error instanceof RoomlineError) throw error;
       throw new RoomlineError('BROWSER_FAILED', `the bot page failed "${command.type}": ${String(error)}`);
