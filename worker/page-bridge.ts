@@ -34,6 +34,8 @@ type AnyListener = (event: PageEvent) => void;
 export class PageBridge {
   private readonly listeners = new Map<PageEventType, Set<AnyListener>>();
   private lastHeartbeat = Date.now();
+  /** What the last heartbeat said of the page's Janus session, and when it came (epoch ms). */
+  private janusHeard: { readonly open: boolean; readonly heardMs?: number; readonly at: number } | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private unresponsiveListeners: ((reason: string) => void)[] = [];
 
@@ -65,6 +67,16 @@ export class PageBridge {
   suspendHeartbeat(): void {
     if (this.watchdog !== undefined) clearInterval(this.watchdog);
     this.watchdog = undefined;
+  }
+
+  /**
+   * How long ago (ms) the page's Janus session was last heard from, as its heartbeats tell: undefined when the page
+   * said nothing of it yet or said it is closed. The time since the heartbeat itself counts too.
+   */
+  get janusSilentMs(): number | undefined {
+    const heard = this.janusHeard;
+    if (heard === undefined || !heard.open || heard.heardMs === undefined) return undefined;
+    return heard.heardMs + (Date.now() - heard.at);
   }
 
   onUnresponsive(listener: (reason: string) => void): void {
@@ -155,6 +167,7 @@ export class PageBridge {
     const event: PageEvent = parsed.data;
     if (event.type === 'heartbeat') {
       this.lastHeartbeat = Date.now();
+      if (event.janus !== undefined) this.janusHeard = { ...event.janus, at: this.lastHeartbeat };
     } else if (event.type === 'log') {
       this.logger[event.level]({ page: true, ...event.data }, event.msg);
     }
