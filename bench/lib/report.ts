@@ -1,3 +1,5 @@
+import type { MeasuredCommit } from './commit.js';
+import type { SetupStepMedian } from '../phases/setup-steps.js';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { assertNever } from '../../contracts/errors.js';
@@ -152,6 +154,10 @@ export interface BenchResults {
   readonly figures: Readonly<Record<FigureId, FigureValues>>;
   /** Lines printed under the table: what bounds a figure that misses its aim, what would move it. */
   readonly notes?: readonly string[];
+  /** The commit the run measured (bench/lib/commit.ts). */
+  readonly commit?: MeasuredCommit;
+  /** The warm setup's steps, median per step, beside the direct call's equivalents (bench/phases/setup-steps.ts). */
+  readonly setupSteps?: readonly SetupStepMedian[];
 }
 
 /** A figure as the table shows it, with what follows from its two values. */
