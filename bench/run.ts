@@ -25,8 +25,12 @@ import { CALIBRATION_DELAY_MS, delayCall, setDelayFigures, writePhoneClicks } fr
 import { DENSITY_CORES, densityFigures } from './phases/density.js';
 import { coldSetupTimes, warmSetupTimes } from './phases/setup-time.js';
 import { BRIDGE_VARIANTS, variantCalls } from './phases/variants.js';
+import { renderSetupSteps, type SetupStepMedian } from './phases/setup-steps.js';
+import { measuredCommit } from './lib/commit.js';
+import { compareAndExit } from './lib/compare-command.js';
 import { videoCall } from './phases/video.js';
 
+if (await compareAndExit(process.argv)) process.exit(0);
 const mode: BenchMode = process.argv.includes('--quick') ? 'quick' : 'full';
 const PLAN = BENCH_PLANS[mode];
 /** Calls after the setup calls that need a warm worker: cost, delay, video. */
@@ -54,6 +58,7 @@ async function main(): Promise<void> {
   const figures: Figures = {};
   const notes: string[] = [];
   let chromium = 'unknown';
+  let setupSteps: SetupStepMedian[] = [];
   const env = { ...process.env, ...lab.endpoints.env, ROOMLINE_LOG_LEVEL: 'info', ROOMLINE_QUALITY_INTERVAL_S: '3', ROOMLINE_POLL_WAIT_S: '2' };
   const run: BenchRun = { lab, plan: PLAN, env, logger, out, series: new SeriesRecorder() };
   try {
@@ -61,7 +66,7 @@ async function main(): Promise<void> {
     const direct = await DirectCaller.start({ netns: lab.netns.name, janusUrl: lab.janus.wsUrl, apiSecret: lab.janus.apiSecret, toneHz: 440, logger });
     chromium = await direct.browser.browser.version();
     out(`setup time, warm: ${PLAN.warmCalls} calls on each path`);
-    await warmSetupTimes(run, alice, direct, figures);
+    setupSteps = await warmSetupTimes(run, alice, direct, figures);
     // the workers of the cost, delay and video calls, warmed before any of them, so none launches during a measurement
     const pool = new WorkerPool({ size: LATER_CALLS, env, dir: lab.dir, name: 'later', replace: false, startConcurrency: WARM_START_CONCURRENCY });
     await pool.waitReady(LATER_CALLS, WARM_TIMEOUT_MS);
@@ -117,12 +122,14 @@ async function main(): Promise<void> {
     figures: completeFigures(figures, 'not measured in this run'),
     notes,
     series: run.series.toJson(),
+    commit: await measuredCommit(root),
+    setupSteps,
   };
   const resultsDir = join(root, 'bench', 'results');
   await mkdir(resultsDir, { recursive: true });
   await writeFile(join(resultsDir, 'latest.json'), resultsJson(results));
   for (const line of describeOutcomes(await writePlots(join(resultsDir, 'latest.json'), results))) out(line);
-  process.stdout.write(`\n${renderMarkdown(results)}\n`);
+  process.stdout.write(`\n${renderMarkdown(results)}\n\n${renderSetupSteps(setupSteps)}\n`);
   out(`done; results in bench/results/latest.json`);
 }
 

@@ -1,7 +1,7 @@
 import type { QualitySummary } from '../contracts/call-record.js';
 import { RoomlineError, assertNever } from '../contracts/errors.js';
 import { roomCapabilities, roomOrigins } from '../contracts/rooms/index.js';
-import type { PageCommandResults, PageCommandType, ParsedPageCommand, RoomDtmfMessage, SipAccount } from '../contracts/page-rpc.js';
+import type { DialFields, PageCommandResults, PageCommandType, ParsedPageCommand, RoomDtmfMessage, SipAccount } from '../contracts/page-rpc.js';
 import type { DtmfReceivedCarriage } from '../contracts/telephony.js';
 import { emit, errorMessage, log } from './host.js';
 import type { JanusSession } from './janus/janus-client.js';
@@ -13,7 +13,8 @@ import type { RoomJoin } from '../contracts/rooms/index.js';
 import { SipCall } from './sip/sip-call.js';
 import { SipJanusNode } from './sip/sip-janus-node.js';
 import type { SipIdentity } from './sip/sip-identity.js';
-import { SipLeg } from './sip/sip-leg.js';
+import { SipLeg, type DialOptions } from './sip/sip-leg.js';
+import { NO_STEPS, type StepRecorder } from './setup-steps.js';
 import { allowWebSocketOrigins } from './network-guard.js';
 
 /** Makes the room adapter of a join: the registry in the bot page, the app's page in page mode. */
@@ -45,10 +46,18 @@ export class Bot {
   private encodedForwarding = false;
   /** The outbound proxy of dialled calls (the node's SIP edge), from `init`. */
   private sipOutboundProxy: string | undefined;
+  /** The dial a SIP leg was prepared for during the join (its fields as JSON), until `dial` comes. */
+  private preparedDial: string | undefined;
 
   constructor(private readonly createRoom: CreateRoom) {}
 
-  async execute<T extends PageCommandType>(command: ParsedCommand & { type: T }): Promise<PageCommandResults[T]> {
+  /** The SIP leg's Janus session as the page knows it now (sent with each heartbeat). */
+  get janusHealth(): { readonly open: boolean; readonly heardMs?: number } {
+    return this.janus.known;
+  }
+
+  /** Runs a command; its setup steps (a join's, a dial's) go to `steps`. */
+  async execute<T extends PageCommandType>(command: ParsedCommand & { type: T }, steps: StepRecorder = NO_STEPS): Promise<PageCommandResults[T]> {
     const c = command as ParsedCommand;
     switch (c.type) {
       case 'init':
@@ -59,9 +68,9 @@ export class Bot {
       case 'health':
         return (await this.janus.health(c.timeoutMs)) as PageCommandResults[T];
       case 'join-room':
-        return (await this.joinRoom(c)) as PageCommandResults[T];
+        return (await this.joinRoom(c, steps)) as PageCommandResults[T];
       case 'dial':
-        return (await this.dial(c)) as PageCommandResults[T];
+        return (await this.dial(c, steps)) as PageCommandResults[T];
       case 'inbound-register':
         await this.registerInbound(c.account, c.headerPrefixes);
         return { registered: true } as PageCommandResults[T];
@@ -141,13 +150,30 @@ export class Bot {
     );
   }
 
-  private async joinRoom(command: Extract<ParsedCommand, { type: 'join-room' }>): Promise<PageCommandResults['join-room']> {
+  /**
+   * Joins the room. With `prepareDial`, the dial's SIP leg is prepared meanwhile (its identity, peer connection and
+   * offer, nothing the SIP peer sees), and thrown away if the join fails: the INVITE waits for the `dial` command.
+   */
+  private async joinRoom(command: Extract<ParsedCommand, { type: 'join-room' }>, steps: StepRecorder): Promise<PageCommandResults['join-room']> {
     if (this.room !== undefined) throw new RoomlineError('INTERNAL', 'the bot is already in a room');
     allowWebSocketOrigins(roomOrigins(command.room));
     const media = this.media;
     media.forRoom(command.media, command.display, roomCapabilities(command.room), this.encodedForwarding);
+    if (command.prepareDial !== undefined) this.prepareDial(command.prepareDial, steps);
+    try {
+      return await this.enterRoom(command, steps);
+    } catch (error) {
+      this.preparedDial = undefined;
+      this.sip?.discardPrepared();
+      throw error;
+    }
+  }
+
+  private async enterRoom(command: Extract<ParsedCommand, { type: 'join-room' }>, steps: StepRecorder): Promise<PageCommandResults['join-room']> {
+    const media = this.media;
     const active = () => !this.roomGone;
     const taps = media.roomTaps;
+    const adapterStart = performance.now();
     const room = await this.createRoom(
       command.room,
       {
@@ -171,9 +197,11 @@ export class Bot {
         receiveVideo: media.receivesRoomVideo,
         lowLatency: true,
         dataChannel: command.dataMessages,
+        steps,
         ...(taps === undefined ? {} : { encoded: taps }),
       },
     );
+    steps.span('room.adapter', adapterStart, performance.now(), command.room.provider);
     this.room = room;
     const joined = await room.join(command.display, media.publishedTracks());
     // Admitted to the room: the call may be placed now, while the bot's feed is negotiated (saves its round trips
@@ -185,36 +213,51 @@ export class Bot {
     return { selfId: joined.selfId, participants: [...joined.participants] };
   }
 
-  private async dial(command: Extract<ParsedCommand, { type: 'dial' }>): Promise<PageCommandResults['dial']> {
+  /** Prepares the SIP leg of a dial to come (see joinRoom); `dial` places it when it asks for the same dial. */
+  private prepareDial(fields: DialFields, steps: StepRecorder): void {
     const sip = this.sip;
-    if (sip === undefined || this.media.mixer === undefined) throw new RoomlineError('INTERNAL', 'dial before init and join');
-    this.media.setSipMedia(command.media);
-    this.dtmfToRoom = command.sip.dtmfToRoom;
-    const display = command.from.displayName;
+    if (sip === undefined) return;
+    this.media.setSipMedia(fields.media);
+    sip.prepare(this.dialOptions(fields), steps);
+    this.preparedDial = JSON.stringify(fields);
+  }
+
+  /** The SIP leg's options for a dial. */
+  private dialOptions(fields: DialFields): Omit<DialOptions, 'audio' | 'video'> {
+    const display = fields.from.displayName;
     const proxy = this.sipOutboundProxy;
-    const account = command.account;
+    const account = fields.account;
     const identity: SipIdentity =
       account === undefined
-        ? { kind: 'guest', uri: command.from.uri, ...(display === undefined ? {} : { display }), ...(proxy === undefined ? {} : { outboundProxy: proxy }) }
+        ? { kind: 'guest', uri: fields.from.uri, ...(display === undefined ? {} : { display }), ...(proxy === undefined ? {} : { outboundProxy: proxy }) }
         : {
             kind: 'account',
             // a UDP trunk without an outbound proxy of its own goes through the node's edge too
             account: proxy !== undefined && account.outboundProxy === undefined && (account.transport ?? 'udp') === 'udp' ? { ...account, outboundProxy: proxy } : account,
             ...(display === undefined ? {} : { display }),
           };
+    return {
+      to: fields.to,
+      identity,
+      headers: fields.headers ?? {},
+      iceServers: this.iceServers,
+      lowLatency: true,
+      srtp: fields.sip.srtp,
+      ...(fields.sip.audioCodecs === undefined ? {} : { audioCodecs: fields.sip.audioCodecs }),
+    };
+  }
+
+  private async dial(command: Extract<ParsedCommand, { type: 'dial' }>, steps: StepRecorder): Promise<PageCommandResults['dial']> {
+    const sip = this.sip;
+    if (sip === undefined || this.media.mixer === undefined) throw new RoomlineError('INTERNAL', 'dial before init and join');
+    const { type: _type, ...fields } = command;
+    // a leg prepared for another dial than this one is thrown away
+    if (this.preparedDial !== undefined && this.preparedDial !== JSON.stringify(fields)) sip.discardPrepared();
+    this.preparedDial = undefined;
+    this.media.setSipMedia(command.media);
+    this.dtmfToRoom = command.sip.dtmfToRoom;
     try {
-      await sip.dial(
-        {
-          to: command.to,
-          identity,
-          headers: command.headers ?? {},
-          iceServers: this.iceServers,
-          lowLatency: true,
-          srtp: command.sip.srtp,
-          ...(command.sip.audioCodecs === undefined ? {} : { audioCodecs: command.sip.audioCodecs }),
-        },
-        command.sip,
-      );
+      await sip.dial(this.dialOptions(fields), command.sip, steps);
     } catch (error) {
       if (error instanceof RoomlineError) throw error;
       if (error instanceof JanusError) throw new RoomlineError('JANUS_UNAVAILABLE', error.message);

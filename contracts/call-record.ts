@@ -2,6 +2,7 @@ import type { CallControl } from './call-control.js';
 import type { FailureInfo } from './errors.js';
 import type { DialRequest } from './dial-request.js';
 import type { StoredRoomJoin } from './rooms/index.js';
+import type { SetupTrace } from './setup-trace.js';
 import type {
   DtmfCarriage,
   DtmfReceivedCarriage,
@@ -274,6 +275,8 @@ export interface CallRecord {
   readonly attempts: number;
   readonly sip?: SipInfo;
   readonly timings?: CallTimings;
+  /** How long each step of the setup took, from the enqueue to the INVITE and the first audio (contracts/setup-trace.ts). */
+  readonly setup?: SetupTrace;
   readonly hangupRequestedAt?: string;
   /** Control requests (DTMF, hold, resume, transfer), oldest first; see `MAX_CONTROL_REQUESTS`. */
   readonly controls?: readonly CallControlRequest[];

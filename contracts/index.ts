@@ -4,6 +4,7 @@ export * from './sip-codes.js';
 export * from './telephony.js';
 export * from './dial-request.js';
 export * from './call-record.js';
+export * from './setup-trace.js';
 export * from './call-control.js';
 export * from './page-rpc.js';
 export * from './rooms/index.js';

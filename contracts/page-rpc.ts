@@ -6,6 +6,7 @@ import { roomSchema } from './rooms/index.js';
 import { PIN_PROMPTS } from './dial-in.js';
 import { PROXY_URI_PARAMS, sipUriSchemaWith } from './sip-uri.js';
 import type { QualitySummary } from './call-record.js';
+import { MAX_PAGE_STEPS, pageStepSchema, pageTraceSchema } from './setup-trace.js';
 import {
   DTMF_CARRIAGES,
   DTMF_DIGIT_PATTERN,
@@ -72,6 +73,19 @@ export interface RoomDtmfMessage {
   readonly carriage: (typeof DTMF_RECEIVED_CARRIAGES)[number];
 }
 
+/** What a dial is: the SIP target, the caller, the media and the SIP leg's settings. */
+const dialShape = {
+  to: sipUriSchema,
+  from: fromSchema,
+  headers: z.record(z.string(), z.string()).default({}),
+  media: mediaSchema,
+  display: z.string(),
+  account: sipAccountSchema.optional(),
+  sip: sipLegOptionsSchema.default(() => sipLegOptionsSchema.parse({})),
+};
+/** A dial's fields as the page runs them (validated, defaults applied). */
+export type DialFields = z.output<z.ZodObject<typeof dialShape>>;
+
 export const pageCommandSchema = z.discriminatedUnion('type', [
   /**
    * Warm-up: connect to the Janus node for SIP and attach the SIP plugin. Sent again after the Janus session was lost
@@ -105,18 +119,17 @@ export const pageCommandSchema = z.discriminatedUnion('type', [
     display: z.string(),
     media: mediaSchema,
     dataMessages: z.boolean().default(false),
+    /**
+     * The dial that follows a successful join: its SIP leg (caller identity, peer connection, offer) is prepared while
+     * the room joins, and thrown away if the join fails. Nothing reaches the SIP peer before the `dial` command.
+     */
+    prepareDial: z.strictObject(dialShape).optional(),
   }),
-  /** Call the SIP target; progress arrives as `sip-progress` / `sip-ended` events. */
-  z.strictObject({
-    type: z.literal('dial'),
-    to: sipUriSchema,
-    from: fromSchema,
-    headers: z.record(z.string(), z.string()).default({}),
-    media: mediaSchema,
-    display: z.string(),
-    account: sipAccountSchema.optional(),
-    sip: sipLegOptionsSchema.default(() => sipLegOptionsSchema.parse({})),
-  }),
+  /**
+   * Call the SIP target; progress arrives as `sip-progress` / `sip-ended` events. A SIP leg prepared for the same dial
+   * (`join-room`'s `prepareDial`) only has to be placed.
+   */
+  z.strictObject({ type: z.literal('dial'), ...dialShape }),
   /**
    * Dial-in: register a SIP handle of its own as a contact of the inbound address at the registrar, so that inbound
    * INVITEs forked to it arrive as `sip-incoming` events. Resolves once the registrar accepted the REGISTER.
@@ -198,16 +211,31 @@ export const failureInfoSchema = z.strictObject({
   sipCode: z.number().int().optional(),
 });
 
+/** A command's reply: its result or its failure, and how long the page ran it with its steps (the setup trace). */
 export const pageReplySchema = z.discriminatedUnion('ok', [
-  z.strictObject({ ok: z.literal(true), result: z.unknown() }),
-  z.strictObject({ ok: z.literal(false), error: failureInfoSchema }),
+  z.strictObject({ ok: z.literal(true), result: z.unknown(), trace: pageTraceSchema.optional() }),
+  z.strictObject({ ok: z.literal(false), error: failureInfoSchema, trace: pageTraceSchema.optional() }),
 ]);
 export type PageReply = z.infer<typeof pageReplySchema>;
 
 export const SIP_PROGRESS_EVENTS = ['calling', 'ringing', 'proceeding', 'progress', 'accepted'] as const;
 
 export const pageEventSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('heartbeat'), at: z.number() }),
+  /**
+   * Every second. `janus`: the SIP leg's Janus session, open or not, and how long ago anything was heard from it (it
+   * answers a keepalive every few seconds): what the worker knows of its health without asking.
+   */
+  z.strictObject({
+    type: z.literal('heartbeat'),
+    at: z.number(),
+    janus: z.strictObject({ open: z.boolean(), heardMs: z.number().finite().min(0).optional() }).optional(),
+  }),
+  /** Setup steps of a command that ended after its reply (e.g. the room's publish, the SIP leg's ICE gathering). */
+  z.strictObject({
+    type: z.literal('setup-steps'),
+    command: z.enum(['join-room', 'dial', 'answer']),
+    steps: z.array(pageStepSchema).min(1).max(MAX_PAGE_STEPS),
+  }),
   z.strictObject({
     type: z.literal('log'),
     level: z.enum(['debug', 'info', 'warn', 'error']),

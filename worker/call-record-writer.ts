@@ -5,6 +5,7 @@ import { recordEvent, transition, type EventInput, type TransitionInput } from '
 import type { CallObserver } from './call-session-options.js';
 import type { CallStore } from './call-store.js';
 import type { Logger } from './logger.js';
+import type { SetupTrace } from '../contracts/setup-trace.js';
 
 /** How long a record write is retried through an outage of the table (a stopping worker: less). */
 export const WRITE_RETRY_MS = 30_000;
@@ -18,6 +19,8 @@ export interface CallRecordWriterOptions {
   readonly workerId: string;
   readonly logger: Logger;
   readonly observer?: CallObserver | undefined;
+  /** The call's setup trace as it is now: each write of the record carries it (no write of its own). */
+  readonly setup?: () => SetupTrace;
 }
 
 /**
@@ -50,7 +53,7 @@ export class CallRecordWriter {
       const previous = this.current.state;
       this.current = await store.update(
         callId,
-        (current) => transition(current ?? this.current, { ...input, workerId, now: new Date() }),
+        (current) => this.withSetup(transition(current ?? this.current, { ...input, workerId, now: new Date() })),
         { known: this.current },
       );
       logger.info({ state: this.current.state, from: previous, detail: input.detail }, 'call state');
@@ -91,10 +94,16 @@ export class CallRecordWriter {
   private change(apply: (base: CallRecord) => CallRecord, options: { unlessFinal: boolean }): Promise<void> {
     return this.enqueue(WRITE_RETRY_MS, async () => {
       if (options.unlessFinal && isFinalState(this.current.state)) return;
-      this.current = await this.options.store.update(this.options.callId, (current) => apply(current ?? this.current), {
+      this.current = await this.options.store.update(this.options.callId, (current) => this.withSetup(apply(current ?? this.current)), {
         known: this.current,
       });
     });
+  }
+
+  /** The record with the setup trace as it is now. */
+  private withSetup(record: CallRecord): CallRecord {
+    const setup = this.options.setup?.();
+    return setup === undefined || setup.steps.length === 0 ? record : { ...record, setup };
   }
 
   /**

@@ -9,6 +9,7 @@ import { ChimeAttendees } from './chime-attendees.js';
 import type { WorkerConfig } from './config.js';
 import type { Logger } from './logger.js';
 import { enterAppPage } from './rooms/page.js';
+import type { SetupRecorder } from './setup-recorder.js';
 import type { TrunkSource } from './trunks.js';
 import type { Warm } from './worker-browser.js';
 
@@ -43,13 +44,13 @@ export class CallRunner {
     this.current?.shutdown();
   }
 
-  /** Runs one call (dialled, or inbound with `inbound`) on the warm page, to its end. */
+  /** Runs one call (dialled, or inbound with `inbound`) on the warm page, to its end; `setup`: its trace so far. */
   async run(
     request: DialRequest & { callId: string },
     record: CallRecord,
     logger: Logger,
     warm: Warm,
-    inbound?: InboundCallOptions,
+    { inbound, setup }: { readonly inbound?: InboundCallOptions; readonly setup?: SetupRecorder } = {},
   ): Promise<SessionOutcome> {
     const { config, store, trunks, observer } = this.options;
     const trunk = request.trunk;
@@ -86,6 +87,7 @@ export class CallRunner {
         return prepared;
       },
       ...(inbound === undefined ? {} : { inbound }),
+      ...(setup === undefined ? {} : { setup }),
       ...(trunk === undefined ? {} : { trunk: () => trunks.get(trunk) }),
     });
     this.current = session;

@@ -4,6 +4,7 @@ import type { DialRequest, RoomJoin } from '../contracts/dial-request.js';
 import type { CallStore } from './call-store.js';
 import type { Logger } from './logger.js';
 import type { PageBridge } from './page-bridge.js';
+import type { SetupRecorder } from './setup-recorder.js';
 import type { TrunkCredentials } from './trunks.js';
 
 /** A routed PIN: the request the call runs as once the PIN opened its route. */
@@ -64,6 +65,11 @@ export interface CallSessionOptions {
   /** How often the record is read for a hangup or control request. @default 1000 */
   readonly watchIntervalMs?: number;
   readonly observer?: CallObserver;
+  /**
+   * The call's setup trace so far (the queue, the request's checks, the claim), which the session goes on with and
+   * keeps in the record. @default a trace from the session's start (dial-in: from the claimed INVITE)
+   */
+  readonly setup?: SetupRecorder;
   /**
    * Dial-in: the call is an INVITE this worker claimed; once the bot is in the room it answers it (200 OK) instead of
    * dialling. Until then the caller hears ringing; a call ended before the answer is declined (480).

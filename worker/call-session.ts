@@ -10,6 +10,7 @@ import type { CallSessionOptions } from './call-session-options.js';
 import { CallSetup, sipLegOptions } from './call-setup.js';
 import { routedRecord } from './inbound-call.js';
 import { RunningCall } from './running-call.js';
+import { SetupRecorder, preciseNow } from './setup-recorder.js';
 
 /** How long a stopping worker (SIGTERM) waits for the hangup and the statistics, so its final record is written in time. */
 const SHUTDOWN_HANGUP_MS = 3_500;
@@ -31,6 +32,8 @@ export class CallSession {
   private readonly setup: CallSetup;
   private readonly running: RunningCall;
   private readonly media: MediaOptions;
+  /** The call's setup trace: the session's steps, the page's and the SIP leg's, kept in the record with its writes. */
+  private readonly trace: SetupRecorder;
   /** The call's request: a PIN line's becomes the PIN route's once the PIN is known. */
   private request: DialRequest & { callId: string };
 
@@ -39,7 +42,17 @@ export class CallSession {
     const progress = this.progress;
     this.request = options.request;
     this.media = capMedia(options.request.media, options.videoCaps);
-    this.writer = new CallRecordWriter({ callId: this.callId, record: options.record, store, workerId, logger, observer: options.observer });
+    const trace = options.setup ?? new SetupRecorder(preciseNow(), options.inbound === undefined ? 'received' : 'incoming');
+    this.trace = trace;
+    this.writer = new CallRecordWriter({
+      callId: this.callId,
+      record: options.record,
+      store,
+      workerId,
+      logger,
+      observer: options.observer,
+      setup: () => trace.trace,
+    });
     this.controls = new CallControls({ bridge, logger, writer: this.writer, progress });
     this.lease = new CallLease({
       callId: this.callId,
@@ -52,7 +65,7 @@ export class CallSession {
       hangupRequested: () => this.end({ kind: 'hangup-requested' }),
       read: (record) => this.controls.take(record),
     });
-    this.setup = new CallSetup(options, progress, this.media);
+    this.setup = new CallSetup(options, progress, this.media, trace);
     this.running = new RunningCall({
       bridge,
       logger,
@@ -85,9 +98,11 @@ export class CallSession {
     const { logger } = this.options;
     const progress = this.progress;
     this.running.listen();
+    const unfollow = this.trace.listen(this.options.bridge);
     const watcher = this.lease.start();
     try {
-      const trunk = await this.options.trunk?.();
+      const lookup = this.options.trunk;
+      const trunk = lookup === undefined ? undefined : await this.trace.time('trunk.lookup', lookup);
       const { sip, dtmfCarriage } = sipLegOptions(this.request.sip, trunk);
       this.controls.carriage = dtmfCarriage;
       if (progress.intent !== undefined) return await this.finish();
@@ -115,7 +130,8 @@ export class CallSession {
       }
       // state writes are queued in order; the call does not wait for them
       void this.writer.step({ to: 'JOINING', janusNode: this.options.janusNode, detail: `room ${this.request.room.provider}` });
-      await this.joinRoom();
+      // a dialled call's SIP leg is prepared while the room joins; its INVITE waits for the join
+      await this.joinRoom(inbound === undefined ? { trunk, sip } : undefined);
       if (progress.intent !== undefined) return await this.finish();
 
       if (inbound !== undefined) {
@@ -138,6 +154,7 @@ export class CallSession {
       this.end({ kind: 'failure', error: failure });
       return await this.finish();
     } finally {
+      unfollow();
       this.lease.stop();
       await watcher;
       this.running.stop();
@@ -145,9 +162,12 @@ export class CallSession {
     }
   }
 
-  /** Prepares the request's room and joins it; with nobody else there, the empty-room timer starts. */
-  private async joinRoom(): Promise<void> {
-    const participants = await this.setup.joinRoom(this.request);
+  /**
+   * Prepares the request's room and joins it (with `dial`, the dial's SIP leg is prepared meanwhile); with nobody else
+   * there, the empty-room timer starts.
+   */
+  private async joinRoom(dial?: Parameters<CallSetup['joinRoom']>[1]): Promise<void> {
+    const participants = await this.setup.joinRoom(this.request, dial);
     if (participants === 0) this.running.startEmptyRoomTimer();
   }
 

@@ -1,12 +1,21 @@
 import { splitTileNames, type DialRequest, type MediaOptions, type RoomJoin } from '../contracts/dial-request.js';
-import type { SipLegOptions } from '../contracts/page-rpc.js';
+import type { PageCommand, PageCommandResults, SipLegOptions } from '../contracts/page-rpc.js';
 import { roomJoinTimeoutS } from '../contracts/rooms/index.js';
 import type { DtmfCarriage } from '../contracts/telephony.js';
 import type { CallProgress } from './call-progress.js';
+import type { PageOutcome } from './page-bridge.js';
 import type { CallSessionOptions, InboundCallOptions, RoutedPin } from './call-session-options.js';
 import type { TrunkCredentials } from './trunks.js';
+import { preciseNow, type SetupRecorder } from './setup-recorder.js';
 
 type Request = DialRequest & { callId: string };
+type DialCommand = Extract<PageCommand, { type: 'dial' }>;
+
+/** What a dialled call's SIP leg is prepared for while the room joins: its trunk and its settings. */
+export interface DialPlan {
+  readonly trunk: TrunkCredentials | undefined;
+  readonly sip: SipLegOptions;
+}
 
 /**
  * The call's setup steps on the bot page: the room prepared and joined, the INVITE sent (a dialled call) or answered
@@ -21,23 +30,40 @@ export class CallSetup {
     private readonly progress: CallProgress,
     /** The request's media, capped by the worker. */
     private readonly media: MediaOptions,
+    private readonly trace: SetupRecorder,
   ) {}
 
-  /** Prepares the request's room and joins it; resolves with how many participants were there. */
-  async joinRoom(request: Request): Promise<number> {
-    const prepared = await this.prepareRoom(request);
+  /**
+   * Prepares the request's room and joins it; resolves with how many participants were there. With `dial`, the page
+   * prepares that dial's SIP leg while it joins (nothing reaches Janus's `call`, so the phone cannot ring before the
+   * join succeeded).
+   */
+  async joinRoom(request: Request, dial?: DialPlan): Promise<number> {
+    const prepared = await this.trace.time('room.prepare', () => this.prepareRoom(request));
     // a provider may need longer to join than a page command usually takes (a web app's join steps)
     const joinTimeoutS = roomJoinTimeoutS(prepared);
-    const joined = await this.options.bridge.send(
-      {
-        type: 'join-room',
-        room: prepared,
-        display: botDisplay(request),
-        media: this.media,
-        dataMessages: request.sip.dtmfToRoom,
-      },
-      ...(joinTimeoutS === undefined ? [] : [Math.max(this.options.pageTimeoutMs ?? 0, (joinTimeoutS + 10) * 1000)]),
-    );
+    const prepareDial = dial === undefined ? undefined : withoutType(this.dialCommand(request, dial.trunk, dial.sip));
+    const sentAt = preciseNow();
+    let outcome: PageOutcome<PageCommandResults['join-room']>;
+    try {
+      outcome = await this.options.bridge.request(
+        {
+          type: 'join-room',
+          room: prepared,
+          display: botDisplay(request),
+          media: this.media,
+          dataMessages: request.sip.dtmfToRoom,
+          ...(prepareDial === undefined ? {} : { prepareDial }),
+        },
+        ...(joinTimeoutS === undefined ? [] : [Math.max(this.options.pageTimeoutMs ?? 0, (joinTimeoutS + 10) * 1000)]),
+      );
+    } catch (error) {
+      this.trace.command('join-room', sentAt, undefined, error instanceof Error ? error.message : String(error));
+      throw error;
+    }
+    this.trace.command('join-room', sentAt, outcome.trace, outcome.kind === 'failed' ? outcome.error.message : undefined);
+    if (outcome.kind === 'failed') throw outcome.error;
+    const joined = outcome.result;
     this.options.logger.info({ participants: joined.participants.length }, 'joined the room');
     return joined.participants.length;
   }
@@ -48,7 +74,10 @@ export class CallSetup {
    */
   async answer(sip: SipLegOptions): Promise<void> {
     await this.progress.sendInvite(async () => {
-      await this.options.bridge.send({ type: 'answer', media: this.media, sip });
+      const sentAt = preciseNow();
+      const outcome = await this.options.bridge.request({ type: 'answer', media: this.media, sip });
+      this.trace.command('answer', sentAt, outcome.trace, outcome.kind === 'failed' ? outcome.error.message : undefined);
+      if (outcome.kind === 'failed') throw outcome.error;
     });
   }
 
@@ -57,26 +86,33 @@ export class CallSetup {
    * INVITE; back to `not-sent` only when the page says Janus did not (a retryable failure); `unknown` otherwise.
    */
   async dial(request: Request, trunk: TrunkCredentials | undefined, sip: SipLegOptions): Promise<void> {
-    const { bridge, defaultFrom } = this.options;
+    const { bridge } = this.options;
     await this.progress.sendInvite(async () => {
-      const outcome = await bridge.request({
-        type: 'dial',
-        to: request.to,
-        // through a trunk the From is the trunk's identity, with the request's display name
-        from:
-          trunk === undefined
-            ? (request.from ?? { uri: defaultFrom })
-            : { uri: trunk.username, ...(request.from?.displayName === undefined ? {} : { displayName: request.from.displayName }) },
-        headers: request.headers ?? {},
-        media: this.media,
-        display: botDisplay(request),
-        ...(trunk === undefined ? {} : { account: trunk.toSipAccount() }),
-        sip,
-      });
+      const sentAt = preciseNow();
+      const outcome = await bridge.request(this.dialCommand(request, trunk, sip));
+      this.trace.command('dial', sentAt, outcome.trace, outcome.kind === 'failed' ? outcome.error.message : undefined);
       if (outcome.kind === 'ok') return;
       this.progress.invite = outcome.error.retryable ? 'not-sent' : 'unknown';
       throw outcome.error;
     });
+  }
+
+  /** The dial command of a request: the same for the leg prepared during the join and for its INVITE. */
+  private dialCommand(request: Request, trunk: TrunkCredentials | undefined, sip: SipLegOptions): DialCommand {
+    return {
+      type: 'dial',
+      to: request.to,
+      // through a trunk the From is the trunk's identity, with the request's display name
+      from:
+        trunk === undefined
+          ? (request.from ?? { uri: this.options.defaultFrom })
+          : { uri: trunk.username, ...(request.from?.displayName === undefined ? {} : { displayName: request.from.displayName }) },
+      headers: request.headers ?? {},
+      media: this.media,
+      display: botDisplay(request),
+      ...(trunk === undefined ? {} : { account: trunk.toSipAccount() }),
+      sip,
+    };
   }
 
   /**
@@ -161,6 +197,10 @@ export function sipLegOptions(
     },
     dtmfCarriage: wanted.dtmf ?? trunk?.dtmf ?? 'rfc2833',
   };
+}
+
+function withoutType({ type: _type, ...fields }: DialCommand): Omit<DialCommand, 'type'> {
+  return fields;
 }
 
 /** The bot's name in the room: the request's, else "Phone" and the user part of the SIP target. */

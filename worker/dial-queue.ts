@@ -19,6 +19,8 @@ export interface DialMessage {
   /** How many times SQS has delivered this message, this delivery included. */
   readonly receiveCount: number;
   readonly sentAt: Date | undefined;
+  /** When the worker received it (epoch ms, sub-millisecond): where its setup trace takes over from the queue. */
+  readonly receivedAt: number;
 }
 
 /**
@@ -80,6 +82,7 @@ export class DialQueue {
       // a poll is given its wait and the request timeout: only an endpoint that stopped answering hits this bound
       this.bounded(options.waitS * 1000 + this.requestTimeoutMs),
     );
+    const receivedAt = performance.timeOrigin + performance.now();
     const message = result.Messages?.[0];
     if (message?.ReceiptHandle === undefined) return undefined;
     const sent = Number(message.Attributes?.SentTimestamp);
@@ -89,6 +92,7 @@ export class DialQueue {
       body: message.Body ?? '',
       receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? '1'),
       sentAt: Number.isFinite(sent) && sent > 0 ? new Date(sent) : undefined,
+      receivedAt,
     };
   }
 

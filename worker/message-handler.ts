@@ -7,6 +7,7 @@ import type { CallStore } from './call-store.js';
 import type { SessionOutcome } from './call-ending.js';
 import type { DialMessage, DialQueue } from './dial-queue.js';
 import type { Logger } from './logger.js';
+import { preciseNow, type SetupRecorder } from './setup-recorder.js';
 
 export interface MessageHandlerDeps {
   readonly queue: DialQueue;
@@ -20,8 +21,9 @@ export interface MessageHandlerDeps {
   /** Seconds before a handed-back message is visible again, by receive count. @default min(30, 2^receiveCount) */
   readonly retryDelayS?: (receiveCount: number) => number;
   /**
-   * Called for a valid request before the claim (the worker protects its task from scale-in here). If the worker is
-   * told to stop meanwhile (`stopRequested`), the message is handed back untouched.
+   * Called for a valid request before the claim, beside the egress check (the worker protects its task from scale-in
+   * here; a refused request is then not a call, and the worker gives the protection back). If the worker is told to
+   * stop meanwhile (`stopRequested`), the message is handed back untouched.
    */
   readonly beforeClaim?: (request: DialRequest & { callId: string }) => Promise<void>;
   readonly stopRequested?: () => boolean;
@@ -30,6 +32,8 @@ export interface MessageHandlerDeps {
    * request is recorded FAILED INVALID_REQUEST and deleted before the claim, like one that failed validation.
    */
   readonly refuse?: (request: DialRequest) => Promise<string | undefined>;
+  /** The call's setup trace, from the message's enqueue: the handler adds its checks and the claim. @default none */
+  readonly setup?: SetupRecorder;
   /** Runs the claimed call to its end. */
   readonly runCall: (request: DialRequest & { callId: string }, record: CallRecord, logger: Logger) => Promise<SessionOutcome>;
 }
@@ -50,8 +54,9 @@ export type HandledMessage =
  * failure until the receive limit, after which the call is FAILED and the message left for the dead-letter queue.
  */
 export async function handleDialMessage(message: DialMessage, deps: MessageHandlerDeps): Promise<HandledMessage> {
-  const { queue, store } = deps;
+  const { queue, store, setup } = deps;
   const now = new Date();
+  const validating = preciseNow();
   let body: unknown;
   try {
     body = JSON.parse(message.body);
@@ -62,22 +67,31 @@ export async function handleDialMessage(message: DialMessage, deps: MessageHandl
     body === undefined
       ? ({ ok: false, reason: 'the message body is not JSON', callId: undefined } as const)
       : safeParseDialRequest(body);
+  setup?.span('request.validate', validating);
   if (!parsed.ok) return rejectInvalid(message, parsed.callId ?? `msg-${message.messageId}`, parsed.reason, deps, now, false);
-  const refused = await deps.refuse?.(parsed.request);
+  // a raw SendMessage without a callId gets the message id: stable across redeliveries of the same message
+  const request = { ...parsed.request, callId: parsed.request.callId ?? `msg-${message.messageId}` };
+  // the egress check (with its name resolution) runs beside the scale-in protection: neither waits for the other
+  const checking = preciseNow();
+  const refusal = (deps.refuse?.(parsed.request) ?? Promise.resolve(undefined)).then((reason) => {
+    setup?.span('egress.check', checking, preciseNow(), reason === undefined ? {} : { failed: true, detail: reason });
+    return reason;
+  });
+  const protecting = preciseNow();
+  const protection = (deps.beforeClaim?.(request) ?? Promise.resolve()).then(() => setup?.span('worker.protect', protecting));
+  const [refused] = await Promise.all([refusal, protection]);
   if (refused !== undefined) {
     return rejectInvalid(message, parsed.request.callId ?? `msg-${message.messageId}`, refused, deps, now, true);
   }
 
-  // a raw SendMessage without a callId gets the message id: stable across redeliveries of the same message
-  const request = { ...parsed.request, callId: parsed.request.callId ?? `msg-${message.messageId}` };
   const logger = deps.logger.child({ callId: request.callId });
-  await deps.beforeClaim?.(request);
   if (deps.stopRequested?.() === true) {
     await queue.handBack(message, 0);
     logger.info('stopping: dial message handed back unclaimed');
     return { kind: 'skipped', reason: 'shutdown', callId: request.callId };
   }
   let outcome: ClaimOutcome | undefined;
+  const claiming = preciseNow();
   const claimed = await store.update(request.callId, (current) => {
     outcome = claim(current, {
       request,
@@ -89,6 +103,7 @@ export async function handleDialMessage(message: DialMessage, deps: MessageHandl
     if (outcome.outcome === 'abandoned') return markLost(outcome.record, new Date(), 'redelivery');
     return outcome.record;
   });
+  setup?.span('claim', claiming);
   if (outcome === undefined || outcome.outcome !== 'claimed') {
     const reason = outcome?.outcome ?? 'duplicate';
     const said = {

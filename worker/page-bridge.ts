@@ -13,7 +13,16 @@ import {
   type PageEventOf,
   type PageEventType,
 } from '../contracts/page-rpc.js';
+import type { PageTrace } from '../contracts/setup-trace.js';
 import type { Logger } from './logger.js';
+
+/**
+ * What the page did with a command: its result, or the failure it reported; with how long the page ran it and its
+ * setup steps (`trace`), when it said.
+ */
+export type PageOutcome<R> =
+  | { readonly kind: 'ok'; readonly result: R; readonly trace?: PageTrace }
+  | { readonly kind: 'failed'; readonly error: RoomlineError; readonly trace?: PageTrace };
 
 type Listener<T extends PageEventType> = (event: PageEventOf<T>) => void;
 type AnyListener = (event: PageEvent) => void;
@@ -25,6 +34,8 @@ type AnyListener = (event: PageEvent) => void;
 export class PageBridge {
   private readonly listeners = new Map<PageEventType, Set<AnyListener>>();
   private lastHeartbeat = Date.now();
+  /** What the last heartbeat said of the page's Janus session, and when it came (epoch ms). */
+  private janusHeard: { readonly open: boolean; readonly heardMs?: number; readonly at: number } | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private unresponsiveListeners: ((reason: string) => void)[] = [];
 
@@ -56,6 +67,16 @@ export class PageBridge {
   suspendHeartbeat(): void {
     if (this.watchdog !== undefined) clearInterval(this.watchdog);
     this.watchdog = undefined;
+  }
+
+  /**
+   * How long ago (ms) the page's Janus session was last heard from, as its heartbeats tell: undefined when the page
+   * said nothing of it yet or said it is closed. The time since the heartbeat itself counts too.
+   */
+  get janusSilentMs(): number | undefined {
+    const heard = this.janusHeard;
+    if (heard === undefined || !heard.open || heard.heardMs === undefined) return undefined;
+    return heard.heardMs + (Date.now() - heard.at);
   }
 
   onUnresponsive(listener: (reason: string) => void): void {
@@ -92,7 +113,7 @@ export class PageBridge {
   async request<T extends PageCommandType>(
     command: Extract<PageCommand, { type: T }>,
     timeoutMs = this.commandTimeoutMs,
-  ): Promise<{ readonly kind: 'ok'; readonly result: PageCommandResults[T] } | { readonly kind: 'failed'; readonly error: RoomlineError }> {
+  ): Promise<PageOutcome<PageCommandResults[T]>> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -111,11 +132,12 @@ export class PageBridge {
       ]);
       const reply = pageReplySchema.safeParse(raw);
       if (!reply.success) throw new RoomlineError('INTERNAL', `malformed reply to "${command.type}" from the bot page`);
+      const trace = reply.data.trace === undefined ? {} : { trace: reply.data.trace };
       if (!reply.data.ok) {
         const { code, reason, retryable, sipCode } = reply.data.error;
-        return { kind: 'failed', error: new RoomlineError(code, reason, { retryable, ...(sipCode === undefined ? {} : { sipCode }) }) };
+        return { kind: 'failed', error: new RoomlineError(code, reason, { retryable, ...(sipCode === undefined ? {} : { sipCode }) }), ...trace };
       }
-      return { kind: 'ok', result: reply.data.result as PageCommandResults[T] };
+      return { kind: 'ok', result: reply.data.result as PageCommandResults[T], ...trace };
     } catch (error) {
       if (error instanceof RoomlineError) throw error;
       throw new RoomlineError('BROWSER_FAILED', `the bot page failed "${command.type}": ${String(error)}`);
@@ -145,6 +167,7 @@ export class PageBridge {
     const event: PageEvent = parsed.data;
     if (event.type === 'heartbeat') {
       this.lastHeartbeat = Date.now();
+      if (event.janus !== undefined) this.janusHeard = { ...event.janus, at: this.lastHeartbeat };
     } else if (event.type === 'log') {
       this.logger[event.level]({ page: true, ...event.data }, event.msg);
     }

@@ -9,6 +9,7 @@ import type { Logger } from './logger.js';
 import { PageBridge } from './page-bridge.js';
 import { PageSite } from './page-site.js';
 import { botPageDir } from './paths.js';
+import { preciseNow, type SetupRecorder } from './setup-recorder.js';
 
 /** A warm worker's browser and its Janus session (which may be lost and reopened while idle). */
 export interface Warm {
@@ -29,6 +30,11 @@ const JANUS_INIT_TIMEOUT_MS = 20_000;
 /** The pre-claim check: Janus must answer a keepalive within this, and the page the check within this and 5 s more. */
 const HEALTH_TIMEOUT_MS = 1_500;
 const PAGE_HEALTH_GRACE_MS = 5_000;
+/**
+ * A Janus session heard from this recently is known to answer (the page sends a keepalive every 4 s, and Janus answers
+ * each): one keepalive period and the health check's own timeout.
+ */
+const JANUS_KNOWN_FRESH_MS = 4_000 + HEALTH_TIMEOUT_MS;
 
 export interface WorkerBrowserOptions {
   readonly config: WorkerConfig;
@@ -144,16 +150,22 @@ export class WorkerBrowser {
   /**
    * Whether this warm worker can place a call now, checked after a message arrived and before it is claimed: the page
    * answers, and its Janus session answers a keepalive; a session that is gone or silent is reopened (on another node
-   * first). False: the message goes back to the queue at once for another worker.
+   * first). The page's heartbeats say how long ago its session was heard from: heard within a keepalive period, it is
+   * known healthy without a round trip; otherwise the page is asked (the trace's `worker.janus-check`). False: the
+   * message goes back to the queue at once for another worker.
    */
-  async readyToClaim(warm: Warm): Promise<boolean> {
+  async readyToClaim(warm: Warm, setup?: SetupRecorder): Promise<boolean> {
     if (this.broken !== undefined) return false;
     if (warm.janusOpen) {
+      const silentMs = warm.bridge.janusSilentMs;
+      if (silentMs !== undefined && silentMs <= JANUS_KNOWN_FRESH_MS) return true;
+      const start = preciseNow();
       try {
         const health = await warm.bridge.send(
           { type: 'health', timeoutMs: HEALTH_TIMEOUT_MS },
           HEALTH_TIMEOUT_MS + PAGE_HEALTH_GRACE_MS,
         );
+        setup?.span('worker.janus-check', start, preciseNow(), { detail: health.janus });
         if (health.janus === 'open') return true;
         warm.janusOpen = false;
         this.options.logger.warn({ janusNode: warm.janusNode, janus: health.janus }, 'Janus session unusable at claim: reopening it');

@@ -98,8 +98,10 @@ export class WorkerDialIn {
     aws.metrics.callStarted();
     try {
       const outcome = await this.options.calls.run(claimed.request, claimed.record, logger, warm, {
-        callerNumber: claimed.record.caller?.number ?? 'unknown',
-        ...(claimed.pin === undefined ? {} : { pin: claimed.pin }),
+        inbound: {
+          callerNumber: claimed.record.caller?.number ?? 'unknown',
+          ...(claimed.pin === undefined ? {} : { pin: claimed.pin }),
+        },
       });
       if (outcome.kind === 'final') return outcome.record;
       const failure = { ...outcome.failure, retryable: false };

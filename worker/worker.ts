@@ -11,6 +11,7 @@ import { DialQueue, type DialMessage } from './dial-queue.js';
 import { refusedDestinations } from './egress.js';
 import { createLogger, type Logger } from './logger.js';
 import { handleDialMessage, type HandledMessage } from './message-handler.js';
+import { SetupRecorder } from './setup-recorder.js';
 import { recordStateMetrics } from './state-metrics.js';
 import { TrunkFile } from './trunks.js';
 import { WorkerBrowser, type Warm } from './worker-browser.js';
@@ -195,13 +196,14 @@ export class Worker {
           continue;
         }
         this.busy = true;
-        if (warm !== undefined && !(await this.browser.readyToClaim(warm))) {
+        const setup = SetupRecorder.forMessage(message);
+        if (warm !== undefined && !(await this.browser.readyToClaim(warm, setup))) {
           this.busy = false;
           await this.queue.handBack(message, 0).catch(() => undefined);
           this.logger.warn({ reason: this.browser.broken ?? 'no Janus node answers' }, 'not ready to place a call: message handed back unclaimed');
           continue;
         }
-        const handled = await this.handle(message, state);
+        const handled = await this.handle(message, state, setup);
         if (handled.kind === 'call') {
           notify({ type: 'roomline-worker', state: 'done', callId: handled.record.callId });
           return 0;
@@ -237,8 +239,9 @@ export class Worker {
       .catch((error: unknown) => this.logger.warn({ error: String(error) }, 'removing task protection failed'));
   }
 
-  private handle(message: DialMessage, state: { warm: Warm | undefined }): Promise<HandledMessage> {
+  private handle(message: DialMessage, state: { warm: Warm | undefined }, setup: SetupRecorder): Promise<HandledMessage> {
     return handleDialMessage(message, {
+      setup,
       queue: this.queue,
       store: this.store,
       logger: this.logger,
@@ -272,7 +275,7 @@ export class Worker {
             };
           }
         }
-        return this.calls.run(request, record, logger, state.warm);
+        return this.calls.run(request, record, logger, state.warm, { setup });
       },
     });
   }

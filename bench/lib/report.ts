@@ -1,3 +1,5 @@
+import type { MeasuredCommit } from './commit.js';
+import type { SetupStepMedian } from '../phases/setup-steps.js';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { assertNever } from '../../contracts/errors.js';
@@ -155,6 +157,10 @@ export interface BenchResults {
   readonly notes?: readonly string[];
   /** The samples behind the figures, for the plots (absent in results written before they were kept). */
   readonly series?: BenchSeries;
+  /** The commit the run measured (bench/lib/commit.ts). */
+  readonly commit?: MeasuredCommit;
+  /** The warm setup's steps, median per step, beside the direct call's equivalents (bench/phases/setup-steps.ts). */
+  readonly setupSteps?: readonly SetupStepMedian[];
 }
 
 /** A figure as the table shows it, with what follows from its two values. */

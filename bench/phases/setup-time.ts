@@ -8,6 +8,8 @@ import { WorkerPool } from '../../lab/worker-pool.js';
 import { measured, missing, type Measured, type SetupSpan, type WorkerStart } from '../lib/report.js';
 import { summarize } from '../lib/stats.js';
 import { WARM_START_CONCURRENCY, WARM_TIMEOUT_MS } from '../plan.js';
+import { setupStepMedians, type SetupStepMedian } from './setup-steps.js';
+import type { SetupTrace } from '../../contracts/setup-trace.js';
 import { directUntilAnswered, hangUp, quickRequest, untilConnected, type BenchRun, type Figures, type Path } from './calls.js';
 
 /**
@@ -16,14 +18,22 @@ import { directUntilAnswered, hangUp, quickRequest, untilConnected, type BenchRu
  */
 
 /** Milliseconds from the request (enqueue, or the direct page's call) to each event. */
-type SetupSample = Partial<Record<'invite' | 'answer' | 'audioAtPhone' | 'audioInRoom', number>>;
+type SetupSample = Partial<Record<'invite' | 'answer' | 'audioAtPhone' | 'audioInRoom', number>> & {
+  /** Roomline: the call record's setup trace. */
+  readonly trace?: SetupTrace;
+};
 
 /**
  * `plan.warmCalls` setup calls on each path. On Fargate each worker has its task to itself; here all share two cores.
  * Workers are warmed in batches before the calls, so no Chromium starts while a call is timed (a used worker only
  * exits).
  */
-export async function warmSetupTimes(run: BenchRun, person: RoomPerson, direct: DirectCaller, figures: Figures): Promise<void> {
+export async function warmSetupTimes(
+  run: BenchRun,
+  person: RoomPerson,
+  direct: DirectCaller,
+  figures: Figures,
+): Promise<SetupStepMedian[]> {
   const { lab, plan, env } = run;
   const warm = { roomline: [] as SetupSample[], direct: [] as SetupSample[] };
   let pool: WorkerPool | undefined;
@@ -43,6 +53,12 @@ export async function warmSetupTimes(run: BenchRun, person: RoomPerson, direct: 
   setSetupFigures(figures, 'warm', warm);
   run.series.setup('warm', warm);
   await pool?.stop();
+  const of = (pick: (s: SetupSample) => number | undefined) => warm.direct.map(pick).filter((v): v is number => v !== undefined);
+  return setupStepMedians(
+    warm.roomline.flatMap((s) => (s.trace === undefined ? [] : [s.trace])),
+    warm.roomline.flatMap((s) => (s.invite === undefined ? [] : [s.invite])),
+    { invite: of((s) => s.invite), answer: of((s) => s.answer), audioAtPhone: of((s) => s.audioAtPhone), audioInRoom: of((s) => s.audioInRoom) },
+  );
 }
 
 /**
@@ -89,7 +105,8 @@ async function roomlineSetupCall(run: BenchRun, person: RoomPerson): Promise<Set
   await sleep(run.plan.talkMs);
   const final = await hangUp(lab, callId);
   if (final.state !== 'ENDED') run.logger.warn({ callId, state: final.state, failure: final.failure }, 'setup call failed');
-  return measureEnds(lab, t0, (since) => person.recording(since));
+  const sample = await measureEnds(lab, t0, (since) => person.recording(since));
+  return final.setup === undefined ? sample : { ...sample, trace: final.setup };
 }
 
 async function directSetupCall(run: BenchRun, direct: DirectCaller): Promise<SetupSample> {

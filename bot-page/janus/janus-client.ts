@@ -119,6 +119,11 @@ export class JanusSession {
     return this.closed;
   }
 
+  /** Milliseconds since anything was last heard from Janus on this session's connection (a keepalive's answer at least). */
+  get heardMs(): number {
+    return Math.max(0, Date.now() - this.transport.lastReceivedAt);
+  }
+
   onClosed(listener: (reason: string) => void): void {
     this.closedListeners.push(listener);
   }

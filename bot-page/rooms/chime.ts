@@ -83,6 +83,8 @@ class ChimeMeetingRoom implements RoomAdapter {
       throw new RoomlineError('ROOM_JOIN_FAILED', 'the Chime join data has no JoinInfo (the worker resolves a meetingId first)');
     }
     const audio = tracks.audio ?? this.silentTrack();
+    const steps = this.options.steps;
+    const made = performance.now();
     const main = new MeetingSessionHandle(this.room, attendee, {
       audio,
       ownAttendees: this.ownAttendees,
@@ -100,6 +102,7 @@ class ChimeMeetingRoom implements RoomAdapter {
       },
     });
     this.main = main;
+    steps?.span('room.session', made);
     const av = main.audioVideo;
     av.realtimeSubscribeToAttendeeIdPresence((attendeeId, present, externalUserId) =>
       this.onPresence(attendeeId, present, externalUserId),
@@ -111,7 +114,7 @@ class ChimeMeetingRoom implements RoomAdapter {
       meetingAudioStreamBecameActive: (stream) => this.onMixedAudio(stream),
       meetingAudioStreamBecameInactive: () => undefined,
     });
-    await main.start();
+    await (steps === undefined ? main.start() : steps.time('room.start', () => main.start()));
     // the SDK announces the mix through an element it plays into; a muted one keeps it decoding
     return { selfId: attendee.AttendeeId, participants: this.participants(), published: Promise.resolve() };
   }

@@ -5,6 +5,7 @@ import { errorMessage, log } from '../host.js';
 import { JanusSession, type HandleEvent, type JanusHandle } from '../janus/janus-client.js';
 import { JanusError } from '../janus/janus-error.js';
 import { legQuality } from '../media/stats.js';
+import { NO_STEPS, type StepRecorder } from '../setup-steps.js';
 import type {
   PublishedTracks,
   RoomAdapter,
@@ -49,27 +50,36 @@ class JanusVideoRoom implements RoomAdapter {
   private readonly subscriptions = new Map<string, Subscription>();
   private leaving = false;
   private channel: RTCDataChannel | undefined;
+  /** The join's steps; the first subscription is one of them. */
+  private readonly steps: StepRecorder;
+  private subscribed = false;
 
   constructor(
     private readonly room: JanusRoomJoin,
     private readonly events: RoomAdapterEvents,
     private readonly options: RoomAdapterOptions,
-  ) {}
+  ) {
+    this.steps = options.steps ?? NO_STEPS;
+  }
 
   async join(display: string, tracks: PublishedTracks): Promise<RoomJoined> {
+    const steps = this.steps;
     try {
-      this.session = await JanusSession.connect(this.room.serverUrl, { timeoutMs: 5_000, token: this.room.token, apiSecret: this.room.apiSecret });
+      this.session = await steps.time('room.connect', () =>
+        JanusSession.connect(this.room.serverUrl, { timeoutMs: 5_000, token: this.room.token, apiSecret: this.room.apiSecret }),
+      );
     } catch (error) {
       throw new RoomlineError('ROOM_UNREACHABLE', `cannot reach the room's Janus server: ${errorMessage(error)}`);
     }
     this.session.onClosed((reason) => {
       if (!this.leaving) this.events.lost(`room server connection lost: ${reason}`);
     });
-    const handle = await this.session.attach(PLUGIN);
+    const session = this.session;
+    const handle = await steps.time('room.attach', () => session.attach(PLUGIN));
     this.mainHandle = handle;
     let joined: Record<string, unknown>;
     try {
-      ({ data: joined } = await handle.request(this.joinBody('publisher', display)));
+      ({ data: joined } = await steps.time('room.join', () => handle.request(this.joinBody('publisher', display))));
     } catch (error) {
       throw this.joinFailure(error);
     }
@@ -81,9 +91,11 @@ class JanusVideoRoom implements RoomAdapter {
     for (const attendee of asList(joined['attendees'])) this.addParticipant(attendee);
     for (const publisher of asList(joined['publishers'])) this.addPublisher(publisher);
     // admitted: the bot's feed is negotiated while the caller goes on (e.g. places the SIP call)
-    const published = this.publish(handle, display, tracks, this.options.dataChannel === true, true).then((pc) => {
-      if (this.mainFeed !== undefined) this.mainFeed.pc = pc;
-    });
+    const published = steps
+      .time('room.publish', () => this.publish(handle, display, tracks, this.options.dataChannel === true, true))
+      .then((pc) => {
+        if (this.mainFeed !== undefined) this.mainFeed.pc = pc;
+      });
     published.catch(() => undefined);
     return { selfId, participants: this.participants(), published };
   }
@@ -272,7 +284,11 @@ class JanusVideoRoom implements RoomAdapter {
     const mids = streams.map((stream) => String(stream['mid']));
     const dataMids = new Set(streams.filter((stream) => stream['type'] === 'data').map((stream) => String(stream['mid'])));
     if (mids.length === 0) return;
-    void this.subscribe(id, mids, dataMids).catch((error) =>
+    // the first subscription is a step of the join (the room's audio reaches the phone through it)
+    const first = !this.subscribed;
+    this.subscribed = true;
+    const subscribing = () => this.subscribe(id, mids, dataMids);
+    void (first ? this.steps.time('room.subscribe', subscribing) : subscribing()).catch((error: unknown) =>
       log.warn('subscribing to a room feed failed', { feed: id, error: errorMessage(error) }),
     );
   }

@@ -1,6 +1,7 @@
 import type { LegQuality } from '../../contracts/call-record.js';
 import type { RoomCapabilities, RoomJoin, RoomProviderName } from '../../contracts/rooms/index.js';
 import type { EncodedTaps } from '../media/encoded-relay.js';
+import type { StepRecorder } from '../setup-steps.js';
 
 /**
  * One transport-neutral interface for every room provider. The bot joins with its own audio (and camera), swaps the
@@ -96,6 +97,11 @@ export interface RoomAdapterOptions {
    * its audio is decoded and encoded again. @default none
    */
   readonly encoded?: EncodedTaps;
+  /**
+   * Where the adapter reports how long its own join steps took, as `room.<name>` (e.g. `room.connect`, `room.join`,
+   * `room.publish`), for the call's setup trace. @default nowhere
+   */
+  readonly steps?: StepRecorder;
 }
 
 /** Makes a provider's adapter for one room join. */

@@ -23,10 +23,13 @@ export class SdkRoom {
     private readonly options: RoomAdapterOptions,
   ) {}
 
-  /** Loads the SDK (`load`: its dynamic import), tapping the peer connections it makes: they are the room leg's. */
+  /**
+   * Loads the SDK (`load`: its dynamic import), tapping the peer connections it makes: they are the room leg's. The
+   * load is the join's step `room.sdk`.
+   */
   async loadSdk<T>(load: () => Promise<T>): Promise<T> {
     this.tap = tapPeerConnections({ lowLatency: this.options.lowLatency === true });
-    return load();
+    return this.options.steps?.time('room.sdk', load) ?? load();
   }
 
   /** Whether the bridge shows the participants' cameras (otherwise only their audio is wanted). */

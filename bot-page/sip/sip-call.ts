@@ -4,7 +4,8 @@ import type { DtmfCarriage, DtmfReceivedCarriage } from '../../contracts/telepho
 import { emit, errorMessage, log } from '../host.js';
 import type { JanusSession } from '../janus/janus-client.js';
 import { DtmfListener } from '../media/dtmf-listener.js';
-import { SipLeg, type AnswerOptions, type DialOptions } from './sip-leg.js';
+import { NO_STEPS, type StepRecorder } from '../setup-steps.js';
+import { SipLeg, type AnswerOptions, type DialOptions, type PreparedCall } from './sip-leg.js';
 import type { SipLegEvents } from './sip-leg-events.js';
 
 /** What the call needs from the bot's media graph, for its first leg and for each leg a transfer brings. */
@@ -44,6 +45,8 @@ export class SipCall {
   private localTransfer: { target: string; timer: ReturnType<typeof setTimeout> } | undefined;
   private listener: DtmfListener | undefined;
   private ended = false;
+  /** A leg prepared for the dial to come, and its prepared call. */
+  private prepared: Promise<{ readonly leg: SipLeg; readonly call: PreparedCall }> | undefined;
 
   constructor(
     private readonly session: JanusSession,
@@ -59,18 +62,62 @@ export class SipCall {
   }
 
   /**
-   * Places the call. A trunk on TCP or TLS needs a SIP stack of its own (Janus picks the transport when a handle
-   * first registers), so it gets a new handle; everything else uses the handle warmed up at start.
+   * Prepares the call's SIP leg ahead of its INVITE (while the room joins): its handle, caller identity, peer
+   * connection and offer (SipLeg.prepare). {@link dial} then only places it; {@link discardPrepared} throws it away.
+   * A failure is the dial's, reported when it is placed.
    */
-  async dial(options: Omit<DialOptions, 'audio' | 'video'>, sip: SipLegOptions): Promise<void> {
+  prepare(options: Omit<DialOptions, 'audio' | 'video'>, steps: StepRecorder = NO_STEPS): void {
+    this.discardPrepared();
+    const start = performance.now();
+    const prepared = (async () => {
+      const leg = await this.legFor(options);
+      return { leg, call: await leg.prepare({ ...options, ...this.media.outgoing() }, steps) };
+    })();
+    this.prepared = prepared;
+    void prepared.then(
+      () => steps.span('sip.prepare', start),
+      (error: unknown) => steps.failed('sip.prepare', start, error),
+    );
+  }
+
+  /** Throws away a prepared leg that will not be placed (the room join failed): nothing was sent for it. */
+  discardPrepared(): void {
+    const prepared = this.prepared;
+    this.prepared = undefined;
+    void prepared?.then(
+      ({ leg }) => leg.unprepare(),
+      () => undefined,
+    );
+  }
+
+  /**
+   * Places the call: the leg {@link prepare}d for it, or one prepared now. A trunk on TCP or TLS needs a SIP stack of
+   * its own (Janus picks the transport when a handle first registers), so it gets a new handle; everything else uses
+   * the handle warmed up at start.
+   */
+  async dial(options: Omit<DialOptions, 'audio' | 'video'>, sip: SipLegOptions, steps: StepRecorder = NO_STEPS): Promise<void> {
     this.options = sip;
-    const { to: _to, identity, referId: _refer, ...rest } = options;
+    const { to: _to, identity: _identity, referId: _refer, ...rest } = options;
     this.dialOptions = rest;
-    const transport = identity.kind === 'account' ? (identity.account.transport ?? 'udp') : 'udp';
-    const leg = transport === 'udp' ? this.warmLeg : await this.newLeg();
+    const ready = this.prepared;
+    this.prepared = undefined;
+    const { leg, call } =
+      ready === undefined
+        ? await (async () => {
+            const fresh = await this.legFor(options);
+            return { leg: fresh, call: await fresh.prepare({ ...options, ...this.media.outgoing() }, steps) };
+          })()
+        : await ready;
     this.current = leg;
     if (sip.detectDtmf) this.listener = new DtmfListener((digit) => this.media.digit(digit, 'audio'));
-    await leg.dial({ ...options, ...this.media.outgoing() });
+    await leg.place(call, steps);
+  }
+
+  /** The leg a dial goes out on: the warm handle, or a new one for a trunk on TCP or TLS. */
+  private async legFor(options: Pick<DialOptions, 'identity'>): Promise<SipLeg> {
+    const identity = options.identity;
+    const transport = identity.kind === 'account' ? (identity.account.transport ?? 'udp') : 'udp';
+    return transport === 'udp' ? this.warmLeg : await this.newLeg();
   }
 
   /** Dial-in: answers the incoming call pending on `leg` (a registered handle), which becomes the call's leg. */
@@ -116,6 +163,7 @@ export class SipCall {
   /** Hangs up and releases every leg: helpers before the leg they depend on. */
   async close(): Promise<void> {
     this.ended = true;
+    this.discardPrepared();
     if (this.localTransfer !== undefined) clearTimeout(this.localTransfer.timer);
     const legs = [this.following?.leg, this.current, ...this.retired.reverse(), this.warmLeg].filter(
       (leg, i, all): leg is SipLeg => leg !== undefined && all.indexOf(leg) === i,

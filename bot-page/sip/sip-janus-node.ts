@@ -63,6 +63,13 @@ export class SipJanusNode {
     return { janus: 'silent' };
   }
 
+  /** What the page knows of the session's health without asking: open or not, and how long ago Janus was heard. */
+  get known(): { readonly open: boolean; readonly heardMs?: number } {
+    const session = this.sessionValue;
+    if (session === undefined || session.isClosed) return { open: false };
+    return { open: true, heardMs: session.heardMs };
+  }
+
   async destroy(): Promise<void> {
     await this.sessionValue?.destroy();
   }

@@ -43,14 +43,21 @@ export class SipLegMedia {
   readonly pc: RTCPeerConnection;
   private audioTransceiver: RTCRtpTransceiver | undefined;
   private videoTransceiver: RTCRtpTransceiver | undefined;
+  /** While a prepared call waits for its INVITE: the candidates gathered (they go in its offer, not trickled). */
+  private held: (RTCIceCandidate | null)[] | undefined;
 
   constructor(
     private readonly options: SipLegMediaOptions,
     events: SipLegMediaEvents,
+    how: { readonly holdCandidates: boolean } = { holdCandidates: false },
   ) {
     const pc = bridgePeerConnection({ iceServers: options.iceServers, bundlePolicy: 'max-bundle' });
     this.pc = pc;
-    pc.onicecandidate = (event) => events.candidate(event.candidate);
+    if (how.holdCandidates) this.held = [];
+    pc.onicecandidate = (event) => {
+      if (this.held === undefined) events.candidate(event.candidate);
+      else this.held.push(event.candidate);
+    };
     pc.ontrack = (event) => {
       if (options.lowLatency === true) event.receiver.jitterBufferTarget = 0;
       options.encoded?.receiver(event.receiver);
@@ -96,6 +103,39 @@ export class SipLegMedia {
     const offer = await pc.createOffer();
     await pc.setLocalDescription(offer);
     return { type: 'offer', sdp: pc.localDescription?.sdp ?? offer.sdp ?? '' };
+  }
+
+  /** Resolves once ICE gathering completed, with how many candidates were gathered. */
+  gathered(): Promise<number> {
+    const { pc } = this;
+    return new Promise((resolve) => {
+      let count = 0;
+      const done = () => {
+        pc.removeEventListener('icecandidate', onCandidate);
+        pc.removeEventListener('icegatheringstatechange', onState);
+        resolve(count);
+      };
+      const onCandidate = (event: RTCPeerConnectionIceEvent) => {
+        if (event.candidate === null) done();
+        else count++;
+      };
+      const onState = () => {
+        if (pc.iceGatheringState === 'complete') done();
+      };
+      pc.addEventListener('icecandidate', onCandidate);
+      pc.addEventListener('icegatheringstatechange', onState);
+    });
+  }
+
+  /**
+   * A prepared call's INVITE goes now: its offer as the local description is now (with every candidate gathered so
+   * far, which are not trickled again), and the candidates from now on are trickled. `ended`: gathering is complete
+   * already, so the end of candidates is to be trickled once the offer is out.
+   */
+  releaseCandidates(): { readonly offer: JanusJsep; readonly ended: boolean } {
+    const held = this.held ?? [];
+    this.held = undefined;
+    return { offer: { type: 'offer', sdp: this.pc.localDescription?.sdp ?? '' }, ended: held.includes(null) };
   }
 
   /** An incoming call: Janus's offer, the transceivers it made given the bridge's media, and the answer. */

@@ -2,6 +2,7 @@ import { RoomlineError, assertNever } from '../../contracts/errors.js';
 import type { SipAccount } from '../../contracts/page-rpc.js';
 import type { DtmfCarriage, SrtpMode } from '../../contracts/telephony.js';
 import { errorMessage, log } from '../host.js';
+import { NO_STEPS, type StepRecorder } from '../setup-steps.js';
 import type { JanusJsep, JanusSession } from '../janus/janus-client.js';
 import { JanusError } from '../janus/janus-error.js';
 import { SipPluginHandle, type SipPluginEvent } from '../janus/sip-plugin.js';
@@ -19,6 +20,12 @@ export interface DialOptions extends SipLegMediaOptions {
   readonly srtp?: SrtpMode;
   /** This call follows a REFER (Janus's `refer_id`): the transferor is told how it goes. */
   readonly referId?: number;
+}
+
+/** A dial made ready to send (SipLeg.prepare): its options and its offer. */
+export interface PreparedCall {
+  readonly options: DialOptions;
+  readonly offer: JanusJsep;
 }
 
 /** What answering an incoming call needs: a dialled call's options without a target, identity or headers. */
@@ -99,18 +106,45 @@ export class SipLeg {
       : { kind: 'helper', masterId: this.masterIdValue, uri: this.identityUri };
   }
 
-  /** Places the call. Resolves when Janus has taken the INVITE; progress arrives as events. */
-  async dial(options: DialOptions): Promise<void> {
-    if (this.phase !== 'idle') throw new Error('this SIP leg has already dialed');
-    this.phase = 'calling';
-    const t0 = performance.now();
-    await this.register(options.identity);
-    const registered = performance.now();
-    const offer = await this.newMedia(options).offer();
+  /** Places the call: {@link prepare}, then {@link place}. Resolves when Janus has taken the INVITE; progress arrives as events. */
+  async dial(options: DialOptions, steps: StepRecorder = NO_STEPS): Promise<void> {
+    await this.place(await this.prepare(options, steps), steps);
+  }
+
+  /**
+   * Everything of the call that Janus does not pass on to the SIP peer: the caller identity registered (a guest's
+   * sends nothing on the wire; a trunk account with `register` sends its REGISTER), the peer connection with its
+   * transceivers, the offer set as the local description (ICE gathering starts; candidates are held until the call is
+   * placed). {@link unprepare} throws it all away; {@link place} sends the INVITE.
+   */
+  async prepare(options: DialOptions, steps: StepRecorder = NO_STEPS): Promise<PreparedCall> {
+    if (this.phase !== 'idle' || this.media !== undefined) throw new Error('this SIP leg has already dialed');
+    await steps.time('sip.register', () => this.register(options.identity));
+    const offerStart = performance.now();
+    const media = this.newMedia(options, { holdCandidates: true });
+    const gathering = media.gathered();
+    const offer = await media.offer();
     const offered = performance.now();
+    steps.span('sip.offer', offerStart, offered);
+    void gathering.then((candidates) => steps.span('sip.ice', offered, performance.now(), `${candidates} candidates`));
+    return { options, offer };
+  }
+
+  /** Sends the prepared call's INVITE: Janus's `call` with the offer, and the candidates gathered so far in it. */
+  async place(prepared: PreparedCall, steps: StepRecorder = NO_STEPS): Promise<void> {
+    if (this.phase !== 'idle') throw new Error('this SIP leg has already dialed');
+    const { options } = prepared;
+    this.phase = 'calling';
+    // the local description now carries every candidate gathered so far; the ones after it are trickled
+    const released = this.media?.releaseCandidates() ?? { offer: prepared.offer, ended: false };
+    const start = performance.now();
     try {
-      await this.sip.call({ uri: options.to, headers: options.headers, srtp: options.srtp ?? 'off', referId: options.referId }, offer);
+      const calling = this.sip.call({ uri: options.to, headers: options.headers, srtp: options.srtp ?? 'off', referId: options.referId }, released.offer);
+      // the call request is on its way (sent at once): the end of the candidates follows it
+      if (released.ended) this.sip.trickle(null);
+      await calling;
     } catch (error) {
+      steps.failed('sip.call', start, error);
       // Retried only if Janus never saw the request (the connection was already closed) or refused it: otherwise the
       // INVITE may be out and the phone ringing, and a retry would ring it twice.
       const notSent = error instanceof JanusError && (!error.sent || error.code !== undefined);
@@ -118,20 +152,27 @@ export class SipLeg {
         retryable: notSent,
       });
     }
-    log.debug('SIP call placed', {
-      registerMs: Math.round(registered - t0),
-      offerMs: Math.round(offered - registered),
-      callAckMs: Math.round(performance.now() - offered),
-    });
+    steps.span('sip.call', start);
+  }
+
+  /** Throws a prepared call away before its INVITE: the peer connection closed, nothing sent to Janus for it. */
+  unprepare(): void {
+    if (this.phase !== 'idle') return;
+    this.media?.pc.close();
+    this.media = undefined;
   }
 
   /** The leg's one peer connection, for a dialled call or an answered one. */
-  private newMedia(options: SipLegMediaOptions): SipLegMedia {
-    this.media = new SipLegMedia(options, {
-      candidate: (candidate) => this.sip.trickle(candidate),
-      track: (track) => this.events.track(track),
-      failed: (reason) => this.events.mediaFailed(reason),
-    });
+  private newMedia(options: SipLegMediaOptions, how: { holdCandidates: boolean } = { holdCandidates: false }): SipLegMedia {
+    this.media = new SipLegMedia(
+      options,
+      {
+        candidate: (candidate) => this.sip.trickle(candidate),
+        track: (track) => this.events.track(track),
+        failed: (reason) => this.events.mediaFailed(reason),
+      },
+      how,
+    );
     return this.media;
   }
 

@@ -4,6 +4,8 @@ import { hasTone } from '../../lab/audio-analysis.js';
 import { dialAndMeasure } from '../../lab/demo-call.js';
 import type { Lab } from '../../lab/lab.js';
 import { waitUntil } from '../../lab/wait.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { findStep, stepEnd, type SetupStepName } from '../../contracts/setup-trace.js';
 import { untilPersonHears } from '../support/heard.js';
 import { isFinal, queueDepth, states, useLab } from '../support/lab.js';
 
@@ -12,6 +14,9 @@ import { isFinal, queueDepth, states, useLab } from '../support/lab.js';
  * baresip / Kamailio, with the call record in dynalite. Every assertion is what a user would check: the tone heard
  * at each end, the SIP code recorded, the BYE or CANCEL seen by the phone, the INVITEs counted.
  */
+/** A Janus VideoRoom the lab does not have: Janus refuses the join (426). */
+const NO_SUCH_ROOM = 987_654_321;
+
 let lab: Lab;
 useLab({ workers: 1, maxReceives: 3 }, (started) => {
   lab = started;
@@ -36,6 +41,58 @@ describe('a bridged call through the real lab', () => {
     expect(record.quality?.sip.audioOut?.packets).toBeGreaterThan(100);
     expect(record.quality?.room.audioIn?.packets).toBeGreaterThan(100);
     expect(record.quality?.sip.audioIn?.lossRate).toBeLessThan(0.01);
+
+    // the setup trace: every step of the path, in order, from the enqueue
+    const trace = record.setup!;
+    expect(trace.originKind).toBe('enqueued');
+    // its zero is the queue's SentTimestamp: after the client's enqueue, before the claim
+    expect(Date.parse(trace.origin)).toBeGreaterThanOrEqual(Date.parse(record.timings!.enqueuedAt!));
+    expect(Date.parse(trace.origin)).toBeLessThanOrEqual(Date.parse(record.timings!.claimedAt!));
+    const at = (name: string) => {
+      const step = findStep(trace, name as SetupStepName);
+      expect(step, `${name} in ${JSON.stringify(trace.steps.map((s) => s.step))}`).toBeDefined();
+      return step!;
+    };
+    const path = ['queue.wait', 'request.validate', 'claim', 'room.prepare', 'page.join-room', 'page.dial', 'sip.invite', 'sip.ringing', 'sip.answered'];
+    const starts = path.map((name) => at(name).at);
+    expect(starts, JSON.stringify(trace.steps)).toEqual([...starts].sort((a, b) => a - b));
+    for (const step of trace.steps) {
+      expect(step.at, step.step).toBeGreaterThanOrEqual(0);
+      expect(step.at + (step.ms ?? 0), step.step).toBeLessThan(30_000);
+    }
+    // the room's own join steps and the SIP leg's happen inside the join command's round trip
+    const join = at('page.join-room');
+    for (const name of ['room.connect', 'room.join', 'sip.offer']) {
+      expect(at(name).at, name).toBeGreaterThanOrEqual(join.at - 1);
+      expect(stepEnd(at(name)), name).toBeLessThanOrEqual(stepEnd(join) + 1);
+    }
+    // the SIP leg's offer was made while the room joined, and the INVITE went only after the join
+    expect(at('sip.offer').at).toBeLessThan(stepEnd(at('room.join')));
+    expect(at('sip.invite').at).toBeGreaterThanOrEqual(stepEnd(join));
+    expect(at('sip.call').at).toBeGreaterThanOrEqual(at('page.dial').at);
+    expect(at('media.sip-audio-out').at).toBeGreaterThan(at('sip.invite').at);
+    expect(at('media.sip-audio-in').at).toBeGreaterThan(at('sip.invite').at);
+  });
+
+  it('never rings the phone for a room the bot cannot join, and records why', async () => {
+    const since = Date.now();
+
+    const callId = await lab.client.enqueueDial({ ...lab.dialRequest(), room: { ...lab.endpoints.room, roomId: NO_SUCH_ROOM } });
+    const record = await lab.client.waitForCall(callId, isFinal, { timeoutMs: 30_000 });
+
+    expect(record.state).toBe('FAILED');
+    expect(record.failure?.code).toBe('ROOM_JOIN_FAILED');
+    expect(record.failure?.reason).toMatch(/room/i);
+    // the trace says where it stopped: the join failed, and nothing went to Janus's `call`
+    const join = findStep(record.setup, 'page.join-room');
+    expect(join?.failed).toBe(true);
+    expect(findStep(record.setup, 'room.join')?.failed).toBe(true);
+    expect(findStep(record.setup, 'page.dial')).toBeUndefined();
+    expect(findStep(record.setup, 'sip.invite')).toBeUndefined();
+    // no INVITE reached the phone, even a moment later
+    await sleep(2_000);
+    expect(lab.phone.invitesSince(since)).toHaveLength(0);
+    expect(states(record)).not.toContain('DIALING');
   });
 
   it('sends a BYE the phone sees when a hangup is requested through the client, and records ENDED by caller', async () => {

@@ -1,4 +1,5 @@
 import { isFinalState, type CallRecord } from '../../contracts/call-record.js';
+import { describeSetupTrace } from '../../contracts/setup-trace.js';
 import type { RoomlineClient } from '../client.js';
 import { EXIT } from './exit-codes.js';
 
@@ -22,7 +23,10 @@ export async function follow(client: RoomlineClient, callId: string, timeoutS: n
   return last.state === 'ENDED' ? EXIT.ok : EXIT.callFailed;
 }
 
-/** A call record as a few lines a person reads: its state, target, failure, SIP code, worker, history and controls. */
+/**
+ * A call record as a few lines a person reads: its state, target, failure, SIP code, worker, history, controls and
+ * setup trace (each step's start and length from the enqueue).
+ */
 export function summarise(record: CallRecord): string {
   const lines = [
     `call      ${record.callId}`,
@@ -39,6 +43,7 @@ export function summarise(record: CallRecord): string {
     ...(record.controls ?? []).map(
       (c) => `  ${c.requestedAt}  ${c.control.type.padEnd(9)} ${c.status}${c.error === undefined ? '' : `: ${c.error}`}`,
     ),
+    ...(record.setup === undefined ? [] : ['setup', ...describeSetupTrace(record.setup).map((line) => `  ${line}`)]),
   ];
   return `${lines.join('\n')}\n`;
 }
