@@ -13,6 +13,7 @@ import { METRIC_DIMENSIONS, METRICS } from '../../worker/aws/metric-names.js';
 import { WORKER_AWS_REQUEST_TIMEOUT_MS } from '../bridge-props.js';
 import type { ResolvedBridgeProps } from '../resolved-bridge-props.js';
 import { SERVICE_DEPLOYMENT } from './service-defaults.js';
+import { WARM_POOL_METRIC_IDS, WARM_POOL_TARGET_TRACKING, warmPoolDemandExpression } from '../warm-pool-scaling.js';
 
 /** Where Debian's Chromium lives in the worker image. */
 export const WORKER_CHROMIUM_PATH = '/usr/bin/chromium';
@@ -51,7 +52,7 @@ export interface WorkerServiceProps {
  * and target tracking multiplies capacity by metric / target). Busy workers come from the workers' own per-minute
  * `BusyWorkers` samples, waiting requests from the queue's visible messages, the desired count from Container Insights.
  * CPU plays no part. Busy tasks protect themselves from scale-in (ECS task scale-in protection), so scaling in stops
- * idle tasks only.
+ * idle tasks only. The numbers and the expression live in `../warm-pool-scaling.ts`, which the planner simulates.
  */
 export class WorkerService extends Construct {
   readonly service: ecs.FargateService;
@@ -172,13 +173,13 @@ export class WorkerService extends Construct {
       policyType: 'TargetTrackingScaling',
       scalingTargetId: scalableTarget.scalableTargetId,
       targetTrackingScalingPolicyConfiguration: {
-        targetValue: 100,
-        scaleOutCooldown: 30,
-        scaleInCooldown: 60,
+        targetValue: WARM_POOL_TARGET_TRACKING.targetValue,
+        scaleOutCooldown: WARM_POOL_TARGET_TRACKING.scaleOutCooldownS,
+        scaleInCooldown: WARM_POOL_TARGET_TRACKING.scaleInCooldownS,
         customizedMetricSpecification: {
           metrics: [
             {
-              id: 'busy',
+              id: WARM_POOL_METRIC_IDS.busy,
               label: 'Workers in a call',
               returnData: false,
               metricStat: {
@@ -191,7 +192,7 @@ export class WorkerService extends Construct {
               },
             },
             {
-              id: 'waiting',
+              id: WARM_POOL_METRIC_IDS.waiting,
               label: 'Dial requests waiting',
               returnData: false,
               metricStat: {
@@ -204,7 +205,7 @@ export class WorkerService extends Construct {
               },
             },
             {
-              id: 'desired',
+              id: WARM_POOL_METRIC_IDS.desired,
               label: 'Desired worker tasks',
               returnData: false,
               metricStat: {
@@ -223,7 +224,7 @@ export class WorkerService extends Construct {
               id: 'demand',
               label: 'Needed workers as percent of desired',
               returnData: true,
-              expression: `100 * (FILL(busy, 0) + FILL(waiting, 0) + ${config.minIdleWorkers}) / desired`,
+              expression: warmPoolDemandExpression(config.minIdleWorkers),
             },
           ],
         },
