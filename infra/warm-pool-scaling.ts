@@ -17,8 +17,13 @@ export const WARM_POOL_METRIC_IDS = { busy: 'busy', waiting: 'waiting', desired:
 export const WARM_POOL_TARGET_TRACKING = {
   /** The expression is needed workers as percent of desired: 100 means exactly enough. */
   targetValue: 100,
-  /** Seconds after a scale-out before the policy scales out again from the new capacity. */
-  scaleOutCooldownS: 30,
+  /**
+   * Seconds after a scale-out during which a further scale-out counts from the capacity before it. Two minutes: a
+   * datapoint is read a minute after its minute ends, so for two minutes after a scale-out the expression still divides
+   * by the old desired count, and a 30 s cooldown (this policy's first value) let each of those datapoints multiply the
+   * capacity again (the planner showed 1 → 3 → 12 → 16 workers for one call).
+   */
+  scaleOutCooldownS: 120,
   /** Seconds after a scale-in before the next scale-in. */
   scaleInCooldownS: 60,
   /** The period of every input metric, and so of each datapoint, in seconds (the workers sample once a minute). */

@@ -13,7 +13,8 @@ export interface PlanOptions extends Workload {
   readonly minIdleTo?: number;
   /** The bound on the 99th percentile of the wait, in seconds. @default 10 */
   readonly p99UnderS?: number;
-  /** Fargate launch time, median and 95th percentile in seconds (the worker's warm-up is added). @default 45 and 75 */
+  /** Fargate launch time, median and 95th percentile in seconds (the worker's warm-up is added); equal: fixed.
+   * @default 45 and 75; a median alone keeps that spread */
   readonly taskStartP50S?: number;
   readonly taskStartP95S?: number;
   /** @default 20 (the construct's maxWorkers) */
@@ -56,11 +57,10 @@ export function plan(options: PlanOptions): Plan {
   const horizonS = Math.round(hours * 3600);
   const seed = options.seed ?? 1;
   const { arrivals, durations } = generateCalls(options, horizonS, seededRandom(seed));
-  const launch: Distribution = {
-    kind: 'lognormal',
-    p50S: (options.taskStartP50S ?? FARGATE_LAUNCH_DEFAULT.p50S) + WORKER_WARM_UP_S,
-    p95S: (options.taskStartP95S ?? options.taskStartP50S ?? FARGATE_LAUNCH_DEFAULT.p95S) + WORKER_WARM_UP_S,
-  };
+  // a median given alone keeps the default's spread (p95 / p50)
+  const p50S = options.taskStartP50S ?? FARGATE_LAUNCH_DEFAULT.p50S;
+  const p95S = options.taskStartP95S ?? (p50S * FARGATE_LAUNCH_DEFAULT.p95S) / FARGATE_LAUNCH_DEFAULT.p50S;
+  const launch: Distribution = { kind: 'lognormal', p50S: p50S + WORKER_WARM_UP_S, p95S: p95S + WORKER_WARM_UP_S };
   const usdPerHour = taskUsdPerHour({
     vcpu: (options.workerCpu ?? WARM_POOL_DEFAULTS.workerCpu) / 1024,
     memoryGb: (options.workerMemoryMiB ?? WARM_POOL_DEFAULTS.workerMemoryMiB) / 1024,
