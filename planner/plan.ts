@@ -23,6 +23,8 @@ export interface PlanOptions extends Workload {
   readonly withoutStep?: boolean;
   /** @default 60 */
   readonly metricLagS?: number;
+  /** @default the construct's (120 s); 30 s with `withoutStep` simulates the construct before its step scale-out */
+  readonly scaleOutCooldownS?: number;
   /** Simulated hours per `minIdleWorkers`. @default 168 (a week) */
   readonly hours?: number;
   /** @default 1 */
@@ -73,6 +75,7 @@ export function plan(options: PlanOptions): Plan {
       ...(options.maxWorkers === undefined ? {} : { maxWorkers: options.maxWorkers }),
       withStep: options.withoutStep !== true,
       ...(options.metricLagS === undefined ? {} : { metricLagS: options.metricLagS }),
+      ...(options.scaleOutCooldownS === undefined ? {} : { scaleOutCooldownS: options.scaleOutCooldownS }),
     });
     const result = simulate({ policy, taskStart: launch, arrivals, durations, horizonS, random: seededRandom(seed + 1) });
     const waits = result.calls.map((c) => c.waitS);

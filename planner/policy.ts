@@ -38,11 +38,14 @@ export function constructPolicy(options: {
   readonly maxWorkers?: number;
   readonly withStep?: boolean;
   readonly metricLagS?: number;
+  /** A scale-out cooldown other than the construct's (30 s: the construct before its step scale-out). */
+  readonly scaleOutCooldownS?: number;
 }): ScalingPolicy {
   return {
     minIdleWorkers: options.minIdleWorkers,
     maxWorkers: options.maxWorkers ?? WARM_POOL_DEFAULTS.maxWorkers,
     ...WARM_POOL_TARGET_TRACKING,
+    scaleOutCooldownS: options.scaleOutCooldownS ?? WARM_POOL_TARGET_TRACKING.scaleOutCooldownS,
     step:
       (options.withStep ?? true)
         ? {

@@ -37,6 +37,7 @@ interface PlanFlags {
   taskStartP95S?: number;
   metricLagS?: number;
   withoutStep?: boolean;
+  scaleOutCooldownS?: number;
   hours: number;
   seed: number;
 }
@@ -59,6 +60,7 @@ export function addPlanCommand(program: Command): void {
     .option('--task-start-p95-s <s>', 'Fargate task launch, 95th percentile seconds (default 75, or the median × 75/45; equal to the median: fixed)', positive)
     .option('--metric-lag-s <s>', 'seconds after a minute ends before the alarms see its datapoint (default 60)', wholeNumber)
     .option('--without-step', 'simulate the policy without its step scale-out (target tracking alone, as before it)')
+    .option('--scale-out-cooldown-s <s>', "target tracking's scale-out cooldown (default the construct's, 120; it was 30)", wholeNumber)
     .option('--hours <h>', 'hours simulated for each minIdleWorkers', positive, 168)
     .option('--seed <n>', 'random seed: the same seed gives the same table', wholeNumber, 1)
     .action(async (flags: PlanFlags) => {
@@ -91,6 +93,7 @@ export function addPlanCommand(program: Command): void {
         ...(flags.taskStartP95S === undefined ? {} : { taskStartP95S: flags.taskStartP95S }),
         ...(flags.metricLagS === undefined ? {} : { metricLagS: flags.metricLagS }),
         withoutStep: flags.withoutStep === true,
+        ...(flags.scaleOutCooldownS === undefined ? {} : { scaleOutCooldownS: flags.scaleOutCooldownS }),
         hours: flags.hours,
         seed: flags.seed,
       });
