@@ -21,7 +21,7 @@ export const WARM_POOL_TARGET_TRACKING = {
    * Seconds after a scale-out during which a further scale-out counts from the capacity before it. Two minutes: a
    * datapoint is read a minute after its minute ends, so for two minutes after a scale-out the expression still divides
    * by the old desired count, and a 30 s cooldown (this policy's first value) let each of those datapoints multiply the
-   * capacity again (the planner showed 1 → 3 → 12 → 16 workers for one call).
+   * capacity again (the planner showed 1 → 3 → 12 → 16 workers within three minutes at 20 calls an hour).
    */
   scaleOutCooldownS: 120,
   /** Seconds after a scale-in before the next scale-in. */
