@@ -14,6 +14,9 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 /** The workers' longest wait for one DynamoDB or SQS request (ROOMLINE_AWS_REQUEST_TIMEOUT_MS), in ms. */
 export const WORKER_AWS_REQUEST_TIMEOUT_MS = 3_000;
 
+/** The warm pool's defaults (`minIdleWorkers`, `maxWorkers`, the worker's size), read by the planner too. */
+export const WARM_POOL_DEFAULTS = { minIdleWorkers: 2, maxWorkers: 20, workerCpu: 1024, workerMemoryMiB: 2048 } as const;
+
 /** An inclusive range of ports. */
 export interface PortRange {
   readonly from: number;

@@ -11,6 +11,7 @@ import {
   JANUS_WEBRTC_PORTS,
   JANUS_WEBSOCKET_PORT,
   LOG_LEVELS,
+  WARM_POOL_DEFAULTS,
   WORKER_AWS_REQUEST_TIMEOUT_MS,
   type IceServer,
   type LogLevel,
@@ -125,13 +126,13 @@ export function resolveBridgeProps(props: RoomlineBridgeProps, stackName: string
   const recordTtlDays = props.recordTtlDays ?? 30;
   check(isIntIn(recordTtlDays, 1, 36_500), `recordTtlDays must be a positive integer, got ${recordTtlDays}`);
 
-  const minIdleWorkers = props.minIdleWorkers ?? 2;
+  const minIdleWorkers = props.minIdleWorkers ?? WARM_POOL_DEFAULTS.minIdleWorkers;
   check(isIntIn(minIdleWorkers, 1, 1000), `minIdleWorkers must be an integer of at least 1 (a pool without an idle worker cannot ring a phone in time), got ${minIdleWorkers}`);
-  const maxWorkers = props.maxWorkers ?? 20;
+  const maxWorkers = props.maxWorkers ?? WARM_POOL_DEFAULTS.maxWorkers;
   check(isIntIn(maxWorkers, 1, 5000), `maxWorkers must be a positive integer, got ${maxWorkers}`);
   check(!(maxWorkers < minIdleWorkers), `maxWorkers (${maxWorkers}) must be at least minIdleWorkers (${minIdleWorkers})`);
-  const workerCpu = props.workerCpu ?? 1024;
-  const workerMemoryMiB = props.workerMemoryMiB ?? 2048;
+  const workerCpu = props.workerCpu ?? WARM_POOL_DEFAULTS.workerCpu;
+  const workerMemoryMiB = props.workerMemoryMiB ?? WARM_POOL_DEFAULTS.workerMemoryMiB;
   check(isFargateSize(workerCpu, workerMemoryMiB), `workerCpu ${workerCpu} with workerMemoryMiB ${workerMemoryMiB} is not a Fargate task size`);
   const workerStopTimeout = props.workerStopTimeout ?? Duration.seconds(30);
   check(isIntIn(workerStopTimeout.toSeconds(), 10, 120), `workerStopTimeout must be from 10 to 120 seconds (Fargate's limit), got ${workerStopTimeout.toHumanString()}`);

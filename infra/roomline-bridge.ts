@@ -44,6 +44,7 @@ export const WORKER_IMAGE_EXCLUDES = [
   'docs',
   'bench',
   'lab',
+  'planner',
   '*.log',
 ] as const;
 

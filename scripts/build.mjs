@@ -118,7 +118,8 @@ await Promise.all([
           entryPoints: { person: 'lab/pages/person/main.ts', direct: 'lab/pages/direct/main.ts', 'chime-media': 'lab/pages/chime-media/main.ts', 'chime-app': 'lab/pages/chime-app/main.ts' },
           outdir: 'dist/lab-pages',
         }),
-        build({ ...node, entryPoints: { lab: 'lab/index.ts' }, outdir: 'dist' }),
+        // the warm-pool planner reads infra/ (not in the image's build context), so it is built with the lab
+        build({ ...node, entryPoints: { lab: 'lab/index.ts', planner: 'planner/index.ts' }, outdir: 'dist' }),
         copyFile(join(root, 'lab/pages/person.html'), join(dist, 'lab-pages/person.html')),
         copyFile(join(root, 'lab/pages/direct.html'), join(dist, 'lab-pages/direct.html')),
         copyFile(join(root, 'lab/pages/chime-app.html'), join(dist, 'lab-pages/chime-app.html')),

@@ -4,6 +4,7 @@ import { addCallCommands } from './cli/call-commands.js';
 import { addControlCommands } from './cli/control-commands.js';
 import { EXIT } from './cli/exit-codes.js';
 import { addLabCommands } from './cli/lab-commands.js';
+import { addPlanCommand } from './cli/plan-command.js';
 import { addRouteCommands } from './cli/route-commands.js';
 import { addWorkerCommand } from './cli/worker-command.js';
 
@@ -15,7 +16,7 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
 }) as typeof process.emitWarning;
 
 /**
- * The `roomline` command line: dial, status, hangup, worker, lab, demo, smoke. Configuration comes from the environment
+ * The `roomline` command line: dial, status, hangup, worker, lab, demo, smoke, plan. Configuration comes from the environment
  * (ROOMLINE_QUEUE_URL, ROOMLINE_TABLE, AWS_REGION, AWS_ENDPOINT_URL_SQS/_DYNAMODB, and for workers ROOMLINE_JANUS_URLS
  * and the rest documented in worker/config.ts); `roomline lab exec -- <command>` sets it for the local lab. Each group
  * of commands is a file of worker/cli/.
@@ -50,7 +51,8 @@ Examples:
   roomline dial --json request.json --wait       a dial request from a file ("-" reads stdin)
   roomline dtmf <callId> ',,1234#' --wait        wait 4 s, then send a conference PIN
   roomline hold <callId> && roomline resume <callId>
-  roomline route add --number +15551230000 --room room.json --caller-name name`,
+  roomline route add --number +15551230000 --room room.json --caller-name name
+  roomline plan --calls-per-hour 60 --burst 10 --duration-min 5 --p99-under-s 10`,
   );
 
 addCallCommands(program);
@@ -58,6 +60,7 @@ addControlCommands(program);
 addRouteCommands(program);
 addWorkerCommand(program);
 addLabCommands(program);
+addPlanCommand(program);
 
 try {
   await program.parseAsync(process.argv);

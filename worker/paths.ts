@@ -27,6 +27,12 @@ export function labModulePath(): string | undefined {
   return existsSync(path) ? path : undefined;
 }
 
+/** The built warm-pool planner for the CLI's `plan` command (it reads the construct's numbers); absent from the image. */
+export function plannerModulePath(): string | undefined {
+  const path = join(packageRoot(), 'dist', 'planner.mjs');
+  return existsSync(path) ? path : undefined;
+}
+
 /** A folder of dist/ made by `npm run build`, checked for one of its files. */
 export function builtDir(name: string, marker: string): string {
   const dir = join(packageRoot(), 'dist', name);

@@ -1,5 +1,6 @@
-import { ArnFormat, Aws, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, Stack } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -13,6 +14,14 @@ import { METRIC_DIMENSIONS, METRICS } from '../../worker/aws/metric-names.js';
 import { WORKER_AWS_REQUEST_TIMEOUT_MS } from '../bridge-props.js';
 import type { ResolvedBridgeProps } from '../resolved-bridge-props.js';
 import { SERVICE_DEPLOYMENT } from './service-defaults.js';
+import {
+  WARM_POOL_METRIC_IDS,
+  WARM_POOL_STEP_SCALE_OUT,
+  WARM_POOL_TARGET_TRACKING,
+  warmPoolDemandExpression,
+  warmPoolScaleOutSteps,
+  warmPoolShortfallExpression,
+} from '../warm-pool-scaling.js';
 
 /** Where Debian's Chromium lives in the worker image. */
 export const WORKER_CHROMIUM_PATH = '/usr/bin/chromium';
@@ -53,7 +62,9 @@ export interface WorkerServiceProps {
  * and target tracking multiplies capacity by metric / target). Busy workers come from the workers' own per-minute
  * `BusyWorkers` samples, waiting requests from the queue's visible messages, the desired count from Container Insights.
  * CPU plays no part. Busy tasks protect themselves from scale-in (ECS task scale-in protection), so scaling in stops
- * idle tasks only.
+ * idle tasks only. Beside it, a step scale-out on the shortfall (`busy + waiting + minIdleWorkers - desired`) reacts to
+ * one datapoint instead of target tracking's three, so a burst beyond the idle pool starts its tasks two minutes
+ * sooner. The numbers and the expressions live in `../warm-pool-scaling.ts`, which the planner simulates.
  */
 export class WorkerService extends Construct {
   readonly service: ecs.FargateService;
@@ -61,6 +72,7 @@ export class WorkerService extends Construct {
   readonly securityGroup: ec2.SecurityGroup;
   readonly logGroup: logs.LogGroup;
   readonly scalingPolicy: appscaling.CfnScalingPolicy;
+  readonly stepScaleOut: appscaling.StepScalingPolicy;
 
   constructor(scope: Construct, id: string, props: WorkerServiceProps) {
     super(scope, id);
@@ -183,13 +195,13 @@ export class WorkerService extends Construct {
       policyType: 'TargetTrackingScaling',
       scalingTargetId: scalableTarget.scalableTargetId,
       targetTrackingScalingPolicyConfiguration: {
-        targetValue: 100,
-        scaleOutCooldown: 30,
-        scaleInCooldown: 60,
+        targetValue: WARM_POOL_TARGET_TRACKING.targetValue,
+        scaleOutCooldown: WARM_POOL_TARGET_TRACKING.scaleOutCooldownS,
+        scaleInCooldown: WARM_POOL_TARGET_TRACKING.scaleInCooldownS,
         customizedMetricSpecification: {
           metrics: [
             {
-              id: 'busy',
+              id: WARM_POOL_METRIC_IDS.busy,
               label: 'Workers in a call',
               returnData: false,
               metricStat: {
@@ -202,7 +214,7 @@ export class WorkerService extends Construct {
               },
             },
             {
-              id: 'waiting',
+              id: WARM_POOL_METRIC_IDS.waiting,
               label: 'Dial requests waiting',
               returnData: false,
               metricStat: {
@@ -215,7 +227,7 @@ export class WorkerService extends Construct {
               },
             },
             {
-              id: 'desired',
+              id: WARM_POOL_METRIC_IDS.desired,
               label: 'Desired worker tasks',
               returnData: false,
               metricStat: {
@@ -234,11 +246,45 @@ export class WorkerService extends Construct {
               id: 'demand',
               label: 'Needed workers as percent of desired',
               returnData: true,
-              expression: `100 * (FILL(busy, 0) + FILL(waiting, 0) + ${config.minIdleWorkers}) / desired`,
+              expression: warmPoolDemandExpression(config.minIdleWorkers),
             },
           ],
         },
       },
+    });
+
+    // the step scale-out: the same inputs, one datapoint, the missing workers added at once (scale-in stays above)
+    const period = Duration.seconds(WARM_POOL_TARGET_TRACKING.periodS);
+    const shortfall = new cloudwatch.MathExpression({
+      expression: warmPoolShortfallExpression(config.minIdleWorkers),
+      usingMetrics: {
+        [WARM_POOL_METRIC_IDS.busy]: new cloudwatch.Metric({
+          namespace: config.metricsNamespace,
+          metricName: METRICS.busyWorkers.name,
+          dimensionsMap: { [METRIC_DIMENSIONS.deployment]: config.deploymentName },
+          statistic: 'Sum',
+          period,
+        }),
+        [WARM_POOL_METRIC_IDS.waiting]: props.queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period }),
+        [WARM_POOL_METRIC_IDS.desired]: new cloudwatch.Metric({
+          namespace: 'ECS/ContainerInsights',
+          metricName: 'DesiredTaskCount',
+          dimensionsMap: { ClusterName: props.cluster.clusterName, ServiceName: this.service.serviceName },
+          statistic: 'Average',
+          period,
+        }),
+      },
+      period,
+      label: 'Workers missing from the desired count',
+    });
+    this.stepScaleOut = scalableTarget.scaleOnMetric('WarmPoolStepScaleOut', {
+      metric: shortfall,
+      scalingSteps: warmPoolScaleOutSteps().map((step) => ({ ...step })),
+      adjustmentType: appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
+      cooldown: Duration.seconds(WARM_POOL_STEP_SCALE_OUT.cooldownS),
+      evaluationPeriods: WARM_POOL_STEP_SCALE_OUT.datapoints,
+      datapointsToAlarm: WARM_POOL_STEP_SCALE_OUT.datapoints,
+      metricAggregationType: appscaling.MetricAggregationType.MAXIMUM,
     });
   }
 }

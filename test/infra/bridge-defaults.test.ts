@@ -132,10 +132,11 @@ describe('RoomlineBridge defaults', () => {
       expect(subnets.map((s) => s.Ref)).toEqual([expect.stringContaining('workers'), expect.stringContaining('workers')]);
     });
 
-    it('keeps between 2 and 20 worker tasks, scaling on busy workers and waiting requests plus 2 idle, never on CPU', () => {
+    it('keeps between 2 and 20 worker tasks, scaling on busy workers and waiting requests plus 2 idle (target tracking and a step scale-out), never on CPU', () => {
       // Assess
       template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 2, MaxCapacity: 20, ScalableDimension: 'ecs:service:DesiredCount' });
-      template.resourceCountIs('AWS::ApplicationAutoScaling::ScalingPolicy', 1);
+      template.resourceCountIs('AWS::ApplicationAutoScaling::ScalingPolicy', 2);
+      template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', { PolicyType: 'StepScaling' });
       const policy = resourceOf(template, 'AWS::ApplicationAutoScaling::ScalingPolicy', 'WarmPoolScaling');
       const config = policy.Properties['TargetTrackingScalingPolicyConfiguration'] as {
         TargetValue: number;
@@ -150,6 +151,7 @@ describe('RoomlineBridge defaults', () => {
       ]);
       expect(metrics.find((m) => m.Expression !== undefined)?.Expression).toBe('100 * (FILL(busy, 0) + FILL(waiting, 0) + 2) / desired');
       expect(JSON.stringify(policy)).not.toMatch(/CPUUtilization/);
+      expect(JSON.stringify(template.findResources('AWS::CloudWatch::Alarm'))).not.toMatch(/CPUUtilization/);
     });
 
     it('turns on Container Insights, which the scaling metric and dashboard read', () => {
@@ -266,8 +268,12 @@ describe('RoomlineBridge defaults', () => {
 
     it('alarms on dead letters, a request waiting over 30 s, no idle worker for 3 minutes and over 10% own-fault failures', () => {
       // Assess
-      const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((r) => (r as { Properties: Record<string, unknown> }).Properties);
+      const all = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((r) => (r as { Properties: Record<string, unknown> }).Properties);
+      // the fifth alarm is the warm pool's step scale-out, whose action is its scaling policy
+      const alarms = all.filter((a) => JSON.stringify(a['AlarmActions']).includes('AlarmTopic'));
       expect(alarms).toHaveLength(4);
+      expect(all).toHaveLength(5);
+      expect(JSON.stringify(all.find((a) => !alarms.includes(a))?.['AlarmActions'])).toContain('WarmPoolStepScaleOut');
       const byMetric = (name: string) => alarms.find((a) => a['MetricName'] === name);
       expect(byMetric('ApproximateNumberOfMessagesVisible')).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
       expect(byMetric('ApproximateAgeOfOldestMessage')).toMatchObject({ Threshold: 30, ComparisonOperator: 'GreaterThanThreshold' });
