@@ -5,7 +5,7 @@ import type { ChartState, DashboardState } from '../../dashboard/dashboard-state
 /** The dashboard's uPlot charts: one per widget (one-minute samples over time) and the setup-time distribution. */
 
 const COLORS = ['#1f77b4', '#2ca02c', '#9467bd', '#d62728', '#ff7f0e', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f'];
-const WIDTH = 460;
+const WIDTH = 420;
 const HEIGHT = 220;
 
 function panel(parent: HTMLElement, id: string, title: string): HTMLElement {
@@ -53,7 +53,7 @@ export class DashboardCharts {
             scale: s.right ? 'right' : 'y',
             stroke: COLORS[i % COLORS.length]!,
             width: 2,
-            points: { show: true, size: 7 },
+            points: { show: true, size: 8, fill: COLORS[i % COLORS.length]! },
             ...(chart.stacked ? { fill: `${COLORS[i % COLORS.length]!}55` } : {}),
           })),
         ],
@@ -76,7 +76,7 @@ export class DashboardCharts {
         height: HEIGHT,
         scales: { x: { time: false, range: (_u, _min, max) => [0, Math.max(1, max + 0.5)] }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
         axes: [{ label: 'seconds' }, { label: 'calls' }],
-        series: [{ label: 's' }, { label: 'calls', stroke: COLORS[0]!, fill: `${COLORS[0]!}99`, paths: uPlot.paths.bars!({ size: [0.9, 60] }) }],
+        series: [{ label: 's' }, { label: 'calls', stroke: COLORS[0]!, fill: COLORS[0]!, paths: uPlot.paths.bars!({ size: [0.9, 60] }) }],
       },
       data,
       box,
