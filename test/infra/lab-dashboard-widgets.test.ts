@@ -24,10 +24,11 @@ function constructLines(): Line[] {
   for (const widget of dashboardBody().widgets) {
     for (const entry of widget.properties.metrics ?? []) {
       if (entry[0] !== 'Roomline') continue;
-      const options = entry.at(-1) as { stat: string; label: string };
+      // a graph's statistic is left out of the body when it is CloudWatch's default, Average
+      const options = entry.at(-1) as { stat?: string; label: string };
       const pairs = entry.slice(2, -1) as string[];
       const dims = Array.from({ length: pairs.length / 2 }, (_, i) => [pairs[2 * i]!, pairs[2 * i + 1]!] as const).filter(([name]) => name !== METRIC_DIMENSIONS.deployment);
-      lines.push({ title: widget.properties.title!, metric: entry[1] as string, dimensions: dims.map(([n, v]) => `${n}=${v}`).join(','), stat: options.stat, label: options.label });
+      lines.push({ title: widget.properties.title!, metric: entry[1] as string, dimensions: dims.map(([n, v]) => `${n}=${v}`).join(','), stat: options.stat ?? 'Average', label: options.label });
     }
   }
   return lines;
