@@ -17,7 +17,7 @@ export interface DemoOptions {
    * the person's camera reaches it as H.264, the composite reaches the room as four feeds. @default false
    */
   readonly video?: boolean;
-  /** Keep the lab folder (logs, recordings). @default false */
+  /** Keep the lab folder (logs, recordings), and after the report keep the lab and its dashboard up until Ctrl-C. @default false */
   readonly keep?: boolean;
   /** Which kind of room the phone is bridged into (see DEMO_ROOMS). @default "janus" */
   readonly room?: DemoRoomName;
@@ -112,6 +112,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     ...room.lab(alice),
     workers: 1,
     keepDir: options.keep ?? false,
+    dashboard: options.keep ?? false,
     phone: { toneHz: PHONE_TONE_HZ, ...(composite === undefined ? {} : { videoCodecs: ['H264'], videoFile: composite }) },
   });
   try {
@@ -130,6 +131,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       person: room.person(lab),
     });
     printReport(report, out);
+    if (options.keep === true && lab.endpoints.dashboard !== undefined) {
+      out(`Dashboard: ${lab.endpoints.dashboard} (the lab stays up until Ctrl-C)`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+    }
     return report.audioBothWays && (report.video === undefined || report.video.ok) ? 0 : 1;
   } finally {
     out('Tearing the lab down...');

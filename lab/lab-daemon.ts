@@ -78,11 +78,12 @@ export async function labExec(command: readonly string[]): Promise<number> {
 
 /** The lab in the foreground until SIGTERM/SIGINT: what `lab up` runs detached. */
 export async function labServe(options: { workers: number }): Promise<void> {
-  const lab = await Lab.start({ workers: options.workers, keepDir: true });
+  const lab = await Lab.start({ workers: options.workers, keepDir: true, dashboard: true });
   await mkdir(STATE_DIR, { recursive: true });
   const state: LabState = { pid: process.pid, endpoints: lab.endpoints };
   await writeFile(STATE_FILE, JSON.stringify(state, null, 2));
   process.stdout.write(`lab up: ${JSON.stringify(lab.endpoints)}\n`);
+  process.stdout.write(`dashboard: ${lab.endpoints.dashboard ?? 'none'}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);

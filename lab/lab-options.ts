@@ -60,6 +60,11 @@ export interface LabOptions {
    * calls, routed by the emulated routes table. @default false
    */
   readonly dialIn?: boolean;
+  /**
+   * Serve the lab dashboard (lab/dashboard/) on the host's loopback, its URL in `endpoints.dashboard`; the workers then
+   * write their metrics as EMF lines (ROOMLINE_METRICS=emf), which it reads from their stdout. @default false
+   */
+  readonly dashboard?: boolean;
   /** Keep the folder after stop. @default false, unless ROOMLINE_LAB_KEEP=1 */
   readonly keepDir?: boolean;
   readonly logger?: Logger;
@@ -93,6 +98,8 @@ export interface LabEndpoints {
   };
   /** baresip's ctrl_tcp (JSON in netstrings), forwarded to the host's loopback. */
   readonly phoneControl: string;
+  /** The lab dashboard's page (with `dashboard`). */
+  readonly dashboard?: string;
   /** Environment that points the CLI, the client library or a worker at this lab. */
   readonly env: Readonly<Record<string, string>>;
 }

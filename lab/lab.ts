@@ -30,6 +30,7 @@ import { WebApps } from './web-apps.js';
 import { WorkerPool, type LabWorker } from './worker-pool.js';
 import { NetworkCut, commandOf, descendantsOf } from './network-cut.js';
 import { ServiceGate } from './service-gate.js';
+import { LabDashboard } from './dashboard/dashboard-server.js';
 
 export type { LabEndpoints, LabOptions, LabPersonOptions } from './lab-options.js';
 
@@ -66,6 +67,8 @@ export class Lab {
   fakeSdks: FakeSdkControl | undefined;
   client!: RoomlineClient;
   endpoints!: LabEndpoints;
+  /** The lab dashboard (with `dashboard`). */
+  dashboard: LabDashboard | undefined;
 
   private constructor(
     readonly dir: string,
@@ -175,6 +178,12 @@ export class Lab {
     });
     this.roomHosts = roomHosts;
     this.endpoints = endpoints;
+    if (options.dashboard === true) {
+      const dashboard = await LabDashboard.start({ emulators });
+      this.dashboard = dashboard;
+      this.cleanups.push(() => dashboard.stop());
+      this.endpoints = { ...endpoints, dashboard: dashboard.url };
+    }
     this.client = new RoomlineClient({
       queueUrl: emulators.queueUrl,
       tableName: emulators.tableName,
@@ -246,10 +255,12 @@ export class Lab {
       this.pool.resize(size);
       return this.pool;
     }
+    const dashboard = this.dashboard;
     const pool = new WorkerPool({
       size,
       dir: this.dir,
-      env: { ...process.env, ...this.endpoints.env, ...this.options.workerEnv },
+      env: { ...process.env, ...this.endpoints.env, ...(dashboard === undefined ? {} : { ROOMLINE_METRICS: 'emf' }), ...this.options.workerEnv },
+      ...(dashboard === undefined ? {} : { onOutputLine: (line: string) => dashboard.addLine(line) }),
     });
     this.pool = pool;
     this.cleanups.push(() => pool.stop());

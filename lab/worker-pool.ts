@@ -54,6 +54,8 @@ export class WorkerPool {
       cliArgs?: readonly string[];
       /** The program that runs each worker's node (e.g. a launcher that enters a cgroup first). @default this node */
       execPath?: string;
+      /** Hears each line a worker writes to stdout (its EMF metrics and logs), beside the worker's log file. */
+      onOutputLine?: (line: string) => void;
     },
   ) {
     const first = Math.min(options.size, options.startConcurrency ?? options.size);
@@ -113,6 +115,15 @@ export class WorkerPool {
     });
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
+    const onLine = this.options.onOutputLine;
+    if (onLine !== undefined) {
+      let rest = '';
+      child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+        const lines = (rest + chunk).split('\n');
+        rest = lines.pop() ?? '';
+        for (const line of lines) onLine(line);
+      });
+    }
     const worker: LabWorker = { index, child, state: 'starting', logFile, startedAt: Date.now() };
     this.workers.push(worker);
     child.on('message', (message: WorkerNotice) => {

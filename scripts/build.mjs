@@ -115,7 +115,7 @@ await Promise.all([
     ? [
         build({
           ...browser,
-          entryPoints: { person: 'lab/pages/person/main.ts', direct: 'lab/pages/direct/main.ts', 'chime-media': 'lab/pages/chime-media/main.ts', 'chime-app': 'lab/pages/chime-app/main.ts' },
+          entryPoints: { person: 'lab/pages/person/main.ts', direct: 'lab/pages/direct/main.ts', 'chime-media': 'lab/pages/chime-media/main.ts', 'chime-app': 'lab/pages/chime-app/main.ts', dashboard: 'lab/pages/dashboard/main.ts' },
           outdir: 'dist/lab-pages',
         }),
         // the warm-pool planner reads infra/ (not in the image's build context), so it is built with the lab
@@ -124,6 +124,7 @@ await Promise.all([
         copyFile(join(root, 'lab/pages/direct.html'), join(dist, 'lab-pages/direct.html')),
         copyFile(join(root, 'lab/pages/chime-app.html'), join(dist, 'lab-pages/chime-app.html')),
         copyFile(join(root, 'lab/pages/chime-media.html'), join(dist, 'lab-pages/chime-media.html')),
+        copyFile(join(root, 'lab/pages/dashboard.html'), join(dist, 'lab-pages/dashboard.html')),
       ]
     : []),
 ]);

@@ -39,7 +39,7 @@ export function addLabCommands(program: Command): void {
     .command('demo')
     .description('start the lab, dial the phone into the room, hang up after a few seconds, print a report')
     .option('--talk <s>', 'seconds to stay connected', positiveInt, 6)
-    .option('--keep', 'keep the lab folder (logs, recordings)')
+    .option('--keep', 'keep the lab folder (logs, recordings) and, after the report, the lab and its dashboard up until Ctrl-C')
     .option('--video', 'video both ways: H.264 to an H.264-only phone, its 2x2 composite split into four room feeds')
     .option('--dial-in', 'dial-in instead: the phone calls a routed number at the lab\'s registrar and lands in the room')
     .addOption(
