@@ -5,7 +5,7 @@
  * message for SQS to deliver again (our own transient trouble) or records the call `FAILED` at once; a retryable
  * failure is retried only while the phone has not been rung (before Janus took the INVITE), never after. `fault` says
  * whose fault it is: the `caller` (bad request), the `remote` side (the SIP peer or the room), or `us` (the bridge
- * itself). The README's table of codes is checked against this list (test/unit/error-codes.test.ts).
+ * itself). The table of codes in docs/call-record.md is checked against this list (test/unit/error-codes.test.ts).
  */
 export const ERROR_CODES = {
   /** The dial request failed validation. */

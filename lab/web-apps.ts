@@ -53,7 +53,7 @@ process.stdin.resume();
 `;
 
 /** The demo's `window.roomline`: join by its own Start and Join buttons, people from its list of remote feeds. */
-const ROOMLINE_API_JS = `// window.roomline for the Janus VideoRoom demo (see Roomline's README, "Page mode")
+const ROOMLINE_API_JS = `// window.roomline for the Janus VideoRoom demo (see Roomline's docs/rooms.md, "Page mode")
 window.roomline = {
   join: function (options) {
     return new Promise(function (resolve, reject) {

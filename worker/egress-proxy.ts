@@ -15,7 +15,7 @@ import type { Logger } from './logger.js';
  * between. A compromised renderer cannot skip this: request interception and the page's own guard are in the page's
  * reach, the proxy is not.
  *
- * What it cannot cover: WebRTC media (UDP/ICE) does not use an HTTP proxy. See the README's Security section.
+ * What it cannot cover: WebRTC media (UDP/ICE) does not use an HTTP proxy. See docs/security.md.
  */
 export interface EgressProxyOptions {
   /** The room allow-list (ROOMLINE_ROOM_HOSTS), applied to the addresses of room origins. */

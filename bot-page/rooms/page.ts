@@ -15,7 +15,7 @@ import type {
 } from './room-adapter.js';
 
 /**
- * What an app may expose as `window.roomline` so the bridge joins and follows it without join steps (README, "Page
+ * What an app may expose as `window.roomline` so the bridge joins and follows it without join steps (docs/rooms.md, "Page
  * mode"). Every member is optional but `join`.
  */
 export interface RoomlineAppApi {

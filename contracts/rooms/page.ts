@@ -80,7 +80,7 @@ export const pageRoomSchema = z
     /** Secrets a `fill` join step may type (a meeting password), by name. Never recorded or logged. @default none */
     secrets: z.record(nameSchema, z.string().min(1).max(256)).optional(),
     /**
-     * What a person does to join, in order, when the app does not expose `window.roomline` (see the README).
+     * What a person does to join, in order, when the app does not expose `window.roomline` (see docs/rooms.md, "Page mode").
      * @default none: the app joins by itself, or through `window.roomline.join`
      */
     joinSteps: z.array(joinStepSchema).max(12, 'at most 12 join steps').optional(),

@@ -64,7 +64,7 @@ export interface RoomProvider<
   Stored extends RoomJoinBase<P> = Join,
 > {
   readonly provider: P;
-  /** Name in messages and the README, e.g. "Janus VideoRoom". */
+  /** Name in messages and the docs, e.g. "Janus VideoRoom". */
   readonly title: string;
   /** The join data of a dial request's `room` for this provider. */
   readonly schema: Schema;

@@ -46,7 +46,7 @@ const phoneUri = (user: PhoneUser) => SipPhone.uri(user);
 
 describe('DTMF', () => {
   it('sends digits after answer by RFC 2833 and on request by SIP INFO, and the phone receives each', async () => {
-    // Prepare: a G.711 phone (baresip 1.0 sends and reads telephone-events at 8 kHz only; see the README)
+    // Prepare: a G.711 phone (baresip 1.0 sends and reads telephone-events at 8 kHz only; see docs/telephony.md)
     const since = Date.now();
     const callId = await connect({ to: phoneUri('pcmu'), sip: { dtmfAfterAnswer: '12#' } });
     await waitUntil(() => lab.phone.digitsSince(since) === '12#', { timeoutMs: 10_000, what: 'the phone to receive 12#' });

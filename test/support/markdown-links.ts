@@ -209,7 +209,8 @@ function isRepositoryPath(word: string): boolean {
 }
 
 /**
- * Rows of a folder map: table rows whose first cell is one backticked top-level folder (`` `worker/` ``). The bare
+ * Rows of a folder map: table rows whose first cell is one backticked top-level folder (`` `worker/` ``), or
+ * paragraphs (with their list items, up to a blank line) that open with one in bold (`` **`worker/`** ``). The bare
  * file and folder names the row gives in backticks (`call-session.ts`, `aws/`, `rooms/index.ts`) are files of that
  * folder, or of a sub-folder the row named before them (`sip/` ... `sip-leg.ts`).
  */
@@ -218,8 +219,9 @@ function folderMapRows(
   spans: readonly CodeSpan[],
 ): { folder: string; names: { word: string; offset: number }[]; subfolders: (before: number) => string[] }[] {
   const rows: ReturnType<typeof folderMapRows> = [];
-  const rowPattern = /^\|\s*`([\w.-]+)\/`\s*\|.*$/gm;
-  for (const match of text.matchAll(rowPattern)) {
+  const tableRow = /^\|\s*`([\w.-]+)\/`\s*\|.*$/gm;
+  const paragraph = /^\*\*`([\w.-]+)\/`\*\*(?:.|\n(?![ \t]*\n))*/gm;
+  for (const match of [...text.matchAll(tableRow), ...text.matchAll(paragraph)]) {
     const folder = match[1]!;
     if (!(TOP_LEVEL_FOLDERS as readonly string[]).includes(folder)) continue;
     const start = match.index;

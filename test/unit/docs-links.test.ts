@@ -109,6 +109,11 @@ describe('the documentation check', () => {
       '| folder | what |',
       '| --- | --- |',
       '| `bot-page/` | `sip/` (`sip-call.ts`) |',
+      '',
+      '**`worker/`**: the worker,',
+      '- its call: `call-sesion.ts`;',
+      '',
+      'Past the blank line `call-sesion.ts` is not in the map.',
     ].join('\n');
 
     expect(formatProblems(checkMarkdown('docs/page.md', page, repo))).toEqual([
@@ -120,6 +125,7 @@ describe('the documentation check', () => {
       'docs/page.md:5: `infra/janus-image/` does not exist',
       'docs/page.md:5: `bot-page/rooms/*.ts`: nothing in bot-page/rooms matches *.ts',
       'docs/page.md:9: `sip-call.ts` (in the row of `bot-page/`) does not exist: looked for bot-page/sip-call.ts, bot-page/sip/sip-call.ts',
+      'docs/page.md:12: `call-sesion.ts` (in the row of `worker/`) does not exist: looked for worker/call-sesion.ts',
     ]);
   });
 

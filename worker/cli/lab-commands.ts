@@ -64,7 +64,7 @@ export function addLabCommands(program: Command): void {
 
   program
     .command('smoke')
-    .description('join a real Daily or Vonage room with credentials from the environment and check what crosses (see README)')
+    .description('join a real Daily or Vonage room with credentials from the environment and check what crosses (see docs/rooms.md)')
     .argument('<provider>', 'daily or vonage')
     .action(async (provider: string) => {
       if (provider !== 'daily' && provider !== 'vonage') {
