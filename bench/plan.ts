@@ -16,7 +16,10 @@ export interface BenchPlan {
   readonly costS: number;
   /** Seconds the video call is metered. */
   readonly videoS: number;
-  /** The levels of concurrent calls the density run tries, in order. */
+  /**
+   * The levels of concurrent calls the density run tries, in order, until one fails: the run reports the highest level
+   * that passed, the first that failed and why. The last level bounds the search (a run where it passes says so).
+   */
   readonly densityLevels: readonly number[];
   /** Also measure the density of the variants (re-encoding, @sparticuz/chromium). */
   readonly variantDensity: boolean;
@@ -28,8 +31,8 @@ export interface BenchPlan {
 
 /**
  * What each mode runs. Quick keeps every figure but the density of the variants (re-encoding, @sparticuz/chromium),
- * with fewer calls, shorter holds and two density levels (each level needs as many freshly warmed workers inside the
- * one-vCPU budget, which is most of a run's time).
+ * with fewer calls, shorter holds and density levels that double (each level needs as many freshly warmed workers
+ * inside the one-vCPU budget, which is most of a run's time).
  */
 export const BENCH_PLANS: Readonly<Record<BenchMode, BenchPlan>> = {
   quick: {
@@ -40,7 +43,8 @@ export const BENCH_PLANS: Readonly<Record<BenchMode, BenchPlan>> = {
     delayS: 10,
     costS: 5,
     videoS: 5,
-    densityLevels: [2, 4],
+    // doubling: the first failing level within three or four levels, so a quick run stays quick
+    densityLevels: [2, 4, 8, 16],
     variantDensity: false,
     holdS: 3,
     phoneAudioS: 60,
@@ -53,7 +57,7 @@ export const BENCH_PLANS: Readonly<Record<BenchMode, BenchPlan>> = {
     delayS: 40,
     costS: 60,
     videoS: 60,
-    densityLevels: [2, 4, 6, 8, 10, 12, 14],
+    densityLevels: [2, 4, 6, 8, 10, 12, 14, 16, 20, 24, 28, 32],
     variantDensity: true,
     holdS: 30,
     phoneAudioS: 240,

@@ -5,6 +5,7 @@ import type * as events from 'aws-cdk-lib/aws-events';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import { WORKER_SIZES, type WorkerMedia } from './worker-sizes.js';
 
 /**
  * What a user of the `RoomlineBridge` construct may set, each prop with its default, and the fixed ports and timeouts
@@ -14,8 +15,13 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 /** The workers' longest wait for one DynamoDB or SQS request (ROOMLINE_AWS_REQUEST_TIMEOUT_MS), in ms. */
 export const WORKER_AWS_REQUEST_TIMEOUT_MS = 3_000;
 
-/** The warm pool's defaults (`minIdleWorkers`, `maxWorkers`, the worker's size), read by the planner too. */
-export const WARM_POOL_DEFAULTS = { minIdleWorkers: 2, maxWorkers: 20, workerCpu: 1024, workerMemoryMiB: 2048 } as const;
+/** The warm pool's defaults (`minIdleWorkers`, `maxWorkers`, the worker's size for the default `workerMedia`, video), read by the planner too. */
+export const WARM_POOL_DEFAULTS = {
+  minIdleWorkers: 2,
+  maxWorkers: 20,
+  workerCpu: WORKER_SIZES.video.cpuUnits,
+  workerMemoryMiB: WORKER_SIZES.video.memoryMiB,
+} as const;
 
 /** An inclusive range of ports. */
 export interface PortRange {
@@ -74,9 +80,16 @@ export interface RoomlineBridgeProps {
   readonly minIdleWorkers?: number;
   /** Most worker tasks at once (idle and busy together). @default 20 */
   readonly maxWorkers?: number;
-  /** CPU units of a worker task (a valid Fargate size with `workerMemoryMiB`). @default 1024 */
+  /**
+   * What the deployment's calls carry, which sizes its worker tasks (one call each): `audio` 0.5 vCPU with 1 GB,
+   * `video` 1 vCPU with 2 GB, the smallest Fargate sizes holding one measured call with 1.5× headroom
+   * (`infra/worker-sizes.ts`). An audio-sized worker asked for video carries it with too little CPU for 30 fps.
+   * @default "video"
+   */
+  readonly workerMedia?: WorkerMedia;
+  /** CPU units of a worker task (a valid Fargate size with `workerMemoryMiB`). @default from `workerMedia` (512 or 1024) */
   readonly workerCpu?: number;
-  /** Memory of a worker task in MiB. @default 2048 */
+  /** Memory of a worker task in MiB. @default from `workerMedia` (1024 or 2048) */
   readonly workerMemoryMiB?: number;
   /** The worker image. @default built from the repository's Dockerfile at deploy time */
   readonly workerImage?: ecs.ContainerImage;

@@ -3,6 +3,7 @@ import type { LegQuality } from '../../contracts/call-record.js';
 import type { DirectCaller } from '../../lab/direct-caller.js';
 import type { WorkerPool } from '../../lab/worker-pool.js';
 import { smallestTaskFor } from '../../infra/fargate.js';
+import { processTree, sampleThreads, threadCpuBetween } from '../lib/process-usage.js';
 import { measured, missing, type Measured } from '../lib/report.js';
 import type { UsageReport } from '../lib/usage-meter.js';
 import { directUntilAnswered, hangUp, meter, quickRequest, untilConnected, type BenchRun, type Figures } from './calls.js';
@@ -14,6 +15,8 @@ import { directUntilAnswered, hangUp, meter, quickRequest, untilConnected, type 
 
 export interface CostMeasurement {
   readonly usage: UsageReport | undefined;
+  /** CPU of each thread name over the metered window, in cores, summed over the tree's processes, the busiest first. */
+  readonly threads?: readonly { readonly name: string; readonly cores: number }[];
   readonly quality: LegQuality | undefined;
   readonly roomQuality: LegQuality | undefined;
 }
@@ -25,9 +28,11 @@ export async function roomlineCostCall(run: BenchRun, pool: WorkerPool): Promise
   await untilConnected(lab, callId);
   const worker = pool.workers.find((w) => w.callId === callId);
   await sleep(2_000);
-  const usage = worker?.child.pid === undefined ? undefined : await meter(worker.child.pid, run.plan.costS);
+  const pid = worker?.child.pid;
+  const threads = pid === undefined ? undefined : await threadsOver(pid);
+  const usage = pid === undefined ? undefined : await meter(pid, run.plan.costS);
   const record = await hangUp(lab, callId);
-  return { usage, quality: record.quality?.sip, roomQuality: record.quality?.room };
+  return { usage, threads: await threads?.(), quality: record.quality?.sip, roomQuality: record.quality?.room };
 }
 
 /** The same call from the direct page, its browser metered. */
@@ -38,11 +43,33 @@ export async function directCostCall(run: BenchRun, direct: DirectCaller): Promi
   await directUntilAnswered(direct);
   await sleep(2_000);
   const pid = direct.browser.pid;
+  const threads = pid === undefined ? undefined : await threadsOver(pid);
   const usage = pid === undefined ? undefined : await meter(pid, run.plan.costS);
   const quality = await direct.stats();
   await direct.hangup();
   await direct.setRecording(true);
-  return { usage, quality, roomQuality: undefined };
+  return { usage, threads: await threads?.(), quality, roomQuality: undefined };
+}
+
+/**
+ * Reads the CPU time of every thread of `rootPid`'s tree now; the function returned reads it again and gives each
+ * thread name's CPU between the two, in cores (Chromium names its threads: `AudioOutputDevi`, `WebRTC_W_and_N`,
+ * `DedicatedWorker`...), summed over processes.
+ */
+export async function threadsOver(rootPid: number): Promise<() => Promise<readonly { name: string; cores: number }[]>> {
+  const pids = await processTree(rootPid);
+  const read = () => Promise.all(pids.map(async (pid) => sampleThreads(pid)));
+  const before = await read();
+  const startedAt = performance.now();
+  return async () => {
+    const after = await read();
+    const seconds = (performance.now() - startedAt) / 1000;
+    const byName = new Map<string, number>();
+    after.forEach((threads, i) => {
+      for (const t of threadCpuBetween(before[i] ?? [], threads)) byName.set(t.name, (byName.get(t.name) ?? 0) + t.cpuSeconds);
+    });
+    return [...byName].map(([name, cpu]) => ({ name, cores: cpu / seconds })).sort((a, b) => b.cores - a.cores);
+  };
 }
 
 /** A steady call's CPU, in cores, of the worker and its browser (or the direct page's). */
@@ -87,4 +114,10 @@ export function setCostFigures(
   figures['continuity.roomJitterBufferMs'] = { roomline: buffer(roomline.roomQuality), baseline: missing('a direct call has no room leg') };
   const top = roomline.usage?.processes.slice(0, 4).map((p) => `${p.comm} ${(p.cpuSeconds / roomline.usage!.wallSeconds).toFixed(3)}`);
   if (top !== undefined) notes.push(`Where a bridged audio call's CPU goes (cores, by process): ${top.join(', ')}.`);
+  const byThread = (c: CostMeasurement) => c.threads?.slice(0, 8).map((t) => `${t.name} ${t.cores.toFixed(3)}`).join(', ');
+  if (roomline.threads !== undefined) {
+    notes.push(
+      `Where it goes by thread (cores, summed over the processes): Roomline ${byThread(roomline)}; direct call ${byThread(direct) ?? 'n/a'}.`,
+    );
+  }
 }

@@ -7,6 +7,7 @@ import type { Lab } from '../../lab/lab.js';
 import type { RoomPerson } from '../../lab/room-person.js';
 import { WorkerPool } from '../../lab/worker-pool.js';
 import { CpuCgroup } from '../lib/cpu-cgroup.js';
+import { failureCause, qualityWindow } from '../lib/density-bar.js';
 import { measured, missing, type FigureValues, type Measured } from '../lib/report.js';
 import type { UsageReport } from '../lib/usage-meter.js';
 import { legQuality, SERIES_PATHS, type LegQualityPoint } from '../plots/series.js';
@@ -109,6 +110,7 @@ async function densityRun(
   try {
     let best = 0;
     let reason = 'no level passed';
+    let failed: { calls: number; why: string } | undefined;
     for (const calls of plan.densityLevels) {
       while (persons.length < calls) {
         persons.push(
@@ -133,6 +135,7 @@ async function densityRun(
         if (!warmed) {
           notes.push(`Density (${variant.name}) at ${calls} calls in ${DENSITY_CORES} vCPU: the workers did not get warm within ${WARM_TIMEOUT_MS / 1000} s.`);
           reason = `${calls} workers did not get warm in ${DENSITY_CORES} vCPU`;
+          failed = { calls, why: `the workers did not get warm within ${WARM_TIMEOUT_MS / 1000} s` };
           break;
         }
         const throttledBefore = await cgroup.throttling();
@@ -161,6 +164,8 @@ async function densityRun(
         );
         if (bad.length > 0) {
           reason = `${calls} calls failed the criteria`;
+          const throttledShare = periods > 0 ? (throttled.throttledPeriods - throttledBefore.throttledPeriods) / periods : 0;
+          failed = { calls, why: failureCause(bad.length, calls, bad[0]!.record.state, bad[0]!.window, throttledShare) };
           break;
         }
         best = calls;
@@ -179,11 +184,20 @@ async function densityRun(
       at === undefined || janusIdle === undefined
         ? missing('no level passed with Janus metered')
         : measured(Math.max(0, pick(at.usage) - pick(janusIdle)) / at.calls, at.calls);
+    notes.push(
+      failed === undefined
+        ? `Density (${variant.name}): every level up to ${plan.densityLevels.at(-1)} passed; the search stops there.`
+        : `Density (${variant.name}): ${best} calls passed, ${failed.calls} failed: ${failed.why}.`,
+    );
     return {
       figure: {
         roomline: perVcpu(best === 0 ? missing(reason) : measured(best)),
         baseline: perVcpu(directBest),
-        note: `${DENSITY_CORES} vCPU quota (cgroup ${cgroup.version}) on worker + Chromium, or the direct caller's Chromium; levels tried: ${plan.densityLevels.join(', ')}; each held ${plan.holdS} s`,
+        note:
+          `${DENSITY_CORES} vCPU quota (cgroup ${cgroup.version}) on worker + Chromium, or the direct caller's Chromium; each level held ${plan.holdS} s; ` +
+          (failed === undefined
+            ? `no level up to ${plan.densityLevels.at(-1)} failed (the search's bound)`
+            : `first failing level ${failed.calls}: ${failed.why}`),
       },
       janus: {
         cores: {
@@ -258,32 +272,4 @@ async function qualitySample(lab: Lab, callId: string, after?: string): Promise<
     .waitForCall(callId, (r) => r.quality !== undefined && r.quality.sampledAt !== after, { timeoutMs: 15_000 })
     .catch(() => undefined);
   return record?.quality;
-}
-
-/** Loss and concealment of the audio received on each leg between two quality samples. */
-function qualityWindow(
-  before: QualitySummary | undefined,
-  after: QualitySummary | undefined,
-): { good: boolean; summary: string; legs: { sip?: LegQualityPoint; room?: LegQualityPoint } } {
-  if (before === undefined || after === undefined) return { good: false, summary: 'no quality samples', legs: {} };
-  const leg = (name: 'sip' | 'room') => {
-    const a = before[name].audioIn;
-    const b = after[name].audioIn;
-    if (a === undefined || b === undefined) return { good: false, text: `${name}: no audio`, point: undefined };
-    const packets = b.packets - a.packets;
-    const lost = (b.packetsLost ?? 0) - (a.packetsLost ?? 0);
-    const samples = (b.samples ?? 0) - (a.samples ?? 0);
-    const concealed = (b.concealedSamples ?? 0) - (a.concealedSamples ?? 0);
-    const loss = packets + lost > 0 ? lost / (packets + lost) : 1;
-    const concealment = samples > 0 ? concealed / samples : 1;
-    return {
-      good: packets > 0 && loss < 0.01 && concealment < 0.02,
-      text: `${name} loss ${(loss * 100).toFixed(2)}%, concealed ${(concealment * 100).toFixed(2)}%`,
-      point: legQuality({ packets, lost, samples, concealed }),
-    };
-  };
-  const sip = leg('sip');
-  const room = leg('room');
-  const legs = { ...(sip.point === undefined ? {} : { sip: sip.point }), ...(room.point === undefined ? {} : { room: room.point }) };
-  return { good: sip.good && room.good, summary: `${sip.text}; ${room.text}`, legs };
 }

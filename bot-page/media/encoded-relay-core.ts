@@ -92,12 +92,23 @@ function freshRoute(): RouteState {
   };
 }
 
+/**
+ * Whether a source step is a whole number of the sender's frames, up to {@link MAX_GAP_FRAMES}: frames lost or not sent
+ * before this one, rather than frames of another length.
+ */
+function isGap(sourceStep: number, sinkStep: number): boolean {
+  return sourceStep % sinkStep === 0 && sourceStep / sinkStep <= MAX_GAP_FRAMES;
+}
+
 /** RTP timestamp difference a → b, modulo 2^32; undefined for anything but a plausible frame step (≤ 120 ms at 48 kHz). */
 function step(a: number | undefined, b: number | undefined): number | undefined {
   if (a === undefined || b === undefined) return undefined;
   const d = (b - a) >>> 0;
   return d > 0 && d <= 5_760 ? d : undefined;
 }
+
+/** A source step of up to this many of the sender's frames, once, is frames lost on the way (not a longer frame). */
+export const MAX_GAP_FRAMES = MAX_SKIPPED_SLOTS + 1;
 
 export class RelayCore {
   private readonly routes = new Map<RelayRoute, RouteState>(RELAY_ROUTES.map((r) => [r, freshRoute()]));
@@ -130,11 +141,13 @@ export class RelayCore {
 
   /** A frame received from `key`. Its payload is queued for every route that forwards `key`. */
   source(key: string, frame: RelayFrame): void {
+    // read once, and only for a source some route forwards (this runs for every 20 ms frame of every receiver)
+    let metadata: ReturnType<RelayFrame['getMetadata']> | undefined;
     for (const [route, state] of this.routes) {
       if (state.key !== key || state.refused) continue;
       // nothing is queued before the sender's first frame tells its codec
       if (state.sinkMime === undefined) continue;
-      const metadata = frame.getMetadata();
+      metadata ??= frame.getMetadata();
       // telephone-events and comfort noise have payload types of their own: only the codec's frames are forwarded
       if (metadata.mimeType !== undefined && metadata.mimeType !== state.sinkMime) {
         if (metadata.mimeType.toLowerCase().endsWith('/telephone-event') || metadata.mimeType.toLowerCase().endsWith('/cn')) continue;
@@ -143,9 +156,11 @@ export class RelayCore {
       }
       const sourceStep = step(state.sourceTimestamp, metadata.rtpTimestamp);
       state.sourceTimestamp = metadata.rtpTimestamp;
+      // a frame lost on the way is a step of a few frames once: a length the source keeps to twice in a row differs
+      const repeated = sourceStep !== undefined && sourceStep === state.sourceStep;
       if (sourceStep !== undefined) state.sourceStep = sourceStep;
-      if (state.sourceStep !== undefined && state.sinkStep !== undefined && state.sourceStep !== state.sinkStep) {
-        this.refuse(route, state, `the source's frames are ${state.sourceStep} samples long, the sender's ${state.sinkStep}`);
+      if (state.sinkStep !== undefined && sourceStep !== undefined && sourceStep !== state.sinkStep && (repeated || !isGap(sourceStep, state.sinkStep))) {
+        this.refuse(route, state, `the source's frames are ${sourceStep} samples long, the sender's ${state.sinkStep}`);
         continue;
       }
       // a copy: the frame goes on to its own receiver, and a buffer may not be shared between two frames

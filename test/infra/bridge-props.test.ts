@@ -34,6 +34,7 @@ describe('RoomlineBridge rejects invalid or conflicting props at synth', () => {
     ['a warm pool without idle workers', () => ({ minIdleWorkers: 0 }), /minIdleWorkers must be an integer of at least 1/],
     ['fewer workers at most than idle at least', () => ({ minIdleWorkers: 5, maxWorkers: 3 }), /maxWorkers \(3\) must be at least minIdleWorkers \(5\)/],
     ['a worker size Fargate does not offer', () => ({ workerCpu: 1024, workerMemoryMiB: 1024 }), /workerCpu 1024 with workerMemoryMiB 1024 is not a Fargate task size/],
+    ['an unknown kind of worker media', () => ({ workerMedia: 'screen' as 'audio' }), /workerMedia must be one of audio, video, got "screen"/],
     ['a stop timeout too short for a clean hangup', () => ({ workerStopTimeout: Duration.seconds(5) }), /workerStopTimeout must be from 10 to 120 seconds/],
     ['a stop timeout beyond Fargate limit', () => ({ workerStopTimeout: Duration.minutes(3) }), /workerStopTimeout must be from 10 to 120 seconds/],
     ['a From that is no SIP URI', () => ({ sipFrom: 'roomline@example.com' }), /sipFrom must be a sip: or sips: URI/],
@@ -215,6 +216,16 @@ describe('RoomlineBridge with props set', () => {
     template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 4, MaxCapacity: 50 });
     expect(JSON.stringify(template.findResources('AWS::ApplicationAutoScaling::ScalingPolicy'))).toContain('FILL(waiting, 0) + 4) / desired');
     template.hasResourceProperties('AWS::ECS::TaskDefinition', { Cpu: '2048', Memory: '4096', ContainerDefinitions: [Match.objectLike({ Name: 'worker', StopTimeout: 60 })] });
+  });
+
+  it('sizes an audio-only deployment\'s workers at 0.5 vCPU and 1 GiB, the smallest Fargate size holding a measured audio call with 1.5x headroom', () => {
+    // Act
+    const audio = synthBridge({ workerMedia: 'audio' }).template;
+    const video = synthBridge({ workerMedia: 'video' }).template;
+
+    // Assess
+    audio.hasResourceProperties('AWS::ECS::TaskDefinition', { Cpu: '512', Memory: '1024', ContainerDefinitions: [Match.objectLike({ Name: 'worker' })] });
+    video.hasResourceProperties('AWS::ECS::TaskDefinition', { Cpu: '1024', Memory: '2048', ContainerDefinitions: [Match.objectLike({ Name: 'worker' })] });
   });
 
   it('uses the given VPC, event bus and alarm topic instead of creating them, and subscribes the alarm emails', () => {

@@ -129,8 +129,28 @@ describe('the encoded relay', () => {
 
     core.source('a', frame(1, 0));
     core.source('a', frame(2, 2_880));
+    core.source('a', frame(3, 5_760));
 
     expect(notices).toEqual([{ type: 'refused', route: 'room-to-sip', key: 'a', reason: "the source's frames are 2880 samples long, the sender's 960" }]);
+  });
+
+  it('keeps forwarding past a frame lost on the way to the bridge', () => {
+    const { core, notices } = relay();
+    core.forward('room-to-sip', 'a');
+    core.slot('room-to-sip', frame(0, 0));
+    core.slot('room-to-sip', frame(0, 960));
+    const sent: number[] = [];
+
+    // frame 3 never arrives: the source's timestamps step by two frames once
+    for (const [n, i] of [1, 2, 4, 5, 6].entries()) {
+      core.source('a', frame(i, i * 960));
+      const slot = frame(0, (n + 2) * 960);
+      core.slot('room-to-sip', slot);
+      sent.push(payloadOf(slot)!);
+    }
+
+    expect(notices.filter((n) => n.type === 'refused')).toEqual([]);
+    expect(sent).toEqual([1, 2, 4, 5, 6]);
   });
 
   it('forwards a source on one route without touching the other', () => {
