@@ -13,7 +13,8 @@ import type { RoomJoin } from '../contracts/rooms/index.js';
 import { SipCall } from './sip/sip-call.js';
 import { SipJanusNode } from './sip/sip-janus-node.js';
 import type { SipIdentity } from './sip/sip-identity.js';
-import { SipLeg, type DialOptions } from './sip/sip-leg.js';
+import type { DialOptions } from './sip/sip-dial-options.js';
+import { SipLeg } from './sip/sip-leg.js';
 import { NO_STEPS, type StepRecorder } from './setup-steps.js';
 import { allowWebSocketOrigins } from './network-guard.js';
 

@@ -10,7 +10,8 @@ import { RoomVideoComposer } from './media/room-video-composer.js';
 import { SipVideoRouter } from './media/sip-video-router.js';
 import { waitForLegMedia, waitForMedia } from './media/stats.js';
 import type { PublishedTracks, RoomAdapter } from './rooms/room-adapter.js';
-import type { DialOptions, SipLeg } from './sip/sip-leg.js';
+import type { DialOptions } from './sip/sip-dial-options.js';
+import type { SipLeg } from './sip/sip-leg.js';
 
 /** The media a call asked for (the same in `join-room`, `dial` and `answer`). */
 type CallMedia = Extract<ParsedPageCommand, { type: 'join-room' }>['media'];

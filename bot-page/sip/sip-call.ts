@@ -5,7 +5,8 @@ import { emit, errorMessage, log } from '../host.js';
 import type { JanusSession } from '../janus/janus-client.js';
 import { DtmfListener } from '../media/dtmf-listener.js';
 import { NO_STEPS, type StepRecorder } from '../setup-steps.js';
-import { SipLeg, type AnswerOptions, type DialOptions, type PreparedCall } from './sip-leg.js';
+import type { AnswerOptions, DialOptions, PreparedCall } from './sip-dial-options.js';
+import { SipLeg } from './sip-leg.js';
 import type { SipLegEvents } from './sip-leg-events.js';
 
 /** What the call needs from the bot's media graph, for its first leg and for each leg a transfer brings. */

@@ -1,35 +1,18 @@
 import { RoomlineError, assertNever } from '../../contracts/errors.js';
 import type { SipAccount } from '../../contracts/page-rpc.js';
-import type { DtmfCarriage, SrtpMode } from '../../contracts/telephony.js';
+import type { DtmfCarriage } from '../../contracts/telephony.js';
 import { errorMessage, log } from '../host.js';
 import { NO_STEPS, type StepRecorder } from '../setup-steps.js';
 import type { JanusJsep, JanusSession } from '../janus/janus-client.js';
 import { JanusError } from '../janus/janus-error.js';
 import { SipPluginHandle, type SipPluginEvent } from '../janus/sip-plugin.js';
 import { digitCount, infoDigit, sendDtmfInfo, sendDtmfTones } from './sip-dtmf.js';
+import { sipFragStatus } from './sip-frag.js';
 import { registerIdentity, type SipIdentity } from './sip-identity.js';
 import { IncomingCalls } from './incoming-calls.js';
 import { IGNORE_SIP_LEG_EVENTS, type IncomingCallEvents, type SipLegEvents } from './sip-leg-events.js';
 import { SipLegMedia, type SipLegMediaOptions } from './sip-leg-media.js';
-
-export interface DialOptions extends SipLegMediaOptions {
-  readonly to: string;
-  readonly identity: SipIdentity;
-  readonly headers: Readonly<Record<string, string>>;
-  /** SDES-SRTP towards the SIP peer. @default "off" */
-  readonly srtp?: SrtpMode;
-  /** This call follows a REFER (Janus's `refer_id`): the transferor is told how it goes. */
-  readonly referId?: number;
-}
-
-/** A dial made ready to send (SipLeg.prepare): its options and its offer. */
-export interface PreparedCall {
-  readonly options: DialOptions;
-  readonly offer: JanusJsep;
-}
-
-/** What answering an incoming call needs: a dialled call's options without a target, identity or headers. */
-export type AnswerOptions = Omit<DialOptions, 'to' | 'identity' | 'headers' | 'referId'>;
+import type { AnswerOptions, DialOptions, PreparedCall } from './sip-dial-options.js';
 
 /**
  * One call through the Janus SIP plugin, on one plugin handle: registration (guest, trunk account, or helper of
@@ -347,9 +330,8 @@ export class SipLeg {
         this.events.transferRequested({ referId: event.referId, target: event.target });
         return;
       case 'refer-notify': {
-        // its body is a SIP status line (message/sipfrag), e.g. "SIP/2.0 200 OK"
-        const status = /^SIP\/2\.0\s+(\d{3})\s*([^\r\n]*)/.exec(event.content.trim());
-        if (status !== null) this.events.transferNotified({ code: Number(status[1]), ...(status[2] ? { reason: status[2] } : {}) });
+        const status = sipFragStatus(event.content);
+        if (status !== undefined) this.events.transferNotified(status);
         return;
       }
       case 'incoming-call':
@@ -358,9 +340,12 @@ export class SipLeg {
       case 'missed-call':
         log.debug('an INVITE arrived while this handle was busy: Janus answered 486');
         return;
-      case 'hangup':
-        this.onHangup(event.code, event.reason);
+      case 'hangup': {
+        // a hangup while idle is an incoming call that ended before it was answered
+        if (this.phase === 'idle') this.incoming.ended();
+        else this.finish({ ...(event.code === undefined ? {} : { code: event.code }), ...(event.reason ? { reason: event.reason } : {}), by: this.hangupSent ? 'local' : 'remote' });
         return;
+      }
       case 'other':
         log.debug('SIP event', { event: event.event });
         return;
@@ -373,14 +358,6 @@ export class SipLeg {
       default:
         return assertNever(event, 'SIP plugin event');
     }
-  }
-
-  private onHangup(code: number | undefined, reason: string | undefined): void {
-    if (this.phase === 'idle') {
-      this.incoming.ended();
-      return;
-    }
-    this.finish({ ...(code === undefined ? {} : { code }), ...(reason ? { reason } : {}), by: this.hangupSent ? 'local' : 'remote' });
   }
 
   /**
