@@ -125,9 +125,11 @@ describe('secrets', () => {
     expect(seenStates).toEqual(expect.arrayContaining(['CONNECTED', 'ENDED']));
     expect(events.map((e) => e.state)).toEqual(seenStates);
     const logText = workerLogs.map((l) => l.text).join('\n');
-    for (const line of ['"msg":"call claimed"', '"state":"CONNECTED"', '"msg":"SIP call placed"', '"page":true']) {
+    for (const line of ['"msg":"call claimed"', '"state":"CONNECTED"', '"page":true']) {
       expect(logText, 'the scan covers the call\'s own log lines, the page\'s included').toContain(line);
     }
+    // the call went out through the trunk: its INVITE is in the setup trace the scan covers with the record
+    expect(record?.setup?.steps.map((s) => s.step)).toEqual(expect.arrayContaining(['page.dial', 'sip.invite', 'sip.answered']));
     // ...the scanner finds a secret where there is one...
     expect(scanForSecrets([{ source: 'control', text: `pin=${encodeURIComponent(lab.janus.roomPin)}` }], secrets)).toHaveLength(1);
     // ...and none was written anywhere
