@@ -31,6 +31,10 @@ export const PAGE_EVENT_FUNCTION = '__roomlineEmit';
 export const PAGE_COMMAND_GLOBAL = '__roomline';
 /** How often the page sends a heartbeat. */
 export const PAGE_HEARTBEAT_MS = 1_000;
+/** How long the page lets the SIP plugin take a `register` request (a guest's sends nothing on the wire). */
+export const SIP_REGISTER_REQUEST_TIMEOUT_MS = 5_000;
+/** How long the page lets a trunk's REGISTER, once the plugin sent it, wait for the registrar's answer. */
+export const SIP_REGISTER_ANSWER_TIMEOUT_MS = 15_000;
 
 const iceServerSchema = z.strictObject({
   urls: z.union([z.string(), z.array(z.string())]),

@@ -1,8 +1,15 @@
 import { splitTileNames, type DialRequest, type MediaOptions, type RoomJoin } from '../contracts/dial-request.js';
-import type { PageCommand, PageCommandResults, SipLegOptions } from '../contracts/page-rpc.js';
+import {
+  SIP_REGISTER_ANSWER_TIMEOUT_MS,
+  SIP_REGISTER_REQUEST_TIMEOUT_MS,
+  type PageCommand,
+  type PageCommandResults,
+  type SipLegOptions,
+} from '../contracts/page-rpc.js';
 import { roomJoinTimeoutS } from '../contracts/rooms/index.js';
 import type { DtmfCarriage } from '../contracts/telephony.js';
 import type { CallProgress } from './call-progress.js';
+import { DEFAULT_PAGE_TIMEOUT_MS } from './config.js';
 import type { PageOutcome } from './page-bridge.js';
 import type { CallSessionOptions, InboundCallOptions, RoutedPin } from './call-session-options.js';
 import type { TrunkCredentials } from './trunks.js';
@@ -89,7 +96,12 @@ export class CallSetup {
     const { bridge } = this.options;
     await this.progress.sendInvite(async () => {
       const sentAt = preciseNow();
-      const outcome = await bridge.request(this.dialCommand(request, trunk, sip));
+      // through a trunk that registers, the page waits for the registrar before the INVITE: its own bounds come first
+      const registerWaitMs = trunk?.register === true ? SIP_REGISTER_REQUEST_TIMEOUT_MS + SIP_REGISTER_ANSWER_TIMEOUT_MS : 0;
+      const outcome = await bridge.request(
+        this.dialCommand(request, trunk, sip),
+        ...(registerWaitMs === 0 ? [] : [(this.options.pageTimeoutMs ?? DEFAULT_PAGE_TIMEOUT_MS) + registerWaitMs]),
+      );
       this.trace.command('dial', sentAt, outcome.trace, outcome.kind === 'failed' ? outcome.error.message : undefined);
       if (outcome.kind === 'ok') return;
       this.progress.invite = outcome.error.retryable ? 'not-sent' : 'unknown';

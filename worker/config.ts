@@ -56,6 +56,9 @@ const hostAllowList = z.string().transform((text, ctx) => {
   }
 });
 
+/** How long the worker waits for the page to answer a command unless ROOMLINE_PAGE_TIMEOUT_MS says otherwise. */
+export const DEFAULT_PAGE_TIMEOUT_MS = 15_000;
+
 /** Environment of the client library and the CLI's dial/status/hangup. */
 export const clientEnvSchema = z.object({
   /** URL of the dial queue. Required. */
@@ -136,7 +139,7 @@ export const workerEnvSchema = clientEnvSchema.extend({
   /** How often a connected call's quality summary (getStats) is written into its record, in seconds; 0 = only at the end. @default 10 */
   ROOMLINE_QUALITY_INTERVAL_S: z.coerce.number({ error: 'must be a whole number' }).int().min(0).default(10),
   /** Longest time to wait for the page to answer a command, in ms. @default 15000 */
-  ROOMLINE_PAGE_TIMEOUT_MS: positiveInt(15_000),
+  ROOMLINE_PAGE_TIMEOUT_MS: positiveInt(DEFAULT_PAGE_TIMEOUT_MS),
   /** Seconds a worker waits idle for a call before it exits; 0 = wait forever. @default 0 */
   ROOMLINE_IDLE_EXIT_S: z.coerce.number({ error: 'must be a whole number' }).int().min(0).default(0),
   /**

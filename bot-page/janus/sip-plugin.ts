@@ -1,4 +1,4 @@
-import type { SipAccount } from '../../contracts/page-rpc.js';
+import { SIP_REGISTER_ANSWER_TIMEOUT_MS, type SipAccount } from '../../contracts/page-rpc.js';
 import type { SrtpMode } from '../../contracts/telephony.js';
 import type { HandleEvent, JanusHandle, JanusJsep, JanusSession } from './janus-client.js';
 
@@ -9,8 +9,6 @@ import type { HandleEvent, JanusHandle, JanusJsep, JanusSession } from './janus-
  */
 
 const PLUGIN = 'janus.plugin.sip';
-/** How long a REGISTER the plugin sent may wait for the registrar's answer (it arrives as a later event). */
-const REGISTER_ANSWER_TIMEOUT_MS = 15_000;
 
 /** Whom a handle registers as. */
 export type SipRegistration =
@@ -101,7 +99,7 @@ export class SipPluginHandle {
     let result = resultOf(data);
     if (result['event'] === 'registering') {
       result = await new Promise<Record<string, unknown>>((resolve) => {
-        const timer = setTimeout(() => resolve({ event: 'registration_failed', reason: 'no answer to REGISTER' }), REGISTER_ANSWER_TIMEOUT_MS);
+        const timer = setTimeout(() => resolve({ event: 'registration_failed', reason: 'no answer to REGISTER' }), SIP_REGISTER_ANSWER_TIMEOUT_MS);
         this.registration = (outcome) => {
           clearTimeout(timer);
           resolve(outcome);

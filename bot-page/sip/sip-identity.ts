@@ -1,5 +1,5 @@
 import { RoomlineError } from '../../contracts/errors.js';
-import type { SipAccount } from '../../contracts/page-rpc.js';
+import { SIP_REGISTER_REQUEST_TIMEOUT_MS, type SipAccount } from '../../contracts/page-rpc.js';
 import { errorMessage } from '../host.js';
 import { JanusError } from '../janus/janus-error.js';
 import type { SipPluginHandle, SipRegistration, SipRegistrationOutcome } from '../janus/sip-plugin.js';
@@ -12,9 +12,6 @@ export type SipIdentity =
   | { readonly kind: 'account'; readonly account: SipAccount; readonly display?: string }
   /** A second call of an identity registered on another leg (Janus SIP helper): same identity, credentials, transport. */
   | { readonly kind: 'helper'; readonly masterId: number; readonly uri: string };
-
-/** How long the SIP plugin may take to answer a guest `register` request (one that sends nothing on the wire). */
-const REGISTER_TIMEOUT_MS = 5_000;
 
 /**
  * Registers the caller identity on a leg's handle: as a guest, with a trunk account (whose credentials then answer the
@@ -36,7 +33,7 @@ export async function registerIdentity(
   const trunk = identity.kind === 'account';
   let outcome: SipRegistrationOutcome;
   try {
-    outcome = await sip.register(registration, REGISTER_TIMEOUT_MS);
+    outcome = await sip.register(registration, SIP_REGISTER_REQUEST_TIMEOUT_MS);
   } catch (error) {
     // an error the SIP plugin answered is about the identity or the account; anything else is a Janus in trouble
     if (!(error instanceof JanusError) || !error.plugin) {
