@@ -19,6 +19,8 @@ const video = useVideoLab({
     { display: 'Alice', toneHz: 440, color: ALICE },
     { display: 'Bob', toneHz: 660, color: BOB },
   ],
+  // the record's quality every second while a call is up, so a test can wait for frames sent
+  workerEnv: { ROOMLINE_QUALITY_INTERVAL_S: '1' },
 });
 const { connect, hangUp } = video;
 beforeEach(async () => {
@@ -32,8 +34,9 @@ describe('video across the bridge', () => {
     const callId = await connect({ video: 'sendrecv', sipVideoCodec: 'H264' });
 
     await video.untilPhoneSees(ALICE, { name: 'h264', palette: PEOPLE });
-    // more than 60 frames at 30 fps
     await untilPhoneHeardFor(video.lab.phone, since, 3);
+    // a stream of H.264, not a lone keyframe: more than 60 frames sent (two seconds at 30 fps; longer on a busy machine)
+    await video.lab.client.waitForCall(callId, (r) => (r.quality?.sip.videoOut?.frames ?? 0) > 60, { timeoutMs: 20_000 });
 
     const record = await hangUp(callId);
     expect(record.media).toEqual({ audio: true, video: 'negotiated', sipVideoCodec: 'H264', sipAudioCodec: 'opus' });
