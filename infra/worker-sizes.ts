@@ -19,14 +19,14 @@ export interface MeasuredCall {
 
 export const MEASURED_CALLS = {
   audio: {
-    cores: 0.258,
-    pssMb: 321,
-    run: 'forwarded audio call, npm run bench -- --quick, 2026-12-06, 2-core machine, load 3.5 at the start',
+    cores: 0.261,
+    pssMb: 320,
+    run: 'forwarded audio call, npm run bench -- --quick, 2026-12-07, commit 8a94d43, 2-core machine, load 0.5 at the start',
   },
   video: {
-    cores: 0.627,
-    pssMb: 348,
-    run: 'video call (640x480@30 H.264 to SIP, split 2x2): cores from npm run bench -- --quick, 2026-12-06; highest PSS from the full run of 2026-12-02',
+    cores: 0.551,
+    pssMb: 365,
+    run: 'video call (640x480@30 H.264 to SIP, split 2x2), npm run bench -- --quick, 2026-12-07, commit 8a94d43, 2-core machine',
   },
 } as const satisfies Record<WorkerMedia, MeasuredCall>;
 
