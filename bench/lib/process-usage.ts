@@ -201,8 +201,13 @@ export async function processRole(pid: number): Promise<string> {
   return roleFromArgs(args);
 }
 
-/** The role `processRole` reads from a command line's arguments. */
-export function roleFromArgs(args: readonly string[]): string {
+/**
+ * The role `processRole` reads from a command line's arguments. Chromium's zygote children rewrite their command line
+ * as one string (a process title: the arguments joined by spaces), which is split again here.
+ */
+export function roleFromArgs(commandLine: readonly string[]): string {
+  const title = commandLine.length === 1 ? commandLine[0]! : '';
+  const args = title.includes(' --') ? title.split(' ').filter((a) => a !== '') : commandLine;
   const flag = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
   const type = flag('type');
   if (type === 'utility') {
@@ -211,6 +216,8 @@ export function roleFromArgs(args: readonly string[]): string {
   }
   if (type !== undefined) return type;
   if (args.some((a) => a.startsWith('--remote-debugging') || a.startsWith('--user-data-dir='))) return 'browser';
+  // a program run with its code inline (node -e) has no script to name
+  if (args.includes('-e') || args.includes('--eval')) return 'inline script';
   const script = args.slice(1).find((a) => !a.startsWith('-'));
   return (script ?? args[0] ?? '').split('/').pop() ?? '';
 }

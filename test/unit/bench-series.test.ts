@@ -32,6 +32,9 @@ describe('the series a result keeps for its plots', () => {
     expect(roleFromArgs(['/usr/lib/chromium/chromium', '--headless', '--user-data-dir=/x', '--remote-debugging-pipe'])).toBe('browser');
     expect(roleFromArgs(['/usr/bin/node', '--enable-source-maps', '/srv/roomline/bin/roomline.mjs', 'worker'])).toBe('roomline.mjs');
     expect(roleFromArgs([])).toBe('');
+    // a zygote child's rewritten command line: one string, its arguments joined by spaces
+    expect(roleFromArgs(['/usr/lib/chromium/chromium --type=renderer --user-data-dir=/tmp/x/profile --change-stack-guard-on-fork=enable'])).toBe('renderer');
+    expect(roleFromArgs(['/usr/bin/node', '-e', "\nconst net = require('node:net');\n"])).toBe('inline script');
   });
 
   it('keeps each found click in order, and the calibration less its known delay', () => {
