@@ -222,7 +222,11 @@ export class SipPluginHandle {
     const errorCode = data['error_code'];
     if (typeof errorCode === 'number') {
       const error = data['error'];
-      return { type: 'error', code: errorCode, error: error === undefined || error === null ? undefined : String(error) };
+      const text = error === undefined || error === null ? undefined : String(error);
+      // a plugin error while a REGISTER waits for its answer ends that wait with the plugin's reason
+      this.registration?.({ event: 'registration_failed', code: errorCode, reason: text ?? `SIP plugin error ${errorCode}` });
+      this.registration = undefined;
+      return { type: 'error', code: errorCode, error: text };
     }
     const result = resultOf(data);
     const event = String(result['event'] ?? '');

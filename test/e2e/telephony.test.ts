@@ -557,17 +557,20 @@ describe('trunks through Kamailio as an authenticating proxy and registrar', () 
   it.each([
     ['the INVITE', 'lab-wrong', 407],
     ['the REGISTER', 'lab-wrong-register', 401],
-  ] as const)('fails as SIP_AUTH_FAILED, not a hang, when the trunk rejects the password for %s', async (_what, trunk, challenge) => {
+  ] as const)('fails as SIP_AUTH_FAILED, not a hang, when the trunk rejects the password for %s', async (what, trunk, challenge) => {
     // Act (the bound covers the wait for the warm worker that replaces the previous call's, slow on a busy machine)
     const callId = await lab.client.enqueueDial(lab.dialRequest({ trunk, limits: { ringTimeoutS: 30 } }));
     const record = await lab.client.waitForCall(callId, isFinal, { timeoutMs: 60_000 });
 
     // Assess: the trunk challenged again after the credentials; Janus's SIP stack gives up with its own 904, and the
     // call ends on that refusal, not on its 30 s ring timeout (measured from the claim, so a worker's warm-up is not in it)
-    expect(record, JSON.stringify(record.failure)).toMatchObject({ state: 'FAILED', failure: { code: 'SIP_AUTH_FAILED', sipCode: 904, fault: 'remote' } });
-    expect(Date.parse(record.timings!.endedAt!) - Date.parse(record.timings!.claimedAt!)).toBeLessThan(15_000);
-    expect(JSON.stringify(record)).not.toContain(lab.trunk!.password);
+    // (the trunk's lines for this method go with a failure: what the trunk saw of the exchange)
     const log = await readFile(lab.trunk!.process.logFile!, 'utf8');
+    const method = what.replace('the ', '');
+    const seen = `${JSON.stringify(record.failure)}\ntrunk: ${log.split('\n').filter((line) => line.includes(`${method} sip:`)).slice(-6).join('\n')}`;
+    expect(record, seen).toMatchObject({ state: 'FAILED', failure: { code: 'SIP_AUTH_FAILED', sipCode: 904, fault: 'remote' } });
+    expect(Date.parse(record.timings!.endedAt!) - Date.parse(record.timings!.claimedAt!), seen).toBeLessThan(15_000);
+    expect(JSON.stringify(record)).not.toContain(lab.trunk!.password);
     expect(log.split(`challenged (${challenge})`).length).toBeGreaterThan(2);
   });
 });
