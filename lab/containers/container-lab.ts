@@ -181,7 +181,7 @@ export class ContainerLab {
     return `sip:${number}@${listener.publicIps[0]}:${listener.port}`;
   }
 
-  /** Waits until a worker task has warmed up (its "worker warm" log line) and returns it. */
+  /** Waits until a worker task is warm (its "worker warm" log line) and has not claimed a call, and returns it. */
   async warmWorker(options: { readonly except?: readonly string[]; readonly timeoutMs?: number } = {}): Promise<ServiceTask> {
     const workers = this.service('worker');
     let warm: ServiceTask | undefined;
@@ -189,7 +189,9 @@ export class ContainerLab {
       async () => {
         for (const task of workers.live()) {
           if (options.except?.includes(task.name) === true) continue;
-          if ((await task.task.log()).includes('"worker warm: waiting for a call"')) {
+          // a task that claimed a call is no longer warm, though it runs until it has torn down (job per call)
+          const log = await task.task.log();
+          if (log.includes('"worker warm: waiting for a call"') && !/"msg":"(?:inbound )?call claimed/.test(log)) {
             warm = task;
             return true;
           }
