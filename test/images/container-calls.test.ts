@@ -1,4 +1,4 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,12 +24,14 @@ const PIN = '2468';
 
 let template: CfnTemplate;
 let containers: ContainerLab;
+let videoDir: string | undefined;
 
 beforeAll(async () => {
   // the images as the build test leaves them (from the layer cache when nothing changed)
   await buildRoomlineImages({ workDir: WORK_DIR, label: 'calls', log: (line) => console.log(line) });
   template = labTemplate();
-  const composite = join(await mkdtemp(join(tmpdir(), 'roomline-images-video-')), 'composite.mp4');
+  videoDir = await mkdtemp(join(tmpdir(), 'roomline-images-video-'));
+  const composite = join(videoDir, 'composite.mp4');
   await writeCompositeVideo(composite);
   containers = await ContainerLab.start({
     template,
@@ -46,9 +48,11 @@ beforeAll(async () => {
 }, 1_200_000);
 
 afterAll(async () => {
-  if (containers === undefined) return;
-  for (const service of containers.services.values()) for (const task of service.tasks) await containers.keepLog(task);
-  await containers.stop();
+  if (containers !== undefined) {
+    for (const service of containers.services.values()) for (const task of service.tasks) await containers.keepLog(task);
+    await containers.stop();
+  }
+  if (videoDir !== undefined) await rm(videoDir, { recursive: true, force: true });
 });
 
 describe('calls through the containers', () => {
