@@ -163,17 +163,44 @@ export function analyseTone(pcm: Pcm): ToneReport {
  * seconds: a gap a listener hears in what should be continuous sound.
  */
 export function longestGapS(pcm: Pcm, fromS = 0, toS = Number.POSITIVE_INFINITY): number {
+  return longestGap(pcm, fromS, toS).lengthS;
+}
+
+/** The longest silence between `fromS` and `toS` (10 ms windows, as {@link longestGapS}) and where it starts. */
+export function longestGap(pcm: Pcm, fromS = 0, toS = Number.POSITIVE_INFINITY): { lengthS: number; atS: number | undefined } {
   const window = Math.max(1, Math.round(pcm.sampleRate / 100));
   const threshold = 10 ** (ONSET_THRESHOLD_DBFS / 20);
   const first = Math.max(0, Math.floor(fromS * pcm.sampleRate));
   const last = Math.min(pcm.samples.length, Math.floor(toS * pcm.sampleRate));
   let longest = 0;
+  let longestEnd = -1;
   let run = 0;
   for (let start = first; start + window <= last; start += window) {
     run = rms(pcm.samples, start, start + window) > threshold ? 0 : run + 1;
-    longest = Math.max(longest, run);
+    if (run > longest) {
+      longest = run;
+      longestEnd = start + window;
+    }
   }
-  return (longest * window) / pcm.sampleRate;
+  const atS = longest === 0 ? undefined : (longestEnd - longest * window) / pcm.sampleRate;
+  return { lengthS: (longest * window) / pcm.sampleRate, atS };
+}
+
+/**
+ * Where `hz` is heard in `pcm` (its share of 100 ms windows above `minShare`): the first and the last such window's
+ * start, in seconds; undefined when never.
+ */
+export function toneSpanS(pcm: Pcm, hz: number, minShare = 0.1): { fromS: number; toS: number } | undefined {
+  const window = Math.round(pcm.sampleRate / 10);
+  let fromS: number | undefined;
+  let toS: number | undefined;
+  for (let start = 0; start + window <= pcm.samples.length; start += window) {
+    const slice = { ...pcm, samples: pcm.samples.subarray(start, start + window) };
+    if (toneShare(slice, hz) <= minShare) continue;
+    fromS ??= start / pcm.sampleRate;
+    toS = start / pcm.sampleRate;
+  }
+  return fromS === undefined || toS === undefined ? undefined : { fromS, toS };
 }
 
 /** Share of the signal's energy within ±2% of `hz` (Hann-windowed spectrum of up to 2^15 samples), 0..1. */

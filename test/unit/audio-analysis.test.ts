@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { analyseTone, encodeWav, hasTone, longestGapS, parseWav, timelineOf, toneShare } from '../../lab/audio-analysis.js';
+import { analyseTone, encodeWav, hasTone, longestGap, longestGapS, parseWav, timelineOf, toneShare, toneSpanS } from '../../lab/audio-analysis.js';
 
 function tone(hz: number, amplitude: number, seconds: number, rate = 48_000, silenceS = 0): Float32Array {
   const samples = new Float32Array(Math.round((seconds + silenceS) * rate));
@@ -18,6 +18,22 @@ describe('audio analysis', () => {
     expect(longestGapS(pcm)).toBeCloseTo(0.1, 2);
     expect(longestGapS(pcm, 0, 0.9)).toBeCloseTo(0.05, 2);
     expect(longestGapS(pcm, 1.2)).toBe(0);
+    expect(longestGap(pcm, 0.5).atS).toBeCloseTo(1, 2);
+    expect(longestGap(pcm, 1.2).atS).toBeUndefined();
+  });
+
+  it('finds where a tone is heard in a recording of another one', () => {
+    const a = tone(440, 0.2, 3);
+    const b = tone(660, 0.2, 1);
+    a.forEach((v, i) => {
+      const j = i - 48_000; // 660 Hz from 1 s to 2 s
+      if (j >= 0 && j < b.length) a[i] = v + b[j]!;
+    });
+    const span = toneSpanS({ sampleRate: 48_000, samples: a }, 660);
+
+    expect(span?.fromS).toBeCloseTo(1, 1);
+    expect(span?.toS).toBeCloseTo(1.9, 1);
+    expect(toneSpanS({ sampleRate: 48_000, samples: tone(440, 0.2, 1) }, 660)).toBeUndefined();
   });
 
   it('tells how much of a mix each tone is', () => {
