@@ -74,6 +74,8 @@ export class SipPluginHandle {
   private listener: ((event: SipPluginEvent) => void) | undefined;
   private readonly backlog: SipPluginEvent[] = [];
   private registration: ((result: Record<string, unknown>) => void) | undefined;
+  /** While a `register` request is out: its answer, when the registrar's came before the plugin's `registering`. */
+  private registering: { early: Record<string, unknown> | undefined } | undefined;
   private unregistration: (() => void) | undefined;
 
   private constructor(private readonly handle: JanusHandle) {
@@ -95,16 +97,28 @@ export class SipPluginHandle {
    * the plugin rejects with a JanusError marked `plugin`.
    */
   async register(registration: SipRegistration, timeoutMs: number): Promise<SipRegistrationOutcome> {
-    const { data } = await this.handle.request(registerBody(registration), undefined, timeoutMs);
-    let result = resultOf(data);
-    if (result['event'] === 'registering') {
-      result = await new Promise<Record<string, unknown>>((resolve) => {
-        const timer = setTimeout(() => resolve({ event: 'registration_failed', reason: 'no answer to REGISTER' }), SIP_REGISTER_ANSWER_TIMEOUT_MS);
-        this.registration = (outcome) => {
-          clearTimeout(timer);
-          resolve(outcome);
-        };
-      });
+    // The plugin's thread answers `registering` after handing the REGISTER to its SIP stack, whose thread may have had
+    // the registrar's answer and pushed it first (a local registrar, a busy machine), under a transaction of its own:
+    // such an answer is kept for this request.
+    const pending = { early: undefined as Record<string, unknown> | undefined };
+    this.registering = pending;
+    let result: Record<string, unknown>;
+    try {
+      const { data } = await this.handle.request(registerBody(registration), undefined, timeoutMs);
+      result = resultOf(data);
+      if (result['event'] === 'registering') {
+        result =
+          pending.early ??
+          (await new Promise<Record<string, unknown>>((resolve) => {
+            const timer = setTimeout(() => resolve({ event: 'registration_failed', reason: 'no answer to REGISTER' }), SIP_REGISTER_ANSWER_TIMEOUT_MS);
+            this.registration = (outcome) => {
+              clearTimeout(timer);
+              resolve(outcome);
+            };
+          }));
+      }
+    } finally {
+      if (this.registering === pending) this.registering = undefined;
     }
     if (result['event'] === 'registration_failed') {
       return { registered: false, code: numberOf(result['code']), reason: String(result['reason'] ?? '') };
@@ -224,7 +238,9 @@ export class SipPluginHandle {
       const error = data['error'];
       const text = error === undefined || error === null ? undefined : String(error);
       // a plugin error while a REGISTER waits for its answer ends that wait with the plugin's reason
-      this.registration?.({ event: 'registration_failed', code: errorCode, reason: text ?? `SIP plugin error ${errorCode}` });
+      const failed = { event: 'registration_failed', code: errorCode, reason: text ?? `SIP plugin error ${errorCode}` };
+      if (this.registration !== undefined) this.registration(failed);
+      else if (this.registering !== undefined) this.registering.early ??= failed;
       this.registration = undefined;
       return { type: 'error', code: errorCode, error: text };
     }
@@ -245,7 +261,8 @@ export class SipPluginHandle {
         return { type: 'updating-call', jsep };
       case 'registered':
       case 'registration_failed':
-        this.registration?.(result);
+        if (this.registration !== undefined) this.registration(result);
+        else if (this.registering !== undefined) this.registering.early ??= result;
         this.registration = undefined;
         return undefined;
       case 'unregistered':

@@ -8,11 +8,14 @@ import { SipPluginHandle } from '../../bot-page/janus/sip-plugin.js';
 class FakeHandle {
   listener: ((event: HandleEvent) => void) | undefined;
   readonly bodies: Record<string, unknown>[] = [];
+  /** An event the handle delivers before it answers the request (the SIP stack's thread was first). */
+  before: Record<string, unknown> | undefined;
   listen(listener: (event: HandleEvent) => void): void {
     this.listener = listener;
   }
   request(body: Record<string, unknown>): Promise<{ data: Record<string, unknown> }> {
     this.bodies.push(body);
+    if (this.before !== undefined) this.emit(this.before);
     return Promise.resolve({ data: { sip: 'event', result: { event: 'registering' } } });
   }
   emit(data: Record<string, unknown>): void {
@@ -20,8 +23,9 @@ class FakeHandle {
   }
 }
 
-async function registering(): Promise<{ fake: FakeHandle; outcome: ReturnType<SipPluginHandle['register']> }> {
+async function registering(before?: Record<string, unknown>): Promise<{ fake: FakeHandle; outcome: ReturnType<SipPluginHandle['register']> }> {
   const fake = new FakeHandle();
+  fake.before = before;
   const session = { attach: () => Promise.resolve(fake as unknown as JanusHandle) } as unknown as JanusSession;
   const handle = await SipPluginHandle.attach(session);
   const account: SipAccount = { username: 'sip:roomline@trunk.example', secret: 'not-logged', proxy: 'sip:198.51.100.1', register: true };
@@ -40,6 +44,14 @@ describe('a trunk REGISTER on the SIP plugin handle', () => {
 
     // Assess
     expect(fake.bodies[0]).toMatchObject({ request: 'register' });
+    await expect(outcome).resolves.toEqual({ registered: false, code: 904, reason: 'Operation has no matching challenge' });
+  });
+
+  it("takes the registrar's answer that Janus pushed before its own 'registering' (under another transaction)", async () => {
+    // Arrange, Act: the SIP stack's thread had the trunk's refusal before the plugin's thread answered the request
+    const { outcome } = await registering({ sip: 'event', result: { event: 'registration_failed', code: 904, reason: 'Operation has no matching challenge' } });
+
+    // Assess: not left waiting for the answer bound (15 s)
     await expect(outcome).resolves.toEqual({ registered: false, code: 904, reason: 'Operation has no matching challenge' });
   });
 
