@@ -73,9 +73,11 @@ export type SipPluginEvent =
 export class SipPluginHandle {
   private listener: ((event: SipPluginEvent) => void) | undefined;
   private readonly backlog: SipPluginEvent[] = [];
-  private registration: ((result: Record<string, unknown>) => void) | undefined;
-  /** While a `register` request is out: its answer, when the registrar's came before the plugin's `registering`. */
-  private registering: { early: Record<string, unknown> | undefined } | undefined;
+  /**
+   * While a `register` request is out: who waits for the registrar's answer, or the answer itself when it came before
+   * the plugin's `registering`.
+   */
+  private registration: { outcome?: Record<string, unknown>; resolve?: (result: Record<string, unknown>) => void } | undefined;
   private unregistration: (() => void) | undefined;
 
   private constructor(private readonly handle: JanusHandle) {
@@ -100,25 +102,25 @@ export class SipPluginHandle {
     // The plugin's thread answers `registering` after handing the REGISTER to its SIP stack, whose thread may have had
     // the registrar's answer and pushed it first (a local registrar, a busy machine), under a transaction of its own:
     // such an answer is kept for this request.
-    const pending = { early: undefined as Record<string, unknown> | undefined };
-    this.registering = pending;
+    const pending: NonNullable<SipPluginHandle['registration']> = {};
+    this.registration = pending;
     let result: Record<string, unknown>;
     try {
       const { data } = await this.handle.request(registerBody(registration), undefined, timeoutMs);
       result = resultOf(data);
       if (result['event'] === 'registering') {
         result =
-          pending.early ??
+          pending.outcome ??
           (await new Promise<Record<string, unknown>>((resolve) => {
             const timer = setTimeout(() => resolve({ event: 'registration_failed', reason: 'no answer to REGISTER' }), SIP_REGISTER_ANSWER_TIMEOUT_MS);
-            this.registration = (outcome) => {
+            pending.resolve = (outcome) => {
               clearTimeout(timer);
               resolve(outcome);
             };
           }));
       }
     } finally {
-      if (this.registering === pending) this.registering = undefined;
+      if (this.registration === pending) this.registration = undefined;
     }
     if (result['event'] === 'registration_failed') {
       return { registered: false, code: numberOf(result['code']), reason: String(result['reason'] ?? '') };
@@ -231,6 +233,14 @@ export class SipPluginHandle {
     else this.listener(sipEvent);
   }
 
+  /** Gives a registration's outcome to the `register` waiting for it, or keeps it for the one still in flight. */
+  private settleRegistration(result: Record<string, unknown>): void {
+    const pending = this.registration;
+    if (pending === undefined) return;
+    if (pending.resolve !== undefined) pending.resolve(result);
+    else pending.outcome ??= result;
+  }
+
   /** Reads a plugin event; the answers to `register` and `unregister` go to the requests waiting for them. */
   private toSipEvent(data: Record<string, unknown>, jsep: JanusJsep | undefined): SipPluginEvent | undefined {
     const errorCode = data['error_code'];
@@ -239,9 +249,7 @@ export class SipPluginHandle {
       const text = error === undefined || error === null ? undefined : String(error);
       // a plugin error while a REGISTER waits for its answer ends that wait with the plugin's reason
       const failed = { event: 'registration_failed', code: errorCode, reason: text ?? `SIP plugin error ${errorCode}` };
-      if (this.registration !== undefined) this.registration(failed);
-      else if (this.registering !== undefined) this.registering.early ??= failed;
-      this.registration = undefined;
+      this.settleRegistration(failed);
       return { type: 'error', code: errorCode, error: text };
     }
     const result = resultOf(data);
@@ -261,9 +269,7 @@ export class SipPluginHandle {
         return { type: 'updating-call', jsep };
       case 'registered':
       case 'registration_failed':
-        if (this.registration !== undefined) this.registration(result);
-        else if (this.registering !== undefined) this.registering.early ??= result;
-        this.registration = undefined;
+        this.settleRegistration(result);
         return undefined;
       case 'unregistered':
         this.unregistration?.();
