@@ -7,7 +7,7 @@ import { emit, errorMessage, log } from './host.js';
 import type { JanusSession } from './janus/janus-client.js';
 import { JanusError } from './janus/janus-error.js';
 import { MediaGraph } from './media-graph.js';
-import { legQuality } from './media/stats.js';
+import { legQuality, withRelayConcealment } from './media/stats.js';
 import type { RoomAdapter, RoomAdapterEvents, RoomAdapterOptions } from './rooms/room-adapter.js';
 import type { RoomJoin } from '../contracts/rooms/index.js';
 import { SipCall } from './sip/sip-call.js';
@@ -127,7 +127,8 @@ export class Bot {
     const warmLeg = await SipLeg.attach(session);
     this.sip = new SipCall(session, warmLeg, {
       outgoing: () => this.media.outgoingSip(),
-      incoming: (track) => this.media.sipTrack(track),
+      incoming: (track, digitsInAudio) => this.media.sipTrack(track, digitsInAudio),
+      readTelephoneEvents: (track, onDigit) => this.media.readTelephoneEvents(track, onDigit),
       legChanged: () => this.media.bindSipSenders(),
       answered: (video) => this.media.watchSipMedia(video),
       held: (held) => this.media.mixer?.setSipMuted(held),
@@ -318,10 +319,12 @@ export class Bot {
       this.room?.stats() ?? Promise.resolve({}),
       this.media.relayStats(),
     ]);
+    // with nothing decoded, each leg's received audio is judged by its forwarded direction's frames
+    const undecoded = paths !== undefined && this.media.mixer?.decodesReceivedAudio === false;
     return {
       sampledAt: new Date().toISOString(),
-      sip,
-      room,
+      sip: undecoded ? withRelayConcealment(sip, paths.audio.sipToRoom) : sip,
+      room: undecoded ? withRelayConcealment(room, paths.audio.roomToSip) : room,
       ...(paths === undefined ? {} : { audioPath: paths.audio }),
       ...(paths === undefined || (paths.video.roomToSip === undefined && paths.video.sipToRoom === undefined)
         ? {}

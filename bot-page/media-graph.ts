@@ -40,6 +40,7 @@ export class MediaGraph {
   private prompts: PromptPlayer | undefined;
   /** The SIP peer's audio, kept for a mixer made later (a PIN line answers before the room is joined). */
   private sipAudio: MediaStreamTrack | undefined;
+  private sipDigitsInAudio = true;
   private sipAudioPlayer: HTMLMediaElement | undefined;
   /** The SIP peer's video track (SIP → room), once it came. */
   private sipVideo: MediaStreamTrack | undefined;
@@ -76,7 +77,7 @@ export class MediaGraph {
     this.mixerValue = mixer;
     // a PIN line answered before the room: the caller's audio goes to the room, the room's replaces the prompts
     if (this.sipAudio !== undefined) {
-      mixer.setSipTrack(this.sipAudio);
+      mixer.setSipTrack(this.sipAudio, this.sipDigitsInAudio);
       this.sipAudioPlayer?.remove();
     }
     if (sipAnswered) this.bindSipSenders();
@@ -94,6 +95,11 @@ export class MediaGraph {
   /** Whether the room's cameras are wanted (they are composed for the SIP peer). */
   get receivesRoomVideo(): boolean {
     return this.composer !== undefined;
+  }
+
+  /** Reads the digits of the SIP audio's telephone-events off its RTP (false without a relay tapping it). */
+  readTelephoneEvents(track: MediaStreamTrack, onDigit: (digit: string) => void): boolean {
+    return this.relay?.readTelephoneEvents(track, onDigit) ?? false;
   }
 
   /** The relay's taps for the room adapter (the room's leg is the sink of `sip-to-room`). */
@@ -178,11 +184,15 @@ export class MediaGraph {
     };
   }
 
-  /** A track from the SIP peer: its audio to the mix (or, on a PIN line before its room, to a player), its video to the router. */
-  sipTrack(track: MediaStreamTrack): void {
+  /**
+   * A track from the SIP peer: its audio to the mix (or, on a PIN line before its room, to a player), its video to the
+   * router. `digitsInAudio`: the audio is decoded even while forwarded, for the digits heard in it.
+   */
+  sipTrack(track: MediaStreamTrack, digitsInAudio = true): void {
     if (track.kind === 'audio') {
       this.sipAudio = track;
-      if (this.mixerValue !== undefined) this.mixerValue.setSipTrack(track);
+      this.sipDigitsInAudio = digitsInAudio;
+      if (this.mixerValue !== undefined) this.mixerValue.setSipTrack(track, digitsInAudio);
       // a PIN line before its room: the caller's audio is decoded (for the digits) only while something plays it
       else this.sipAudioPlayer = playMuted(track);
     } else {

@@ -141,6 +141,13 @@ export interface AudioStreamStats {
   /** Average jitter-buffer delay in milliseconds. */
   readonly jitterBufferMs?: number;
   readonly roundTripMs?: number;
+  /**
+   * `relay`: the audio received was forwarded as it came and not decoded, so no decoder concealed anything; the
+   * concealment figures count the forwarded direction's 20 ms frames the far end had to conceal instead (left unsent
+   * because the payload was late, or dropped to keep the delay down; `samples` at 48 kHz), and there is no jitter
+   * buffer. Absent: the decoder's own figures.
+   */
+  readonly concealmentFrom?: 'relay';
 }
 
 /** Video statistics of one direction of one leg. */

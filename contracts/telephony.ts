@@ -10,11 +10,12 @@ export const DTMF_CARRIAGES = ['rfc2833', 'info'] as const;
 export type DtmfCarriage = (typeof DTMF_CARRIAGES)[number];
 
 /**
- * How a digit the SIP peer sent reached the bridge: `info` (SIP INFO), or `audio`, heard in the SIP leg's decoded
- * audio. Janus 1.1.2 reports no RFC 2833 events, but WebRTC plays received telephone-events out as their tones, so
- * RFC 2833 digits arrive as `audio` (as would tones sent in-band).
+ * How a digit the SIP peer sent reached the bridge: `info` (SIP INFO); `rfc2833`, a telephone-event read off the SIP
+ * leg's RTP by the encoded relay (where the leg negotiated telephone-events and the relay taps it); or `audio`, heard
+ * in the SIP leg's decoded audio (everywhere else: Janus 1.1.2 reports no RFC 2833 events, but WebRTC plays received
+ * telephone-events out as their tones, so RFC 2833 digits arrive as `audio` there, as would tones sent in-band).
  */
-export const DTMF_RECEIVED_CARRIAGES = ['info', 'audio'] as const;
+export const DTMF_RECEIVED_CARRIAGES = ['info', 'rfc2833', 'audio'] as const;
 export type DtmfReceivedCarriage = (typeof DTMF_RECEIVED_CARRIAGES)[number];
 
 /** A DTMF digit. */

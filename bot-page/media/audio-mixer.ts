@@ -27,15 +27,18 @@ interface RoomInput {
  * provider whose SDK keeps its connections), the track itself is sent: decoded and encoded again. A second speaker
  * switches room → SIP to the mix; the forwarded frames go on until the mix has had {@link MIX_WARMUP_MS} to start.
  * The AudioContext runs only while it is needed (mixing, or audio levels for the active-speaker picture).
- * Each remote track is attached to a muted <audio> element: Chromium only decodes remote WebRTC audio while something
- * plays it, forwarding included.
+ * A remote track is decoded while a muted <audio> element plays it: while it is not forwarded, and the SIP peer's
+ * always where its DTMF digits are heard in its audio. Chromium decodes every received stream of the page while any
+ * one is played, and none while none is: a call forwarded both ways, its digits read off their telephone-events,
+ * decodes nothing.
  */
 export class AudioMixer {
   readonly context = new AudioContext({ sampleRate: 48_000, latencyHint: 'interactive' });
   private readonly roomMix = this.context.createMediaStreamDestination();
   private readonly silentRoomFeed = this.context.createMediaStreamDestination();
   private readonly inputs = new Map<string, RoomInput>();
-  private sipInput: { track: MediaStreamTrack; element: HTMLMediaElement } | undefined;
+  /** The SIP peer's audio; `digitsInAudio`: decoded always, for the DTMF digits heard in it. */
+  private sipInput: { track: MediaStreamTrack; element: HTMLMediaElement | undefined; digitsInAudio: boolean } | undefined;
   private sipOutput: TrackOutput | undefined;
   private roomOutput: TrackOutput | undefined;
   private sipMuted = false;
@@ -91,10 +94,13 @@ export class AudioMixer {
     void this.route();
   }
 
-  /** The SIP peer's audio. */
-  setSipTrack(track: MediaStreamTrack): void {
-    this.sipInput?.element.remove();
-    this.sipInput = { track, element: playMuted(track) };
+  /**
+   * The SIP peer's audio. It is decoded while it is not forwarded as it came, and always where `digitsInAudio` (its
+   * DTMF digits are heard in the decoded audio, not read off its telephone-events).
+   */
+  setSipTrack(track: MediaStreamTrack, digitsInAudio = true): void {
+    if (this.sipInput !== undefined) setDecoded(this.sipInput, false);
+    this.sipInput = { track, element: playMuted(track), digitsInAudio };
     void this.route();
   }
 
@@ -137,6 +143,14 @@ export class AudioMixer {
     return result;
   }
 
+  /**
+   * Whether the page decodes received audio now. Chromium decodes every received audio stream of the page while any
+   * one is played, and none while none is: with every direction forwarded (and no digits to hear), none is.
+   */
+  get decodesReceivedAudio(): boolean {
+    return this.sipInput?.element !== undefined || [...this.inputs.values()].some((input) => input.element !== undefined);
+  }
+
   /** How the room's audio reaches SIP now: forwarded from one participant, or mixed. */
   get mode(): 'forward' | 'mix' {
     return this.inputs.size === 1 ? 'forward' : 'mix';
@@ -146,7 +160,7 @@ export class AudioMixer {
     this.closed = true;
     clearTimeout(this.mixTimer);
     for (const key of [...this.inputs.keys()]) this.remove(key);
-    this.sipInput?.element.remove();
+    if (this.sipInput !== undefined) setDecoded(this.sipInput, false);
     await this.context.close().catch(() => undefined);
   }
 
@@ -203,15 +217,13 @@ export class AudioMixer {
     const sipTrack = this.sipMuted ? undefined : this.sipInput?.track;
     relay?.forward('sip-to-room', sipTrack);
     const sipForwarded = relay?.isForwarding('sip-to-room', sipTrack) === true;
+    if (this.sipInput !== undefined) setDecoded(this.sipInput, this.sipInput.digitsInAudio || !sipForwarded);
     await this.roomOutput?.((sipForwarded ? undefined : sipTrack) ?? this.sipToRoomTrack).catch(() => undefined);
   }
 }
 
-/**
- * Decodes `input`'s track (plays it in a muted element) or stops decoding it. The SIP peer's track is always decoded:
- * its DTMF tones are read from the decoded audio.
- */
-function setDecoded(input: RoomInput, decoded: boolean): void {
+/** Decodes `input`'s track (plays it in a muted element) or stops decoding it. */
+function setDecoded(input: { readonly track: MediaStreamTrack; element: HTMLMediaElement | undefined }, decoded: boolean): void {
   if (decoded && input.element === undefined) input.element = playMuted(input.track);
   if (!decoded && input.element !== undefined) {
     input.element.srcObject = null;

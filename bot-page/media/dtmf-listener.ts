@@ -33,6 +33,13 @@ export class DtmfListener {
     if (this.context.state === 'suspended') await this.context.resume().catch(() => undefined);
   }
 
+  /** Stops listening (the current leg's digits come another way): the worklet's context is suspended until the next {@link listen}. */
+  async stop(): Promise<void> {
+    this.source?.disconnect();
+    this.source = undefined;
+    if (this.context?.state === 'running') await this.context.suspend().catch(() => undefined);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.source?.disconnect();

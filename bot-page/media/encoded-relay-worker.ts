@@ -1,4 +1,5 @@
 import { RelayCore, type RelayFrame, type RelayRoute } from './encoded-relay-core.js';
+import { TelephoneEventReader } from './telephone-events.js';
 import { VideoRelayCore, type VideoRelayFrame } from './encoded-video-relay-core.js';
 
 /**
@@ -12,7 +13,8 @@ import { VideoRelayCore, type VideoRelayFrame } from './encoded-video-relay-core
 export type RelayKind = 'audio' | 'video';
 
 export type RelayOptions =
-  | { readonly role: 'source'; readonly key: string; readonly kind: RelayKind }
+  /** `events`: the SIP leg's receiver, whose telephone-events are read for the DTMF digits they carry. */
+  | { readonly role: 'source'; readonly key: string; readonly kind: RelayKind; readonly events?: boolean }
   | { readonly role: 'sink'; readonly route: RelayRoute; readonly kind: RelayKind };
 
 export type RelayCommand =
@@ -103,8 +105,17 @@ scope.onrtctransform = (event) => {
           return true;
         });
       } else {
+        const events = options.events === true ? new TelephoneEventReader() : undefined;
         pump(transformer, (frame) => {
           core.source(options.key, frame);
+          // a telephone-event payload is 4 bytes (RFC 4733 §2.3): the metadata is read only for frames that short
+          if (events !== undefined && frame.data.byteLength === 4) {
+            const metadata = frame.getMetadata();
+            if (metadata.mimeType?.toLowerCase().endsWith('/telephone-event') === true) {
+              const digit = events.read(frame.data, metadata.rtpTimestamp);
+              if (digit !== undefined) scope.postMessage({ type: 'telephone-event', key: options.key, digit });
+            }
+          }
           return true;
         });
       }

@@ -8,6 +8,8 @@ import { VideoRelayPages } from './encoded-video-relay.js';
 
 type WorkerMessage =
   | RelayNotice
+  /** A DTMF digit read off a telephone-event the SIP leg's receiver `key` got. */
+  | { readonly type: 'telephone-event'; readonly key: string; readonly digit: string }
   | Exclude<VideoRelayAction, { type: 'request-key-frame' }>
   | {
       readonly type: 'counters';
@@ -51,6 +53,9 @@ export class EncodedRelay {
   private readonly refused = new Set<string>();
   private readonly refusals = new Map<RelayRoute, string>();
   private readonly listeners: Array<() => void> = [];
+  private readonly digitListeners = new Map<string, (digit: string) => void>();
+  /** Keys of the SIP leg's audio receivers, whose telephone-events the worker reads. */
+  private readonly eventKeys = new Set<string>();
   private readonly pending = new Map<number, (counters: Counters) => void>();
   private readonly video = new VideoRelayPages((command) => this.worker.postMessage(command), () => this.changed());
   private nextId = 0;
@@ -79,7 +84,10 @@ export class EncodedRelay {
         if ((kind !== 'audio' && kind !== 'video') || this.tapped.has(receiver)) return;
         this.tapped.add(receiver);
         const key = `source-${(this.nextKey += 1)}`;
-        receiver.transform = new RTCRtpScriptTransform(this.worker, { role: 'source', key, kind } satisfies RelayOptions);
+        // the SIP leg's receivers (this route's sink is the SIP sender): their telephone-events are read for digits
+        const events = route === 'room-to-sip' && kind === 'audio';
+        receiver.transform = new RTCRtpScriptTransform(this.worker, { role: 'source', key, kind, events } satisfies RelayOptions);
+        if (events) this.eventKeys.add(key);
         this.keys.set(receiver.track, key);
       },
       sender: (sender, kind = 'audio') => {
@@ -88,6 +96,17 @@ export class EncodedRelay {
         else this.video.sinkAttached(route, sender);
       },
     };
+  }
+
+  /**
+   * Reads the DTMF digits of the telephone-events that `track`'s receiver (the SIP leg's audio) gets, giving each to
+   * `onDigit`; false when the relay does not tap that receiver (the digits must then be heard in the decoded audio).
+   */
+  readTelephoneEvents(track: MediaStreamTrack, onDigit: (digit: string) => void): boolean {
+    const key = this.keys.get(track);
+    if (key === undefined || !this.eventKeys.has(key)) return false;
+    this.digitListeners.set(key, onDigit);
+    return true;
   }
 
   /** Whether `track` could be forwarded on `route`: both ends are tapped and the worker has not refused it. */
@@ -180,6 +199,9 @@ export class EncodedRelay {
     switch (message.type) {
       case 'counters':
         this.pending.get(message.id)?.(message);
+        return;
+      case 'telephone-event':
+        this.digitListeners.get(message.key)?.(message.digit);
         return;
       case 'slot':
       case 'video-forwarding':

@@ -1,4 +1,4 @@
-import type { AudioStreamStats, LegQuality, VideoStreamStats } from '../../contracts/call-record.js';
+import type { AudioPathStats, AudioStreamStats, LegQuality, VideoStreamStats } from '../../contracts/call-record.js';
 
 /**
  * Quality figures from WebRTC getStats, summed over the peer connections of one leg. Figures follow the WebRTC
@@ -238,5 +238,31 @@ function mergeVideo(streams: readonly VideoStreamStats[]): VideoStreamStats | un
     ...busiest,
     frames: streams.reduce((total, s) => total + s.frames, 0),
     ...(hasFreezes ? { freezes, packetsLost: lost } : {}),
+  };
+}
+
+/** Samples of one forwarded 20 ms frame at 48 kHz (the unit of the relay's concealment figures). */
+const FRAME_SAMPLES = 960;
+
+/**
+ * A leg's quality when nothing in the page decodes received audio (every direction forwarded as it came): the
+ * decoder's concealment figures stand still, so the audio received is judged by what the far end of its forwarded
+ * direction has to conceal: the frames its sender left unsent or dropped (`path`, the relay's counters).
+ */
+export function withRelayConcealment(quality: LegQuality, path: AudioPathStats | undefined): LegQuality {
+  const audioIn = quality.audioIn;
+  if (audioIn === undefined || path === undefined) return quality;
+  const { jitterBufferMs: _buffer, ...rest } = audioIn;
+  const concealedFrames = path.skippedFrames + path.droppedFrames;
+  const frames = path.forwardedFrames + path.encodedFrames + path.skippedFrames;
+  return {
+    ...quality,
+    audioIn: {
+      ...rest,
+      samples: frames * FRAME_SAMPLES,
+      concealedSamples: concealedFrames * FRAME_SAMPLES,
+      concealmentRate: frames > 0 ? round(concealedFrames / frames) : 0,
+      concealmentFrom: 'relay',
+    },
   };
 }

@@ -13,8 +13,17 @@ import type { SipLegEvents } from './sip-leg-events.js';
 export interface SipCallMedia {
   /** The audio and video to send on a new leg (the room's mix or speaker, the composed picture). */
   outgoing(): Pick<DialOptions, 'audio' | 'video' | 'encoded'>;
-  /** A track from the SIP peer of the current leg (at once for the first leg, at its answer for a transfer's). */
-  incoming(track: MediaStreamTrack): void;
+  /**
+   * A track from the SIP peer of the current leg (at once for the first leg, at its answer for a transfer's).
+   * `digitsInAudio`: its DTMF digits are to be heard in its decoded audio, so it must be decoded even where its frames
+   * are forwarded as they came.
+   */
+  incoming(track: MediaStreamTrack, digitsInAudio: boolean): void;
+  /**
+   * Reads the DTMF digits of the telephone-events `track` (the peer's audio) carries off its RTP, giving each to
+   * `onDigit`; false where nothing taps the track's receiver.
+   */
+  readTelephoneEvents(track: MediaStreamTrack, onDigit: (digit: string) => void): boolean;
   /** The current leg changed (a transfer was followed): re-route the outgoing tracks onto its senders. */
   legChanged(): void;
   /** The first leg was answered (`video`: the peer took the video m-line). */
@@ -215,7 +224,7 @@ export class SipCall {
         }
       },
       track: (track) => {
-        if (isCurrent()) this.incoming(track);
+        if (isCurrent()) this.incoming(leg, track);
         else if (isFollowing()) pendingTracks.push(track);
       },
       mediaFailed: (reason) => {
@@ -242,9 +251,26 @@ export class SipCall {
     };
   }
 
-  private incoming(track: MediaStreamTrack): void {
-    this.media.incoming(track);
-    if (track.kind === 'audio') void this.listener?.listen(track).catch((error) => log.warn('DTMF listener failed', { error: errorMessage(error) }));
+  /**
+   * A track of `leg` (the current leg). The peer's digits are read off its telephone-events where the leg negotiated
+   * them and the encoded relay taps its audio, and listened for in the decoded audio everywhere else.
+   */
+  private incoming(leg: SipLeg, track: MediaStreamTrack): void {
+    if (track.kind !== 'audio') {
+      this.media.incoming(track, false);
+      return;
+    }
+    const listener = this.listener;
+    const events =
+      listener !== undefined &&
+      negotiatesTelephoneEvents(leg.peerConnection?.remoteDescription?.sdp) &&
+      this.media.readTelephoneEvents(track, (digit) => {
+        if (leg === this.current) this.media.digit(digit, 'rfc2833');
+      });
+    this.media.incoming(track, listener !== undefined && !events);
+    if (listener === undefined) return;
+    if (events) void listener.stop();
+    else void listener.listen(track).catch((error) => log.warn('DTMF listener failed', { error: errorMessage(error) }));
   }
 
   /** A REFER from the peer: declined by policy, or followed by calling the target on a new leg. */
@@ -279,7 +305,7 @@ export class SipCall {
     const previous = this.current;
     this.following = undefined;
     this.current = leg;
-    for (const track of tracks) this.incoming(track);
+    for (const track of tracks) this.incoming(leg, track);
     this.media.legChanged();
     emit({ type: 'sip-transfer', by: 'remote', phase: 'followed', target: following.target });
     if (this.held) {
@@ -330,4 +356,9 @@ export class SipCall {
     // the transferee reached the target: the bridge (the transferor) leaves the call
     if (followed) void leg.hangup();
   }
+}
+
+/** Whether an SDP offers or accepts RFC 4733 telephone-events (an `a=rtpmap:<pt> telephone-event/<rate>` line). */
+export function negotiatesTelephoneEvents(sdp: string | undefined): boolean {
+  return sdp !== undefined && /^a=rtpmap:\d+ telephone-event\//im.test(sdp);
 }

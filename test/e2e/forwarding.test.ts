@@ -56,6 +56,14 @@ describe('audio forwarded between the legs without re-encoding', () => {
     expect(path!.roomToSip.forwardedFrames).toBeGreaterThan(5 * path!.roomToSip.encodedFrames);
     expect(path!.sipToRoom.forwardedFrames).toBeGreaterThan(5 * path!.sipToRoom.encodedFrames);
     expect(report.record.quality?.sip.audioOut?.codec).toMatch(/opus/i);
+    // forwarded both ways, the page decodes no audio: each leg's received audio is judged by what the relay left the
+    // far end to conceal, not by decoders that stood still
+    for (const leg of ['sip', 'room'] as const) {
+      const audioIn = report.record.quality?.[leg].audioIn;
+      expect(audioIn?.concealmentFrom, `${leg}: ${JSON.stringify(audioIn)}`).toBe('relay');
+      expect(audioIn?.jitterBufferMs).toBeUndefined();
+      expect(audioIn?.concealmentRate).toBeLessThan(0.02);
+    }
   });
 
   it('switches the phone to the mix when a second person speaks and back when she leaves, with no gap the phone hears', async () => {
