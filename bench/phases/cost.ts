@@ -107,10 +107,15 @@ export function setCostFigures(
   const concealed = (q: LegQuality | undefined): Measured =>
     q?.audioIn?.concealmentRate === undefined ? missing('no inbound audio') : measured(q.audioIn.concealmentRate * 100);
   const buffer = (q: LegQuality | undefined): Measured =>
-    q?.audioIn?.jitterBufferMs === undefined ? missing('no inbound audio') : measured(q.audioIn.jitterBufferMs);
-  figures['continuity.sipConcealedPercent'] = { roomline: concealed(roomline.quality), baseline: concealed(direct.quality) };
+    q?.audioIn?.concealmentFrom === 'relay'
+      ? missing('no jitter buffer: the audio is forwarded undecoded')
+      : q?.audioIn?.jitterBufferMs === undefined
+        ? missing('no inbound audio')
+        : measured(q.audioIn.jitterBufferMs);
+  const relayNote = roomline.quality?.audioIn?.concealmentFrom === 'relay' ? { note: 'Roomline: forwarded undecoded, the frames the relay left the far end to conceal' } : {};
+  figures['continuity.sipConcealedPercent'] = { roomline: concealed(roomline.quality), baseline: concealed(direct.quality), ...relayNote };
   figures['continuity.sipJitterBufferMs'] = { roomline: buffer(roomline.quality), baseline: buffer(direct.quality) };
-  figures['continuity.roomConcealedPercent'] = { roomline: concealed(roomline.roomQuality), baseline: missing('a direct call has no room leg') };
+  figures['continuity.roomConcealedPercent'] = { roomline: concealed(roomline.roomQuality), baseline: missing('a direct call has no room leg'), ...relayNote };
   figures['continuity.roomJitterBufferMs'] = { roomline: buffer(roomline.roomQuality), baseline: missing('a direct call has no room leg') };
   const top = roomline.usage?.processes.slice(0, 4).map((p) => `${p.comm} ${(p.cpuSeconds / roomline.usage!.wallSeconds).toFixed(3)}`);
   if (top !== undefined) notes.push(`Where a bridged audio call's CPU goes (cores, by process): ${top.join(', ')}.`);
