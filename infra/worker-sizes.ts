@@ -19,14 +19,14 @@ export interface MeasuredCall {
 
 export const MEASURED_CALLS = {
   audio: {
-    cores: 0.261,
-    pssMb: 320,
-    run: 'forwarded audio call, npm run bench -- --quick, 2026-12-07, commit 8a94d43, 2-core machine, load 0.5 at the start',
+    cores: 0.23,
+    pssMb: 312,
+    run: 'forwarded audio call, npm run bench -- --quick, 2026-12-07, commit aae2115, 2-core machine, load 1.0 at the start',
   },
   video: {
-    cores: 0.551,
-    pssMb: 365,
-    run: 'video call (640x480@30 H.264 to SIP, split 2x2), npm run bench -- --quick, 2026-12-07, commit 8a94d43, 2-core machine',
+    cores: 0.509,
+    pssMb: 358,
+    run: 'video call (640x480@30 H.264 to SIP, split 2x2), npm run bench -- --quick, 2026-12-07, commit aae2115, 2-core machine',
   },
 } as const satisfies Record<WorkerMedia, MeasuredCall>;
 
