@@ -73,6 +73,9 @@ describe('DTMF', () => {
     const person = lab.persons[0]!;
     const callId = await connect({ sip: { dtmfToRoom: true } });
     const since = Date.now();
+    // a data message reaches those subscribed to the bot's feed by then: the person hears the phone once she is
+    // (read off the events, a digit pressed at the answer reaches the room before her subscription does)
+    await untilPersonHears(person, { since, hz: 1000, seconds: 0.5 });
 
     // Act
     await lab.phone.useAccount('probe');
