@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DialRequest } from '../contracts/dial-request.js';
+import { warmDialRequestParsing, type DialRequest } from '../contracts/dial-request.js';
 import { RoomlineError } from '../contracts/errors.js';
 import { createAwsMode, protectionMinutesFor, type AwsMode } from './aws/index.js';
 import { CallRunner } from './call-runner.js';
@@ -114,6 +114,8 @@ export class Worker {
   async run(): Promise<number> {
     // every worker sweeps for calls whose worker is gone, from start to exit, idle or busy
     this.sweeper.start();
+    // the request's schema compiles now, not on the first message
+    warmDialRequestParsing();
     try {
       return await this.poll(this.config.prewarm ? await this.warmUp({ untilJanusAnswers: true }) : undefined);
     } catch (error) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDialRequest, safeParseDialRequest } from '../../contracts/dial-request.js';
+import { parseDialRequest, safeParseDialRequest, WARM_UP_DIAL_REQUEST } from '../../contracts/dial-request.js';
 import { RoomlineError } from '../../contracts/errors.js';
 
 const minimal = {
@@ -15,6 +15,13 @@ function reasonFor(input: unknown): string {
 }
 
 describe('dial request v1', () => {
+  it('takes the warm-up request (its parse before the first message runs the whole schema, not an error path)', () => {
+    const request = parseDialRequest(WARM_UP_DIAL_REQUEST);
+
+    expect(request.room.provider).toBe('janus');
+    expect(request.metadata).toEqual({ warm: 'up' });
+  });
+
   it('accepts a minimal request and fills in every documented default', () => {
     const request = parseDialRequest(minimal);
 
